@@ -1,0 +1,83 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { UnprocessedItemsError } from './errors.js';
+import { type RetryPolicy, backoffDelay, chunk, mapWithConcurrency, sleep } from './retry.js';
+
+/** DynamoDB's limits per call: BatchGetItem reads up to 100 keys, BatchWriteItem writes up to 25 items. */
+export const BATCH_GET_LIMIT = 100;
+export const BATCH_WRITE_LIMIT = 25;
+/** Chunks in flight at once, so that one large mget does not take every socket of a shared client. */
+const CHUNKS_IN_FLIGHT = 8;
+
+type Key = Record<string, AttributeValue>;
+type Item = Record<string, AttributeValue>;
+
+/**
+ * Sends `pending` in rounds until DynamoDB has processed all of it. Each round sends what the last
+ * one left unprocessed. Unprocessed items come back for two reasons: a response over 16 MB (for
+ * BatchGetItem) and throttling; so the backoff ceiling grows only across rounds that processed
+ * nothing, and a round that made progress is retried after a short jittered pause.
+ */
+async function untilProcessed<T>(
+  operation: 'BatchGetItem' | 'BatchWriteItem',
+  tableName: string,
+  all: readonly T[],
+  chunkSize: number,
+  policy: RetryPolicy,
+  send: (chunk: T[]) => Promise<T[]>,
+): Promise<void> {
+  const started = Date.now();
+  let pending: readonly T[] = all;
+  let fruitlessRounds = 0;
+  for (;;) {
+    const leftovers = await mapWithConcurrency(chunk(pending, chunkSize), CHUNKS_IN_FLIGHT, send);
+    const unprocessed = leftovers.flat();
+    if (unprocessed.length === 0) return;
+    fruitlessRounds = unprocessed.length < pending.length ? 0 : fruitlessRounds + 1;
+    pending = unprocessed;
+    const delay = backoffDelay(policy, fruitlessRounds);
+    const elapsed = Date.now() - started;
+    if (elapsed + delay > policy.maxDurationMs) {
+      throw new UnprocessedItemsError(tableName, operation, pending.length, all.length, elapsed);
+    }
+    await sleep(delay);
+  }
+}
+
+/** Reads every key, in chunks of 100 and retried until none is left unprocessed. Items come back unordered. */
+export async function batchGetAll(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly Key[],
+  consistentRead: boolean,
+  policy: RetryPolicy,
+): Promise<Item[]> {
+  const found: Item[] = [];
+  await untilProcessed('BatchGetItem', tableName, keys, BATCH_GET_LIMIT, policy, async (chunkKeys) => {
+    const output = await client.send(
+      new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: chunkKeys, ConsistentRead: consistentRead } } }),
+    );
+    const items = output.Responses?.[tableName];
+    if (items) for (const item of items) found.push(item);
+    return output.UnprocessedKeys?.[tableName]?.Keys ?? [];
+  });
+  return found;
+}
+
+/** Writes every request (puts and deletes), in chunks of 25 and retried until none is left unprocessed. */
+export async function batchWriteAll(
+  client: DynamoDBClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  policy: RetryPolicy,
+): Promise<void> {
+  await untilProcessed('BatchWriteItem', tableName, requests, BATCH_WRITE_LIMIT, policy, async (chunkRequests) => {
+    const output = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: chunkRequests } }));
+    return output.UnprocessedItems?.[tableName] ?? [];
+  });
+}

@@ -1,0 +1,325 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { batchGetAll, batchWriteAll } from './batches.js';
+import { type EntryOptions, type Expiration, resolveExpiration, slidingRenewal, ttlSecondsFor } from './expiry.js';
+import { type StoredEntry, type TableSchema, ITEM_ATTRIBUTES, decodeItem, encodeItem } from './item-codec.js';
+import { type PartitionKey, assertValidKey, partitionKeyFor } from './keys.js';
+import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
+import { prepareTable } from './table-schema.js';
+import { deserializeValue, serializeValue } from './value-serializer.js';
+
+/** A value read back with the instant it expires (undefined: never). */
+export interface CacheEntry<T = unknown> {
+  readonly value: T;
+  readonly expiresAt?: number;
+}
+
+export interface SetManyEntry<T = unknown> {
+  key: string;
+  value: T;
+  ttl?: number | EntryOptions;
+}
+
+const A = ITEM_ATTRIBUTES;
+
+/**
+ * A cache store on one DynamoDB table: the keyv 5 store adapter contract (get, set, delete, clear,
+ * getMany, setMany, deleteMany, has, disconnect), plus entry options (absolute and sliding
+ * expiration), `refresh` and `getEntry`. It knows nothing of Nest; the Nest module wraps it.
+ *
+ * It talks to the table on first use (or on `initialize()`, which the Nest module calls at start-up),
+ * to learn or create its schema.
+ */
+export class DynamoStore extends EventEmitter {
+  readonly opts: ResolvedStoreOptions;
+  /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
+  namespace?: string;
+  readonly client: DynamoDBClient;
+  private readonly ownsClient: boolean;
+  private schema?: TableSchema;
+  private schemaPromise?: Promise<TableSchema>;
+
+  constructor(options: DynamoStoreOptions) {
+    super();
+    this.opts = resolveStoreOptions(options);
+    this.ownsClient = options.client === undefined;
+    this.client =
+      options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
+  }
+
+  get tableName(): string {
+    return this.opts.tableName;
+  }
+
+  /** Learns (or creates) the table's schema; idempotent, and retried after a failure. */
+  initialize(): Promise<TableSchema> {
+    this.schemaPromise ??= prepareTable(this.client, this.opts, this.opts.logger).then(
+      (schema) => (this.schema = schema),
+      (error: unknown) => {
+        this.schemaPromise = undefined;
+        throw error;
+      },
+    );
+    return this.schemaPromise;
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    return (await this.getEntry<T>(key))?.value;
+  }
+
+  async getEntry<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
+    const partitionKey = this.partitionKey(key);
+    const schema = this.schema ?? (await this.initialize());
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.opts.tableName,
+        Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
+        ConsistentRead: this.opts.consistentReads,
+      }),
+    );
+    return output.Item === undefined ? undefined : this.readEntry<T>(output.Item, schema, key, partitionKey);
+  }
+
+  /** One BatchGetItem per 100 keys, unprocessed keys retried: every key that holds a value gets it. */
+  async getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    return (await this.getManyEntries<T>(keys)).map((entry) => entry?.value);
+  }
+
+  async getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
+    if (!Array.isArray(keys)) throw new TypeError(`getMany expects an array of keys, got ${typeof keys}.`);
+    const partitionKeys = keys.map((key) => this.partitionKey(key));
+    if (keys.length === 0) return [];
+    const schema = this.schema ?? (await this.initialize());
+    // BatchGetItem rejects a request that names one key twice.
+    const unique = [...new Set(partitionKeys.map((pk) => pk.value))];
+    const items = await batchGetAll(
+      this.client,
+      this.opts.tableName,
+      unique.map((value) => ({ [schema.partitionKeyName]: { S: value } })),
+      this.opts.consistentReads,
+      this.opts.batchRetry,
+    );
+    const byPartitionKey = new Map<string, Record<string, AttributeValue>>();
+    for (const item of items) byPartitionKey.set(item[schema.partitionKeyName]!.S!, item);
+    return Promise.all(
+      keys.map((key, index) => {
+        const item = byPartitionKey.get(partitionKeys[index]!.value);
+        return item === undefined ? undefined : this.readEntry<T>(item, schema, key, partitionKeys[index]!);
+      }),
+    );
+  }
+
+  /**
+   * `ttl` is a duration in ms (0: never expires; absent: the store's default) or entry options with
+   * absolute and sliding expiration. A value that cannot be stored throws before anything is sent.
+   */
+  async set(key: string, value: unknown, ttl?: number | EntryOptions): Promise<boolean> {
+    const schema = this.schema ?? (await this.initialize());
+    await this.client.send(new PutItemCommand({ TableName: this.opts.tableName, Item: this.buildItem(schema, key, value, ttl) }));
+    return true;
+  }
+
+  /** Every entry is checked before the first write, so one bad entry writes nothing. The last of duplicate keys wins. */
+  async setMany(entries: ReadonlyArray<SetManyEntry>): Promise<boolean[]> {
+    if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
+    const schema = this.schema ?? (await this.initialize());
+    const puts = new Map<string, WriteRequest>();
+    for (const { key, value, ttl } of entries) {
+      const item = this.buildItem(schema, key, value, ttl);
+      puts.set(item[schema.partitionKeyName]!.S!, { PutRequest: { Item: item } });
+    }
+    await batchWriteAll(this.client, this.opts.tableName, [...puts.values()], this.opts.batchRetry);
+    return entries.map(() => true);
+  }
+
+  /** Resolves to whether the key held an item. */
+  async delete(key: string): Promise<boolean> {
+    const partitionKey = this.partitionKey(key);
+    const schema = this.schema ?? (await this.initialize());
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.opts.tableName,
+          Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': schema.partitionKeyName },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<boolean> {
+    if (!Array.isArray(keys)) throw new TypeError(`deleteMany expects an array of keys, got ${typeof keys}.`);
+    const unique = [...new Set(keys.map((key) => this.partitionKey(key).value))];
+    if (unique.length === 0) return true;
+    const schema = this.schema ?? (await this.initialize());
+    const deletes = unique.map((value): WriteRequest => ({ DeleteRequest: { Key: { [schema.partitionKeyName]: { S: value } } } }));
+    await batchWriteAll(this.client, this.opts.tableName, deletes, this.opts.batchRetry);
+    return true;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.getEntry(key)) !== undefined;
+  }
+
+  /**
+   * Deletes every item under this store's prefix (and Keyv namespace), and nothing else: the table may
+   * hold other caches' and other applications' items. It scans the whole table, reading only the
+   * keys, so it costs read units for the whole table's size; it is meant for tests and rare resets.
+   */
+  async clear(): Promise<void> {
+    const schema = this.schema ?? (await this.initialize());
+    const prefix = this.opts.partitionKeyPrefix + (this.namespace ? `${this.namespace}:` : '');
+    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.opts.tableName,
+          ProjectionExpression: '#pk',
+          ExpressionAttributeNames: { '#pk': schema.partitionKeyName },
+          ...(prefix === '' ? {} : { FilterExpression: 'begins_with(#pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
+          ConsistentRead: this.opts.consistentReads,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      const deletes = (page.Items ?? []).map((Key): WriteRequest => ({ DeleteRequest: { Key } }));
+      if (deletes.length > 0) await batchWriteAll(this.client, this.opts.tableName, deletes, this.opts.batchRetry);
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined);
+  }
+
+  /**
+   * Renews a sliding entry's window without reading its value (only the expiry attributes are
+   * fetched). Resolves to whether the key holds a live entry.
+   */
+  async refresh(key: string): Promise<boolean> {
+    const partitionKey = this.partitionKey(key);
+    const schema = this.schema ?? (await this.initialize());
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.opts.tableName,
+        Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
+        ConsistentRead: this.opts.consistentReads,
+        ProjectionExpression: '#exp, #ttl, #sw, #dl, #ver, #key, #f',
+        ExpressionAttributeNames: {
+          '#exp': A.expiresAt,
+          '#ttl': schema.ttlAttributeName,
+          '#sw': A.slidingWindow,
+          '#dl': A.absoluteDeadline,
+          '#ver': A.version,
+          '#key': A.fullKey,
+          '#f': A.format,
+        },
+      }),
+    );
+    if (output.Item === undefined) return false;
+    // The projection leaves the value out; an empty one stands in so that the item decodes.
+    const decoded = decodeItem({ ...output.Item, [A.value]: { B: new Uint8Array(0) } }, schema, key, partitionKey, Date.now());
+    if (decoded.kind !== 'entry') return false;
+    await this.renew(schema, partitionKey, decoded.entry, 0);
+    return true;
+  }
+
+  /** Destroys the client only if the store built it; a client passed in belongs to the application. */
+  async disconnect(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  private partitionKey(key: string): PartitionKey {
+    assertValidKey(key);
+    return partitionKeyFor(this.opts.partitionKeyPrefix, key);
+  }
+
+  private buildItem(schema: TableSchema, key: string, value: unknown, ttl: number | EntryOptions | undefined): Record<string, AttributeValue> {
+    const partitionKey = this.partitionKey(key);
+    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now());
+    const payload = serializeValue(key, value);
+    // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
+    const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
+    return encodeItem(schema, partitionKey, key, payload, expiration, version);
+  }
+
+  private async readEntry<T>(
+    item: Record<string, AttributeValue>,
+    schema: TableSchema,
+    key: string,
+    partitionKey: PartitionKey,
+  ): Promise<CacheEntry<T> | undefined> {
+    const decoded = decodeItem(item, schema, key, partitionKey, Date.now());
+    if (decoded.kind === 'expired') return undefined;
+    if (decoded.kind === 'foreign') {
+      this.warnForeign(partitionKey, decoded.reason);
+      return undefined;
+    }
+    let value: T;
+    try {
+      value = deserializeValue(decoded.entry.payload, decoded.entry.format) as T;
+    } catch (error) {
+      this.warnForeign(partitionKey, `its value does not parse (${(error as Error).message})`);
+      return undefined;
+    }
+    const expiresAt = await this.renew(schema, partitionKey, decoded.entry, this.opts.slidingRenewThreshold);
+    return { value, expiresAt };
+  }
+
+  /**
+   * Pushes a sliding entry's expiry out, if that gains at least `threshold` of its window. The update
+   * is conditional on the version read, so it can never bring back a deleted key nor touch a value
+   * written since; losing that race, or failing, leaves the entry as it was and the read succeeds.
+   */
+  private async renew(schema: TableSchema, partitionKey: PartitionKey, entry: StoredEntry, threshold: number): Promise<number | undefined> {
+    const { expiration, version } = entry;
+    const renewed = version === undefined ? undefined : slidingRenewal(expiration, Date.now(), threshold);
+    if (renewed === undefined) return expiration.expiresAt;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.opts.tableName,
+          Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
+          UpdateExpression: 'SET #exp = :exp, #ttl = :ttl',
+          ConditionExpression: '#ver = :ver AND #exp < :exp',
+          ExpressionAttributeNames: { '#exp': A.expiresAt, '#ttl': schema.ttlAttributeName, '#ver': A.version },
+          ExpressionAttributeValues: {
+            ':exp': { N: String(renewed) },
+            ':ttl': { N: String(ttlSecondsFor(renewed)) },
+            ':ver': { S: version! },
+          },
+        }),
+      );
+      return renewed;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) this.reportError(error);
+      return expiration.expiresAt;
+    }
+  }
+
+  private warnForeign(partitionKey: PartitionKey, reason: string): void {
+    this.opts.logger.warn(
+      `Item "${partitionKey.value}" in DynamoDB table "${this.opts.tableName}" is not a cache entry this library can read (${reason}); ` +
+        'it reads as a miss and is left as it is.',
+    );
+  }
+
+  /** An EventEmitter throws on an 'error' nobody listens to; such an error is logged instead, never lost. */
+  reportError(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else this.opts.logger.warn(`DynamoDB table "${this.opts.tableName}": ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+export type { Expiration };

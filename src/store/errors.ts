@@ -1,0 +1,82 @@
+/**
+ * Every error this library raises on purpose has a stable `name`, so that callers can branch on it
+ * without importing the class, and a message that names the table, key or option at fault.
+ */
+
+/** A key that cannot address an item: not a string, empty, or not valid UTF-16. */
+export class InvalidCacheKeyError extends TypeError {
+  override readonly name = 'InvalidCacheKeyError';
+}
+
+/** An option given to the module or the store that cannot work; the message names the option. */
+export class InvalidOptionError extends TypeError {
+  override readonly name = 'InvalidOptionError';
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`nest-dynamo-cache: option "${option}" ${message}`);
+  }
+}
+
+/** A ttl or expiration that is not a finite, non-negative duration or a future date. */
+export class InvalidExpirationError extends RangeError {
+  override readonly name = 'InvalidExpirationError';
+}
+
+/** A value that JSON cannot represent faithfully (circular, a function, a symbol, undefined). */
+export class SerializationError extends TypeError {
+  override readonly name = 'SerializationError';
+  constructor(
+    readonly key: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot cache key "${key}": ${reason}. Nothing was written.`, options);
+  }
+}
+
+/** DynamoDB refuses items over 400 KB; we refuse them first, before anything is written. */
+export class ValueTooLargeError extends RangeError {
+  override readonly name = 'ValueTooLargeError';
+  constructor(
+    readonly key: string,
+    readonly itemBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `Cannot cache key "${key}": its DynamoDB item would be ${itemBytes} bytes, over the ${limitBytes}-byte item limit. ` +
+        'Nothing was written. Store a smaller value, or split it under several keys.',
+    );
+  }
+}
+
+/** A batch whose unprocessed part DynamoDB kept returning until the retry budget ran out. */
+export class UnprocessedItemsError extends Error {
+  override readonly name = 'UnprocessedItemsError';
+  constructor(
+    readonly tableName: string,
+    readonly operation: 'BatchGetItem' | 'BatchWriteItem',
+    readonly unprocessedCount: number,
+    readonly totalCount: number,
+    readonly elapsedMs: number,
+  ) {
+    super(
+      `${operation} on table "${tableName}": ${unprocessedCount} of ${totalCount} items were still unprocessed ` +
+        `after retrying for ${elapsedMs} ms (DynamoDB is throttling or the table is overloaded). ` +
+        'Raise batchRetryTimeout or the table capacity.',
+    );
+  }
+}
+
+/** The table is missing, or its key schema or TTL setting cannot hold this cache's items. */
+export class TableConfigurationError extends Error {
+  override readonly name = 'TableConfigurationError';
+  constructor(
+    readonly tableName: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`DynamoDB table "${tableName}": ${message}`, options);
+  }
+}

@@ -1,0 +1,104 @@
+import { InvalidExpirationError } from './errors.js';
+
+/** The furthest instant a JavaScript Date can hold; a ttl reaching past it is an error, not "forever". */
+const LATEST_TIME_MS = 8.64e15;
+
+/** How a caller may say when an entry expires, as in .NET's DistributedCacheEntryOptions, in ms. */
+export interface EntryOptions {
+  /** Time to live in ms from now; 0 means no expiry. Wins over `absoluteExpiration`. */
+  ttl?: number;
+  /** The instant the entry expires, a Date or epoch ms; must be in the future. */
+  absoluteExpiration?: Date | number;
+  /** Expire after this many ms without a read; each read renews it, never past the absolute deadline. */
+  slidingExpiration?: number;
+}
+
+export interface Expiration {
+  /** Epoch ms after which the entry reads as a miss; undefined for an entry that never expires. */
+  readonly expiresAt?: number;
+  /** The sliding window in ms, for entries that a read renews. */
+  readonly slidingWindow?: number;
+  /** Epoch ms past which a sliding entry is never renewed. */
+  readonly absoluteDeadline?: number;
+}
+
+export const NEVER: Expiration = Object.freeze({});
+
+function checkDuration(key: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidExpirationError(
+      `Cannot cache key "${key}": ${name} must be a finite number of milliseconds >= 0, got ${String(value)}.`,
+    );
+  }
+  return Math.ceil(value);
+}
+
+function checkInstant(key: string, name: string, instant: number, now: number): number {
+  if (!Number.isFinite(instant) || instant > LATEST_TIME_MS) {
+    throw new InvalidExpirationError(`Cannot cache key "${key}": ${name} reaches past the latest date JavaScript can hold.`);
+  }
+  if (instant <= now) {
+    throw new InvalidExpirationError(
+      `Cannot cache key "${key}": ${name} ${new Date(instant).toISOString()} is not in the future.`,
+    );
+  }
+  return instant;
+}
+
+/**
+ * Turns what the caller said (a ttl number, entry options, or nothing) into instants. The cache's
+ * default ttl applies only when the caller said nothing about expiry at all.
+ */
+export function resolveExpiration(
+  key: string,
+  requested: number | EntryOptions | undefined,
+  defaultTtl: number | undefined,
+  now: number,
+): Expiration {
+  const options: EntryOptions =
+    requested === undefined || requested === null ? {} : typeof requested === 'object' ? requested : { ttl: requested };
+  if (options.ttl === undefined && options.absoluteExpiration === undefined && options.slidingExpiration === undefined) {
+    // The default was validated with the options, when the store was built.
+    return defaultTtl ? { expiresAt: now + defaultTtl } : NEVER;
+  }
+
+  let deadline: number | undefined;
+  const ttl = options.ttl === undefined ? 0 : checkDuration(key, 'ttl', options.ttl);
+  if (ttl > 0) {
+    deadline = checkInstant(key, `ttl ${ttl} ms`, now + ttl, now);
+  } else if (options.absoluteExpiration !== undefined) {
+    const absolute = options.absoluteExpiration;
+    const instant = absolute instanceof Date ? absolute.getTime() : absolute;
+    if (typeof instant !== 'number' || Number.isNaN(instant)) {
+      throw new InvalidExpirationError(`Cannot cache key "${key}": absoluteExpiration must be a valid Date or epoch ms.`);
+    }
+    deadline = checkInstant(key, 'absoluteExpiration', instant, now);
+  }
+
+  if (options.slidingExpiration === undefined) {
+    return deadline === undefined ? NEVER : { expiresAt: deadline };
+  }
+  const window = checkDuration(key, 'slidingExpiration', options.slidingExpiration);
+  if (window === 0) {
+    throw new InvalidExpirationError(`Cannot cache key "${key}": slidingExpiration must be more than 0 ms.`);
+  }
+  const slidingEnd = checkInstant(key, `slidingExpiration ${window} ms`, now + window, now);
+  return { expiresAt: Math.min(slidingEnd, deadline ?? slidingEnd), slidingWindow: window, absoluteDeadline: deadline };
+}
+
+/**
+ * A read renews a sliding entry only once renewing would push its expiry out by at least
+ * `renewThreshold` of the window, so that a hot key costs one write per that part of the window,
+ * not one write per read as in AWS's .NET provider. Returns the new expiry, or undefined for no write.
+ */
+export function slidingRenewal(expiration: Expiration, now: number, renewThreshold: number): number | undefined {
+  const { expiresAt, slidingWindow, absoluteDeadline } = expiration;
+  if (slidingWindow === undefined || expiresAt === undefined) return undefined;
+  const renewed = Math.min(now + slidingWindow, absoluteDeadline ?? Number.POSITIVE_INFINITY);
+  return renewed - expiresAt >= slidingWindow * renewThreshold && renewed > expiresAt ? renewed : undefined;
+}
+
+/** DynamoDB's TTL attribute holds epoch seconds; rounding up never deletes an item before its time. */
+export function ttlSecondsFor(expiresAtMs: number): number {
+  return Math.ceil(expiresAtMs / 1000);
+}

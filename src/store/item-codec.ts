@@ -1,0 +1,144 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ValueTooLargeError } from './errors.js';
+import { type Expiration, ttlSecondsFor } from './expiry.js';
+import type { PartitionKey } from './keys.js';
+import { PayloadFormat, type SerializedPayload } from './value-serializer.js';
+
+/** DynamoDB's item size limit: 400 KB, counted as attribute names plus values. */
+export const ITEM_LIMIT_BYTES = 400 * 1024;
+
+/**
+ * Attribute names of a cache item besides the partition key and the TTL attribute, whose names the
+ * table decides. Short, because every attribute name is billed with every read and write.
+ */
+export const ITEM_ATTRIBUTES = Object.freeze({
+  value: 'v',
+  format: 'f',
+  expiresAt: 'exp',
+  slidingWindow: 'sw',
+  absoluteDeadline: 'dl',
+  version: 'ver',
+  fullKey: 'key',
+});
+
+const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.values(ITEM_ATTRIBUTES));
+
+export function isReservedAttributeName(name: string): boolean {
+  return RESERVED_NAMES.has(name);
+}
+
+/** The names that the table's schema decides. */
+export interface TableSchema {
+  readonly partitionKeyName: string;
+  readonly ttlAttributeName: string;
+}
+
+/** What a read found in an item of ours. */
+export interface StoredEntry {
+  readonly payload: Uint8Array;
+  readonly format: PayloadFormat;
+  readonly expiration: Expiration;
+  /** Changes on every write of a sliding entry, so a renewal can tell it still holds what it read. */
+  readonly version?: string;
+}
+
+export type DecodedItem =
+  | { readonly kind: 'entry'; readonly entry: StoredEntry }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'foreign'; readonly reason: string };
+
+const n = (value: number): AttributeValue => ({ N: String(value) });
+
+function numberBytes(value: number): number {
+  // DynamoDB counts a number as 1 byte per two significant digits, plus 1.
+  return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
+}
+
+/** Builds the item for a write and checks it against the 400 KB limit before anything is sent. */
+export function encodeItem(
+  schema: TableSchema,
+  partitionKey: PartitionKey,
+  key: string,
+  payload: SerializedPayload,
+  expiration: Expiration,
+  version: string | undefined,
+): Record<string, AttributeValue> {
+  const a = ITEM_ATTRIBUTES;
+  const item: Record<string, AttributeValue> = {
+    [schema.partitionKeyName]: { S: partitionKey.value },
+    [a.value]: { B: payload.bytes },
+  };
+  let bytes =
+    Buffer.byteLength(schema.partitionKeyName) + Buffer.byteLength(partitionKey.value) + a.value.length + payload.bytes.byteLength;
+  const addNumber = (name: string, value: number) => {
+    item[name] = n(value);
+    bytes += Buffer.byteLength(name) + numberBytes(value);
+  };
+  if (payload.format !== PayloadFormat.Json) addNumber(a.format, payload.format);
+  if (expiration.expiresAt !== undefined) {
+    addNumber(a.expiresAt, expiration.expiresAt);
+    addNumber(schema.ttlAttributeName, ttlSecondsFor(expiration.expiresAt));
+  }
+  if (expiration.slidingWindow !== undefined) addNumber(a.slidingWindow, expiration.slidingWindow);
+  if (expiration.absoluteDeadline !== undefined) addNumber(a.absoluteDeadline, expiration.absoluteDeadline);
+  if (version !== undefined) {
+    item[a.version] = { S: version };
+    bytes += a.version.length + version.length;
+  }
+  if (partitionKey.digested) {
+    item[a.fullKey] = { S: key };
+    bytes += a.fullKey.length + Buffer.byteLength(key);
+  }
+  if (bytes > ITEM_LIMIT_BYTES) throw new ValueTooLargeError(key, bytes, ITEM_LIMIT_BYTES);
+  return item;
+}
+
+function numberAttribute(item: Record<string, AttributeValue>, name: string): number | undefined | null {
+  const attribute = item[name];
+  if (attribute === undefined) return undefined;
+  const value = attribute.N === undefined ? Number.NaN : Number(attribute.N);
+  return Number.isFinite(value) ? value : null;
+}
+
+/**
+ * Reads an item back. An item past its expiry reads as `expired` even when DynamoDB has not deleted
+ * it yet (its TTL deletion is lazy, up to a few days late). An item that this library did not write
+ * (no binary value, malformed numbers, a digest key holding another key) is `foreign`.
+ */
+export function decodeItem(
+  item: Record<string, AttributeValue>,
+  schema: TableSchema,
+  key: string,
+  partitionKey: PartitionKey,
+  now: number,
+): DecodedItem {
+  const a = ITEM_ATTRIBUTES;
+  const payload = item[a.value]?.B;
+  if (payload === undefined) return { kind: 'foreign', reason: `attribute "${a.value}" is missing or not binary` };
+
+  const expiresAt = numberAttribute(item, a.expiresAt);
+  const ttlSeconds = numberAttribute(item, schema.ttlAttributeName);
+  const format = numberAttribute(item, a.format) ?? PayloadFormat.Json;
+  const slidingWindow = numberAttribute(item, a.slidingWindow);
+  const absoluteDeadline = numberAttribute(item, a.absoluteDeadline);
+  if (expiresAt === null || ttlSeconds === null || format === null || slidingWindow === null || absoluteDeadline === null) {
+    return { kind: 'foreign', reason: 'a number attribute is malformed' };
+  }
+  if (!(format in PayloadFormat)) return { kind: 'foreign', reason: `unknown payload format ${format}` };
+  if (partitionKey.digested && item[a.fullKey]?.S !== key) {
+    return { kind: 'foreign', reason: 'the digest key holds another key' };
+  }
+  // An item written by another tool may carry only DynamoDB's TTL, in seconds.
+  const effectiveExpiry = expiresAt ?? (ttlSeconds === undefined ? undefined : ttlSeconds * 1000);
+  if (effectiveExpiry !== undefined && effectiveExpiry <= now) return { kind: 'expired' };
+
+  return {
+    kind: 'entry',
+    entry: {
+      payload,
+      format: format as PayloadFormat,
+      expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline },
+      version: item[a.version]?.S,
+    },
+  };
+}

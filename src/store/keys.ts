@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { InvalidCacheKeyError } from './errors.js';
+
+/** DynamoDB's limit on a partition key value, in UTF-8 bytes. */
+export const PARTITION_KEY_LIMIT_BYTES = 2048;
+
+/** Marks a partition key that stands for a longer cache key (see `partitionKeyFor`). */
+export const DIGEST_MARKER = '#sha256:';
+
+export function assertValidKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') {
+    throw new InvalidCacheKeyError(`A cache key must be a string, got ${describeType(key)}.`);
+  }
+  if (key.length === 0) {
+    throw new InvalidCacheKeyError('A cache key must not be empty.');
+  }
+  // A lone surrogate has no UTF-8 form: the SDK would send U+FFFD, and two different keys would
+  // collide on one item.
+  if (!key.isWellFormed()) {
+    throw new InvalidCacheKeyError(`Cache key "${key.toWellFormed()}" contains a lone UTF-16 surrogate.`);
+  }
+}
+
+export interface PartitionKey {
+  /** The value stored in the table's partition key attribute. */
+  readonly value: string;
+  /** True when `value` is a digest and the item must also carry the full key to be verified on read. */
+  readonly digested: boolean;
+}
+
+/**
+ * The partition key is the prefix followed by the cache key. A key too long for DynamoDB's 2048-byte
+ * partition key is stored under the prefix, a marker and its SHA-256 instead: never truncated,
+ * since two keys sharing their first 2 KB would then share one item. Such items also keep the full
+ * key, which a read compares, so that even a caller who stores a key spelled like a digest can
+ * never read another key's value.
+ */
+export function partitionKeyFor(prefix: string, key: string): PartitionKey {
+  const value = prefix + key;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short strings need no byte count.
+  if (value.length * 3 <= PARTITION_KEY_LIMIT_BYTES || Buffer.byteLength(value, 'utf8') <= PARTITION_KEY_LIMIT_BYTES) {
+    return { value, digested: false };
+  }
+  return { value: prefix + DIGEST_MARKER + createHash('sha256').update(key, 'utf8').digest('base64url'), digested: true };
+}
+
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'Object'})` : `a ${typeof value}`;
+}

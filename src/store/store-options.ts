@@ -1,0 +1,105 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { InvalidOptionError } from './errors.js';
+import type { RetryPolicy } from './retry.js';
+import type { WarningLogger } from './table-schema.js';
+
+export interface DynamoStoreOptions {
+  /** The DynamoDB table that holds the cache. Required. */
+  tableName: string;
+  /** A client the application owns; the store never destroys it. Leave out to let the store build its own. */
+  client?: DynamoDBClient;
+  /** For the store's own client (when `client` is not given). */
+  region?: string;
+  /** For the store's own client, e.g. `http://localhost:8000` for DynamoDB Local. */
+  endpoint?: string;
+  /** For the store's own client; the SDK's default chain when left out. */
+  credentials?: DynamoDBClientConfig['credentials'];
+  /** Create the table (on-demand, TTL enabled) when it does not exist. Default false. */
+  createTableIfNotExists?: boolean;
+  /** Strongly consistent reads (twice the read cost of eventually consistent ones). Default true. */
+  consistentReads?: boolean;
+  /** The table's partition key; found with DescribeTable when left out. */
+  partitionKeyName?: string;
+  /** The table's TTL attribute; found with DescribeTimeToLive when left out. */
+  ttlAttributeName?: string;
+  /** Put before every key, so that the cache's items can be told apart in a shared table. Default `dc:`. */
+  partitionKeyPrefix?: string;
+  /** Default time to live of an entry in ms. 0 or absent: entries never expire. */
+  ttl?: number;
+  /** A sliding entry is renewed on read once renewing would gain this part of its window. Default 0.1. */
+  slidingRenewThreshold?: number;
+  /** How long a batch may retry what DynamoDB left unprocessed, in ms. Default 10,000. */
+  batchRetryTimeout?: number;
+  /** How long to wait for a created table to become ACTIVE, in ms. Default 60,000. */
+  tableReadyTimeout?: number;
+  /** Where warnings go (a foreign item, TTL disabled). Default: console.warn. */
+  logger?: WarningLogger;
+}
+
+export interface ResolvedStoreOptions {
+  readonly tableName: string;
+  readonly createTableIfNotExists: boolean;
+  readonly consistentReads: boolean;
+  readonly partitionKeyName?: string;
+  readonly ttlAttributeName?: string;
+  readonly partitionKeyPrefix: string;
+  readonly ttl?: number;
+  readonly slidingRenewThreshold: number;
+  readonly batchRetry: RetryPolicy;
+  readonly tableReadyTimeoutMs: number;
+  readonly logger: WarningLogger;
+}
+
+const consoleLogger: WarningLogger = { warn: (message) => console.warn(`[nest-dynamo-cache] ${message}`) };
+
+// DynamoDB's table name rule: 3 to 255 of these characters.
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+function optional<T>(options: Record<string, unknown>, name: string, check: (value: unknown) => boolean, expected: string): T | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (!check(value)) throw new InvalidOptionError(name, `must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
+  return value as T;
+}
+
+const isBoolean = (value: unknown) => typeof value === 'boolean';
+const isName = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 255;
+const isDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 8.64e15;
+
+/** Checks every option once, when the module or store is built, so that a mistake fails start-up and names its option. */
+export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'must be an object with at least a tableName.');
+  }
+  const raw = options as unknown as Record<string, unknown>;
+  if (typeof raw.tableName !== 'string' || !TABLE_NAME.test(raw.tableName)) {
+    throw new InvalidOptionError(
+      'tableName',
+      `must be a DynamoDB table name (3 to 255 letters, digits, "_", "-" or "."), got ${JSON.stringify(raw.tableName) ?? String(raw.tableName)}.`,
+    );
+  }
+  if (options.client !== undefined && !(options.client instanceof DynamoDBClient)) {
+    throw new InvalidOptionError('client', 'must be a DynamoDBClient from @aws-sdk/client-dynamodb.');
+  }
+  if (options.client !== undefined && (options.region ?? options.endpoint ?? options.credentials) !== undefined) {
+    throw new InvalidOptionError('client', 'cannot be given together with region, endpoint or credentials; configure the client instead.');
+  }
+  optional(raw, 'region', isName, 'a region name such as "eu-west-1"');
+  optional(raw, 'endpoint', (value) => typeof value === 'string' && URL.canParse(value), 'a URL such as "http://localhost:8000"');
+  const threshold = optional<number>(raw, 'slidingRenewThreshold', (value) => typeof value === 'number' && value >= 0 && value <= 1, 'a number from 0 to 1');
+  const batchRetryTimeout = optional<number>(raw, 'batchRetryTimeout', isDuration, 'a duration in ms >= 0');
+  const prefix = optional<string>(raw, 'partitionKeyPrefix', (value) => typeof value === 'string' && value.length <= 1024, 'a string of at most 1024 characters');
+  return {
+    tableName: raw.tableName,
+    createTableIfNotExists: optional<boolean>(raw, 'createTableIfNotExists', isBoolean, 'true or false') ?? false,
+    consistentReads: optional<boolean>(raw, 'consistentReads', isBoolean, 'true or false') ?? true,
+    partitionKeyName: optional<string>(raw, 'partitionKeyName', isName, 'a non-empty attribute name'),
+    ttlAttributeName: optional<string>(raw, 'ttlAttributeName', isName, 'a non-empty attribute name'),
+    partitionKeyPrefix: prefix ?? 'dc:',
+    ttl: optional<number>(raw, 'ttl', isDuration, 'a duration in ms >= 0 (0: no expiry)') || undefined,
+    slidingRenewThreshold: threshold ?? 0.1,
+    batchRetry: { maxDurationMs: batchRetryTimeout ?? 10_000, baseDelayMs: 25, maxDelayMs: 1_000 },
+    tableReadyTimeoutMs: optional<number>(raw, 'tableReadyTimeout', isDuration, 'a duration in ms >= 0') ?? 60_000,
+    logger: optional<WarningLogger>(raw, 'logger', (value) => typeof (value as WarningLogger)?.warn === 'function', 'an object with a warn(message) method') ?? consoleLogger,
+  };
+}

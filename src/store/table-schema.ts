@@ -1,0 +1,188 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  type TableDescription,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { TableConfigurationError } from './errors.js';
+import { type TableSchema, isReservedAttributeName, ITEM_ATTRIBUTES } from './item-codec.js';
+
+/** The names a table created by this library gets when the options name none. */
+export const DEFAULT_PARTITION_KEY_NAME = 'pk';
+export const DEFAULT_TTL_ATTRIBUTE_NAME = 'ttl';
+
+export interface TableSetup {
+  readonly tableName: string;
+  readonly partitionKeyName?: string;
+  readonly ttlAttributeName?: string;
+  readonly createTableIfNotExists: boolean;
+  /** How long to wait for a created table to become ACTIVE. */
+  readonly tableReadyTimeoutMs: number;
+}
+
+export interface WarningLogger {
+  warn(message: string): void;
+}
+
+/**
+ * Works out the partition key and TTL attribute names, creating the table when asked to.
+ *
+ * With both names given and no creation asked for, it sends nothing at all: production can then run
+ * with data-plane permissions only, and start without a control-plane round trip. Otherwise it
+ * describes the table and its TTL (DescribeTable, DescribeTimeToLive) and fails on a table that
+ * cannot hold cache items, naming the table and what to change.
+ */
+export async function prepareTable(client: DynamoDBClient, setup: TableSetup, logger: WarningLogger): Promise<TableSchema> {
+  const { tableName, partitionKeyName, ttlAttributeName } = setup;
+  if (partitionKeyName !== undefined && ttlAttributeName !== undefined && !setup.createTableIfNotExists) {
+    return checkNames(tableName, { partitionKeyName, ttlAttributeName });
+  }
+
+  const table = await describeTable(client, tableName);
+  if (table === undefined) {
+    if (!setup.createTableIfNotExists) {
+      throw new TableConfigurationError(
+        tableName,
+        `does not exist in region ${await regionOf(client)}${await endpointNote(client)}. ` +
+          'Create it (a string partition key, TTL enabled), or set createTableIfNotExists: true to let the cache create it.',
+      );
+    }
+    const schema = checkNames(tableName, {
+      partitionKeyName: partitionKeyName ?? DEFAULT_PARTITION_KEY_NAME,
+      ttlAttributeName: ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
+    });
+    await createTable(client, tableName, schema, setup.tableReadyTimeoutMs);
+    return schema;
+  }
+
+  const tablePartitionKey = checkKeySchema(table, tableName);
+  if (partitionKeyName !== undefined && partitionKeyName !== tablePartitionKey) {
+    throw new TableConfigurationError(
+      tableName,
+      `its partition key is "${tablePartitionKey}", but the option partitionKeyName says "${partitionKeyName}". ` +
+        'Fix the option, or leave it out to use the table\'s.',
+    );
+  }
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  const enabledAttribute = status === 'ENABLED' || status === 'ENABLING' ? ttl.TimeToLiveDescription?.AttributeName : undefined;
+  if (enabledAttribute !== undefined && ttlAttributeName !== undefined && enabledAttribute !== ttlAttributeName) {
+    throw new TableConfigurationError(
+      tableName,
+      `TTL is enabled on attribute "${enabledAttribute}", but the option ttlAttributeName says "${ttlAttributeName}": ` +
+        'expired entries would never be deleted. Set ttlAttributeName to the table\'s TTL attribute.',
+    );
+  }
+  if (enabledAttribute === undefined) {
+    logger.warn(
+      `DynamoDB table "${tableName}" has TTL ${status === undefined ? 'disabled' : status.toLowerCase()}: expired cache items will not be ` +
+        `deleted and will fill the table (reads still treat them as misses). Enable TTL on attribute "${ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME}".`,
+    );
+  }
+  return checkNames(tableName, {
+    partitionKeyName: tablePartitionKey,
+    ttlAttributeName: enabledAttribute ?? ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
+  });
+}
+
+function checkNames(tableName: string, schema: TableSchema): TableSchema {
+  for (const [option, name] of Object.entries(schema)) {
+    if (isReservedAttributeName(name)) {
+      throw new TableConfigurationError(
+        tableName,
+        `${option} "${name}" is one of the attribute names cache items use (${Object.values(ITEM_ATTRIBUTES).join(', ')}). Choose another.`,
+      );
+    }
+  }
+  if (schema.partitionKeyName === schema.ttlAttributeName) {
+    throw new TableConfigurationError(tableName, `partitionKeyName and ttlAttributeName are both "${schema.partitionKeyName}".`);
+  }
+  return schema;
+}
+
+async function describeTable(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+/** A cache item is addressed by one string: a range key or a numeric hash key cannot hold it. */
+function checkKeySchema(table: TableDescription, tableName: string): string {
+  const keys = table.KeySchema ?? [];
+  const rangeKey = keys.find((key) => key.KeyType === 'RANGE');
+  if (rangeKey) {
+    throw new TableConfigurationError(
+      tableName,
+      `has a sort (range) key "${rangeKey.AttributeName}"; a cache table needs a partition key only. Use a table with a single string partition key.`,
+    );
+  }
+  const hashKey = keys.find((key) => key.KeyType === 'HASH')?.AttributeName;
+  if (hashKey === undefined) throw new TableConfigurationError(tableName, 'DescribeTable returned no partition key.');
+  const type = table.AttributeDefinitions?.find((definition) => definition.AttributeName === hashKey)?.AttributeType;
+  if (type !== 'S') {
+    throw new TableConfigurationError(
+      tableName,
+      `its partition key "${hashKey}" is of type ${type ?? 'unknown'}; a cache table needs a string (S) partition key.`,
+    );
+  }
+  return hashKey;
+}
+
+async function createTable(client: DynamoDBClient, tableName: string, schema: TableSchema, readyTimeoutMs: number): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: schema.partitionKeyName, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: schema.partitionKeyName, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (error) {
+    // Several instances starting together race to create the table; the losers wait for it like the winner.
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
+  const waited = await waitUntilTableExists(
+    { client, maxWaitTime: Math.max(1, Math.ceil(readyTimeoutMs / 1000)), minDelay: 1, maxDelay: 5 },
+    { TableName: tableName },
+  ).catch((error: unknown) => ({ state: 'FAILURE', reason: error }));
+  if (waited.state !== 'SUCCESS') {
+    throw new TableConfigurationError(tableName, `was created but did not become ACTIVE within ${readyTimeoutMs} ms.`, {
+      cause: waited.reason,
+    });
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: schema.ttlAttributeName, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // The instance that won the creation race may have enabled it first.
+    if (!/already enabled/i.test((error as Error).message)) throw error;
+  }
+}
+
+async function regionOf(client: DynamoDBClient): Promise<string> {
+  try {
+    return await client.config.region();
+  } catch {
+    return '(unknown)';
+  }
+}
+
+async function endpointNote(client: DynamoDBClient): Promise<string> {
+  try {
+    const endpoint = await client.config.endpoint?.();
+    return endpoint ? ` at endpoint ${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path}` : '';
+  } catch {
+    return '';
+  }
+}

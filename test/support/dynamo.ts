@@ -1,0 +1,57 @@
+import { DeleteTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+
+/** DynamoDB Local accepts any credentials; these keep the SDK from looking for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const LOCAL_REGION = 'us-east-1';
+
+export function dynamoEndpoint(): string {
+  return inject('dynamoEndpoint');
+}
+
+export function localClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
+  return new DynamoDBClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, ...config });
+}
+
+/** A table name no other test uses, so that test files can run side by side on one DynamoDB Local. */
+export function uniqueTableName(purpose: string): string {
+  return `${purpose}_${randomUUID().slice(0, 8)}`;
+}
+
+export async function deleteTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
+}
+
+export interface TableShape {
+  partitionKeyName?: string;
+  partitionKeyType?: 'S' | 'N' | 'B';
+  sortKeyName?: string;
+  /** The attribute to enable TTL on; none leaves TTL disabled. */
+  ttlAttributeName?: string;
+}
+
+/** Creates a table the way an operator would, outside the library, to test what the library makes of it. */
+export async function createTable(client: DynamoDBClient, tableName: string, shape: TableShape = {}): Promise<void> {
+  const { CreateTableCommand, UpdateTimeToLiveCommand } = await import('@aws-sdk/client-dynamodb');
+  const partitionKeyName = shape.partitionKeyName ?? 'pk';
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: partitionKeyName, AttributeType: shape.partitionKeyType ?? 'S' },
+        ...(shape.sortKeyName ? [{ AttributeName: shape.sortKeyName, AttributeType: 'S' as const }] : []),
+      ],
+      KeySchema: [
+        { AttributeName: partitionKeyName, KeyType: 'HASH' },
+        ...(shape.sortKeyName ? [{ AttributeName: shape.sortKeyName, KeyType: 'RANGE' as const }] : []),
+      ],
+    }),
+  );
+  if (shape.ttlAttributeName) {
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: shape.ttlAttributeName, Enabled: true } }),
+    );
+  }
+}

