@@ -55,3 +55,22 @@ export async function createTable(client: DynamoDBClient, tableName: string, sha
     );
   }
 }
+
+/** Records the name of every command a client sends, to prove which calls an operation makes. */
+export function recordCommands(client: DynamoDBClient): string[] {
+  const sent: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(context.commandName as string);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  return sent;
+}
+
+/** A logger that keeps what it was told, to assert on warnings. */
+export function memoryLogger(): { warn(message: string): void; warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, warn: (message: string) => void warnings.push(message) };
+}

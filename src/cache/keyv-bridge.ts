@@ -1,0 +1,65 @@
+import { EventEmitter } from 'node:events';
+import Keyv, { type KeyvStoreAdapter, type StoredData } from 'keyv';
+import type { EntryOptions } from '../store/expiry.js';
+import type { DynamoStore } from '../store/dynamo-store.js';
+
+type KeyvRecord = { value: unknown; expires?: number | null };
+
+/**
+ * Lets a Keyv read and write the same entries as the cache: Keyv, with serialization off, hands its
+ * store `{ value, expires }` records, which this bridge maps to the store's own entries. So
+ * `cache.stores[0].get(key)` sees what `cache.set(key, …)` wrote, as cache-manager users expect.
+ */
+class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
+  opts = {};
+  namespace?: string;
+
+  constructor(private readonly store: DynamoStore) {
+    super();
+  }
+
+  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    const entry = await this.store.getEntry<Value>(key);
+    return entry && { value: entry.value, expires: entry.expiresAt };
+  }
+
+  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    const entries = await this.store.getManyEntries<Value>(keys);
+    return entries.map((entry) => entry && { value: entry.value, expires: entry.expiresAt });
+  }
+
+  async set(key: string, record: KeyvRecord, ttl?: number): Promise<boolean> {
+    return this.store.set(key, record.value, ttlOf(record, ttl));
+  }
+
+  async setMany(entries: Array<{ key: string; value: KeyvRecord; ttl?: number }>): Promise<void> {
+    await this.store.setMany(entries.map(({ key, value, ttl }) => ({ key, value: value.value, ttl: ttlOf(value, ttl) })));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.store.delete(key);
+  }
+
+  deleteMany(keys: string[]): Promise<boolean> {
+    return this.store.deleteMany(keys);
+  }
+
+  has(key: string): Promise<boolean> {
+    return this.store.has(key);
+  }
+
+  clear(): Promise<void> {
+    return this.store.clear();
+  }
+}
+
+function ttlOf(record: KeyvRecord, ttl: number | undefined): number | EntryOptions {
+  // Keyv passes no ttl for "never expires"; the store would read that as "use the default".
+  if (ttl !== undefined) return ttl;
+  return typeof record.expires === 'number' ? { absoluteExpiration: record.expires } : 0;
+}
+
+export function keyvOver(store: DynamoStore): Keyv {
+  // No namespace: the cache's keys are the Keyv's keys, and clear() stays the cache's whole prefix.
+  return new Keyv({ store: new KeyvBridge(store), namespace: undefined, serialize: undefined, deserialize: undefined, useKeyPrefix: false });
+}

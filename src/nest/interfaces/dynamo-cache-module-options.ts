@@ -1,0 +1,8 @@
+import type { DynamoCacheOptions } from '../../cache/dynamo-cache.js';
+import type { DynamoStoreOptions } from '../../store/store-options.js';
+
+/**
+ * `DynamoCacheModule.forRoot()` options: the store's (table, client, key prefix, default ttl…) and
+ * the cache's (error policy). Warnings go through Nest's Logger unless `logger` says otherwise.
+ */
+export interface DynamoCacheModuleOptions extends DynamoStoreOptions, DynamoCacheOptions {}
