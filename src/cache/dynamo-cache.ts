@@ -84,7 +84,7 @@ export class DynamoCache {
   }
 
   async mdel(keys: string[]): Promise<boolean> {
-    return (await this.write('mdel', { keys }, () => this.store.deleteMany(keys))) ?? false;
+    return (await this.write('mdel', { keys }, async () => (await this.store.deleteKeys(keys), true))) ?? false;
   }
 
   /** Deletes this cache's entries, and no other item of the table. */

@@ -56,11 +56,14 @@ export async function batchGetAll(
   keys: readonly Key[],
   consistentRead: boolean,
   policy: RetryPolicy,
+  /** Read only this attribute (the key), when the values are not wanted. */
+  projectAttribute?: string,
 ): Promise<Item[]> {
+  const projection = projectAttribute === undefined ? {} : { ProjectionExpression: '#p', ExpressionAttributeNames: { '#p': projectAttribute } };
   const found: Item[] = [];
   await untilProcessed('BatchGetItem', tableName, keys, BATCH_GET_LIMIT, policy, async (chunkKeys) => {
     const output = await client.send(
-      new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: chunkKeys, ConsistentRead: consistentRead } } }),
+      new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: chunkKeys, ConsistentRead: consistentRead, ...projection } } }),
     );
     const items = output.Responses?.[tableName];
     if (items) for (const item of items) found.push(item);

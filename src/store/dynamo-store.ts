@@ -163,14 +163,31 @@ export class DynamoStore extends EventEmitter {
     }
   }
 
+  /**
+   * Keyv's contract: resolves to whether every key held an item. BatchWriteItem cannot say so, hence a
+   * key-only BatchGetItem first; `deleteKeys` skips that read when the answer is not needed.
+   */
   async deleteMany(keys: readonly string[]): Promise<boolean> {
-    if (!Array.isArray(keys)) throw new TypeError(`deleteMany expects an array of keys, got ${typeof keys}.`);
-    const unique = [...new Set(keys.map((key) => this.partitionKey(key).value))];
+    const unique = this.uniquePartitionKeys(keys, 'deleteMany');
     if (unique.length === 0) return true;
     const schema = this.schema ?? (await this.initialize());
-    const deletes = unique.map((value): WriteRequest => ({ DeleteRequest: { Key: { [schema.partitionKeyName]: { S: value } } } }));
-    await batchWriteAll(this.client, this.opts.tableName, deletes, this.opts.batchRetry);
-    return true;
+    const existing = await batchGetAll(
+      this.client,
+      this.opts.tableName,
+      unique.map((value) => ({ [schema.partitionKeyName]: { S: value } })),
+      this.opts.consistentReads,
+      this.opts.batchRetry,
+      schema.partitionKeyName,
+    );
+    await this.deletePartitionKeys(schema, existing.map((item) => item[schema.partitionKeyName]!.S!));
+    return existing.length === unique.length;
+  }
+
+  /** Deletes the keys in BatchWriteItem calls of 25, without learning which existed. */
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    const unique = this.uniquePartitionKeys(keys, 'deleteKeys');
+    if (unique.length === 0) return;
+    await this.deletePartitionKeys(this.schema ?? (await this.initialize()), unique);
   }
 
   async has(key: string): Promise<boolean> {
@@ -197,8 +214,7 @@ export class DynamoStore extends EventEmitter {
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      const deletes = (page.Items ?? []).map((Key): WriteRequest => ({ DeleteRequest: { Key } }));
-      if (deletes.length > 0) await batchWriteAll(this.client, this.opts.tableName, deletes, this.opts.batchRetry);
+      await this.deletePartitionKeys(schema, (page.Items ?? []).map((item) => item[schema.partitionKeyName]!.S!));
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey !== undefined);
   }
@@ -238,6 +254,17 @@ export class DynamoStore extends EventEmitter {
   /** Destroys the client only if the store built it; a client passed in belongs to the application. */
   async disconnect(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
+  }
+
+  private uniquePartitionKeys(keys: readonly string[], method: string): string[] {
+    if (!Array.isArray(keys)) throw new TypeError(`${method} expects an array of keys, got ${typeof keys}.`);
+    // A batch that names one key twice is rejected by DynamoDB.
+    return [...new Set(keys.map((key) => this.partitionKey(key).value))];
+  }
+
+  private async deletePartitionKeys(schema: TableSchema, values: readonly string[]): Promise<void> {
+    const deletes = values.map((value): WriteRequest => ({ DeleteRequest: { Key: { [schema.partitionKeyName]: { S: value } } } }));
+    if (deletes.length > 0) await batchWriteAll(this.client, this.opts.tableName, deletes, this.opts.batchRetry);
   }
 
   private partitionKey(key: string): PartitionKey {
