@@ -89,8 +89,7 @@ export class DynamoCache {
 
   /** Deletes this cache's entries, and no other item of the table. */
   async clear(): Promise<boolean> {
-    const done = await this.write('clear', {}, () => this.store.clear());
-    return done !== undefined;
+    return (await this.write('clear', {}, async () => (await this.store.clear(), true))) ?? false;
   }
 
   /** Renews a sliding entry without reading its value; resolves to whether the key holds an entry. */
