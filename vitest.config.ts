@@ -1,9 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // SWC, not esbuild, so that Nest's decorators get their design-time type metadata.
   plugins: [swc.vite({ module: { type: 'es6' } })],
+  // The sample imports the package by name, as an app would; here that name is the source.
+  resolve: { alias: { 'nest-dynamo-cache': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'sample/**/*.e2e-spec.ts'],
     globalSetup: ['test/support/dynamodb-local.global-setup.ts'],

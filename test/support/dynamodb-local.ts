@@ -43,6 +43,10 @@ export async function startDynamoDbLocal(port?: number): Promise<RunningDynamoDb
   const chosenPort = port ?? (await freePort());
   const child = spawn({ port: chosenPort, sharedDb: true, stdio: 'ignore' });
   const endpoint = `http://127.0.0.1:${chosenPort}`;
+  // The JVM would outlive a parent that dies without stopping it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   try {
     await waitUntilListening(endpoint, child, 30_000);
   } catch (error) {

@@ -1,0 +1,14 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DynamoCacheModule, type DynamoCacheModuleOptions } from 'nest-dynamo-cache';
+import { WeatherModule } from './weather/weather.module.js';
+
+/** The app takes its cache options from whoever boots it: main.ts from the environment, tests from DynamoDB Local. */
+@Module({})
+export class AppModule {
+  static register(cache: DynamoCacheModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [DynamoCacheModule.forRoot({ ...cache, isGlobal: true }), WeatherModule],
+    };
+  }
+}
