@@ -103,13 +103,7 @@ export class DynamoStore extends EventEmitter {
     const schema = this.schema ?? (await this.initialize());
     // BatchGetItem rejects a request that names one key twice.
     const unique = [...new Set(partitionKeys.map((pk) => pk.value))];
-    const items = await batchGetAll(
-      this.client,
-      this.opts.tableName,
-      unique.map((value) => ({ [schema.partitionKeyName]: { S: value } })),
-      this.opts.consistentReads,
-      this.opts.batchRetry,
-    );
+    const items = await this.batchGet(schema, unique);
     const byPartitionKey = new Map<string, Record<string, AttributeValue>>();
     for (const item of items) byPartitionKey.set(item[schema.partitionKeyName]!.S!, item);
     return Promise.all(
@@ -171,14 +165,7 @@ export class DynamoStore extends EventEmitter {
     const unique = this.uniquePartitionKeys(keys, 'deleteMany');
     if (unique.length === 0) return true;
     const schema = this.schema ?? (await this.initialize());
-    const existing = await batchGetAll(
-      this.client,
-      this.opts.tableName,
-      unique.map((value) => ({ [schema.partitionKeyName]: { S: value } })),
-      this.opts.consistentReads,
-      this.opts.batchRetry,
-      schema.partitionKeyName,
-    );
+    const existing = await this.batchGet(schema, unique, schema.partitionKeyName);
     await this.deletePartitionKeys(schema, existing.map((item) => item[schema.partitionKeyName]!.S!));
     return existing.length === unique.length;
   }
@@ -260,6 +247,11 @@ export class DynamoStore extends EventEmitter {
     if (!Array.isArray(keys)) throw new TypeError(`${method} expects an array of keys, got ${typeof keys}.`);
     // A batch that names one key twice is rejected by DynamoDB.
     return [...new Set(keys.map((key) => this.partitionKey(key).value))];
+  }
+
+  private batchGet(schema: TableSchema, values: readonly string[], projectAttribute?: string) {
+    const keys = values.map((value) => ({ [schema.partitionKeyName]: { S: value } }));
+    return batchGetAll(this.client, this.opts.tableName, keys, this.opts.consistentReads, this.opts.batchRetry, projectAttribute);
   }
 
   private async deletePartitionKeys(schema: TableSchema, values: readonly string[]): Promise<void> {
