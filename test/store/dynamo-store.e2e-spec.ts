@@ -5,6 +5,7 @@ import {
   InvalidCacheKeyError,
   InvalidExpirationError,
   SerializationError,
+  UnprocessedItemsError,
   ValueTooLargeError,
 } from '../../src/store/errors.js';
 import { createTable, deleteTable, localClient, memoryLogger, recordCommands, uniqueTableName } from '../support/dynamo.js';
@@ -292,6 +293,30 @@ describe('DynamoStore on DynamoDB Local', () => {
     await store.deleteMany(keys);
     expect(await countItems('big:')).toBe(0);
   }, 120_000);
+
+  it('retries unprocessed writes, then fails naming how many were not processed', async () => {
+    // DynamoDB Local never throttles, so SDK middleware stands in for a table that keeps throttling:
+    // every BatchWriteItem answer hands back its whole request as unprocessed, without sending it.
+    const throttled = localClient();
+    const attempts: number[] = [];
+    throttled.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'BatchWriteItemCommand') return next(args);
+        const requestItems = (args.input as { RequestItems: Record<string, unknown[]> }).RequestItems;
+        attempts.push(Date.now());
+        return { output: { UnprocessedItems: requestItems, $metadata: {} }, response: {} } as never;
+      },
+      { step: 'initialize', name: 'throttle' },
+    );
+    const store = new DynamoStore({ tableName, client: throttled, ...names, batchRetryTimeout: 400, partitionKeyPrefix: 'throttled:' });
+    const entries = Array.from({ length: 30 }, (_, index) => ({ key: `t${index}`, value: index }));
+    const error = await store.setMany(entries).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UnprocessedItemsError);
+    expect((error as Error).message).toMatch(new RegExp(`BatchWriteItem on table "${tableName}": 30 of 30 items were still unprocessed`));
+    expect(attempts.length).toBeGreaterThan(2); // two chunks (25 + 5) per round, several rounds
+    expect(await countItems('throttled:')).toBe(0);
+    throttled.destroy();
+  });
 
   it('delete() tells whether the key held an item', async () => {
     const store = storeWith();
