@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: { alias: { 'nest-dynamo-cache': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'sample/**/*.e2e-spec.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     globalSetup: ['test/support/dynamodb-local.global-setup.ts'],
     setupFiles: ['reflect-metadata'],
     testTimeout: 30_000,
