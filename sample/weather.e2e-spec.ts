@@ -37,9 +37,7 @@ describe('the sample app on DynamoDB Local', () => {
   it('computes a forecast once and serves it from the cache for 24 hours', async () => {
     const weather = app.get(WeatherService);
     const first = await request(app.getHttpServer()).get('/weather/Seattle').expect(200);
-    const started = Date.now();
     const second = await request(app.getHttpServer()).get('/weather/seattle').expect(200);
-    expect(Date.now() - started).toBeLessThan(500); // the computation takes 500 ms
     expect(second.body).toEqual(first.body);
     expect(first.body.days).toHaveLength(5);
     expect(weather.computed).toBe(1);

@@ -12,7 +12,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { batchGetAll, batchWriteAll } from './batches.js';
-import { type EntryOptions, type Expiration, resolveExpiration, slidingRenewal, ttlSecondsFor } from './expiry.js';
+import { type EntryOptions, resolveExpiration, slidingRenewal, ttlSecondsFor } from './expiry.js';
 import { type StoredEntry, type TableSchema, ITEM_ATTRIBUTES, decodeItem, encodeItem } from './item-codec.js';
 import { type PartitionKey, assertValidKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
@@ -335,10 +335,9 @@ export class DynamoStore extends EventEmitter {
   }
 
   /** An EventEmitter throws on an 'error' nobody listens to; such an error is logged instead, never lost. */
-  reportError(error: unknown): void {
+  private reportError(error: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
     else this.opts.logger.warn(`DynamoDB table "${this.opts.tableName}": ${(error as Error)?.message ?? String(error)}`);
   }
 }
 
-export type { Expiration };

@@ -138,24 +138,29 @@ describe('DynamoStore on DynamoDB Local', () => {
 
   it('never renews a sliding entry past its absolute deadline', async () => {
     const store = storeWith({ slidingRenewThreshold: 0 });
-    await store.set('sliding-capped', 'v', { slidingExpiration: 200, ttl: 300 });
-    await sleep(150);
-    expect(await store.get('sliding-capped')).toBe('v');
-    await sleep(100);
-    expect(await store.get('sliding-capped')).toBe('v');
-    await sleep(100);
-    expect(await store.get('sliding-capped')).toBeUndefined();
+    const setAt = Date.now();
+    await store.set('sliding-capped', 'v', { slidingExpiration: 1_000, ttl: 1_500 });
+    const until = (offset: number) => sleep(Math.max(0, setAt + offset - Date.now()));
+    await until(700);
+    expect(await store.get('sliding-capped')).toBe('v'); // renewed, but only up to the deadline
+    await until(1_200);
+    expect(await store.get('sliding-capped')).toBe('v'); // past the first window
+    expect(Number((await rawItem('dc:sliding-capped'))!.exp!.N)).toBeLessThanOrEqual(setAt + 1_600);
+    await until(1_650);
+    expect(await store.get('sliding-capped')).toBeUndefined(); // a read would have renewed it, but not past the deadline
   });
 
   it('refresh() renews a sliding entry without reading its value, and never resurrects a deleted key', async () => {
     const store = storeWith();
     const sent = recordCommands(client);
-    await store.set('refresh-me', bigValue(50, 'r'), { slidingExpiration: 300 });
-    await sleep(200);
+    const setAt = Date.now();
+    await store.set('refresh-me', bigValue(50, 'r'), { slidingExpiration: 1_000 });
+    await sleep(600);
     sent.length = 0;
     expect(await store.refresh('refresh-me')).toBe(true);
     expect(sent).toEqual(['GetItemCommand', 'UpdateItemCommand']);
-    await sleep(200);
+    expect(Number((await rawItem('dc:refresh-me'))!.exp!.N)).toBeGreaterThanOrEqual(setAt + 1_600);
+    await sleep(Math.max(0, setAt + 1_100 - Date.now())); // past the first window, inside the renewed one
     expect(await store.get('refresh-me')).toHaveLength(50 * 1024);
 
     await store.delete('refresh-me');
