@@ -2,6 +2,7 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  ScanCommand,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -83,4 +84,32 @@ export async function batchWriteAll(
     const output = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: chunkRequests } }));
     return output.UnprocessedItems?.[tableName] ?? [];
   });
+}
+
+/**
+ * Pages through the whole table reading only the partition key, and yields each page's keys that
+ * start with `prefix`. A Scan reads (and bills) every item, whatever the filter keeps.
+ */
+export async function* scanPartitionKeys(
+  client: DynamoDBClient,
+  tableName: string,
+  partitionKeyName: string,
+  prefix: string,
+  consistentRead: boolean,
+): AsyncGenerator<string[]> {
+  let exclusiveStartKey: Key | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: '#pk',
+        ExpressionAttributeNames: { '#pk': partitionKeyName },
+        ...(prefix === '' ? {} : { FilterExpression: 'begins_with(#pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
+        ConsistentRead: consistentRead,
+        ExclusiveStartKey: exclusiveStartKey,
+      }),
+    );
+    yield (page.Items ?? []).map((item) => item[partitionKeyName]!.S!);
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey !== undefined);
 }

@@ -5,17 +5,16 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
-  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { batchGetAll, batchWriteAll } from './batches.js';
-import { type EntryOptions, resolveExpiration, slidingRenewal, ttlSecondsFor } from './expiry.js';
-import { type StoredEntry, type TableSchema, ITEM_ATTRIBUTES, decodeItem, encodeItem } from './item-codec.js';
+import { batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
+import { type EntryOptions, type Expiration, resolveExpiration } from './expiry.js';
+import { type TableSchema, decodeExpiry, decodeItem, encodeItem, expiryProjection, itemKey } from './item-codec.js';
 import { type PartitionKey, assertValidKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
+import { renewSlidingEntry } from './sliding-renewal.js';
 import { prepareTable } from './table-schema.js';
 import { deserializeValue, serializeValue } from './value-serializer.js';
 
@@ -30,8 +29,6 @@ export interface SetManyEntry<T = unknown> {
   value: T;
   ttl?: number | EntryOptions;
 }
-
-const A = ITEM_ATTRIBUTES;
 
 /**
  * A cache store on one DynamoDB table: the keyv 5 store adapter contract (get, set, delete, clear,
@@ -84,7 +81,7 @@ export class DynamoStore extends EventEmitter {
     const output = await this.client.send(
       new GetItemCommand({
         TableName: this.opts.tableName,
-        Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
+        Key: itemKey(schema, partitionKey.value),
         ConsistentRead: this.opts.consistentReads,
       }),
     );
@@ -119,9 +116,16 @@ export class DynamoStore extends EventEmitter {
    * absolute and sliding expiration. A value that cannot be stored throws before anything is sent.
    */
   async set(key: string, value: unknown, ttl?: number | EntryOptions): Promise<boolean> {
-    const schema = this.schema ?? (await this.initialize());
-    await this.client.send(new PutItemCommand({ TableName: this.opts.tableName, Item: this.buildItem(schema, key, value, ttl) }));
+    await this.setEntry(key, value, ttl);
     return true;
+  }
+
+  /** As `set`, resolving to the expiry the entry was written with. */
+  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions): Promise<Expiration> {
+    const schema = this.schema ?? (await this.initialize());
+    const { item, expiration } = this.buildItem(schema, key, value, ttl);
+    await this.client.send(new PutItemCommand({ TableName: this.opts.tableName, Item: item }));
+    return expiration;
   }
 
   /** Every entry is checked before the first write, so one bad entry writes nothing. The last of duplicate keys wins. */
@@ -130,7 +134,7 @@ export class DynamoStore extends EventEmitter {
     const schema = this.schema ?? (await this.initialize());
     const puts = new Map<string, WriteRequest>();
     for (const { key, value, ttl } of entries) {
-      const item = this.buildItem(schema, key, value, ttl);
+      const { item } = this.buildItem(schema, key, value, ttl);
       puts.set(item[schema.partitionKeyName]!.S!, { PutRequest: { Item: item } });
     }
     await batchWriteAll(this.client, this.opts.tableName, [...puts.values()], this.opts.batchRetry);
@@ -145,7 +149,7 @@ export class DynamoStore extends EventEmitter {
       await this.client.send(
         new DeleteItemCommand({
           TableName: this.opts.tableName,
-          Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
+          Key: itemKey(schema, partitionKey.value),
           ConditionExpression: 'attribute_exists(#pk)',
           ExpressionAttributeNames: { '#pk': schema.partitionKeyName },
         }),
@@ -189,21 +193,8 @@ export class DynamoStore extends EventEmitter {
   async clear(): Promise<void> {
     const schema = this.schema ?? (await this.initialize());
     const prefix = this.opts.partitionKeyPrefix + (this.namespace ? `${this.namespace}:` : '');
-    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.opts.tableName,
-          ProjectionExpression: '#pk',
-          ExpressionAttributeNames: { '#pk': schema.partitionKeyName },
-          ...(prefix === '' ? {} : { FilterExpression: 'begins_with(#pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
-          ConsistentRead: this.opts.consistentReads,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      await this.deletePartitionKeys(schema, (page.Items ?? []).map((item) => item[schema.partitionKeyName]!.S!));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey !== undefined);
+    const pages = scanPartitionKeys(this.client, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads);
+    for await (const page of pages) await this.deletePartitionKeys(schema, page);
   }
 
   /**
@@ -216,25 +207,14 @@ export class DynamoStore extends EventEmitter {
     const output = await this.client.send(
       new GetItemCommand({
         TableName: this.opts.tableName,
-        Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
+        Key: itemKey(schema, partitionKey.value),
         ConsistentRead: this.opts.consistentReads,
-        ProjectionExpression: '#exp, #ttl, #sw, #dl, #ver, #key, #f',
-        ExpressionAttributeNames: {
-          '#exp': A.expiresAt,
-          '#ttl': schema.ttlAttributeName,
-          '#sw': A.slidingWindow,
-          '#dl': A.absoluteDeadline,
-          '#ver': A.version,
-          '#key': A.fullKey,
-          '#f': A.format,
-        },
+        ...expiryProjection(schema),
       }),
     );
-    if (output.Item === undefined) return false;
-    // The projection leaves the value out; an empty one stands in so that the item decodes.
-    const decoded = decodeItem({ ...output.Item, [A.value]: { B: new Uint8Array(0) } }, schema, key, partitionKey, Date.now());
-    if (decoded.kind !== 'entry') return false;
-    await this.renew(schema, partitionKey, decoded.entry, 0);
+    const expiry = output.Item && decodeExpiry(output.Item, schema, key, partitionKey, Date.now());
+    if (expiry?.kind !== 'live') return false;
+    if (expiry.version !== undefined) await this.renew(schema, key, partitionKey, expiry.expiration, expiry.version, 0);
     return true;
   }
 
@@ -250,12 +230,12 @@ export class DynamoStore extends EventEmitter {
   }
 
   private batchGet(schema: TableSchema, values: readonly string[], projectAttribute?: string) {
-    const keys = values.map((value) => ({ [schema.partitionKeyName]: { S: value } }));
+    const keys = values.map((value) => itemKey(schema, value));
     return batchGetAll(this.client, this.opts.tableName, keys, this.opts.consistentReads, this.opts.batchRetry, projectAttribute);
   }
 
   private async deletePartitionKeys(schema: TableSchema, values: readonly string[]): Promise<void> {
-    const deletes = values.map((value): WriteRequest => ({ DeleteRequest: { Key: { [schema.partitionKeyName]: { S: value } } } }));
+    const deletes = values.map((value): WriteRequest => ({ DeleteRequest: { Key: itemKey(schema, value) } }));
     if (deletes.length > 0) await batchWriteAll(this.client, this.opts.tableName, deletes, this.opts.batchRetry);
   }
 
@@ -264,13 +244,18 @@ export class DynamoStore extends EventEmitter {
     return partitionKeyFor(this.opts.partitionKeyPrefix, key);
   }
 
-  private buildItem(schema: TableSchema, key: string, value: unknown, ttl: number | EntryOptions | undefined): Record<string, AttributeValue> {
+  private buildItem(
+    schema: TableSchema,
+    key: string,
+    value: unknown,
+    ttl: number | EntryOptions | undefined,
+  ): { item: Record<string, AttributeValue>; expiration: Expiration } {
     const partitionKey = this.partitionKey(key);
     const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now());
     const payload = serializeValue(key, value);
     // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
     const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
-    return encodeItem(schema, partitionKey, key, payload, expiration, version);
+    return { item: encodeItem(schema, partitionKey, key, payload, expiration, version), expiration };
   }
 
   private async readEntry<T>(
@@ -292,37 +277,25 @@ export class DynamoStore extends EventEmitter {
       this.warnForeign(partitionKey, `its value does not parse (${(error as Error).message})`);
       return undefined;
     }
-    const expiresAt = await this.renew(schema, partitionKey, decoded.entry, this.opts.slidingRenewThreshold);
-    return { value, expiresAt };
+    const { expiration, version } = decoded.entry;
+    // Only sliding entries carry a version; every other read returns without another await.
+    if (version === undefined) return { value, expiresAt: expiration.expiresAt };
+    return { value, expiresAt: await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold) };
   }
 
-  /**
-   * Pushes a sliding entry's expiry out, if that gains at least `threshold` of its window. The update
-   * is conditional on the version read, so it can never bring back a deleted key nor touch a value
-   * written since; losing that race, or failing, leaves the entry as it was and the read succeeds.
-   */
-  private async renew(schema: TableSchema, partitionKey: PartitionKey, entry: StoredEntry, threshold: number): Promise<number | undefined> {
-    const { expiration, version } = entry;
-    const renewed = version === undefined ? undefined : slidingRenewal(expiration, Date.now(), threshold);
-    if (renewed === undefined) return expiration.expiresAt;
+  /** A renewal that fails leaves the entry as it was, and the read that asked for it still succeeds. */
+  private async renew(
+    schema: TableSchema,
+    key: string,
+    partitionKey: PartitionKey,
+    expiration: Expiration,
+    version: string,
+    threshold: number,
+  ): Promise<number | undefined> {
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.opts.tableName,
-          Key: { [schema.partitionKeyName]: { S: partitionKey.value } },
-          UpdateExpression: 'SET #exp = :exp, #ttl = :ttl',
-          ConditionExpression: '#ver = :ver AND #exp < :exp',
-          ExpressionAttributeNames: { '#exp': A.expiresAt, '#ttl': schema.ttlAttributeName, '#ver': A.version },
-          ExpressionAttributeValues: {
-            ':exp': { N: String(renewed) },
-            ':ttl': { N: String(ttlSecondsFor(renewed)) },
-            ':ver': { S: version! },
-          },
-        }),
-      );
-      return renewed;
+      return await renewSlidingEntry(this.client, this.opts.tableName, schema, partitionKey.value, expiration, version, threshold);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) this.reportError(error);
+      this.reportError(new Error(`Renewing sliding entry "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, { cause: error }));
       return expiration.expiresAt;
     }
   }
@@ -335,9 +308,9 @@ export class DynamoStore extends EventEmitter {
   }
 
   /** An EventEmitter throws on an 'error' nobody listens to; such an error is logged instead, never lost. */
-  private reportError(error: unknown): void {
+  private reportError(error: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    else this.opts.logger.warn(`DynamoDB table "${this.opts.tableName}": ${(error as Error)?.message ?? String(error)}`);
+    else this.opts.logger.warn(error.message);
   }
 }
 

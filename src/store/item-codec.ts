@@ -42,6 +42,11 @@ export interface StoredEntry {
   readonly version?: string;
 }
 
+/** The item key of a partition key value. */
+export function itemKey(schema: TableSchema, partitionKeyValue: string): Record<string, AttributeValue> {
+  return { [schema.partitionKeyName]: { S: partitionKeyValue } };
+}
+
 export type DecodedItem =
   | { readonly kind: 'entry'; readonly entry: StoredEntry }
   | { readonly kind: 'expired' }
@@ -100,10 +105,53 @@ function numberAttribute(item: Record<string, AttributeValue>, name: string): nu
   return Number.isFinite(value) ? value : null;
 }
 
+/** What `refresh` reads: every attribute but the value, so that renewing costs no value transfer. */
+export function expiryProjection(schema: TableSchema): { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> } {
+  const a = ITEM_ATTRIBUTES;
+  const names = [a.expiresAt, schema.ttlAttributeName, a.slidingWindow, a.absoluteDeadline, a.version, a.fullKey];
+  return {
+    ProjectionExpression: names.map((_, index) => `#e${index}`).join(', '),
+    ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#e${index}`, name])),
+  };
+}
+
+export type DecodedExpiry =
+  | { readonly kind: 'live'; readonly expiration: Expiration; readonly version?: string }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'foreign'; readonly reason: string };
+
 /**
- * Reads an item back. An item past its expiry reads as `expired` even when DynamoDB has not deleted
- * it yet (its TTL deletion is lazy, up to a few days late). An item that this library did not write
- * (no binary value, malformed numbers, a digest key holding another key) is `foreign`.
+ * Reads an item's expiry, leaving its value alone. An item past its expiry is `expired` even when
+ * DynamoDB has not deleted it yet (its TTL deletion is lazy, up to a few days late); malformed
+ * numbers, or a digest key that holds another key, make it `foreign`.
+ */
+export function decodeExpiry(
+  item: Record<string, AttributeValue>,
+  schema: TableSchema,
+  key: string,
+  partitionKey: PartitionKey,
+  now: number,
+): DecodedExpiry {
+  const a = ITEM_ATTRIBUTES;
+  const expiresAt = numberAttribute(item, a.expiresAt);
+  const ttlSeconds = numberAttribute(item, schema.ttlAttributeName);
+  const slidingWindow = numberAttribute(item, a.slidingWindow);
+  const absoluteDeadline = numberAttribute(item, a.absoluteDeadline);
+  if (expiresAt === null || ttlSeconds === null || slidingWindow === null || absoluteDeadline === null) {
+    return { kind: 'foreign', reason: 'a number attribute is malformed' };
+  }
+  if (partitionKey.digested && item[a.fullKey]?.S !== key) {
+    return { kind: 'foreign', reason: 'the digest key holds another key' };
+  }
+  // An item written by another tool may carry only DynamoDB's TTL, in seconds.
+  const effectiveExpiry = expiresAt ?? (ttlSeconds === undefined ? undefined : ttlSeconds * 1000);
+  if (effectiveExpiry !== undefined && effectiveExpiry <= now) return { kind: 'expired' };
+  return { kind: 'live', expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline }, version: item[a.version]?.S };
+}
+
+/**
+ * Reads an item back: its expiry (see `decodeExpiry`), then its value's bytes and format. An item
+ * without a binary value, or with a format this library does not write, is `foreign`.
  */
 export function decodeItem(
   item: Record<string, AttributeValue>,
@@ -115,30 +163,9 @@ export function decodeItem(
   const a = ITEM_ATTRIBUTES;
   const payload = item[a.value]?.B;
   if (payload === undefined) return { kind: 'foreign', reason: `attribute "${a.value}" is missing or not binary` };
-
-  const expiresAt = numberAttribute(item, a.expiresAt);
-  const ttlSeconds = numberAttribute(item, schema.ttlAttributeName);
   const format = numberAttribute(item, a.format) ?? PayloadFormat.Json;
-  const slidingWindow = numberAttribute(item, a.slidingWindow);
-  const absoluteDeadline = numberAttribute(item, a.absoluteDeadline);
-  if (expiresAt === null || ttlSeconds === null || format === null || slidingWindow === null || absoluteDeadline === null) {
-    return { kind: 'foreign', reason: 'a number attribute is malformed' };
-  }
-  if (!(format in PayloadFormat)) return { kind: 'foreign', reason: `unknown payload format ${format}` };
-  if (partitionKey.digested && item[a.fullKey]?.S !== key) {
-    return { kind: 'foreign', reason: 'the digest key holds another key' };
-  }
-  // An item written by another tool may carry only DynamoDB's TTL, in seconds.
-  const effectiveExpiry = expiresAt ?? (ttlSeconds === undefined ? undefined : ttlSeconds * 1000);
-  if (effectiveExpiry !== undefined && effectiveExpiry <= now) return { kind: 'expired' };
-
-  return {
-    kind: 'entry',
-    entry: {
-      payload,
-      format: format as PayloadFormat,
-      expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline },
-      version: item[a.version]?.S,
-    },
-  };
+  if (format === null || !(format in PayloadFormat)) return { kind: 'foreign', reason: `attribute "${a.format}" is not a known payload format` };
+  const expiry = decodeExpiry(item, schema, key, partitionKey, now);
+  if (expiry.kind !== 'live') return expiry;
+  return { kind: 'entry', entry: { payload, format: format as PayloadFormat, expiration: expiry.expiration, version: expiry.version } };
 }

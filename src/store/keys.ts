@@ -32,15 +32,14 @@ export interface PartitionKey {
  * The partition key is the prefix followed by the cache key. A key too long for DynamoDB's 2048-byte
  * partition key is stored under the prefix, a marker and its SHA-256 instead: never truncated,
  * since two keys sharing their first 2 KB would then share one item. Such items also keep the full
- * key, which a read compares, so that even a caller who stores a key spelled like a digest can
- * never read another key's value.
+ * key, which a read compares. A short key that begins with the marker is digested too: otherwise
+ * a key spelled like a digest would share an item with the long key it names.
  */
 export function partitionKeyFor(prefix: string, key: string): PartitionKey {
   const value = prefix + key;
   // A UTF-16 code unit is at most 3 UTF-8 bytes, so short strings need no byte count.
-  if (value.length * 3 <= PARTITION_KEY_LIMIT_BYTES || Buffer.byteLength(value, 'utf8') <= PARTITION_KEY_LIMIT_BYTES) {
-    return { value, digested: false };
-  }
+  const fits = value.length * 3 <= PARTITION_KEY_LIMIT_BYTES || Buffer.byteLength(value, 'utf8') <= PARTITION_KEY_LIMIT_BYTES;
+  if (fits && !key.startsWith(DIGEST_MARKER)) return { value, digested: false };
   return { value: prefix + DIGEST_MARKER + createHash('sha256').update(key, 'utf8').digest('base64url'), digested: true };
 }
 

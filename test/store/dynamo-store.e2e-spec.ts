@@ -1,6 +1,7 @@
 import { type AttributeValue, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
+import { partitionKeyFor } from '../../src/store/keys.js';
 import {
   InvalidCacheKeyError,
   InvalidExpirationError,
@@ -166,6 +167,11 @@ describe('DynamoStore on DynamoDB Local', () => {
     await store.delete('refresh-me');
     expect(await store.refresh('refresh-me')).toBe(false);
     expect(await rawItem('dc:refresh-me')).toBeUndefined();
+
+    await store.set('not-sliding', 'v', 60_000);
+    sent.length = 0;
+    expect(await store.refresh('not-sliding')).toBe(true);
+    expect(sent).toEqual(['GetItemCommand']);
   });
 
   it('does not let a renewal overwrite a value written since it was read', async () => {
@@ -282,6 +288,51 @@ describe('DynamoStore on DynamoDB Local', () => {
     expect(await store.delete(`${head}-one`)).toBe(true);
     expect(await store.get(`${head}-one`)).toBeUndefined();
     expect(await store.get(`${head}-two`)).toBe(2);
+  });
+
+  it('keeps an entry under a long key apart from a key spelled like its digest', async () => {
+    const store = storeWith();
+    const longKey = 'z'.repeat(2_100);
+    await store.set(longKey, 'long');
+    const digestForm = partitionKeyFor('dc:', longKey).value;
+    expect(await rawItem(digestForm)).toBeDefined();
+    const impostor = digestForm.slice('dc:'.length);
+    expect(await store.get(impostor)).toBeUndefined();
+    await store.set(impostor, 'impostor');
+    expect(await store.get(longKey)).toBe('long');
+    expect(await store.get(impostor)).toBe('impostor');
+  });
+
+  it('lets the last of duplicate keys in one setMany win', async () => {
+    const store = storeWith();
+    await store.setMany([
+      { key: 'dup', value: 'first' },
+      { key: 'other', value: 'x' },
+      { key: 'dup', value: 'last' },
+    ]);
+    expect(await store.getMany(['dup', 'other', 'dup'])).toEqual(['last', 'x', 'last']);
+  });
+
+  it('asks for eventually consistent reads when consistentReads is false', async () => {
+    const observed = localClient();
+    const consistency: Array<[string, unknown]> = [];
+    observed.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { ConsistentRead?: boolean; RequestItems?: Record<string, { ConsistentRead?: boolean }> };
+        consistency.push([context.commandName as string, input.ConsistentRead ?? input.RequestItems?.[tableName]?.ConsistentRead]);
+        return next(args);
+      },
+      { step: 'initialize', name: 'observe' },
+    );
+    const store = new DynamoStore({ tableName, client: observed, ...names, consistentReads: false });
+    await store.set('eventual', 1);
+    await store.get('eventual');
+    await store.getMany(['eventual']);
+    expect(consistency.filter(([name]) => name !== 'PutItemCommand')).toEqual([
+      ['GetItemCommand', false],
+      ['BatchGetItemCommand', false],
+    ]);
+    observed.destroy();
   });
 
   it('getMany returns every one of 150 values of 300 KB, in the order asked, duplicates and misses included', async () => {

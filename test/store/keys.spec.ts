@@ -34,4 +34,11 @@ describe('cache keys', () => {
     expect(Buffer.byteLength(a.value)).toBeLessThan(100);
     expect(a.value).not.toBe(b.value);
   });
+
+  it('digests a short key that begins with the digest marker, so it cannot share an item with the long key it names', () => {
+    const long = partitionKeyFor('dc:', 'x'.repeat(3_000));
+    const impostor = partitionKeyFor('dc:', long.value.slice('dc:'.length));
+    expect(impostor.digested).toBe(true);
+    expect(impostor.value).not.toBe(long.value);
+  });
 });
