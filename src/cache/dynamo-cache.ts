@@ -149,11 +149,11 @@ export class DynamoCache {
     return (this.keyvStores ??= [keyvOver(this.store)]);
   }
 
+  /** Stores a factory's result; resolves to the expiry it was written with (undefined: never, or not stored). */
   private async storeResult<T>(key: string, value: T, ttl: Ttl<T>): Promise<number | undefined> {
     const resolved = typeof ttl === 'function' ? ttl(value) : ttl;
-    await this.set(key, value, resolved);
-    const duration = typeof resolved === 'number' ? resolved : (resolved?.ttl ?? this.store.opts.ttl);
-    return duration ? Date.now() + duration : undefined;
+    const expiration = await this.write('set', { key, value }, () => this.store.setEntry(key, value, resolved));
+    return expiration?.expiresAt;
   }
 
   private refreshInBackgroundIfDue<T>(key: string, entry: CacheEntry<T>, factory: () => T | Promise<T>, options: WrapOptions<T>): void {
@@ -166,7 +166,7 @@ export class DynamoCache {
         this.events.emit('refresh', { key, value });
       } catch (error) {
         this.events.emit('refresh', { key, value: entry.value, error });
-        this.reportError(error);
+        this.reportError(error, `background refresh of "${key}"`);
       }
     });
   }
@@ -179,17 +179,18 @@ export class DynamoCache {
     return started;
   }
 
-  private async read<R>(event: string, data: object, operation: () => Promise<R>): Promise<R | undefined> {
+  private async read<R>(event: string, data: Record<string, unknown>, operation: () => Promise<R>): Promise<R | undefined> {
     try {
       const result = await operation();
-      this.events.emit(event, { ...data, value: valuesOf(result) });
+      // Most apps listen to no such event: a hit then allocates no payload.
+      if (this.events.listenerCount(event) > 0) this.events.emit(event, { ...data, value: valuesOf(result) });
       return result;
     } catch (error) {
       return this.fail(event, data, error);
     }
   }
 
-  private async write<R>(event: string, data: object, operation: () => Promise<R>): Promise<R | undefined> {
+  private async write<R>(event: string, data: Record<string, unknown>, operation: () => Promise<R>): Promise<R | undefined> {
     try {
       const result = await operation();
       this.events.emit(event, data);
@@ -199,18 +200,26 @@ export class DynamoCache {
     }
   }
 
-  private fail(event: string, data: object, error: unknown): undefined {
+  private fail(event: string, data: Record<string, unknown>, error: unknown): undefined {
     this.events.emit(event, { ...data, error });
     if (isInputError(error)) throw error;
-    this.reportError(error);
+    this.reportError(error, `${event}${describeKeys(data)}`);
     if (this.throwOnErrors) throw error;
     return undefined;
   }
 
-  private reportError(error: unknown): void {
+  private reportError(error: unknown, operation?: string): void {
     if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
-    else this.store.opts.logger.warn(`Cache ${this.id}: ${(error as Error)?.message ?? String(error)}`);
+    else this.store.opts.logger.warn(`Cache ${this.id}: ${operation ? `${operation} failed: ` : ''}${(error as Error)?.message ?? String(error)}`);
   }
+}
+
+/** Names the key (or the first keys) an operation was about, for a log line. */
+function describeKeys(data: Record<string, unknown>): string {
+  if (typeof data.key === 'string') return ` "${data.key}"`;
+  const keys = Array.isArray(data.keys) ? data.keys : Array.isArray(data.list) ? data.list.map((entry: { key: string }) => entry.key) : [];
+  if (keys.length === 0) return '';
+  return ` of ${keys.length} keys ("${keys.slice(0, 3).join('", "')}"${keys.length > 3 ? ', …' : ''})`;
 }
 
 /** What cache-manager's read events carry: the values, not the entries. */
