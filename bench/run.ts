@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from 'nest-dynamo-cache';
-import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
+import { startDynamoDbLocal } from '../sample/dynamodb-local.js';
 import { createTable } from './table.js';
 
 /**

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
-import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
+import { startDynamoDbLocal } from './dynamodb-local.js';
 
 /**
  * `npm run sample`. With DYNAMODB_ENDPOINT or AWS_REGION set, it uses that DynamoDB (and the table

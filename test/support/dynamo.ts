@@ -1,4 +1,10 @@
-import { DeleteTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 
@@ -33,7 +39,6 @@ export interface TableShape {
 
 /** Creates a table the way an operator would, outside the library, to test what the library makes of it. */
 export async function createTable(client: DynamoDBClient, tableName: string, shape: TableShape = {}): Promise<void> {
-  const { CreateTableCommand, UpdateTimeToLiveCommand } = await import('@aws-sdk/client-dynamodb');
   const partitionKeyName = shape.partitionKeyName ?? 'pk';
   await client.send(
     new CreateTableCommand({

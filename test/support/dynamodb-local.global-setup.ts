@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from './dynamodb-local.js';
+import { startDynamoDbLocal } from '../../sample/dynamodb-local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
