@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
-import { createTable, deleteTable, localClient, memoryLogger, uniqueTableName } from '../support/dynamo.js';
+import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
 
-const client = localClient();
-const tableName = uniqueTableName('cache');
+const { client, tableName } = useCacheTable('cache');
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const cacheOn = (prefix: string, options: Partial<ConstructorParameters<typeof DynamoStore>[0]> = {}) =>
   new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, ...options }));
-
-beforeAll(async () => {
-  await createTable(client, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' });
-});
-afterAll(async () => {
-  await deleteTable(client, tableName);
-  client.destroy();
-});
 
 describe('DynamoCache.wrap', () => {
   it('reports, with raw, the expiry the entry was written with, for entry options too', async () => {

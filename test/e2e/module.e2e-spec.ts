@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Injectable, type INestApplication, Module, Par
 import { Test } from '@nestjs/testing';
 import type { Cache } from 'cache-manager';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CACHE,
   DynamoCache,
@@ -12,10 +12,18 @@ import {
   InvalidOptionError,
   TableConfigurationError,
 } from '../../src/index.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, deleteTable, dynamoEndpoint, localClient, uniqueTableName } from '../support/dynamo.js';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  createTable,
+  deleteTable,
+  dynamoEndpoint,
+  localClient,
+  uniqueTableName,
+  useCacheTable,
+} from '../support/dynamo.js';
 
-const client = localClient();
-const tableName = uniqueTableName('module');
+const { client, tableName } = useCacheTable('module');
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 
 let catalogueCalls = 0;
@@ -51,14 +59,6 @@ async function boot(cacheModule: ReturnType<typeof DynamoCacheModule.forRoot>, l
   await app.init();
   return app;
 }
-
-beforeAll(async () => {
-  await createTable(client, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' });
-});
-afterAll(async () => {
-  await deleteTable(client, tableName);
-  client.destroy();
-});
 
 describe('DynamoCacheModule', () => {
   it('forRoot gives @Inject(CACHE) a cache that serves the second request from DynamoDB', async () => {

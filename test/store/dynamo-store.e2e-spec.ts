@@ -1,5 +1,5 @@
 import { type AttributeValue, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { partitionKeyFor } from '../../src/store/keys.js';
 import {
@@ -9,10 +9,9 @@ import {
   UnprocessedItemsError,
   ValueTooLargeError,
 } from '../../src/store/errors.js';
-import { createTable, deleteTable, localClient, memoryLogger, recordCommands, uniqueTableName } from '../support/dynamo.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
 
-const client = localClient();
-const tableName = uniqueTableName('store');
+const { client, tableName } = useCacheTable('store');
 const logger = memoryLogger();
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 
@@ -40,15 +39,8 @@ async function countItems(prefix: string): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bigValue = (kb: number, seed: string) => seed.repeat(Math.ceil((kb * 1024) / seed.length)).slice(0, kb * 1024);
 
-beforeAll(async () => {
-  await createTable(client, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' });
-});
 afterEach(() => {
   client.middlewareStack.remove('recordCommands');
-});
-afterAll(async () => {
-  await deleteTable(client, tableName);
-  client.destroy();
 });
 
 describe('DynamoStore on DynamoDB Local', () => {

@@ -6,7 +6,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 /** DynamoDB Local accepts any credentials; these keep the SDK from looking for real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -78,4 +78,19 @@ export function recordCommands(client: DynamoDBClient): string[] {
 export function memoryLogger(): { warn(message: string): void; warnings: string[] } {
   const warnings: string[] = [];
   return { warnings, warn: (message: string) => void warnings.push(message) };
+}
+
+/**
+ * A client and a fresh cache table (partition key `pk`, TTL on `ttl`) for one test file: created
+ * before its tests, deleted after them.
+ */
+export function useCacheTable(purpose: string): { client: DynamoDBClient; tableName: string } {
+  const client = localClient();
+  const tableName = uniqueTableName(purpose);
+  beforeAll(() => createTable(client, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' }));
+  afterAll(async () => {
+    await deleteTable(client, tableName);
+    client.destroy();
+  });
+  return { client, tableName };
 }
