@@ -153,7 +153,7 @@ export class DynamoCache {
   private async storeResult<T>(key: string, value: T, ttl: Ttl<T>): Promise<number | undefined> {
     const resolved = typeof ttl === 'function' ? ttl(value) : ttl;
     const expiration = await this.write('set', { key, value }, () => this.store.setEntry(key, value, resolved));
-    return expiration?.expiresAt;
+    return expiration?.expiration.expiresAt;
   }
 
   private refreshInBackgroundIfDue<T>(key: string, entry: CacheEntry<T>, factory: () => T | Promise<T>, options: WrapOptions<T>): void {

@@ -3,11 +3,11 @@ import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
   ScanCommand,
-  type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { UnprocessedItemsError } from './errors.js';
 import { type RetryPolicy, backoffDelay, chunk, mapWithConcurrency, sleep } from './retry.js';
+import type { CommandSender } from './timed-sender.js';
 
 /** DynamoDB's limits per call: BatchGetItem reads up to 100 keys, BatchWriteItem writes up to 25 items. */
 export const BATCH_GET_LIMIT = 100;
@@ -52,7 +52,7 @@ async function untilProcessed<T>(
 
 /** Reads every key, in chunks of 100 and retried until none is left unprocessed. Items come back unordered. */
 export async function batchGetAll(
-  client: DynamoDBClient,
+  client: CommandSender,
   tableName: string,
   keys: readonly Key[],
   consistentRead: boolean,
@@ -75,7 +75,7 @@ export async function batchGetAll(
 
 /** Writes every request (puts and deletes), in chunks of 25 and retried until none is left unprocessed. */
 export async function batchWriteAll(
-  client: DynamoDBClient,
+  client: CommandSender,
   tableName: string,
   requests: readonly WriteRequest[],
   policy: RetryPolicy,
@@ -91,7 +91,7 @@ export async function batchWriteAll(
  * start with `prefix`. A Scan reads (and bills) every item, whatever the filter keeps.
  */
 export async function* scanPartitionKeys(
-  client: DynamoDBClient,
+  client: CommandSender,
   tableName: string,
   partitionKeyName: string,
   prefix: string,

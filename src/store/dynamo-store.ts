@@ -10,18 +10,40 @@ import {
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
+import { releaseLease, tryAcquireLease } from './lease.js';
 import { type EntryOptions, type Expiration, resolveExpiration } from './expiry.js';
 import { type TableSchema, decodeExpiry, decodeItem, encodeItem, expiryProjection, itemKey } from './item-codec.js';
-import { type PartitionKey, assertValidKey, partitionKeyFor } from './keys.js';
+import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { renewSlidingEntry } from './sliding-renewal.js';
 import { prepareTable } from './table-schema.js';
-import { deserializeValue, serializeValue } from './value-serializer.js';
+import { type CommandSender, timedSender } from './timed-sender.js';
+import { type SerializedPayload, deserializeValue, serializeValue } from './value-serializer.js';
 
 /** A value read back with the instant it expires (undefined: never). */
 export interface CacheEntry<T = unknown> {
   readonly value: T;
   readonly expiresAt?: number;
+  /** Set on an entry kept for fail-safe: the instant DynamoDB's TTL may delete it. */
+  readonly staleUntil?: number;
+  /** The stored bytes of the value and how to read them, for a tier that keeps them. */
+  readonly payload: SerializedPayload;
+}
+
+/** What a write stored: its expiry and the value's bytes. */
+export interface WrittenEntry {
+  readonly expiration: Expiration;
+  readonly payload: SerializedPayload;
+}
+
+export interface ReadOptions {
+  /** Return an entry past its expiry that is kept for fail-safe (its `expiresAt` is then in the past). */
+  allowStale?: boolean;
+}
+
+export interface WriteOptions {
+  /** Keep the entry this many ms past its expiry, for fail-safe reads. */
+  keepStaleFor?: number;
 }
 
 export interface SetManyEntry<T = unknown> {
@@ -43,16 +65,30 @@ export class DynamoStore extends EventEmitter {
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
   namespace?: string;
   readonly client: DynamoDBClient;
+  private readonly sender: CommandSender;
   private readonly ownsClient: boolean;
   private schema?: TableSchema;
   private schemaPromise?: Promise<TableSchema>;
+  private learnSchema = () => prepareTable(this.client, this.opts, this.opts.logger);
 
-  constructor(options: DynamoStoreOptions) {
+  constructor(private readonly options: DynamoStoreOptions) {
     super();
     this.opts = resolveStoreOptions(options);
     this.ownsClient = options.client === undefined;
     this.client =
       options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
+    this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs);
+  }
+
+  /**
+   * A store for another cache in the same table: the same client and the same schema look-up (made
+   * once for all), with its own key prefix and default ttl. `disconnect` on it leaves the client open.
+   */
+  withPrefix(partitionKeyPrefix: string, ttl: number | undefined): DynamoStore {
+    const { region, endpoint, credentials, ...shared } = this.options;
+    const sibling = new DynamoStore({ ...shared, client: this.client, partitionKeyPrefix, ttl });
+    sibling.learnSchema = () => this.initialize();
+    return sibling;
   }
 
   get tableName(): string {
@@ -61,7 +97,7 @@ export class DynamoStore extends EventEmitter {
 
   /** Learns (or creates) the table's schema; idempotent, and retried after a failure. */
   initialize(): Promise<TableSchema> {
-    this.schemaPromise ??= prepareTable(this.client, this.opts, this.opts.logger).then(
+    this.schemaPromise ??= this.learnSchema().then(
       (schema) => (this.schema = schema),
       (error: unknown) => {
         this.schemaPromise = undefined;
@@ -75,17 +111,17 @@ export class DynamoStore extends EventEmitter {
     return (await this.getEntry<T>(key))?.value;
   }
 
-  async getEntry<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
+  async getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
     const partitionKey = this.partitionKey(key);
     const schema = this.schema ?? (await this.initialize());
-    const output = await this.client.send(
+    const output = await this.sender.send(
       new GetItemCommand({
         TableName: this.opts.tableName,
         Key: itemKey(schema, partitionKey.value),
         ConsistentRead: this.opts.consistentReads,
       }),
     );
-    return output.Item === undefined ? undefined : this.readEntry<T>(output.Item, schema, key, partitionKey);
+    return output.Item === undefined ? undefined : this.readEntry<T>(output.Item, schema, key, partitionKey, options?.allowStale);
   }
 
   /** One BatchGetItem per 100 keys, unprocessed keys retried: every key that holds a value gets it. */
@@ -120,12 +156,12 @@ export class DynamoStore extends EventEmitter {
     return true;
   }
 
-  /** As `set`, resolving to the expiry the entry was written with. */
-  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions): Promise<Expiration> {
+  /** As `set`, resolving to the expiry and the bytes the entry was written with. */
+  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<WrittenEntry> {
     const schema = this.schema ?? (await this.initialize());
-    const { item, expiration } = this.buildItem(schema, key, value, ttl);
-    await this.client.send(new PutItemCommand({ TableName: this.opts.tableName, Item: item }));
-    return expiration;
+    const { item, written } = this.buildItem(schema, key, value, ttl, options?.keepStaleFor);
+    await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: item }));
+    return written;
   }
 
   /** Every entry is checked before the first write, so one bad entry writes nothing. The last of duplicate keys wins. */
@@ -137,7 +173,7 @@ export class DynamoStore extends EventEmitter {
       const { item } = this.buildItem(schema, key, value, ttl);
       puts.set(item[schema.partitionKeyName]!.S!, { PutRequest: { Item: item } });
     }
-    await batchWriteAll(this.client, this.opts.tableName, [...puts.values()], this.opts.batchRetry);
+    await batchWriteAll(this.sender, this.opts.tableName, [...puts.values()], this.opts.batchRetry);
     return entries.map(() => true);
   }
 
@@ -146,7 +182,7 @@ export class DynamoStore extends EventEmitter {
     const partitionKey = this.partitionKey(key);
     const schema = this.schema ?? (await this.initialize());
     try {
-      await this.client.send(
+      await this.sender.send(
         new DeleteItemCommand({
           TableName: this.opts.tableName,
           Key: itemKey(schema, partitionKey.value),
@@ -193,7 +229,7 @@ export class DynamoStore extends EventEmitter {
   async clear(): Promise<void> {
     const schema = this.schema ?? (await this.initialize());
     const prefix = this.opts.partitionKeyPrefix + (this.namespace ? `${this.namespace}:` : '');
-    const pages = scanPartitionKeys(this.client, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads);
+    const pages = scanPartitionKeys(this.sender, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads);
     for await (const page of pages) await this.deletePartitionKeys(schema, page);
   }
 
@@ -204,7 +240,7 @@ export class DynamoStore extends EventEmitter {
   async refresh(key: string): Promise<boolean> {
     const partitionKey = this.partitionKey(key);
     const schema = this.schema ?? (await this.initialize());
-    const output = await this.client.send(
+    const output = await this.sender.send(
       new GetItemCommand({
         TableName: this.opts.tableName,
         Key: itemKey(schema, partitionKey.value),
@@ -212,10 +248,26 @@ export class DynamoStore extends EventEmitter {
         ...expiryProjection(schema),
       }),
     );
-    const expiry = output.Item && decodeExpiry(output.Item, schema, key, partitionKey, Date.now());
-    if (expiry?.kind !== 'live') return false;
+    const now = Date.now();
+    const expiry = output.Item && decodeExpiry(output.Item, schema, key, partitionKey, now);
+    if (expiry?.kind !== 'live' || isPast(expiry.expiration.expiresAt, now)) return false;
     if (expiry.version !== undefined) await this.renew(schema, key, partitionKey, expiry.expiration, expiry.version, 0);
     return true;
+  }
+
+  /**
+   * Takes the distributed lock on `key` for `leaseMs` unless another owner holds it: one conditional
+   * write on a lease item in the cache's reserved key space, which no caller's key can address.
+   */
+  async acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean> {
+    assertValidKey(key);
+    const schema = this.schema ?? (await this.initialize());
+    return tryAcquireLease(this.sender, this.opts.tableName, schema, leasePartitionKey(this.opts.partitionKeyPrefix, key), owner, leaseMs);
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    const schema = this.schema ?? (await this.initialize());
+    await releaseLease(this.sender, this.opts.tableName, schema, leasePartitionKey(this.opts.partitionKeyPrefix, key), owner);
   }
 
   /** Destroys the client only if the store built it; a client passed in belongs to the application. */
@@ -231,12 +283,12 @@ export class DynamoStore extends EventEmitter {
 
   private batchGet(schema: TableSchema, values: readonly string[], projectAttribute?: string) {
     const keys = values.map((value) => itemKey(schema, value));
-    return batchGetAll(this.client, this.opts.tableName, keys, this.opts.consistentReads, this.opts.batchRetry, projectAttribute);
+    return batchGetAll(this.sender, this.opts.tableName, keys, this.opts.consistentReads, this.opts.batchRetry, projectAttribute);
   }
 
   private async deletePartitionKeys(schema: TableSchema, values: readonly string[]): Promise<void> {
     const deletes = values.map((value): WriteRequest => ({ DeleteRequest: { Key: itemKey(schema, value) } }));
-    if (deletes.length > 0) await batchWriteAll(this.client, this.opts.tableName, deletes, this.opts.batchRetry);
+    if (deletes.length > 0) await batchWriteAll(this.sender, this.opts.tableName, deletes, this.opts.batchRetry);
   }
 
   private partitionKey(key: string): PartitionKey {
@@ -249,13 +301,14 @@ export class DynamoStore extends EventEmitter {
     key: string,
     value: unknown,
     ttl: number | EntryOptions | undefined,
-  ): { item: Record<string, AttributeValue>; expiration: Expiration } {
+    keepStaleFor?: number,
+  ): { item: Record<string, AttributeValue>; written: WrittenEntry } {
     const partitionKey = this.partitionKey(key);
-    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now());
+    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now(), keepStaleFor);
     const payload = serializeValue(key, value);
     // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
     const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
-    return { item: encodeItem(schema, partitionKey, key, payload, expiration, version), expiration };
+    return { item: encodeItem(schema, partitionKey, key, payload, expiration, version), written: { expiration, payload } };
   }
 
   private async readEntry<T>(
@@ -263,24 +316,31 @@ export class DynamoStore extends EventEmitter {
     schema: TableSchema,
     key: string,
     partitionKey: PartitionKey,
+    allowStale = false,
   ): Promise<CacheEntry<T> | undefined> {
-    const decoded = decodeItem(item, schema, key, partitionKey, Date.now());
+    const now = Date.now();
+    const decoded = decodeItem(item, schema, key, partitionKey, now);
     if (decoded.kind === 'expired') return undefined;
     if (decoded.kind === 'foreign') {
       this.warnForeign(partitionKey, decoded.reason);
       return undefined;
     }
+    const { expiration, version, payload, format } = decoded.entry;
+    const stale = isPast(expiration.expiresAt, now);
+    if (stale && !allowStale) return undefined;
     let value: T;
     try {
-      value = deserializeValue(decoded.entry.payload, decoded.entry.format) as T;
+      value = deserializeValue(payload, format) as T;
     } catch (error) {
       this.warnForeign(partitionKey, `its value does not parse (${(error as Error).message})`);
       return undefined;
     }
-    const { expiration, version } = decoded.entry;
+    const stored = { bytes: payload, format };
+    if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
     // Only sliding entries carry a version; every other read returns without another await.
-    if (version === undefined) return { value, expiresAt: expiration.expiresAt };
-    return { value, expiresAt: await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold) };
+    if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
+    const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold);
+    return { value, expiresAt: renewedExpiry, payload: stored };
   }
 
   /** A renewal that fails leaves the entry as it was, and the read that asked for it still succeeds. */
@@ -293,7 +353,7 @@ export class DynamoStore extends EventEmitter {
     threshold: number,
   ): Promise<number | undefined> {
     try {
-      return await renewSlidingEntry(this.client, this.opts.tableName, schema, partitionKey.value, expiration, version, threshold);
+      return await renewSlidingEntry(this.sender, this.opts.tableName, schema, partitionKey.value, expiration, version, threshold);
     } catch (error) {
       this.reportError(new Error(`Renewing sliding entry "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, { cause: error }));
       return expiration.expiresAt;
@@ -314,3 +374,5 @@ export class DynamoStore extends EventEmitter {
   }
 }
 
+
+const isPast = (instant: number | undefined, now: number): boolean => instant !== undefined && instant <= now;

@@ -80,3 +80,16 @@ export class TableConfigurationError extends Error {
     super(`DynamoDB table "${tableName}": ${message}`, options);
   }
 }
+
+/** A DynamoDB call that did not answer within `operationTimeout`; nothing is known of its outcome. */
+export class OperationTimeoutError extends Error {
+  override readonly name = 'OperationTimeoutError';
+  constructor(
+    readonly tableName: string,
+    readonly operation: string,
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${operation} on DynamoDB table "${tableName}" did not answer within ${timeoutMs} ms (operationTimeout).`, options);
+  }
+}

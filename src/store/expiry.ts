@@ -20,6 +20,11 @@ export interface Expiration {
   readonly slidingWindow?: number;
   /** Epoch ms past which a sliding entry is never renewed. */
   readonly absoluteDeadline?: number;
+  /**
+   * Epoch ms until which an entry past `expiresAt` is kept as a fail-safe fallback: normal reads see
+   * a miss, a get-or-set whose factory fails may still serve it. DynamoDB's TTL deletes it after this.
+   */
+  readonly staleUntil?: number;
 }
 
 export const NEVER: Expiration = Object.freeze({});
@@ -50,6 +55,19 @@ function checkInstant(key: string, name: string, instant: number, now: number): 
  * default ttl applies only when the caller said nothing about expiry at all.
  */
 export function resolveExpiration(
+  key: string,
+  requested: number | EntryOptions | undefined,
+  defaultTtl: number | undefined,
+  now: number,
+  keepStaleFor = 0,
+): Expiration {
+  const expiration = resolveLogicalExpiration(key, requested, defaultTtl, now);
+  // A sliding entry is renewed in place, which would cut a fail-safe extension short: none is kept.
+  if (keepStaleFor <= 0 || expiration.expiresAt === undefined || expiration.slidingWindow !== undefined) return expiration;
+  return { ...expiration, staleUntil: Math.min(expiration.expiresAt + keepStaleFor, LATEST_TIME_MS) };
+}
+
+function resolveLogicalExpiration(
   key: string,
   requested: number | EntryOptions | undefined,
   defaultTtl: number | undefined,

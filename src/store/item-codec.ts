@@ -15,6 +15,7 @@ export const ITEM_ATTRIBUTES = Object.freeze({
   value: 'v',
   format: 'f',
   expiresAt: 'exp',
+  staleUntil: 'fs',
   slidingWindow: 'sw',
   absoluteDeadline: 'dl',
   version: 'ver',
@@ -82,7 +83,8 @@ export function encodeItem(
   if (payload.format !== PayloadFormat.Json) addNumber(a.format, payload.format);
   if (expiration.expiresAt !== undefined) {
     addNumber(a.expiresAt, expiration.expiresAt);
-    addNumber(schema.ttlAttributeName, ttlSecondsFor(expiration.expiresAt));
+    if (expiration.staleUntil !== undefined) addNumber(a.staleUntil, expiration.staleUntil);
+    addNumber(schema.ttlAttributeName, ttlSecondsFor(expiration.staleUntil ?? expiration.expiresAt));
   }
   if (expiration.slidingWindow !== undefined) addNumber(a.slidingWindow, expiration.slidingWindow);
   if (expiration.absoluteDeadline !== undefined) addNumber(a.absoluteDeadline, expiration.absoluteDeadline);
@@ -108,7 +110,7 @@ function numberAttribute(item: Record<string, AttributeValue>, name: string): nu
 /** What `refresh` reads: every attribute but the value, so that renewing costs no value transfer. */
 export function expiryProjection(schema: TableSchema): { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> } {
   const a = ITEM_ATTRIBUTES;
-  const names = [a.expiresAt, schema.ttlAttributeName, a.slidingWindow, a.absoluteDeadline, a.version, a.fullKey];
+  const names = [a.expiresAt, a.staleUntil, schema.ttlAttributeName, a.slidingWindow, a.absoluteDeadline, a.version, a.fullKey];
   return {
     ProjectionExpression: names.map((_, index) => `#e${index}`).join(', '),
     ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#e${index}`, name])),
@@ -116,6 +118,7 @@ export function expiryProjection(schema: TableSchema): { ProjectionExpression: s
 }
 
 export type DecodedExpiry =
+  /** `live` includes an entry past `expiresAt` kept as a fail-safe fallback until `staleUntil`. */
   | { readonly kind: 'live'; readonly expiration: Expiration; readonly version?: string }
   | { readonly kind: 'expired' }
   | { readonly kind: 'foreign'; readonly reason: string };
@@ -137,7 +140,8 @@ export function decodeExpiry(
   const ttlSeconds = numberAttribute(item, schema.ttlAttributeName);
   const slidingWindow = numberAttribute(item, a.slidingWindow);
   const absoluteDeadline = numberAttribute(item, a.absoluteDeadline);
-  if (expiresAt === null || ttlSeconds === null || slidingWindow === null || absoluteDeadline === null) {
+  const staleUntil = numberAttribute(item, a.staleUntil);
+  if (expiresAt === null || ttlSeconds === null || slidingWindow === null || absoluteDeadline === null || staleUntil === null) {
     return { kind: 'foreign', reason: 'a number attribute is malformed' };
   }
   if (partitionKey.digested && item[a.fullKey]?.S !== key) {
@@ -145,8 +149,9 @@ export function decodeExpiry(
   }
   // An item written by another tool may carry only DynamoDB's TTL, in seconds.
   const effectiveExpiry = expiresAt ?? (ttlSeconds === undefined ? undefined : ttlSeconds * 1000);
-  if (effectiveExpiry !== undefined && effectiveExpiry <= now) return { kind: 'expired' };
-  return { kind: 'live', expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline }, version: item[a.version]?.S };
+  const keptUntil = staleUntil ?? effectiveExpiry;
+  if (keptUntil !== undefined && keptUntil <= now) return { kind: 'expired' };
+  return { kind: 'live', expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline, staleUntil }, version: item[a.version]?.S };
 }
 
 /**

@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Expiration, slidingRenewal, ttlSecondsFor } from './expiry.js';
 import { ITEM_ATTRIBUTES, type TableSchema, itemKey } from './item-codec.js';
+import type { CommandSender } from './timed-sender.js';
 
 /**
  * Pushes a sliding entry's expiry out, if that gains at least `threshold` of its window, and resolves
@@ -9,7 +10,7 @@ import { ITEM_ATTRIBUTES, type TableSchema, itemKey } from './item-codec.js';
  * was. Other failures reject, for the caller to report: a failed renewal must not fail a read.
  */
 export async function renewSlidingEntry(
-  client: DynamoDBClient,
+  client: CommandSender,
   tableName: string,
   schema: TableSchema,
   partitionKeyValue: string,

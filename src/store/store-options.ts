@@ -30,6 +30,8 @@ export interface DynamoStoreOptions {
   slidingRenewThreshold?: number;
   /** How long a batch may retry what DynamoDB left unprocessed, in ms. Default 10,000. */
   batchRetryTimeout?: number;
+  /** How long one DynamoDB call may take before it is abandoned, in ms. Default 2,000. */
+  operationTimeout?: number;
   /** How long to wait for a created table to become ACTIVE, in ms. Default 60,000. */
   tableReadyTimeout?: number;
   /** Where warnings go (a foreign item, TTL disabled). Default: console.warn. */
@@ -47,6 +49,7 @@ export interface ResolvedStoreOptions {
   readonly slidingRenewThreshold: number;
   readonly batchRetry: RetryPolicy;
   readonly tableReadyTimeoutMs: number;
+  readonly operationTimeoutMs: number;
   readonly logger: WarningLogger;
 }
 
@@ -64,6 +67,7 @@ function optional<T>(options: Record<string, unknown>, name: string, check: (val
 
 const isBoolean = (value: unknown) => typeof value === 'boolean';
 const isName = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 255;
+const isPositiveDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2 ** 31 - 1;
 const isDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 8.64e15;
 
 /** Checks every option once, when the module or store is built, so that a mistake fails start-up and names its option. */
@@ -100,6 +104,9 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
     slidingRenewThreshold: threshold ?? 0.1,
     batchRetry: { maxDurationMs: batchRetryTimeout ?? 10_000, baseDelayMs: 25, maxDelayMs: 1_000 },
     tableReadyTimeoutMs: optional<number>(raw, 'tableReadyTimeout', isDuration, 'a duration in ms >= 0') ?? 60_000,
+    // Long enough for the SDK's own retries of a throttled call and a 16 MB BatchGetItem page; short
+    // enough that a hung socket costs a request two seconds, not the OS's minutes.
+    operationTimeoutMs: optional<number>(raw, 'operationTimeout', isPositiveDuration, 'a duration in ms > 0') ?? 2_000,
     logger: optional<WarningLogger>(raw, 'logger', (value) => typeof (value as WarningLogger)?.warn === 'function', 'an object with a warn(message) method') ?? consoleLogger,
   };
 }

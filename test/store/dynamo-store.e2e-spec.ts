@@ -62,7 +62,7 @@ describe('DynamoStore on DynamoDB Local', () => {
     const item = await rawItem('dc:forever');
     expect(item!.ttl).toBeUndefined();
     expect(item!.exp).toBeUndefined();
-    expect(await store.getEntry('forever')).toEqual({ value: 1, expiresAt: undefined });
+    expect(await store.getEntry('forever')).toMatchObject({ value: 1, expiresAt: undefined, staleUntil: undefined });
   });
 
   it('applies the store default ttl in milliseconds', async () => {

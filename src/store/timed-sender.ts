@@ -1,0 +1,31 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OperationTimeoutError } from './errors.js';
+
+export const BATCH_TIMEOUT_FACTOR = 5;
+const MANY_ITEM_OPERATIONS: ReadonlySet<string> = new Set(['BatchGetItem', 'BatchWriteItem', 'Scan']);
+
+/** What the store's DynamoDB helpers need of a client: only `send`. */
+export type CommandSender = Pick<DynamoDBClient, 'send'>;
+
+/**
+ * Bounds every call by `timeoutMs` with an abort signal, so that a socket that accepts and never
+ * answers cannot hold a request: the SDK's own timeouts are off by default, and a client the app
+ * passes in is not ours to reconfigure. A call past its bound rejects with an OperationTimeoutError
+ * that names the table and the command. A batch or scan call moves up to 16 MB (25 items of 400 KB
+ * written, or a 16 MB page read), which takes seconds where one item takes milliseconds: it gets
+ * `BATCH_TIMEOUT_FACTOR` times the bound.
+ */
+export function timedSender(client: DynamoDBClient, tableName: string, timeoutMs: number): CommandSender {
+  const send = async (command: { constructor: { name: string } }) => {
+    const operation = command.constructor.name.replace(/Command$/, '');
+    const bound = MANY_ITEM_OPERATIONS.has(operation) ? timeoutMs * BATCH_TIMEOUT_FACTOR : timeoutMs;
+    const signal = AbortSignal.timeout(bound);
+    try {
+      return await client.send(command as never, { abortSignal: signal });
+    } catch (error) {
+      if (signal.aborted) throw new OperationTimeoutError(tableName, operation, bound, { cause: error });
+      throw error;
+    }
+  };
+  return { send } as unknown as CommandSender;
+}
