@@ -1,5 +1,11 @@
-export { DynamoCache, type DynamoCacheOptions, type WrapOptions } from './cache/dynamo-cache.js';
-export { CACHE } from './nest/dynamo-cache.constants.js';
+export { DynamoCache, type WrapOptions } from './cache/dynamo-cache.js';
+export type { DynamoCacheOptions, DistributedLockOptions, GetOrSetOptions, MemoryOptions } from './cache/cache-options.js';
+export type { CacheEvent, CacheEventName, CacheTier } from './cache/cache-events.js';
+export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-registry.js';
+export type { Factory, FactoryContext } from './cache/factory-run.js';
+export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError } from './cache/errors.js';
+export { CACHE, getCacheToken } from './nest/dynamo-cache.constants.js';
+export { InjectCache } from './nest/dynamo-cache.decorators.js';
 export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
 export type { DynamoCacheModuleOptions } from './nest/interfaces/dynamo-cache-module-options.js';
 export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-store.js';
@@ -10,6 +16,7 @@ export {
   InvalidCacheKeyError,
   InvalidExpirationError,
   InvalidOptionError,
+  OperationTimeoutError,
   SerializationError,
   TableConfigurationError,
   UnprocessedItemsError,

@@ -1,2 +1,7 @@
 /** Injects the default DynamoCache: `constructor(@Inject(CACHE) private readonly cache: DynamoCache) {}` */
 export const CACHE = 'NEST_DYNAMO_CACHE';
+
+/** The injection token of a named cache (`CACHE` for the default one), for `inject: [...]` and tests. */
+export function getCacheToken(name?: string): string {
+  return name === undefined || name === 'default' ? CACHE : `${CACHE}:${name}`;
+}

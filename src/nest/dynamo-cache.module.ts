@@ -1,24 +1,58 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { resolveStoreOptions } from '../store/store-options.js';
-import { CACHE } from './dynamo-cache.constants.js';
-import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
-import { ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
-import { dynamoCacheProviders } from './dynamo-cache.providers.js';
+import { type NamedCacheOptions, DynamoCacheRegistry } from '../cache/cache-registry.js';
+import { resolveCacheOptions } from '../cache/cache-options.js';
 import { DynamoStore } from '../store/dynamo-store.js';
+import { resolveStoreOptions } from '../store/store-options.js';
+import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
+import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
+import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
+import { defaultCacheProviders, namedCacheProvider, registryProvider } from './dynamo-cache.providers.js';
+
+/** Holds the options and the registry of caches, globally, so that `forFeature` works from any module. */
+@Module({})
+class DynamoCacheCoreModule {}
 
 /**
- * `DynamoCacheModule.forRoot({ tableName: 'app_cache' })` registers a DynamoDB-backed cache under
- * the `CACHE` token (and its `DynamoStore`); `forRootAsync({ imports, inject, useFactory })` when the
- * options come from configuration. `isGlobal: true` makes it visible to every module.
+ * `DynamoCacheModule.forRoot({ tableName: 'app_cache' })` registers the default cache under `CACHE`
+ * (and its `DynamoStore`); `forRootAsync({ imports, inject, useFactory })` when the options come from
+ * configuration; `forFeature({ name: 'weather', ... })` a named cache under `getCacheToken('weather')`.
+ * `isGlobal: true` makes `CACHE` visible to every module.
  */
-@Module({
-  providers: [...dynamoCacheProviders, DynamoCacheLifecycle],
-  exports: [CACHE, DynamoStore],
-})
+@Module({})
 export class DynamoCacheModule extends ConfigurableDynamoCacheModule {
   /** Validates the options here, so that a wrong one fails where it is written and names itself. */
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
     resolveStoreOptions(options);
-    return super.forRoot(options);
+    resolveCacheOptions(options);
+    return withCore(super.forRoot(options));
   }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withCore(super.forRootAsync(options));
+  }
+
+  /**
+   * A named cache with its own key prefix and defaults, injected with `@InjectCache(name)`. Several
+   * modules may import the same `forFeature`; the same name with other options fails start-up.
+   */
+  static forFeature(options: NamedCacheOptions): DynamicModule {
+    resolveCacheOptions(options);
+    return { module: DynamoCacheModule, providers: [namedCacheProvider(options)], exports: [getCacheToken(options.name)] };
+  }
+}
+
+/**
+ * Moves what ConfigurableModuleBuilder generated (the options provider and the async imports) into a
+ * global core module beside the registry, and leaves `CACHE` in a module that is global only when
+ * `isGlobal` says so, as Nest's bull and TypeORM modules split theirs.
+ */
+function withCore(generated: DynamicModule): DynamicModule {
+  const core: DynamicModule = {
+    module: DynamoCacheCoreModule,
+    global: true,
+    imports: generated.imports ?? [],
+    providers: [...(generated.providers ?? []), registryProvider, DynamoCacheLifecycle],
+    exports: [DynamoCacheRegistry],
+  };
+  return { module: DynamoCacheModule, global: generated.global, imports: [core], providers: defaultCacheProviders, exports: [CACHE, DynamoStore] };
 }

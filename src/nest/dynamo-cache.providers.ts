@@ -1,16 +1,22 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { DynamoCache } from '../cache/dynamo-cache.js';
+import { DynamoCacheRegistry, type NamedCacheOptions } from '../cache/cache-registry.js';
+import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { DynamoStore } from '../store/dynamo-store.js';
-import { CACHE } from './dynamo-cache.constants.js';
+import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
 import { DYNAMO_CACHE_MODULE_OPTIONS } from './dynamo-cache.module-definition.js';
 import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
 
-export function createDynamoCache(options: DynamoCacheModuleOptions): DynamoCache {
-  const store = new DynamoStore({ ...options, logger: options.logger ?? new Logger('DynamoCache') });
-  return new DynamoCache(store, options);
-}
+export const registryProvider: Provider = {
+  provide: DynamoCacheRegistry,
+  inject: [DYNAMO_CACHE_MODULE_OPTIONS],
+  useFactory: (options: DynamoCacheModuleOptions) => new DynamoCacheRegistry({ ...options, logger: options.logger ?? new Logger('DynamoCache') }),
+};
 
-export const dynamoCacheProviders: Provider[] = [
-  { provide: CACHE, inject: [DYNAMO_CACHE_MODULE_OPTIONS], useFactory: createDynamoCache },
+export const defaultCacheProviders: Provider[] = [
+  { provide: CACHE, inject: [DynamoCacheRegistry], useFactory: (registry: DynamoCacheRegistry) => registry.default },
   { provide: DynamoStore, inject: [CACHE], useFactory: (cache: DynamoCache) => cache.store },
 ];
+
+export function namedCacheProvider(options: NamedCacheOptions): Provider {
+  return { provide: getCacheToken(options.name), inject: [DynamoCacheRegistry], useFactory: (registry: DynamoCacheRegistry) => registry.register(options) };
+}

@@ -30,10 +30,15 @@ export interface CacheEntry<T = unknown> {
   readonly payload: SerializedPayload;
 }
 
-/** What a write stored: its expiry and the value's bytes. */
-export interface WrittenEntry {
+/** A write made ready by `prepareEntry`: checked, serialized, its expiry resolved. */
+export interface PreparedEntry {
+  readonly key: string;
+  readonly partitionKey: PartitionKey;
   readonly expiration: Expiration;
   readonly payload: SerializedPayload;
+  readonly version?: string;
+  /** The encoded item, when the table's schema was known at preparation. */
+  readonly item?: Record<string, AttributeValue>;
 }
 
 export interface ReadOptions {
@@ -156,25 +161,49 @@ export class DynamoStore extends EventEmitter {
     return true;
   }
 
-  /** As `set`, resolving to the expiry and the bytes the entry was written with. */
-  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<WrittenEntry> {
-    const schema = this.schema ?? (await this.initialize());
-    const { item, written } = this.buildItem(schema, key, value, ttl, options?.keepStaleFor);
-    await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: item }));
-    return written;
+  /** As `set`, resolving to what was written: the expiry and the value's bytes. */
+  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<PreparedEntry> {
+    const prepared = this.prepareEntry(key, value, ttl, options);
+    await this.putEntry(prepared);
+    return prepared;
+  }
+
+  /**
+   * The first half of a write, with no network call: checks the key, ttl and value (throwing a typed
+   * error for bad input, as `set` would), serializes it and resolves its expiry. A tier in front of
+   * DynamoDB can keep the result even while DynamoDB cannot be reached.
+   */
+  prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry {
+    const partitionKey = this.partitionKey(key);
+    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now(), options?.keepStaleFor);
+    const payload = serializeValue(key, value);
+    // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
+    const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
+    // Checked against the 400 KB limit now, with the configured attribute names until the table's are known.
+    const schema = this.schema ?? this.assumedSchema();
+    const item = encodeItem(schema, partitionKey, key, payload, expiration, version);
+    return { key, partitionKey, expiration, payload, version, item: this.schema ? item : undefined };
+  }
+
+  /** The second half of a write: one PutItem of a prepared entry. */
+  async putEntry(prepared: PreparedEntry): Promise<void> {
+    await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: await this.itemOf(prepared) }));
   }
 
   /** Every entry is checked before the first write, so one bad entry writes nothing. The last of duplicate keys wins. */
   async setMany(entries: ReadonlyArray<SetManyEntry>): Promise<boolean[]> {
-    if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
-    const schema = this.schema ?? (await this.initialize());
-    const puts = new Map<string, WriteRequest>();
-    for (const { key, value, ttl } of entries) {
-      const { item } = this.buildItem(schema, key, value, ttl);
-      puts.set(item[schema.partitionKeyName]!.S!, { PutRequest: { Item: item } });
-    }
-    await batchWriteAll(this.sender, this.opts.tableName, [...puts.values()], this.opts.batchRetry);
+    await this.setManyEntries(entries);
     return entries.map(() => true);
+  }
+
+  /** As `setMany`, resolving to what was written for each entry, in order. */
+  async setManyEntries(entries: ReadonlyArray<SetManyEntry>): Promise<PreparedEntry[]> {
+    if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
+    const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
+    const puts = new Map<string, WriteRequest>();
+    for (const entry of prepared) puts.set(entry.partitionKey.value, { PutRequest: { Item: await this.itemOf(entry) } });
+    await batchWriteAll(this.sender, this.opts.tableName, [...puts.values()], this.opts.batchRetry);
+    return prepared;
   }
 
   /** Resolves to whether the key held an item. */
@@ -296,19 +325,14 @@ export class DynamoStore extends EventEmitter {
     return partitionKeyFor(this.opts.partitionKeyPrefix, key);
   }
 
-  private buildItem(
-    schema: TableSchema,
-    key: string,
-    value: unknown,
-    ttl: number | EntryOptions | undefined,
-    keepStaleFor?: number,
-  ): { item: Record<string, AttributeValue>; written: WrittenEntry } {
-    const partitionKey = this.partitionKey(key);
-    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now(), keepStaleFor);
-    const payload = serializeValue(key, value);
-    // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
-    const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
-    return { item: encodeItem(schema, partitionKey, key, payload, expiration, version), written: { expiration, payload } };
+  private async itemOf(prepared: PreparedEntry): Promise<Record<string, AttributeValue>> {
+    if (prepared.item) return prepared.item;
+    const schema = this.schema ?? (await this.initialize());
+    return encodeItem(schema, prepared.partitionKey, prepared.key, prepared.payload, prepared.expiration, prepared.version);
+  }
+
+  private assumedSchema(): TableSchema {
+    return { partitionKeyName: this.opts.partitionKeyName ?? 'pk', ttlAttributeName: this.opts.ttlAttributeName ?? 'ttl' };
   }
 
   private async readEntry<T>(

@@ -58,17 +58,17 @@ const consoleLogger: WarningLogger = { warn: (message) => console.warn(`[nest-dy
 // DynamoDB's table name rule: 3 to 255 of these characters.
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
-function optional<T>(options: Record<string, unknown>, name: string, check: (value: unknown) => boolean, expected: string): T | undefined {
+export function optional<T>(options: Record<string, unknown>, name: string, check: (value: unknown) => boolean, expected: string): T | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
   if (!check(value)) throw new InvalidOptionError(name, `must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
   return value as T;
 }
 
-const isBoolean = (value: unknown) => typeof value === 'boolean';
+export const isBoolean = (value: unknown) => typeof value === 'boolean';
 const isName = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 255;
-const isPositiveDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2 ** 31 - 1;
-const isDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 8.64e15;
+export const isPositiveDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2 ** 31 - 1;
+export const isDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 8.64e15;
 
 /** Checks every option once, when the module or store is built, so that a mistake fails start-up and names its option. */
 export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreOptions {

@@ -120,7 +120,7 @@ describe('DynamoCacheModule', () => {
     );
     await request(app.getHttpServer()).get('/products/1').expect(200);
     expect(await app.get(DynamoStore).get('product:1')).toMatchObject({ id: '1' });
-    expect(app.get(DynamoStore).opts.partitionKeyPrefix).toBe('async:');
+    expect(app.get(DynamoStore).opts.partitionKeyPrefix).toBe('async:default:');
     await app.close();
   });
 
@@ -201,7 +201,7 @@ describe('DynamoCacheModule', () => {
     const shared = await boot(DynamoCacheModule.forRoot({ tableName, client: appClient, ...names }));
     await shared.close();
     expect(destroyApps).not.toHaveBeenCalled();
-    expect(await new DynamoStore({ tableName, client: appClient, ...names }).get('own')).toBe(1);
+    expect(await new DynamoStore({ tableName, client: appClient, ...names, partitionKeyPrefix: 'dc:default:' }).get('own')).toBe(1);
     appClient.destroy();
   });
 });

@@ -47,8 +47,9 @@ const APP_CJS = `
 require('reflect-metadata');
 const { DynamoStore, DynamoCache } = require('nest-dynamo-cache');
 (async () => {
+  // The module's default cache keeps its entries under <partitionKeyPrefix>default:.
   const store = new DynamoStore({ tableName: process.env.TABLE, endpoint: process.env.ENDPOINT, region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, partitionKeyPrefix: 'dc:default:' });
   const cache = new DynamoCache(store);
   console.log(JSON.stringify({ body: await cache.get('hello') }));
   await cache.disconnect();

@@ -1,4 +1,4 @@
-import type { DynamoCacheOptions } from '../../cache/dynamo-cache.js';
+import type { DynamoCacheOptions } from '../../cache/cache-options.js';
 import type { DynamoStoreOptions } from '../../store/store-options.js';
 
 /**

@@ -1,0 +1,42 @@
+import { EventEmitter } from 'node:events';
+
+export type CacheTier = 'memory' | 'dynamodb';
+
+export type CacheEventName =
+  | 'cache:hit'
+  | 'cache:miss'
+  | 'cache:set'
+  | 'cache:delete'
+  | 'cache:clear'
+  | 'cache:stale'
+  | 'cache:refresh'
+  | 'cache:error';
+
+/** What every `cache:*` event carries. */
+export interface CacheEvent {
+  readonly cache: string;
+  readonly key?: string;
+  readonly tier?: CacheTier;
+  readonly error?: unknown;
+}
+
+/**
+ * The cache's events: bentocache-style `cache:*` events with the cache name, key and tier, and
+ * cache-manager's own (`get`, `set`, `del`, …). Nothing is built for an event nobody listens to,
+ * so that a hit allocates no payload.
+ */
+export class CacheEvents extends EventEmitter {
+  constructor(private readonly cacheName: string) {
+    super();
+  }
+
+  emitCache(name: CacheEventName, key: string | undefined, tier?: CacheTier, error?: unknown): void {
+    if (this.listenerCount(name) === 0) return;
+    const event: CacheEvent = error === undefined ? { cache: this.cacheName, key, tier } : { cache: this.cacheName, key, tier, error };
+    this.emit(name, event);
+  }
+
+  emitIfHeard(name: string, payload: () => unknown): void {
+    if (this.listenerCount(name) > 0) this.emit(name, payload());
+  }
+}

@@ -1,0 +1,98 @@
+import { isDeepStrictEqual } from 'node:util';
+import { DynamoStore } from '../store/dynamo-store.js';
+import { InvalidOptionError } from '../store/errors.js';
+import { type DynamoStoreOptions, resolveStoreOptions } from '../store/store-options.js';
+import { CACHE_NAME, type DynamoCacheOptions, resolveCacheOptions } from './cache-options.js';
+import { DynamoCache } from './dynamo-cache.js';
+import { CacheRegistrationError } from './errors.js';
+
+export const DEFAULT_CACHE_NAME = 'default';
+
+/** A named cache: its own key prefix, defaults and memory tier, in the default cache's table. */
+export interface NamedCacheOptions extends Omit<DynamoCacheOptions, 'name' | 'cacheId'> {
+  name: string;
+  /** Default time to live of its entries, in ms. Default: the module's `ttl`. */
+  ttl?: number;
+  /** Its key prefix inside the table's `partitionKeyPrefix`, ending in ':'. Default `<name>:`. */
+  keyPrefix?: string;
+}
+
+// One ':' and only at the end: no prefix can then be the start of another cache's prefix.
+const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}:$/;
+
+/**
+ * The caches of one table, by name: the default one (built from the module's options) and those that
+ * `forFeature` registers, like FusionCache's IFusionCacheProvider. Every cache's items sit under
+ * `<partitionKeyPrefix><cache prefix>`, so one cache's `clear()` never reaches another's entries.
+ */
+export class DynamoCacheRegistry {
+  private readonly caches = new Map<string, { cache: DynamoCache; options: NamedCacheOptions }>();
+  private readonly tablePrefix: string;
+  readonly default: DynamoCache;
+
+  constructor(private readonly rootOptions: DynamoStoreOptions & DynamoCacheOptions) {
+    this.tablePrefix = resolveStoreOptions(rootOptions).partitionKeyPrefix;
+    const store = new DynamoStore({ ...rootOptions, partitionKeyPrefix: `${this.tablePrefix}${DEFAULT_CACHE_NAME}:` });
+    this.default = new DynamoCache(store, { ...rootOptions, name: DEFAULT_CACHE_NAME });
+    this.caches.set(DEFAULT_CACHE_NAME, { cache: this.default, options: { name: DEFAULT_CACHE_NAME } });
+  }
+
+  /** The cache of that name; the default cache without one. */
+  get(name: string = DEFAULT_CACHE_NAME): DynamoCache {
+    const found = this.caches.get(name);
+    if (found === undefined) {
+      throw new CacheRegistrationError(name, `no such cache. Register it with DynamoCacheModule.forFeature({ name: '${name}' }); known: ${[...this.caches.keys()].join(', ')}.`);
+    }
+    return found.cache;
+  }
+
+  /** Every cache, the default one first. */
+  all(): DynamoCache[] {
+    return [...this.caches.values()].map(({ cache }) => cache);
+  }
+
+  /**
+   * Registers a named cache, or returns the one already registered under that name with the same
+   * options (several modules may import the same `forFeature`). Other options under a taken name,
+   * or a key prefix another cache has, are start-up errors.
+   */
+  register(options: NamedCacheOptions): DynamoCache {
+    const name = validateName(options);
+    const existing = this.caches.get(name);
+    if (existing !== undefined) {
+      if (name === DEFAULT_CACHE_NAME) throw new CacheRegistrationError(name, 'is the default cache; configure it with DynamoCacheModule.forRoot().');
+      if (isDeepStrictEqual(existing.options, options)) return existing.cache;
+      throw new CacheRegistrationError(name, 'is registered twice with different options; give both forFeature() calls the same options, or different names.');
+    }
+    const keyPrefix = options.keyPrefix ?? `${name}:`;
+    if (!KEY_PREFIX.test(keyPrefix)) {
+      throw new InvalidOptionError('keyPrefix', `of cache "${name}" must be 1 to 64 letters, digits, "_", "-" or "." followed by one ":", got ${JSON.stringify(keyPrefix)}.`);
+    }
+    const fullPrefix = this.tablePrefix + keyPrefix;
+    for (const other of this.caches.values()) {
+      if (other.cache.store.opts.partitionKeyPrefix === fullPrefix) {
+        throw new CacheRegistrationError(name, `key prefix "${keyPrefix}" is already cache "${other.cache.name}"'s; choose another keyPrefix.`);
+      }
+    }
+    const { keyPrefix: _prefix, ttl, memory, ...cacheOptions } = options;
+    const store = this.default.store.withPrefix(fullPrefix, ttl ?? this.default.store.opts.ttl);
+    const cache = new DynamoCache(store, { ...this.rootOptions, ...cacheOptions, memory: mergeMemory(this.rootOptions.memory, memory), cacheId: undefined });
+    this.caches.set(name, { cache, options });
+    return cache;
+  }
+}
+
+function validateName(options: NamedCacheOptions): string {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('forFeature', 'takes { name, ...options }.');
+  resolveCacheOptions(options);
+  if (typeof options.name !== 'string' || !CACHE_NAME.test(options.name)) {
+    throw new InvalidOptionError('name', `must be 1 to 64 letters, digits, "_", "-" or ".", got ${JSON.stringify(options.name)}.`);
+  }
+  return options.name;
+}
+
+function mergeMemory(root: DynamoCacheOptions['memory'], own: DynamoCacheOptions['memory']): DynamoCacheOptions['memory'] {
+  if (own === undefined) return root;
+  if (own === false || root === false || root === undefined) return own;
+  return { ...root, ...own };
+}

@@ -1,0 +1,81 @@
+import type { DynamoStore } from '../store/dynamo-store.js';
+import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import { CircuitOpenError } from './errors.js';
+
+export type Outcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+
+const SKIPPED: Outcome<never> = Object.freeze({ ok: false, error: undefined });
+
+/**
+ * Bad input is reported with TypeError or RangeError subclasses (InvalidCacheKeyError, SerializationError,
+ * ValueTooLargeError, InvalidExpirationError), thrown before anything is sent; anything else came from
+ * DynamoDB or the network.
+ */
+export const isInputError = (error: unknown): boolean => error instanceof TypeError || error instanceof RangeError;
+
+/**
+ * Every call the cache makes to DynamoDB goes through here, so that one policy holds for all: bad
+ * input always rejects; a DynamoDB failure is reported once and becomes a failed outcome (or a
+ * rejection with `throwOnErrors`); repeated failures open the circuit breaker, which skips DynamoDB
+ * until a probe succeeds.
+ */
+export class DistributedTier {
+  private readonly breaker: CircuitBreaker;
+
+  constructor(
+    readonly store: DynamoStore,
+    private readonly cacheName: string,
+    private readonly throwOnErrors: boolean,
+    circuitBreaker: { threshold: number; durationMs: number },
+    private readonly report: (error: unknown, operation: string) => void,
+  ) {
+    this.breaker = new CircuitBreaker({ ...circuitBreaker, onStateChange: (state, failures) => this.logState(state, failures, circuitBreaker.durationMs) });
+  }
+
+  get circuitState(): CircuitState {
+    return this.breaker.state;
+  }
+
+  /** `keys` name what the call was about, for the report of its failure. */
+  async attempt<R>(operation: string, keys: string | readonly string[] | undefined, work: () => Promise<R>): Promise<Outcome<R>> {
+    if (!this.breaker.tryPass()) {
+      if (this.throwOnErrors) throw new CircuitOpenError(this.store.tableName, this.breaker.retryAt);
+      return SKIPPED;
+    }
+    try {
+      const value = await work();
+      this.breaker.succeeded();
+      return { ok: true, value };
+    } catch (error) {
+      if (isInputError(error)) {
+        this.breaker.abandoned();
+        throw error;
+      }
+      this.breaker.failed();
+      this.report(error, operation + describeKeys(keys));
+      if (this.throwOnErrors) throw error;
+      return { ok: false, error };
+    }
+  }
+
+  private logState(state: CircuitState, failures: number, durationMs: number): void {
+    const where = `Cache "${this.cacheName}" on DynamoDB table "${this.store.tableName}"`;
+    // A probe is no news: only opening (from closed) and closing are logged, once each.
+    if (state === 'open' && this.lastLogged !== 'open') {
+      this.store.opts.logger.warn(`${where}: ${failures} calls failed in a row; DynamoDB is skipped for ${durationMs} ms at a time until a probe succeeds (circuit open). Memory and fail-safe values keep serving.`);
+      this.lastLogged = 'open';
+    } else if (state === 'closed' && this.lastLogged === 'open') {
+      this.store.opts.logger.warn(`${where}: DynamoDB answers again (circuit closed).`);
+      this.lastLogged = 'closed';
+    }
+  }
+
+  private lastLogged: CircuitState = 'closed';
+}
+
+/** Names the key (or the first keys) an operation was about, for a log line. */
+function describeKeys(keys: string | readonly string[] | undefined): string {
+  if (typeof keys === 'string') return ` "${keys}"`;
+  if (keys === undefined || keys.length === 0) return '';
+  return ` of ${keys.length} keys ("${keys.slice(0, 3).join('", "')}"${keys.length > 3 ? ', …' : ''})`;
+}

@@ -1,0 +1,67 @@
+import type { EntryOptions } from '../store/expiry.js';
+
+/** What a factory is handed: the key, the stale value if fail-safe has one, and a say in how it is cached. */
+export interface FactoryContext<T> {
+  readonly key: string;
+  /** The last known value, past its expiry, when fail-safe keeps one. */
+  readonly staleValue: T | undefined;
+  readonly hasStaleValue: boolean;
+  /** Cache the result for this long instead (ms or entry options), e.g. from an upstream's max-age. */
+  setTtl(ttl: number | EntryOptions): void;
+  /** Return the result without caching it (an error page, a partial answer). */
+  skip(): void;
+}
+
+export type Factory<T> = (context: FactoryContext<T>) => T | Promise<T>;
+
+export class FactoryRun<T> implements FactoryContext<T> {
+  ttlOverride?: number | EntryOptions;
+  skipped = false;
+
+  constructor(
+    readonly key: string,
+    readonly staleValue: T | undefined,
+    readonly hasStaleValue: boolean,
+  ) {}
+
+  setTtl(ttl: number | EntryOptions): void {
+    this.ttlOverride = ttl;
+  }
+
+  skip(): void {
+    this.skipped = true;
+  }
+}
+
+export type TimedResult<T> = { readonly kind: 'value'; readonly value: T } | { readonly kind: 'soft-timeout' | 'hard-timeout' };
+
+/**
+ * Races a running factory against its timeouts. The soft timeout only counts when there is a stale
+ * value to serve instead. The factory is never abandoned: a caller that timed out still gets its
+ * result cached when it arrives (the caller's `onLate`).
+ */
+export function raceTimeouts<T>(
+  running: Promise<T>,
+  softTimeoutMs: number | undefined,
+  hardTimeoutMs: number | undefined,
+  hasStaleValue: boolean,
+): Promise<TimedResult<T>> {
+  const soft = hasStaleValue ? softTimeoutMs : undefined;
+  if (soft === undefined && hardTimeoutMs === undefined) return running.then((value) => ({ kind: 'value', value }));
+  return new Promise<TimedResult<T>>((resolve, reject) => {
+    const timers: NodeJS.Timeout[] = [];
+    const settle = (result: TimedResult<T>) => {
+      for (const timer of timers) clearTimeout(timer);
+      resolve(result);
+    };
+    if (soft !== undefined) timers.push(setTimeout(() => settle({ kind: 'soft-timeout' }), soft));
+    if (hardTimeoutMs !== undefined) timers.push(setTimeout(() => settle({ kind: 'hard-timeout' }), hardTimeoutMs));
+    running.then(
+      (value) => settle({ kind: 'value', value }),
+      (error: unknown) => {
+        for (const timer of timers) clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

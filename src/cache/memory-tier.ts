@@ -1,0 +1,129 @@
+import { PayloadFormat, type SerializedPayload, deserializeValue } from '../store/value-serializer.js';
+import { deepFreeze } from './deep-freeze.js';
+
+export interface MemoryTierOptions {
+  /** Most entries kept; the least recently used go first. */
+  readonly maxEntries: number;
+  /** Most bytes kept, counted as the serialized value plus the key. */
+  readonly maxBytes: number;
+  /** Longest an entry is served from memory before DynamoDB is asked again, in ms. */
+  readonly maxTtlMs: number;
+}
+
+/**
+ * One entry of the memory tier. A plain JSON value is parsed once into a private copy and frozen,
+ * so a hit hands it out with no serialization work and no caller can change it under another.
+ * A value with Dates, Maps, Sets, BigInts or bytes cannot be frozen (their contents stay mutable):
+ * it is kept serialized and each hit decodes its own copy.
+ */
+export interface MemoryEntry {
+  readonly frozenValue: unknown;
+  readonly payload: SerializedPayload | undefined;
+  /** Logical expiry (epoch ms); undefined: never. */
+  readonly expiresAt: number | undefined;
+  /** Served as a hit until then: the logical expiry, capped by maxTtl (or a fail-safe throttle). */
+  readonly freshUntil: number;
+  /** Kept until then as a fallback for when DynamoDB or the factory fails. */
+  readonly keepUntil: number;
+  readonly bytes: number;
+  /** Second-chance eviction: set on a hit, so that a hit costs one write and no reordering. */
+  recentlyUsed: boolean;
+}
+
+// A Map entry, the record and its numbers, beside the payload and key.
+const ENTRY_OVERHEAD_BYTES = 120;
+
+export function memoryValue<T>(entry: MemoryEntry): T {
+  return (entry.payload === undefined ? entry.frozenValue : deserializeValue(entry.payload.bytes, entry.payload.format)) as T;
+}
+
+/**
+ * The in-process first tier: bounded by entries and bytes, evicting the least recently used (by
+ * second chance: insertion order, skipping once over entries hit since they were last passed).
+ */
+export class MemoryTier {
+  private readonly entries = new Map<string, MemoryEntry>();
+  private bytes = 0;
+
+  constructor(readonly options: MemoryTierOptions) {}
+
+  /** The entry, if it is still kept (fresh or as a fallback). */
+  get(key: string, now: number): MemoryEntry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (now >= entry.keepUntil) {
+      this.delete(key);
+      return undefined;
+    }
+    entry.recentlyUsed = true;
+    return entry;
+  }
+
+  /**
+   * Keeps a value read from or written to DynamoDB, served as a hit until its logical expiry capped
+   * by maxTtl. `keepUntil` keeps it longer as a fail-safe fallback; `freshUntil` overrides when it
+   * is served as a hit (the fail-safe throttle serves a stale value for a while).
+   */
+  set(
+    key: string,
+    payload: SerializedPayload,
+    parsedValue: unknown,
+    lifetime: { expiresAt: number | undefined; keepUntil?: number; freshUntil?: number },
+    now: number,
+  ): MemoryEntry {
+    const { expiresAt } = lifetime;
+    const freshUntil = lifetime.freshUntil ?? Math.min(now + this.options.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY);
+    const freezable = payload.format === PayloadFormat.Json;
+    const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
+    const entry: MemoryEntry = {
+      // A value just written has no parsed copy yet: parsing its bytes gives one no caller holds.
+      frozenValue: freezable ? deepFreeze(parsedValue === undefined ? deserializeValue(payload.bytes, payload.format) : parsedValue) : undefined,
+      payload: freezable ? undefined : payload,
+      expiresAt,
+      freshUntil,
+      keepUntil: Math.max(lifetime.keepUntil ?? expiresAt ?? Number.POSITIVE_INFINITY, freshUntil),
+      bytes,
+      recentlyUsed: false,
+    };
+    this.delete(key);
+    if (bytes > this.options.maxBytes) return entry;
+    this.entries.set(key, entry);
+    this.bytes += bytes;
+    this.evictOverflow();
+    return entry;
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  private evictOverflow(): void {
+    const { maxEntries, maxBytes } = this.options;
+    while (this.entries.size > maxEntries || this.bytes > maxBytes) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, MemoryEntry];
+      this.entries.delete(oldestKey);
+      if (oldest.recentlyUsed) {
+        oldest.recentlyUsed = false;
+        this.entries.set(oldestKey, oldest);
+      } else {
+        this.bytes -= oldest.bytes;
+      }
+    }
+  }
+}
