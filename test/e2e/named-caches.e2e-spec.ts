@@ -1,0 +1,160 @@
+import { Controller, Get, Injectable, type INestApplication, Module, Param } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import {
+  CACHE,
+  CacheRegistrationError,
+  DynamoCache,
+  DynamoCacheModule,
+  DynamoCacheRegistry,
+  DynamoStore,
+  InjectCache,
+  InvalidOptionError,
+  getCacheToken,
+} from '../../src/index.js';
+import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+
+const { client, tableName } = useCacheTable('named');
+const root = { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', logger: memoryLogger() };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+@Injectable()
+class ForecastService {
+  constructor(@InjectCache('weather') readonly weather: DynamoCache) {}
+}
+
+@Module({ imports: [DynamoCacheModule.forFeature({ name: 'weather', ttl: 86_400_000 })], providers: [ForecastService], exports: [ForecastService] })
+class WeatherModule {}
+
+@Injectable()
+class AlertService {
+  constructor(@InjectCache('weather') readonly weather: DynamoCache) {}
+}
+
+@Module({ imports: [DynamoCacheModule.forFeature({ name: 'weather', ttl: 86_400_000 })], providers: [AlertService], exports: [AlertService] })
+class AlertsModule {}
+
+async function boot(imports: unknown[]): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: imports as never[] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return app;
+}
+
+describe('named caches', () => {
+  it('injects a named cache with @InjectCache, shares one instance between modules, and finds it by token and registry', async () => {
+    const app = await boot([DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n1:' }), WeatherModule, AlertsModule]);
+    const weather = app.get(ForecastService).weather;
+    expect(weather).toBeInstanceOf(DynamoCache);
+    expect(weather.name).toBe('weather');
+    expect(app.get(AlertService).weather).toBe(weather);
+    expect(app.get(getCacheToken('weather'), { strict: false })).toBe(weather);
+    expect(app.get(DynamoCacheRegistry).get('weather')).toBe(weather);
+    expect(app.get(DynamoCacheRegistry).get()).toBe(app.get(CACHE));
+    expect(getCacheToken()).toBe(CACHE);
+    await weather.set('seattle', 'rain');
+    expect((await weather.ttl('seattle'))! - Date.now()).toBeGreaterThan(86_000_000); // its own default ttl
+    expect(await new DynamoStore({ ...root, partitionKeyPrefix: 'n1:weather:' }).get('seattle')).toBe('rain');
+    expect(() => app.get(DynamoCacheRegistry).get('nope')).toThrow(/Register it with DynamoCacheModule.forFeature\(\{ name: 'nope' \}\)/);
+    await app.close();
+  });
+
+  it('isolates caches: the same key, keys spelled with the other cache\'s prefix, and clear()', async () => {
+    const app = await boot([DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n2:' }), DynamoCacheModule.forFeature({ name: 'weather' }), DynamoCacheModule.forFeature({ name: 'users' })]);
+    const registry = app.get(DynamoCacheRegistry);
+    const [main, weather, users] = [registry.get(), registry.get('weather'), registry.get('users')];
+    const tricky = ['x', 'weather:x', 'users:x', '../weather/x', 'weather\u2236x', ':x', '#lock:x'];
+    for (const key of tricky) {
+      await main.set(key, `main ${key}`, 60_000);
+      await weather.set(key, `weather ${key}`, 60_000);
+      await users.set(key, `users ${key}`, 60_000);
+    }
+    for (const key of tricky) {
+      expect(await main.get(key)).toBe(`main ${key}`);
+      expect(await weather.get(key)).toBe(`weather ${key}`);
+      expect(await users.get(key)).toBe(`users ${key}`);
+    }
+    await weather.clear();
+    const fresh = new DynamoCache(new DynamoStore({ ...root, partitionKeyPrefix: 'n2:weather:' }), { memory: false });
+    expect(await fresh.mget(tricky)).toEqual(tricky.map(() => undefined));
+    expect(await main.mget(tricky)).toEqual(tricky.map((key) => `main ${key}`));
+    expect(await users.mget(tricky)).toEqual(tricky.map((key) => `users ${key}`));
+    await app.close();
+  });
+
+  it('fails start-up when one name is registered with different options', async () => {
+    const error = await boot([
+      DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n3:' }),
+      DynamoCacheModule.forFeature({ name: 'weather', ttl: 1_000 }),
+      DynamoCacheModule.forFeature({ name: 'weather', ttl: 2_000 }),
+    ]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CacheRegistrationError);
+    expect((error as Error).message).toBe('Cache "weather": is registered twice with different options; give both forFeature() calls the same options, or different names.');
+  });
+
+  it('refuses a name or key prefix that could overlap another cache\'s', async () => {
+    expect(() => DynamoCacheModule.forFeature({ name: 'a:b' })).toThrow(InvalidOptionError);
+    const registry = new DynamoCacheRegistry({ ...root, partitionKeyPrefix: 'n4:' });
+    expect(() => registry.register({ name: 'x', keyPrefix: 'a:b:' })).toThrow('option "keyPrefix" of cache "x" must be');
+    registry.register({ name: 'orders', keyPrefix: 'o:' });
+    expect(() => registry.register({ name: 'other', keyPrefix: 'o:' })).toThrow('key prefix "o:" is already cache "orders"\'s');
+    expect(() => registry.register({ name: 'default' })).toThrow(CacheRegistrationError);
+  });
+});
+
+let reportCalls = 0;
+
+@Injectable()
+class ReportService {
+  constructor(@InjectCache() private readonly cache: DynamoCache) {}
+  build(id: string) {
+    return this.cache.getOrSet(`report:${id}`, async () => {
+      reportCalls += 1;
+      await sleep(300);
+      return { id, rows: 42 };
+    }, { ttl: 60_000 });
+  }
+}
+
+@Controller('reports')
+class ReportController {
+  constructor(private readonly reports: ReportService) {}
+  @Get(':id') get(@Param('id') id: string) {
+    return this.reports.build(id);
+  }
+}
+
+describe('distributedLock across instances', () => {
+  async function instance(distributedLock: boolean) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'lock:', distributedLock })],
+      controllers: [ReportController],
+      providers: [ReportService],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    return app;
+  }
+
+  it('runs one factory between two Nest apps sharing the table', async () => {
+    const [a, b] = await Promise.all([instance(true), instance(true)]);
+    reportCalls = 0;
+    const responses = await Promise.all([
+      ...Array.from({ length: 5 }, () => request(a.getHttpServer()).get('/reports/q3')),
+      ...Array.from({ length: 5 }, () => request(b.getHttpServer()).get('/reports/q3')),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
+    expect(responses.every((response) => response.body.rows === 42)).toBe(true);
+    expect(reportCalls).toBe(1);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('runs one factory per app without it (what the lock saves)', async () => {
+    const [a, b] = await Promise.all([instance(false), instance(false)]);
+    reportCalls = 0;
+    await Promise.all([request(a.getHttpServer()).get('/reports/q4'), request(b.getHttpServer()).get('/reports/q4')]);
+    expect(reportCalls).toBe(2);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
