@@ -1,7 +1,9 @@
 import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoStore } from 'nest-dynamo-cache';
+import { DynamoCache, DynamoStore } from 'nest-dynamo-cache';
 import { startDynamoDbLocal } from '../sample/dynamodb-local.js';
-import { createTable } from './table.js';
+import { memoryHitTable } from './memory-hits.js';
+import { stampedeTable } from './stampede.js';
+import { createTable, markdownTable, median } from './table.js';
 
 /**
  * The store against the raw AWS SDK on one DynamoDB Local, in interleaved rounds (each round runs
@@ -15,12 +17,6 @@ const SIZES = [
   { label: '10 KB', bytes: 10 * 1024, rounds: QUICK ? 60 : 300, mgetRounds: QUICK ? 5 : 20 },
   { label: '300 KB', bytes: 300 * 1024, rounds: QUICK ? 15 : 60, mgetRounds: QUICK ? 2 : 6 },
 ];
-
-const median = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 function payload(bytes: number, seed: number) {
   // A JSON object like an API response, of about `bytes` once serialized.
@@ -118,11 +114,16 @@ async function main() {
     ]);
   }
 
-  const header = ['value', 'operation', 'raw SDK p50 ms', 'store p50 ms', 'ratio', 'target', 'rounds'];
-  const table = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n');
+  const table = markdownTable(['value', 'operation', 'raw SDK p50 ms', 'store p50 ms', 'ratio', 'target', 'rounds'], rows);
   console.log(`\nnest-dynamo-cache vs raw AWS SDK, one DynamoDB Local, interleaved rounds, medians${QUICK ? ' (BENCH_QUICK)' : ''}\n`);
   console.log(table);
   console.log(`\nEvery mget value returned: ${allReturned ? 'yes' : 'NO'}`);
+
+  const cache = new DynamoCache(new DynamoStore({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'l1:' }));
+  console.log('\nA hit served from memory, in one run (await included, as a caller pays it)\n');
+  console.log(await memoryHitTable(cache, QUICK));
+  console.log('\nStampede: every contender against the same DynamoDB Local\n');
+  console.log(await stampedeTable(dynamo.endpoint, TABLE));
   client.destroy();
   await dynamo.stop();
 }

@@ -26,17 +26,25 @@ export interface CacheEvent {
  * so that a hit allocates no payload.
  */
 export class CacheEvents extends EventEmitter {
+  /** Whether any listener was ever added: one field read, where listenerCount costs a hit tens of ns. */
+  heard = false;
+
   constructor(private readonly cacheName: string) {
     super();
   }
 
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    this.heard = true;
+    return super.on(event, listener);
+  }
+
   emitCache(name: CacheEventName, key: string | undefined, tier?: CacheTier, error?: unknown): void {
-    if (this.listenerCount(name) === 0) return;
+    if (!this.heard || this.listenerCount(name) === 0) return;
     const event: CacheEvent = error === undefined ? { cache: this.cacheName, key, tier } : { cache: this.cacheName, key, tier, error };
     this.emit(name, event);
   }
 
   emitIfHeard(name: string, payload: () => unknown): void {
-    if (this.listenerCount(name) > 0) this.emit(name, payload());
+    if (this.heard && this.listenerCount(name) > 0) this.emit(name, payload());
   }
 }
