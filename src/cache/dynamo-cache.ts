@@ -74,14 +74,19 @@ export class DynamoCache {
     store.on('error', (error: unknown) => this.reportError(error));
   }
 
-  async get<T>(key: string): Promise<T | undefined> {
+  /** Not an async function: a memory hit then costs one resolved promise, not an async frame. */
+  get<T>(key: string): Promise<T | undefined> {
     const now = Date.now();
     const remembered = this.memory?.get(key, now);
     // A fail-safe value being served for its throttle is fresh in memory but past its own expiry: not a hit for get.
     if (remembered !== undefined && now < remembered.freshUntil && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
       this.events.emitCache('cache:hit', key, 'memory');
-      return this.announceGet(key, memoryValue<T>(remembered));
+      return Promise.resolve(this.announceGet(key, memoryValue<T>(remembered)));
     }
+    return this.getFromDynamo(key, remembered, now);
+  }
+
+  private async getFromDynamo<T>(key: string, remembered: MemoryEntry | undefined, now: number): Promise<T | undefined> {
     const read = await this.readThrough<T>(key, false);
     if (read.kind === 'hit') return this.announceGet(key, read.value);
     if (read.kind === 'failed' && remembered !== undefined && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
