@@ -31,11 +31,8 @@ export class CacheEvents extends EventEmitter {
 
   constructor(private readonly cacheName: string) {
     super();
-  }
-
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    this.heard = true;
-    return super.on(event, listener);
+    // 'newListener' fires for on, addListener, once and prepend* alike, so no way of listening is missed.
+    super.on('newListener', () => (this.heard = true));
   }
 
   emitCache(name: CacheEventName, key: string | undefined, tier?: CacheTier, error?: unknown): void {

@@ -290,7 +290,8 @@ export class DynamoCache {
   }
 
   private announceGet<T>(key: string, value: T | undefined): T | undefined {
-    this.events.emitIfHeard('get', () => ({ key, value }));
+    // Checked here, so that a hit nobody listens to does not even allocate the payload's closure.
+    if (this.events.heard) this.events.emitIfHeard('get', () => ({ key, value }));
     return value;
   }
 
