@@ -78,12 +78,21 @@ export class DynamoCache {
   get<T>(key: string): Promise<T | undefined> {
     const now = Date.now();
     const remembered = this.memory?.get(key, now);
-    // A fail-safe value being served for its throttle is fresh in memory but past its own expiry: not a hit for get.
-    if (remembered !== undefined && now < remembered.freshUntil && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
+    if (remembered !== undefined && isFreshHit(remembered, now)) {
       this.events.emitCache('cache:hit', key, 'memory');
       return Promise.resolve(this.announceGet(key, memoryValue<T>(remembered)));
     }
     return this.getFromDynamo(key, remembered, now);
+  }
+
+  /**
+   * The value this instance holds in memory for `key`, synchronously and without asking DynamoDB;
+   * undefined when memory has no fresh entry (or is off). For code that cannot await.
+   */
+  peek<T>(key: string): T | undefined {
+    const now = Date.now();
+    const remembered = this.memory?.get(key, now);
+    return remembered !== undefined && isFreshHit(remembered, now) ? memoryValue<T>(remembered) : undefined;
   }
 
   private async getFromDynamo<T>(key: string, remembered: MemoryEntry | undefined, now: number): Promise<T | undefined> {
@@ -102,7 +111,7 @@ export class DynamoCache {
     const missing: number[] = [];
     keys.forEach((key, index) => {
       const remembered = this.memory?.get(key, now);
-      if (remembered !== undefined && now < remembered.freshUntil && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
+      if (remembered !== undefined && isFreshHit(remembered, now)) {
         values[index] = memoryValue<T>(remembered);
       } else missing.push(index);
     });
@@ -351,6 +360,11 @@ export class DynamoCache {
     if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
     else this.store.opts.logger.warn(`Cache ${this.id}: ${operation ? `${operation} failed: ` : ''}${(error as Error)?.message ?? String(error)}`);
   }
+}
+
+/** A fail-safe value served for its throttle is fresh in memory but past its own expiry: not a hit for get. */
+function isFreshHit(remembered: MemoryEntry, now: number): boolean {
+  return now < remembered.freshUntil && (remembered.expiresAt === undefined || now < remembered.expiresAt);
 }
 
 const FAILED: ReadResult<never> = Object.freeze({ kind: 'failed' });

@@ -5,3 +5,7 @@ export const CACHE = 'NEST_DYNAMO_CACHE';
 export function getCacheToken(name?: string): string {
   return name === undefined || name === 'default' ? CACHE : `${CACHE}:${name}`;
 }
+
+/** Where `@Cacheable()` and `@CacheEvict()` keep their options, on a class or a method. */
+export const CACHEABLE_METADATA = 'nest-dynamo-cache:cacheable';
+export const CACHE_EVICT_METADATA = 'nest-dynamo-cache:cache-evict';

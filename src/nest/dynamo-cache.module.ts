@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { type NamedCacheOptions, DynamoCacheRegistry } from '../cache/cache-registry.js';
 import { resolveCacheOptions } from '../cache/cache-options.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { resolveStoreOptions } from '../store/store-options.js';
+import { CachedMethodsExplorer } from './cached-methods.explorer.js';
 import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
@@ -50,8 +52,8 @@ function withCore(generated: DynamicModule): DynamicModule {
   const core: DynamicModule = {
     module: DynamoCacheCoreModule,
     global: true,
-    imports: generated.imports ?? [],
-    providers: [...(generated.providers ?? []), registryProvider, DynamoCacheLifecycle],
+    imports: [...(generated.imports ?? []), DiscoveryModule],
+    providers: [...(generated.providers ?? []), registryProvider, DynamoCacheLifecycle, CachedMethodsExplorer],
     exports: [DynamoCacheRegistry],
   };
   return { module: DynamoCacheModule, global: generated.global, imports: [core], providers: defaultCacheProviders, exports: [CACHE, DynamoStore] };

@@ -1,0 +1,142 @@
+import type { GetOrSetOptions } from '../cache/cache-options.js';
+import type { DynamoCache } from '../cache/dynamo-cache.js';
+import { type BurstWarning, describe } from './burst-warning.js';
+import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+// Marks a method already wrapped, so that a provider exported to several modules is wrapped once.
+const WRAPPED = Symbol('nest-dynamo-cache:wrapped');
+
+export const isWrapped = (method: unknown) => typeof method === 'function' && WRAPPED in method;
+
+interface MethodSite {
+  readonly where: string;
+  readonly cache: DynamoCache;
+  readonly warning: BurstWarning;
+}
+
+/** Marks an error the method threw, so that it reaches its caller as it is, never mistaken for a cache failure. */
+class MethodFailure {
+  constructor(readonly error: unknown) {}
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown>)?.then === 'function';
+const AsyncFunction = (async () => undefined).constructor;
+
+/**
+ * A provider method cached through get-or-set. An `async` method (or one whose first call returns a
+ * promise) is cached in both tiers, with stampede protection. A method that returns its value
+ * synchronously keeps its signature: it is answered from this instance's memory when that holds
+ * the key, and otherwise runs and stores its value in the background, since DynamoDB cannot be awaited.
+ * A key that cannot be made, or a cache that fails, never fails the call: the method runs uncached.
+ */
+export function cachedMethod(original: Method, options: CacheableOptions, site: MethodSite): Method {
+  const { cache: _cache, key: _key, vary: _vary, shared: _shared, statuses: _statuses, ...getOrSetOptions } = options;
+  let returnsPromise: boolean | undefined = original instanceof AsyncFunction ? true : undefined;
+
+  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    let key: string | Promise<string>;
+    try {
+      key = methodKey(options, site.where, this, args);
+    } catch (error) {
+      site.warning.warn(`${site.where}: called without the cache, its key could not be made: ${describe(error)}`);
+      return original.apply(this, args);
+    }
+    if (returnsPromise === true) return cachedAsync(original, this, args, key, getOrSetOptions, site);
+    if (returnsPromise === false && typeof key === 'string') return cachedSync(original, this, args, key, options, site);
+    const result = original.apply(this, args);
+    returnsPromise = isThenable(result);
+    if (returnsPromise) {
+      // A hit in DynamoDB leaves this promise unused: its rejection must not go unhandled.
+      (result as PromiseLike<unknown>).then(undefined, () => undefined);
+      return cachedAsync(() => result, this, args, key, getOrSetOptions, site);
+    }
+    if (typeof key === 'string') storeInBackground(key, result, options, site);
+    return result;
+  };
+  return Object.assign(wrapped, { [WRAPPED]: true });
+}
+
+async function cachedAsync(run: Method, self: unknown, args: unknown[], key: string | Promise<string>, options: GetOrSetOptions, site: MethodSite): Promise<unknown> {
+  let produced: { value: unknown } | undefined;
+  let resolvedKey: string;
+  try {
+    resolvedKey = await key;
+  } catch (error) {
+    site.warning.warn(`${site.where}: called without the cache, its key could not be made: ${describe(error)}`);
+    return run.apply(self, args);
+  }
+  const factory = async () => {
+    try {
+      produced = { value: await run.apply(self, args) };
+    } catch (error) {
+      throw new MethodFailure(error);
+    }
+    return produced.value;
+  };
+  try {
+    return await site.cache.getOrSet(resolvedKey, factory, options);
+  } catch (error) {
+    if (error instanceof MethodFailure) throw error.error;
+    site.warning.warn(`${site.where}: answered without the cache, which failed for key "${resolvedKey}": ${describe(error)}`);
+    return produced !== undefined ? produced.value : run.apply(self, args);
+  }
+}
+
+function cachedSync(run: Method, self: unknown, args: unknown[], key: string, options: CacheableOptions, site: MethodSite): unknown {
+  const remembered = site.cache.peek(key);
+  if (remembered !== undefined) return remembered;
+  const value = run.apply(self, args);
+  storeInBackground(key, value, options, site);
+  return value;
+}
+
+function storeInBackground(key: string, value: unknown, options: CacheableOptions, site: MethodSite): void {
+  if (value === undefined) return;
+  try {
+    const ttl = typeof options.ttl === 'function' ? options.ttl(value) : options.ttl;
+    site.cache.set(key, value, ttl).catch((error: unknown) => site.warning.warn(`${site.where}: not cached under key "${key}": ${describe(error)}`));
+  } catch (error) {
+    site.warning.warn(`${site.where}: not cached under key "${key}": ${describe(error)}`);
+  }
+}
+
+/** After the method succeeds (its promise resolves), evicts its keys; a failed eviction is logged, never thrown. */
+export function evictingMethod(original: Method, options: CacheEvictOptions, site: MethodSite): Method {
+  const evict = async (self: unknown, args: unknown[]) => {
+    try {
+      if (options.allEntries) await site.cache.clear();
+      if (options.keys !== undefined) {
+        const keys = typeof options.keys === 'function' ? await options.keys.apply(self, args) : options.keys;
+        if (!Array.isArray(keys)) throw new TypeError(`its keys function returned ${JSON.stringify(keys) ?? String(keys)}, not a list of keys`);
+        if (keys.length > 0) await site.cache.mdel([...keys]);
+      }
+    } catch (error) {
+      site.warning.warn(`${site.where}: @CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
+    }
+  };
+  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    const result = original.apply(this, args);
+    if (isThenable(result)) return Promise.resolve(result).then(async (value) => (await evict(this, args), value));
+    // A synchronous method keeps its signature: memory forgets the keys at once, DynamoDB a moment later.
+    void evict(this, args);
+    return result;
+  };
+  return Object.assign(wrapped, { [WRAPPED]: true });
+}
+
+/** The key given, or one made of the class, the method and its arguments as JSON. */
+function methodKey(options: CacheableOptions, where: string, self: unknown, args: unknown[]): string | Promise<string> {
+  if (typeof options.key === 'string') return options.key;
+  if (typeof options.key === 'function') {
+    const key = options.key.apply(self, args);
+    return isThenable(key) ? Promise.resolve(key).then(checkKey) : checkKey(key);
+  }
+  return `${where}(${JSON.stringify(args)})`;
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`);
+  return key;
+}

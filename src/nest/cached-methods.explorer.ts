@@ -1,0 +1,76 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { DynamoCacheRegistry } from '../cache/cache-registry.js';
+import { CacheRegistrationError } from '../cache/errors.js';
+import { BurstWarning } from './burst-warning.js';
+import { cachedMethod, evictingMethod, isWrapped } from './cached-method.js';
+import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
+import { routePlan } from './http-cache.interceptor.js';
+import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
+
+/**
+ * At start-up, wraps every provider method marked `@Cacheable()` or `@CacheEvict()` (as bullmq's
+ * explorer finds its processors), and checks that every cache a route or method names is registered,
+ * so that a typo fails the deploy rather than a request.
+ */
+@Injectable()
+export class CachedMethodsExplorer implements OnModuleInit {
+  private readonly logger = new Logger('DynamoCache');
+  private readonly warning = new BurstWarning(this.logger);
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly registry: DynamoCacheRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getControllers()) this.checkRoutes(wrapper);
+    for (const wrapper of this.discovery.getProviders()) this.wrapMethods(wrapper);
+  }
+
+  private checkRoutes(wrapper: InstanceWrapper): void {
+    const controller = wrapper.metatype as Function | null;
+    if (typeof controller !== 'function') return;
+    for (const name of this.scanner.getAllMethodNames(controller.prototype)) {
+      const plan = routePlan(controller, controller.prototype[name]);
+      if (plan === null) continue;
+      this.cacheFor(plan.where, plan.evict?.cache ?? plan.cacheName);
+    }
+  }
+
+  private wrapMethods(wrapper: InstanceWrapper): void {
+    const instance = wrapper.instance as Record<string, unknown> | undefined;
+    if (instance === null || typeof instance !== 'object' || wrapper.metatype === null) return;
+    const prototype = Object.getPrototypeOf(instance) as object;
+    const onClass = Reflect.getMetadata(CACHEABLE_METADATA, prototype.constructor) as CacheableOptions | undefined;
+    for (const name of this.scanner.getAllMethodNames(prototype)) {
+      const method = instance[name];
+      if (typeof method !== 'function' || isWrapped(method)) continue;
+      const cacheable = Reflect.getMetadata(CACHEABLE_METADATA, method) as CacheableOptions | undefined;
+      const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, method) as CacheEvictOptions | undefined;
+      if (cacheable === undefined && evict === undefined) continue;
+      const where = `${prototype.constructor.name}.${name}`;
+      if (!wrapper.isDependencyTreeStatic()) {
+        // Nest builds such a provider anew for every request, after start-up, where no explorer can reach it.
+        this.logger.warn(`${where}: @Cacheable/@CacheEvict are not applied to a request-scoped provider; call the cache from it directly, or move the method into a singleton provider.`);
+        continue;
+      }
+      const site = { where, warning: this.warning };
+      instance[name] =
+        evict !== undefined
+          ? evictingMethod(method as never, evict, { ...site, cache: this.cacheFor(where, evict.cache ?? cacheable?.cache ?? onClass?.cache) })
+          : cachedMethod(method as never, { ...onClass, ...cacheable }, { ...site, cache: this.cacheFor(where, cacheable?.cache ?? onClass?.cache) });
+    }
+  }
+
+  private cacheFor(where: string, name: string | undefined) {
+    try {
+      return this.registry.get(name);
+    } catch (error) {
+      if (error instanceof CacheRegistrationError) throw new CacheRegistrationError(error.cacheName, `named by ${where}, is not registered. ${error.message.replace(/^.*?: /, '')}`);
+      throw error;
+    }
+  }
+}

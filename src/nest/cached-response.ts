@@ -1,0 +1,65 @@
+/** A route's answer as stored: what a hit needs to answer as the handler did. */
+export interface CachedResponse {
+  readonly status: number;
+  readonly contentType?: string;
+  readonly body: unknown;
+  /** Epoch ms it was stored at, for the Age header. */
+  readonly storedAt: number;
+  /** Epoch ms it goes stale at; a hit past it is a fail-safe answer (`X-Cache: STALE`). */
+  readonly expiresAt?: number;
+}
+
+type HeaderValue = string | number | string[] | undefined;
+
+/**
+ * Why a handler's answer must not be stored, if it must not: no value, a status the route does not
+ * cache, a cookie or a private/no-store Cache-Control set for this one client, or a body that would
+ * not come back from the cache as it went in.
+ */
+export function unstorableReason(body: unknown, status: number, statuses: readonly number[], header: (name: string) => HeaderValue): string | undefined {
+  if (body === undefined || body === null) return 'the handler returned no value';
+  if (!statuses.includes(status)) return `its status ${status} is not one of the route's statuses (${statuses.join(', ')})`;
+  if (header('set-cookie') !== undefined) return 'it sets a cookie';
+  const cacheControl = String(header('cache-control') ?? '');
+  if (/\b(private|no-store)\b/i.test(cacheControl)) return `it is Cache-Control: ${cacheControl}`;
+  const odd = firstNotPlainData(body, 0);
+  return odd === undefined ? undefined : `it holds a ${odd}, which would come back from the cache as a plain object or not at all`;
+}
+
+// Deeper than any real response; past it the serializer still refuses what it cannot store.
+const MAX_DEPTH = 64;
+
+/**
+ * A class instance comes back from the cache as a plain object, so class-transformer's @Exclude (a
+ * ClassSerializerInterceptor outside this one) would not apply on a hit and could leak a field it
+ * hides on a miss; a stream or StreamableFile cannot be stored at all.
+ */
+function firstNotPlainData(value: unknown, depth: number): string | undefined {
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return undefined;
+  if (value instanceof Date || ArrayBuffer.isView(value)) return undefined;
+  const children = Array.isArray(value)
+    ? value
+    : value instanceof Map
+      ? [...value.keys(), ...value.values()]
+      : value instanceof Set
+        ? [...value]
+        : isPlainObject(value)
+          ? Object.values(value)
+          : undefined;
+  if (children === undefined) return (value as object).constructor?.name ?? 'object without a plain prototype';
+  for (const child of children) {
+    const odd = firstNotPlainData(child, depth + 1);
+    if (odd !== undefined) return odd;
+  }
+  return undefined;
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Whether the request asked to skip the cache (`Cache-Control: no-cache`), as a browser's hard reload does. */
+export function asksForFreshAnswer(cacheControl: HeaderValue): boolean {
+  return typeof cacheControl === 'string' && /\bno-cache\b/i.test(cacheControl);
+}

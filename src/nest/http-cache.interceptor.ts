@@ -1,0 +1,219 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  GatewayTimeoutException,
+  Inject,
+  Injectable,
+  Logger,
+  type NestInterceptor,
+  Optional,
+} from '@nestjs/common';
+import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
+import { HttpAdapterHost } from '@nestjs/core';
+import { concatMap, defer, lastValueFrom, type Observable } from 'rxjs';
+import type { GetOrSetOptions } from '../cache/cache-options.js';
+import { DynamoCacheRegistry } from '../cache/cache-registry.js';
+import type { DynamoCache } from '../cache/dynamo-cache.js';
+import { FactoryTimeoutError } from '../cache/errors.js';
+import type { FactoryContext } from '../cache/factory-run.js';
+import { BurstWarning, describe } from './burst-warning.js';
+import { asksForFreshAnswer, type CachedResponse, unstorableReason } from './cached-response.js';
+import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
+import { defaultRouteKey, personalRequestReason, varySuffix } from './http-cache-key.js';
+import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './interfaces/cacheable-options.js';
+
+/** What a route does with the cache, worked out once per route from its decorators. */
+interface RoutePlan {
+  readonly where: string;
+  readonly cacheable?: CacheableOptions;
+  readonly evict?: CacheEvictOptions;
+  /** The cache the route's entries live in, resolved on first use (named caches register as the app starts). */
+  readonly cacheName?: string;
+  readonly statuses: readonly number[];
+  /** The route's get-or-set options (fail-safe, timeouts…), without those that only the route reads. */
+  readonly getOrSet?: GetOrSetOptions<CachedResponse>;
+}
+
+/** A response being answered without the cache, and why, in the X-Cache header. */
+type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
+
+// Set on a request this interceptor handles, so that it applied twice (globally too) acts once.
+const HANDLED = Symbol('nest-dynamo-cache:handled');
+
+// Route parameter types of @Res() and @Next() in Nest's RouteParamtypes: the handler writes the response itself.
+const RESPONSE_PARAM = 1;
+const NEXT_PARAM = 2;
+
+/** Marks an error the route's handler threw, so that it reaches the client as it is and is never mistaken for a cache failure. */
+class HandlerFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Serves `@Cacheable()` routes from the cache and runs `@CacheEvict()` after a route succeeds.
+ * `@Cacheable()` and `@CacheEvict()` apply it themselves; registering it globally as well is harmless.
+ * A cache that fails never fails the request: the handler answers, and a warning is logged once per burst.
+ */
+@Injectable()
+export class DynamoCacheInterceptor implements NestInterceptor {
+  private readonly plans = new WeakMap<object, RoutePlan | null>();
+  private readonly caches = new Map<string, DynamoCache>();
+  private readonly warning = new BurstWarning(new Logger('DynamoCache'));
+
+  constructor(
+    @Optional() @Inject(DynamoCacheRegistry) private readonly registry: DynamoCacheRegistry | undefined,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const plan = this.planFor(context);
+    const request = context.switchToHttp().getRequest<CacheableRequest & { [HANDLED]?: true }>();
+    if (plan === null || request[HANDLED]) return next.handle();
+    request[HANDLED] = true;
+    const response = context.switchToHttp().getResponse<unknown>();
+    if (plan.evict !== undefined) return next.handle().pipe(concatMap((value) => this.evictAfter(plan, plan.evict!, request, value)));
+    const method = this.adapterHost.httpAdapter.getRequestMethod(request);
+    if (plan.cacheable === undefined || (method !== 'GET' && method !== 'HEAD')) return next.handle();
+    return defer(() => this.answer(plan, plan.cacheable!, request, response, method, next));
+  }
+
+  private async answer(plan: RoutePlan, options: CacheableOptions, request: CacheableRequest, response: unknown, method: string, next: CallHandler): Promise<unknown> {
+    const runHandler = () => lastValueFrom(next.handle(), { defaultValue: undefined });
+    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', runHandler());
+    let key: string;
+    let cache: DynamoCache;
+    try {
+      cache = this.cacheNamed(plan.cacheName);
+      key = await this.keyOf(options, request, method);
+    } catch (error) {
+      this.warning.warn(`${plan.where}: answered without the cache, its key could not be made: ${describe(error)}`);
+      return this.mark(response, 'BYPASS', runHandler());
+    }
+
+    let produced: { value: unknown } | undefined;
+    const produce = async (): Promise<CachedResponse & { reason?: string }> => {
+      let value: unknown;
+      try {
+        value = await runHandler();
+      } catch (error) {
+        throw new HandlerFailure(error);
+      }
+      produced = { value };
+      return this.describeAnswer(plan, options, response, value, cache);
+    };
+
+    try {
+      if (asksForFreshAnswer(request.headers['cache-control'])) {
+        const fresh = await produce();
+        if (fresh.reason === undefined) await cache.set(key, fresh, fresh.expiresAt === undefined ? 0 : fresh.expiresAt - fresh.storedAt);
+        return this.mark(response, 'MISS', produced!.value);
+      }
+      const entry = await cache.getOrSet<CachedResponse>(key, (context) => this.storedOrSkipped(produce, context), plan.getOrSet);
+      if (produced !== undefined) return this.mark(response, 'MISS', produced.value);
+      // Another request of this process ran the handler, and its answer was its own (a cookie, say): run ours.
+      if ((entry as { reason?: string }).reason !== undefined) return this.mark(response, 'MISS', runHandler());
+      return this.serveStored(response, entry);
+    } catch (error) {
+      if (error instanceof HandlerFailure) throw error.error;
+      if (error instanceof FactoryTimeoutError) throw new GatewayTimeoutException(`${plan.where} did not answer within its hardTimeout`, { cause: error });
+      this.warning.warn(`${plan.where}: answered without the cache, which failed: ${describe(error)}`);
+      return this.mark(response, 'MISS', produced !== undefined ? produced.value : runHandler());
+    }
+  }
+
+  private async storedOrSkipped(produce: () => Promise<CachedResponse & { reason?: string }>, context: FactoryContext<CachedResponse>): Promise<CachedResponse> {
+    const answer = await produce();
+    if (answer.reason !== undefined) context.skip();
+    else context.setTtl(answer.expiresAt === undefined ? 0 : answer.expiresAt - answer.storedAt);
+    return answer;
+  }
+
+  private describeAnswer(plan: RoutePlan, options: CacheableOptions, response: unknown, body: unknown, cache: DynamoCache): CachedResponse & { reason?: string } {
+    const adapter = this.adapterHost.httpAdapter;
+    const status = (response as { statusCode: number }).statusCode;
+    const reason = unstorableReason(body, status, plan.statuses, (name) => adapter.getHeader(response, name));
+    const storedAt = Date.now();
+    const ttl = reason === undefined ? (typeof options.ttl === 'function' ? options.ttl(body) : (options.ttl ?? cache.store.opts.ttl ?? 0)) : 0;
+    const contentType = adapter.getHeader(response, 'content-type') as string | undefined;
+    return { status, body, storedAt, ...(contentType && { contentType }), ...(ttl > 0 && { expiresAt: storedAt + ttl }), ...(reason && { reason }) };
+  }
+
+  private serveStored(response: unknown, entry: CachedResponse): unknown {
+    const adapter = this.adapterHost.httpAdapter;
+    const now = Date.now();
+    adapter.status(response, entry.status);
+    if (entry.contentType !== undefined && adapter.getHeader(response, 'content-type') === undefined) adapter.setHeader(response, 'Content-Type', entry.contentType);
+    adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
+    return this.mark(response, entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT', entry.body);
+  }
+
+  private mark<T>(response: unknown, state: XCache, value: T): T {
+    this.adapterHost.httpAdapter.setHeader(response, 'X-Cache', state);
+    return value;
+  }
+
+  private async keyOf(options: CacheableOptions, request: CacheableRequest, method: string): Promise<string> {
+    const base = options.key === undefined ? defaultRouteKey(method, this.adapterHost.httpAdapter.getRequestUrl(request)) : typeof options.key === 'string' ? options.key : await options.key(request);
+    if (typeof base !== 'string' || base.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(base) ?? String(base)}, not a non-empty string`);
+    return base + varySuffix(request.headers, options.vary);
+  }
+
+  private async evictAfter(plan: RoutePlan, evict: CacheEvictOptions, request: CacheableRequest, value: unknown): Promise<unknown> {
+    try {
+      const cache = this.cacheNamed(evict.cache ?? plan.cacheName);
+      if (evict.allEntries) await cache.clear();
+      if (evict.keys !== undefined) {
+        const keys = typeof evict.keys === 'function' ? await evict.keys(request) : evict.keys;
+        if (!Array.isArray(keys)) throw new TypeError(`its keys function returned ${JSON.stringify(keys) ?? String(keys)}, not a list of keys`);
+        if (keys.length > 0) await cache.mdel([...keys]);
+      }
+    } catch (error) {
+      this.warning.warn(`${plan.where}: @CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
+    }
+    return value;
+  }
+
+  private cacheNamed(name: string | undefined): DynamoCache {
+    const known = this.caches.get(name ?? '');
+    if (known !== undefined) return known;
+    if (this.registry === undefined) {
+      throw new TypeError('@Cacheable and @CacheEvict need DynamoCacheModule.forRoot() (or forRootAsync()) among the app\'s imports');
+    }
+    const cache = this.registry.get(name);
+    this.caches.set(name ?? '', cache);
+    return cache;
+  }
+
+  private planFor(context: ExecutionContext): RoutePlan | null {
+    const handler = context.getHandler();
+    let plan = this.plans.get(handler);
+    if (plan === undefined) {
+      plan = routePlan(context.getClass(), handler);
+      this.plans.set(handler, plan);
+    }
+    return plan;
+  }
+}
+
+/** The route's decorators merged (the method's options over the controller's), or null when the cache has no part in it. */
+export function routePlan(controller: Function, handler: Function): RoutePlan | null {
+  const onClass = Reflect.getMetadata(CACHEABLE_METADATA, controller) as CacheableOptions | undefined;
+  const onMethod = Reflect.getMetadata(CACHEABLE_METADATA, handler) as CacheableOptions | undefined;
+  const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, handler) as CacheEvictOptions | undefined;
+  const where = `${controller.name}.${handler.name}`;
+  const cacheName = onMethod?.cache ?? onClass?.cache;
+  if (evict !== undefined) return { where, evict, cacheName, statuses: [] };
+  if (onClass === undefined && onMethod === undefined) return null;
+  // A handler that writes the response itself (@Res, @Next) or streams events (@Sse) has no value to store.
+  if (Reflect.getMetadata(SSE_METADATA, handler)) return null;
+  const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
+  if (Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])))) return null;
+  const cacheable = { ...onClass, ...onMethod };
+  return { where, cacheable, cacheName, statuses: cacheable.statuses ?? [200], getOrSet: getOrSetOptions(cacheable) };
+}
+
+function getOrSetOptions(options: CacheableOptions): GetOrSetOptions<CachedResponse> {
+  const { cache: _cache, ttl: _ttl, key: _key, vary: _vary, shared: _shared, statuses: _statuses, ...rest } = options;
+  return rest;
+}

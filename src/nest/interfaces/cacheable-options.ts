@@ -1,0 +1,45 @@
+import type { GetOrSetOptions } from '../../cache/cache-options.js';
+
+/** What a key function of a controller route is handed: the request of Express or Fastify alike. */
+export interface CacheableRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * `@Cacheable()` on a controller (every GET route), a route, or a provider's method. get-or-set's
+ * options (fail-safe, timeouts, eager refresh, jitter, distributed lock) apply as they do to `getOrSet`.
+ */
+export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl'> {
+  /** The named cache (`forFeature`) to keep entries in. Default: the default cache. */
+  cache?: string;
+  /** ms (0: never expires), or a function of the value. Default: the cache's ttl. */
+  ttl?: number | ((value: any) => number);
+  /**
+   * The cache key: a string, or a function of the request (routes; async allowed) or of the method's
+   * arguments, called with the provider as `this` (provider methods). Default: see the README.
+   */
+  key?: string | ((...args: any[]) => string | Promise<string>);
+  /** Routes: request headers whose values key the entry apart (`accept-language`, `authorization`). */
+  vary?: readonly string[];
+  /**
+   * Routes: serve and store one shared entry even for requests that carry `Authorization` or a
+   * cookie. Default false: such a request is answered by the handler, unless `vary` or `key` keys it per user.
+   */
+  shared?: boolean;
+  /** Routes: the 2xx statuses whose responses are stored. Default [200]. */
+  statuses?: readonly number[];
+}
+
+/** `@CacheEvict()` on a route or a provider's method: after it succeeds, the keys go, or every entry of the cache. */
+export interface CacheEvictOptions {
+  /** The named cache to evict from. Default: the default cache. */
+  cache?: string;
+  /** Keys, or a function of the request (routes) or of the method's arguments (provider methods). */
+  keys?: readonly string[] | ((...args: any[]) => readonly string[] | Promise<readonly string[]>);
+  /** Clear the whole cache (its own key prefix only). */
+  allEntries?: boolean;
+}
