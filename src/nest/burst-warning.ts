@@ -1,26 +1,27 @@
 /**
- * Logs a warning at most once per interval, with how many were held back: a cache that fails for
- * every request of a busy route must not bury the log under one line per request.
+ * Logs a warning at most once per interval and per topic (a route, a method), with how many were
+ * held back: a cache that fails for every request of a busy route must not bury the log under one
+ * line per request, nor hide that another route fails too.
  */
 export class BurstWarning {
-  private lastAt = -Infinity;
-  private heldBack = 0;
+  private readonly topics = new Map<string, { lastAt: number; heldBack: number }>();
 
   constructor(
     private readonly logger: { warn(message: string): void },
     private readonly intervalMs = 10_000,
   ) {}
 
-  warn(message: string): void {
+  /** `topic` starts the message, which goes on with `detail`. */
+  warn(topic: string, detail: string): void {
     const now = Date.now();
-    if (now - this.lastAt < this.intervalMs) {
-      this.heldBack++;
+    const state = this.topics.get(topic);
+    if (state !== undefined && now - state.lastAt < this.intervalMs) {
+      state.heldBack++;
       return;
     }
-    const suffix = this.heldBack > 0 ? ` (${this.heldBack} more like it in the last burst were not logged)` : '';
-    this.lastAt = now;
-    this.heldBack = 0;
-    this.logger.warn(message + suffix);
+    const suffix = state !== undefined && state.heldBack > 0 ? ` (and ${state.heldBack} more since the last such warning)` : '';
+    this.topics.set(topic, { lastAt: now, heldBack: 0 });
+    this.logger.warn(`${topic}: ${detail}${suffix}`);
   }
 }
 

@@ -40,7 +40,7 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
     try {
       key = methodKey(options, site.where, this, args);
     } catch (error) {
-      site.warning.warn(`${site.where}: called without the cache, its key could not be made: ${describe(error)}`);
+      site.warning.warn(site.where, `called without the cache, its key could not be made: ${describe(error)}`);
       return original.apply(this, args);
     }
     if (returnsPromise === true) return cachedAsync(original, this, args, key, getOrSetOptions, site);
@@ -64,7 +64,7 @@ async function cachedAsync(run: Method, self: unknown, args: unknown[], key: str
   try {
     resolvedKey = await key;
   } catch (error) {
-    site.warning.warn(`${site.where}: called without the cache, its key could not be made: ${describe(error)}`);
+    site.warning.warn(site.where, `called without the cache, its key could not be made: ${describe(error)}`);
     return run.apply(self, args);
   }
   const factory = async () => {
@@ -79,7 +79,7 @@ async function cachedAsync(run: Method, self: unknown, args: unknown[], key: str
     return await site.cache.getOrSet(resolvedKey, factory, options);
   } catch (error) {
     if (error instanceof MethodFailure) throw error.error;
-    site.warning.warn(`${site.where}: answered without the cache, which failed for key "${resolvedKey}": ${describe(error)}`);
+    site.warning.warn(site.where, `answered without the cache, which failed for key "${resolvedKey}": ${describe(error)}`);
     return produced !== undefined ? produced.value : run.apply(self, args);
   }
 }
@@ -96,9 +96,9 @@ function storeInBackground(key: string, value: unknown, options: CacheableOption
   if (value === undefined) return;
   try {
     const ttl = typeof options.ttl === 'function' ? options.ttl(value) : options.ttl;
-    site.cache.set(key, value, ttl).catch((error: unknown) => site.warning.warn(`${site.where}: not cached under key "${key}": ${describe(error)}`));
+    site.cache.set(key, value, ttl).catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {
-    site.warning.warn(`${site.where}: not cached under key "${key}": ${describe(error)}`);
+    site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`);
   }
 }
 
@@ -113,7 +113,7 @@ export function evictingMethod(original: Method, options: CacheEvictOptions, sit
         if (keys.length > 0) await site.cache.mdel([...keys]);
       }
     } catch (error) {
-      site.warning.warn(`${site.where}: @CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
+      site.warning.warn(site.where, `@CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
     }
   };
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {

@@ -16,14 +16,21 @@ type HeaderValue = string | number | string[] | undefined;
  * cache, a cookie or a private/no-store Cache-Control set for this one client, or a body that would
  * not come back from the cache as it went in.
  */
-export function unstorableReason(body: unknown, status: number, statuses: readonly number[], header: (name: string) => HeaderValue): string | undefined {
-  if (body === undefined || body === null) return 'the handler returned no value';
-  if (!statuses.includes(status)) return `its status ${status} is not one of the route's statuses (${statuses.join(', ')})`;
-  if (header('set-cookie') !== undefined) return 'it sets a cookie';
+export function unstorableReason(body: unknown, status: number, statuses: readonly number[], header: (name: string) => HeaderValue): Unstorable | undefined {
+  if (body === undefined || body === null) return { reason: 'the handler returned no value', deliberate: true };
+  if (!statuses.includes(status)) return { reason: `its status ${status} is not one of the route's statuses (${statuses.join(', ')})`, deliberate: true };
+  if (header('set-cookie') !== undefined) return { reason: 'it sets a cookie', deliberate: true };
   const cacheControl = String(header('cache-control') ?? '');
-  if (/\b(private|no-store)\b/i.test(cacheControl)) return `it is Cache-Control: ${cacheControl}`;
+  if (/\b(private|no-store)\b/i.test(cacheControl)) return { reason: `it is Cache-Control: ${cacheControl}`, deliberate: true };
   const odd = firstNotPlainData(body, 0);
-  return odd === undefined ? undefined : `it holds a ${odd}, which would come back from the cache as a plain object or not at all`;
+  if (odd === undefined) return undefined;
+  return { reason: `it holds a ${odd}, which would come back from the cache as a plain object (or not at all); return plain data to cache it`, deliberate: false };
+}
+
+export interface Unstorable {
+  readonly reason: string;
+  /** Whether the route meant it (a cookie, a status); when not, the route is likely cached by mistake and a warning says so. */
+  readonly deliberate: boolean;
 }
 
 // Deeper than any real response; past it the serializer still refuses what it cannot store.
@@ -46,7 +53,7 @@ function firstNotPlainData(value: unknown, depth: number): string | undefined {
         : isPlainObject(value)
           ? Object.values(value)
           : undefined;
-  if (children === undefined) return (value as object).constructor?.name ?? 'object without a plain prototype';
+  if (children === undefined) return `${(value as object).constructor?.name ?? 'class'} instance`;
   for (const child of children) {
     const odd = firstNotPlainData(child, depth + 1);
     if (odd !== undefined) return odd;
@@ -54,9 +61,10 @@ function firstNotPlainData(value: unknown, depth: number): string | undefined {
   return undefined;
 }
 
+/** Data, not a class instance: no constructor but Object's (Fastify's query objects have none at all). */
 function isPlainObject(value: object): boolean {
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  const constructor = (value as { constructor?: unknown }).constructor;
+  return constructor === undefined || constructor === Object;
 }
 
 /** Whether the request asked to skip the cache (`Cache-Control: no-cache`), as a browser's hard reload does. */

@@ -8,6 +8,7 @@ import {
   type NestInterceptor,
   Optional,
 } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { concatMap, defer, lastValueFrom, type Observable } from 'rxjs';
@@ -85,9 +86,10 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     let cache: DynamoCache;
     try {
       cache = this.cacheNamed(plan.cacheName);
-      key = await this.keyOf(options, request, method);
+      const base = await this.keyOf(options, request, method);
+      key = options.vary !== undefined && options.vary.length > 0 ? await this.variantKey(cache, base, options, request.headers) : base;
     } catch (error) {
-      this.warning.warn(`${plan.where}: answered without the cache, its key could not be made: ${describe(error)}`);
+      this.warning.warn(plan.where, `answered without the cache, its key could not be made: ${describe(error)}`);
       return this.mark(response, 'BYPASS', runHandler());
     }
 
@@ -117,7 +119,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     } catch (error) {
       if (error instanceof HandlerFailure) throw error.error;
       if (error instanceof FactoryTimeoutError) throw new GatewayTimeoutException(`${plan.where} did not answer within its hardTimeout`, { cause: error });
-      this.warning.warn(`${plan.where}: answered without the cache, which failed: ${describe(error)}`);
+      this.warning.warn(plan.where, `answered without the cache, which failed: ${describe(error)}`);
       return this.mark(response, 'MISS', produced !== undefined ? produced.value : runHandler());
     }
   }
@@ -132,7 +134,9 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private describeAnswer(plan: RoutePlan, options: CacheableOptions, response: unknown, body: unknown, cache: DynamoCache): CachedResponse & { reason?: string } {
     const adapter = this.adapterHost.httpAdapter;
     const status = (response as { statusCode: number }).statusCode;
-    const reason = unstorableReason(body, status, plan.statuses, (name) => adapter.getHeader(response, name));
+    const unstorable = unstorableReason(body, status, plan.statuses, (name) => adapter.getHeader(response, name));
+    if (unstorable !== undefined && !unstorable.deliberate) this.warning.warn(plan.where, `its answer is not cached: ${unstorable.reason}.`);
+    const reason = unstorable?.reason;
     const storedAt = Date.now();
     const ttl = reason === undefined ? (typeof options.ttl === 'function' ? options.ttl(body) : (options.ttl ?? cache.store.opts.ttl ?? 0)) : 0;
     const contentType = adapter.getHeader(response, 'content-type') as string | undefined;
@@ -156,7 +160,19 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private async keyOf(options: CacheableOptions, request: CacheableRequest, method: string): Promise<string> {
     const base = options.key === undefined ? defaultRouteKey(method, this.adapterHost.httpAdapter.getRequestUrl(request)) : typeof options.key === 'string' ? options.key : await options.key(request);
     if (typeof base !== 'string' || base.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(base) ?? String(base)}, not a non-empty string`);
-    return base + varySuffix(request.headers, options.vary);
+    return base;
+  }
+
+  /**
+   * A table without a sort key cannot list the variants of a key (one per value of the `vary`
+   * headers), so the key itself holds a generation that every variant's key contains: evicting the
+   * key starts a new generation, and old variants are never read again (their TTL removes them).
+   */
+  private async variantKey(cache: DynamoCache, base: string, options: CacheableOptions, headers: CacheableRequest['headers']): Promise<string> {
+    const routeTtl = typeof options.ttl === 'number' ? options.ttl : (cache.store.opts.ttl ?? 0);
+    // Twice the entries' ttl: a generation that expired early would only cost a recomputation.
+    const generation = await cache.getOrSet<unknown>(base, () => randomBytes(6).toString('base64url'), { ttl: routeTtl * 2 });
+    return `${base} @${typeof generation === 'string' ? generation : '0'}${varySuffix(headers, options.vary)}`;
   }
 
   private async evictAfter(plan: RoutePlan, evict: CacheEvictOptions, request: CacheableRequest, value: unknown): Promise<unknown> {
@@ -169,7 +185,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         if (keys.length > 0) await cache.mdel([...keys]);
       }
     } catch (error) {
-      this.warning.warn(`${plan.where}: @CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
+      this.warning.warn(plan.where, `@CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
     }
     return value;
   }
