@@ -1,6 +1,7 @@
 import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoCache, DynamoStore } from 'nest-dynamo-cache';
 import { startDynamoDbLocal } from '../sample/dynamodb-local.js';
+import { httpTable } from './http.js';
 import { memoryHitTable } from './memory-hits.js';
 import { stampedeTable } from './stampede.js';
 import { createTable, markdownTable, median } from './table.js';
@@ -124,6 +125,8 @@ async function main() {
   console.log(await memoryHitTable(cache, QUICK));
   console.log('\nStampede: every contender against the same DynamoDB Local\n');
   console.log(await stampedeTable(dynamo.endpoint, TABLE));
+  console.log('\nHTTP: one cached GET answered from memory, the app in a child process, autocannon on loopback\n');
+  console.log(await httpTable(dynamo.endpoint, TABLE, QUICK));
   client.destroy();
   await dynamo.stop();
 }

@@ -87,12 +87,15 @@ export class DynamoCache {
 
   /**
    * The value this instance holds in memory for `key`, synchronously and without asking DynamoDB;
-   * undefined when memory has no fresh entry (or is off). For code that cannot await.
+   * undefined when memory has no fresh entry (or is off). For code that cannot await. A hit is a
+   * `cache:hit`; nothing is announced otherwise, since DynamoDB was not asked.
    */
   peek<T>(key: string): T | undefined {
     const now = Date.now();
     const remembered = this.memory?.get(key, now);
-    return remembered !== undefined && isFreshHit(remembered, now) ? memoryValue<T>(remembered) : undefined;
+    if (remembered === undefined || !isFreshHit(remembered, now)) return undefined;
+    this.events.emitCache('cache:hit', key, 'memory');
+    return memoryValue<T>(remembered);
   }
 
   private async getFromDynamo<T>(key: string, remembered: MemoryEntry | undefined, now: number): Promise<T | undefined> {

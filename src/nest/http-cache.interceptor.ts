@@ -11,7 +11,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
-import { concatMap, defer, lastValueFrom, type Observable } from 'rxjs';
+import { concatMap, defer, lastValueFrom, type Observable, of } from 'rxjs';
 import type { GetOrSetOptions } from '../cache/cache-options.js';
 import { DynamoCacheRegistry } from '../cache/cache-registry.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
@@ -75,22 +75,33 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const response = context.switchToHttp().getResponse<unknown>();
     if (plan.evict !== undefined) return next.handle().pipe(concatMap((value) => this.evictAfter(plan, plan.evict!, request, value)));
     const method = this.adapterHost.httpAdapter.getRequestMethod(request);
-    if (plan.cacheable === undefined || (method !== 'GET' && method !== 'HEAD')) return next.handle();
-    return defer(() => this.answer(plan, plan.cacheable!, request, response, method, next));
+    const options = plan.cacheable;
+    if (options === undefined || (method !== 'GET' && method !== 'HEAD')) return next.handle();
+    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', next.handle());
+    let base: string | Promise<string>;
+    try {
+      base = this.keyOf(options, request, method);
+    } catch (error) {
+      return this.bypassForKey(plan, response, error, next);
+    }
+    // A hit in memory is answered here and now: no promise, no async frame, as cheap as a route without a cache.
+    if (typeof base === 'string' && plan.getOrSet?.eagerRefreshThreshold === undefined && !asksForFreshAnswer(request.headers['cache-control'])) {
+      const remembered = this.fromMemory(plan, options, base, request.headers);
+      if (remembered !== undefined) return of(this.serveStored(response, remembered));
+    }
+    return defer(() => this.answer(plan, options, request, response, base, next));
   }
 
-  private async answer(plan: RoutePlan, options: CacheableOptions, request: CacheableRequest, response: unknown, method: string, next: CallHandler): Promise<unknown> {
+  private async answer(plan: RoutePlan, options: CacheableOptions, request: CacheableRequest, response: unknown, keyOrPending: string | Promise<string>, next: CallHandler): Promise<unknown> {
     const runHandler = () => lastValueFrom(next.handle(), { defaultValue: undefined });
-    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', runHandler());
     let key: string;
     let cache: DynamoCache;
     try {
       cache = this.cacheNamed(plan.cacheName);
-      const base = await this.keyOf(options, request, method);
+      const base = await keyOrPending;
       key = options.vary !== undefined && options.vary.length > 0 ? await this.variantKey(cache, base, options, request.headers) : base;
     } catch (error) {
-      this.warning.warn(plan.where, `answered without the cache, its key could not be made: ${describe(error)}`);
-      return this.mark(response, 'BYPASS', runHandler());
+      return lastValueFrom(this.bypassForKey(plan, response, error, next), { defaultValue: undefined });
     }
 
     let produced: { value: unknown } | undefined;
@@ -146,7 +157,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private serveStored(response: unknown, entry: CachedResponse): unknown {
     const adapter = this.adapterHost.httpAdapter;
     const now = Date.now();
-    adapter.status(response, entry.status);
+    if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
     if (entry.contentType !== undefined && adapter.getHeader(response, 'content-type') === undefined) adapter.setHeader(response, 'Content-Type', entry.contentType);
     adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
     return this.mark(response, entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT', entry.body);
@@ -157,10 +168,30 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     return value;
   }
 
-  private async keyOf(options: CacheableOptions, request: CacheableRequest, method: string): Promise<string> {
-    const base = options.key === undefined ? defaultRouteKey(method, this.adapterHost.httpAdapter.getRequestUrl(request)) : typeof options.key === 'string' ? options.key : await options.key(request);
-    if (typeof base !== 'string' || base.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(base) ?? String(base)}, not a non-empty string`);
-    return base;
+  private bypassForKey(plan: RoutePlan, response: unknown, error: unknown, next: CallHandler): Observable<unknown> {
+    this.warning.warn(plan.where, `answered without the cache, its key could not be made: ${describe(error)}`);
+    return this.mark(response, 'BYPASS', next.handle());
+  }
+
+  /** The stored answer this instance holds in memory, fresh, or undefined: then the slow path asks DynamoDB. */
+  private fromMemory(plan: RoutePlan, options: CacheableOptions, base: string, headers: CacheableRequest['headers']): CachedResponse | undefined {
+    const cache = this.cacheNamed(plan.cacheName);
+    let key = base;
+    if (options.vary !== undefined && options.vary.length > 0) {
+      const generation = cache.peek(base);
+      if (typeof generation !== 'string') return undefined;
+      key = variantOf(base, generation, headers, options.vary);
+    }
+    const stored = cache.peek<CachedResponse>(key);
+    return typeof stored === 'object' && stored !== null && typeof stored.storedAt === 'number' ? stored : undefined;
+  }
+
+  /** The route's key: a string at once unless the key function is async. */
+  private keyOf(options: CacheableOptions, request: CacheableRequest, method: string): string | Promise<string> {
+    if (options.key === undefined) return defaultRouteKey(method, this.adapterHost.httpAdapter.getRequestUrl(request));
+    if (typeof options.key === 'string') return options.key;
+    const key = options.key(request);
+    return typeof (key as Promise<string>)?.then === 'function' ? Promise.resolve(key).then(checkKey) : checkKey(key);
   }
 
   /**
@@ -172,7 +203,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const routeTtl = typeof options.ttl === 'number' ? options.ttl : (cache.store.opts.ttl ?? 0);
     // Twice the entries' ttl: a generation that expired early would only cost a recomputation.
     const generation = await cache.getOrSet<unknown>(base, () => randomBytes(6).toString('base64url'), { ttl: routeTtl * 2 });
-    return `${base} @${typeof generation === 'string' ? generation : '0'}${varySuffix(headers, options.vary)}`;
+    return variantOf(base, typeof generation === 'string' ? generation : '0', headers, options.vary!);
   }
 
   private async evictAfter(plan: RoutePlan, evict: CacheEvictOptions, request: CacheableRequest, value: unknown): Promise<unknown> {
@@ -227,6 +258,15 @@ export function routePlan(controller: Function, handler: Function): RoutePlan | 
   if (Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])))) return null;
   const cacheable = { ...onClass, ...onMethod };
   return { where, cacheable, cacheName, statuses: cacheable.statuses ?? [200], getOrSet: getOrSetOptions(cacheable) };
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`);
+  return key;
+}
+
+function variantOf(base: string, generation: string, headers: CacheableRequest['headers'], vary: readonly string[]): string {
+  return `${base} @${generation}${varySuffix(headers, vary)}`;
 }
 
 function getOrSetOptions(options: CacheableOptions): GetOrSetOptions<CachedResponse> {
