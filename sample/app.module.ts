@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DynamoCacheModule, type DynamoCacheModuleOptions } from 'nest-dynamo-cache';
+import { UsersModule } from './users/users.module.js';
+import { VisitsController } from './visits/visits.controller.js';
 import { WeatherModule } from './weather/weather.module.js';
 
 /** The app takes its cache options from whoever boots it: main.ts from the environment, tests from DynamoDB Local. */
@@ -8,7 +10,8 @@ export class AppModule {
   static register(cache: DynamoCacheModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [DynamoCacheModule.forRoot({ ...cache, isGlobal: true }), WeatherModule],
+      imports: [DynamoCacheModule.forRoot({ ...cache, isGlobal: true }), WeatherModule, UsersModule],
+      controllers: [VisitsController],
     };
   }
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
+import { configureApp } from './configure-app.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 
 /**
@@ -20,11 +21,12 @@ async function main() {
       ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     }),
   );
+  configureApp(app);
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
   console.log(`Sample listening on http://localhost:${port} (DynamoDB at ${endpoint ?? `AWS ${process.env.AWS_REGION}`})`);
-  console.log(`Try: curl -s localhost:${port}/weather/Seattle`);
+  console.log(`Try: curl -s localhost:${port}/weather/Seattle, curl -si localhost:${port}/users, curl -s -c jar -b jar localhost:${port}/visits`);
   const stop = async () => {
     await app.close();
     await local?.stop();

@@ -12,6 +12,7 @@ export type { CachedResponse } from './nest/cached-response.js';
 export type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './nest/interfaces/cacheable-options.js';
 export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
 export type { DynamoCacheModuleOptions } from './nest/interfaces/dynamo-cache-module-options.js';
+export { DynamoSessionStore, type DynamoSessionOptions, type DynamoSessionStoreOptions, type SessionData } from './session/dynamo-session-store.js';
 export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-store.js';
 export type { EntryOptions } from './store/expiry.js';
 export type { DynamoStoreOptions } from './store/store-options.js';

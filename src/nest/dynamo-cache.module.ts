@@ -2,13 +2,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { type NamedCacheOptions, DynamoCacheRegistry } from '../cache/cache-registry.js';
 import { resolveCacheOptions } from '../cache/cache-options.js';
+import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { resolveStoreOptions } from '../store/store-options.js';
 import { CachedMethodsExplorer } from './cached-methods.explorer.js';
 import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
-import { defaultCacheProviders, namedCacheProvider, registryProvider } from './dynamo-cache.providers.js';
+import { defaultCacheProviders, namedCacheProvider, registryProvider, sessionStoreProvider } from './dynamo-cache.providers.js';
 
 /** Holds the options and the registry of caches, globally, so that `forFeature` works from any module. */
 @Module({})
@@ -53,8 +54,8 @@ function withCore(generated: DynamicModule): DynamicModule {
     module: DynamoCacheCoreModule,
     global: true,
     imports: [...(generated.imports ?? []), DiscoveryModule],
-    providers: [...(generated.providers ?? []), registryProvider, DynamoCacheLifecycle, CachedMethodsExplorer],
-    exports: [DynamoCacheRegistry],
+    providers: [...(generated.providers ?? []), registryProvider, sessionStoreProvider, DynamoCacheLifecycle, CachedMethodsExplorer],
+    exports: [DynamoCacheRegistry, DynamoSessionStore],
   };
   return { module: DynamoCacheModule, global: generated.global, imports: [core], providers: defaultCacheProviders, exports: [CACHE, DynamoStore] };
 }

@@ -263,6 +263,19 @@ export class DynamoStore extends EventEmitter {
   }
 
   /**
+   * Every key of this store's prefix, a page at a time, from a Scan of the whole table (billed as
+   * `clear()` is). Keys kept in digest form (long keys, keys beginning with `#`) and lease items are
+   * the store's own and are not listed.
+   */
+  async *keys(): AsyncGenerator<string[]> {
+    const schema = this.schema ?? (await this.initialize());
+    const prefix = this.opts.partitionKeyPrefix + (this.namespace ? `${this.namespace}:` : '');
+    for await (const page of scanPartitionKeys(this.sender, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads)) {
+      yield page.map((partitionKey) => partitionKey.slice(prefix.length)).filter((key) => !key.startsWith('#'));
+    }
+  }
+
+  /**
    * Renews a sliding entry's window without reading its value (only the expiry attributes are
    * fetched). Resolves to whether the key holds a live entry.
    */

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { DynamoCache, DynamoSessionStore, DynamoStore, InvalidCacheKeyError, InvalidOptionError, type SessionData } from '../../src/index.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+
+const { client, tableName } = useCacheTable('sessions');
+const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function sessionStore(prefix: string, options: { idleTimeout?: number; absoluteTimeout?: number } = {}, storeClient = client) {
+  const cache = new DynamoCache(new DynamoStore({ tableName, client: storeClient, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() }), { memory: false });
+  const store = new DynamoSessionStore({ cache, ...options });
+  return {
+    store,
+    cache,
+    get: promisify(store.get.bind(store)) as (sid: string) => Promise<SessionData | null>,
+    set: promisify(store.set.bind(store)) as (sid: string, session: SessionData) => Promise<void>,
+    touch: promisify(store.touch.bind(store)) as (sid: string, session: SessionData) => Promise<void>,
+    destroy: promisify(store.destroy.bind(store)) as (sid: string) => Promise<void>,
+    all: promisify(store.all.bind(store)) as () => Promise<Record<string, SessionData>>,
+    length: promisify(store.length.bind(store)) as () => Promise<number>,
+    clear: promisify(store.clear.bind(store)) as () => Promise<void>,
+  };
+}
+
+const cookie = (maxAge: number) => ({ originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge).toISOString(), httpOnly: true, path: '/' });
+
+describe('DynamoSessionStore', () => {
+  it('stores, reads and destroys a session, and lists, counts and clears only its own prefix', async () => {
+    const sessions = sessionStore('s1:');
+    const neighbour = sessionStore('s1x:');
+    await sessions.set('abc', { cookie: cookie(60_000), views: 3 });
+    await sessions.set('def', { cookie: cookie(60_000), views: 1 });
+    await neighbour.set('abc', { cookie: cookie(60_000), views: 99 });
+    expect(await sessions.get('abc')).toEqual({ cookie: expect.objectContaining({ originalMaxAge: 60_000, httpOnly: true }), views: 3 });
+    expect(Object.keys(await sessions.all()).sort()).toEqual(['abc', 'def']);
+    expect(await sessions.length()).toBe(2);
+    await sessions.destroy('abc');
+    expect(await sessions.get('abc')).toBeNull();
+    await sessions.clear();
+    expect(await sessions.length()).toBe(0);
+    expect((await neighbour.get('abc'))?.views).toBe(99);
+  });
+
+  it('expires a session after its idle timeout (the cookie maxAge) and never returns it, though DynamoDB still holds the item', async () => {
+    const sessions = sessionStore('s2:');
+    await sessions.set('idle', { cookie: cookie(300), views: 1 });
+    expect(await sessions.get('idle')).not.toBeNull();
+    await sleep(450);
+    expect(await sessions.get('idle')).toBeNull();
+    expect((await sessions.all()).idle).toBeUndefined();
+  });
+
+  it('renews the idle timeout on touch, writing only once renewing gains a tenth of the window', async () => {
+    const counted = localClient();
+    const sent = recordCommands(counted);
+    const sessions = sessionStore('s3:', { idleTimeout: 1_000 }, counted);
+    await sessions.set('busy', { cookie: cookie(1_000), views: 1 });
+    sent.length = 0;
+    for (let request = 0; request < 6; request++) {
+      await sessions.touch('busy', { cookie: cookie(1_000) });
+      await sleep(150);
+    }
+    // Six touches over ~900 ms of a 1 s window: each one gains >100 ms only after 100 ms passed since the last write.
+    const updates = sent.filter((name) => name === 'UpdateItemCommand').length;
+    expect(updates).toBeGreaterThan(0);
+    expect(updates).toBeLessThanOrEqual(6);
+    expect(await sessions.get('busy')).not.toBeNull(); // alive past its first 1 s window
+    counted.destroy();
+  });
+
+  it('ends a session at its absolute timeout, however active, also when another instance saves it', async () => {
+    const sessions = sessionStore('s4:', { idleTimeout: 60_000, absoluteTimeout: 400 });
+    // Another instance's store, which never read the session: it reads its creation before saving.
+    const other = sessionStore('s4:', { idleTimeout: 60_000, absoluteTimeout: 400 });
+    await sessions.set('capped', { cookie: cookie(60_000), views: 1 });
+    await sleep(200);
+    await other.set('capped', { cookie: cookie(60_000), views: 2 });
+    expect((await sessions.get('capped'))?.views).toBe(2);
+    await sleep(300);
+    expect(await sessions.get('capped')).toBeNull();
+    expect(await other.get('capped')).toBeNull();
+  });
+
+  it('leaves one whole session when two requests of it save at once: the last write wins', async () => {
+    const first = sessionStore('s5:');
+    const second = sessionStore('s5:');
+    await first.set('shared', { cookie: cookie(60_000), cart: [], owner: 'ada' });
+    await Promise.all([
+      first.set('shared', { cookie: cookie(60_000), cart: ['book'], step: 'first', owner: 'ada' }),
+      second.set('shared', { cookie: cookie(60_000), cart: ['pen', 'ink'], step: 'second', owner: 'ada' }),
+    ]);
+    const saved = await first.get('shared');
+    expect([
+      { cart: ['book'], step: 'first' },
+      { cart: ['pen', 'ink'], step: 'second' },
+    ]).toContainEqual({ cart: saved?.cart, step: saved?.step });
+  });
+
+  it('gives no session, and no crash, to ids that are not ours, malformed or oversized', async () => {
+    const sessions = sessionStore('s6:');
+    for (const sid of ['', 'x'.repeat(10 * 1024), 'has space', '#lock:abc', 'tab\tid', 'é']) expect(await sessions.get(sid)).toBeNull();
+    await expect(sessions.set('x'.repeat(10 * 1024), { cookie: cookie(1_000) })).rejects.toThrow(InvalidCacheKeyError);
+    await expect(sessions.destroy('has space')).resolves.toBeUndefined();
+    // An item under the prefix that is not a session reads as none.
+    await new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: 's6:' }).set('forged', { views: 1 });
+    expect(await sessions.get('forged')).toBeNull();
+    expect(await sessions.length()).toBe(0);
+  });
+
+  it('refuses options of the wrong type, naming them', () => {
+    const cache = new DynamoCache(new DynamoStore({ tableName, client, ...names }));
+    expect(() => new DynamoSessionStore({ cache, idleTimeout: -5 })).toThrow(InvalidOptionError);
+    expect(() => new DynamoSessionStore({ cache, absoluteTimeout: 'a day' as never })).toThrow(/absoluteTimeout/);
+  });
+});
