@@ -1,0 +1,71 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, deleteTable, dynamoEndpoint, localClient, uniqueTableName } from '../test/support/dynamo.js';
+import { AppModule } from './app.module.js';
+import { configureApp } from './configure-app.js';
+import { UsersService } from './users/users.service.js';
+
+/** Two instances of the sample behind an imaginary load balancer: one table, nothing else shared. */
+describe('the sample app: users behind @Cacheable, and a session counter across two instances', () => {
+  const tableName = uniqueTableName('sample_two');
+  const apps: INestApplication[] = [];
+
+  async function instance(): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ tableName, createTableIfNotExists: true, endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })],
+    }).compile();
+    const app = configureApp(moduleRef.createNestApplication({ logger: false }), 'test-secret');
+    await app.init();
+    apps.push(app);
+    return app;
+  }
+
+  beforeAll(async () => {
+    await instance();
+    await instance();
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    const client = localClient();
+    await deleteTable(client, tableName);
+    client.destroy();
+  });
+
+  it('caches the slow users list in the named cache, and refetches it after DELETE /users/cache', async () => {
+    const [a] = apps;
+    const first = await request(a!.getHttpServer()).get('/users').expect(200);
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(first.body).toHaveLength(3);
+    const second = await request(a!.getHttpServer()).get('/users').expect(200);
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(a!.get(UsersService).upstreamCalls).toBe(1);
+
+    await request(a!.getHttpServer()).delete('/users/cache').expect(204);
+    expect((await request(a!.getHttpServer()).get('/users')).headers['x-cache']).toBe('MISS');
+    expect(a!.get(UsersService).upstreamCalls).toBe(2);
+  });
+
+  it('serves the other instance the list the first one cached, from DynamoDB', async () => {
+    const [a, b] = apps;
+    await request(a!.getHttpServer()).delete('/users/cache').expect(204);
+    await request(a!.getHttpServer()).get('/users').expect(200);
+    const fromB = await request(b!.getHttpServer()).get('/users').expect(200);
+    expect(fromB.headers['x-cache']).toBe('HIT');
+    expect(b!.get(UsersService).upstreamCalls).toBe(0);
+  });
+
+  it('keeps one session counter for a user whose requests land on either instance', async () => {
+    const [a, b] = apps;
+    const first = await request(a!.getHttpServer()).get('/visits').expect(200);
+    expect(first.body).toEqual({ views: 1 });
+    const sessionCookie = first.headers['set-cookie']![0]!.split(';')[0]!;
+    const views: number[] = [];
+    for (const app of [b, a, b, b, a]) views.push((await request(app!.getHttpServer()).get('/visits').set('Cookie', sessionCookie).expect(200)).body.views);
+    expect(views).toEqual([2, 3, 4, 5, 6]);
+    // Another browser has its own session.
+    expect((await request(b!.getHttpServer()).get('/visits').expect(200)).body).toEqual({ views: 1 });
+  });
+});
