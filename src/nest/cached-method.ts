@@ -1,6 +1,7 @@
 import type { GetOrSetOptions } from '../cache/cache-options.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { type BurstWarning, describe } from './burst-warning.js';
+import { CallerFailure, checkedKey, evictEntries } from './cache-calls.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
@@ -14,11 +15,6 @@ interface MethodSite {
   readonly where: string;
   readonly cache: DynamoCache;
   readonly warning: BurstWarning;
-}
-
-/** Marks an error the method threw, so that it reaches its caller as it is, never mistaken for a cache failure. */
-class MethodFailure {
-  constructor(readonly error: unknown) {}
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown>)?.then === 'function';
@@ -71,14 +67,14 @@ async function cachedAsync(run: Method, self: unknown, args: unknown[], key: str
     try {
       produced = { value: await run.apply(self, args) };
     } catch (error) {
-      throw new MethodFailure(error);
+      throw new CallerFailure(error);
     }
     return produced.value;
   };
   try {
     return await site.cache.getOrSet(resolvedKey, factory, options);
   } catch (error) {
-    if (error instanceof MethodFailure) throw error.error;
+    if (error instanceof CallerFailure) throw error.error;
     site.warning.warn(site.where, `answered without the cache, which failed for key "${resolvedKey}": ${describe(error)}`);
     return produced !== undefined ? produced.value : run.apply(self, args);
   }
@@ -106,12 +102,7 @@ function storeInBackground(key: string, value: unknown, options: CacheableOption
 export function evictingMethod(original: Method, options: CacheEvictOptions, site: MethodSite): Method {
   const evict = async (self: unknown, args: unknown[]) => {
     try {
-      if (options.allEntries) await site.cache.clear();
-      if (options.keys !== undefined) {
-        const keys = typeof options.keys === 'function' ? await options.keys.apply(self, args) : options.keys;
-        if (!Array.isArray(keys)) throw new TypeError(`its keys function returned ${JSON.stringify(keys) ?? String(keys)}, not a list of keys`);
-        if (keys.length > 0) await site.cache.mdel([...keys]);
-      }
+      await evictEntries(site.cache, options, self, args);
     } catch (error) {
       site.warning.warn(site.where, `@CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
     }
@@ -131,12 +122,7 @@ function methodKey(options: CacheableOptions, where: string, self: unknown, args
   if (typeof options.key === 'string') return options.key;
   if (typeof options.key === 'function') {
     const key = options.key.apply(self, args);
-    return isThenable(key) ? Promise.resolve(key).then(checkKey) : checkKey(key);
+    return checkedKey(key);
   }
   return `${where}(${JSON.stringify(args)})`;
-}
-
-function checkKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`);
-  return key;
 }

@@ -18,6 +18,7 @@ import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../cache/errors.js';
 import type { FactoryContext } from '../cache/factory-run.js';
 import { BurstWarning, describe } from './burst-warning.js';
+import { CallerFailure, checkedKey, evictEntries } from './cache-calls.js';
 import { asksForFreshAnswer, type CachedResponse, unstorableReason } from './cached-response.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
 import { defaultRouteKey, personalRequestReason, varySuffix } from './http-cache-key.js';
@@ -44,11 +45,6 @@ const HANDLED = Symbol('nest-dynamo-cache:handled');
 // Route parameter types of @Res() and @Next() in Nest's RouteParamtypes: the handler writes the response itself.
 const RESPONSE_PARAM = 1;
 const NEXT_PARAM = 2;
-
-/** Marks an error the route's handler threw, so that it reaches the client as it is and is never mistaken for a cache failure. */
-class HandlerFailure {
-  constructor(readonly error: unknown) {}
-}
 
 /**
  * Serves `@Cacheable()` routes from the cache and runs `@CacheEvict()` after a route succeeds.
@@ -86,7 +82,8 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     }
     // A hit in memory is answered here and now: no promise, no async frame, as cheap as a route without a cache.
     if (typeof base === 'string' && plan.getOrSet?.eagerRefreshThreshold === undefined && !asksForFreshAnswer(request.headers['cache-control'])) {
-      const remembered = this.fromMemory(plan, options, base, request.headers);
+      // A cache that cannot be found fails here silently; the slow path answers from the handler and warns.
+      const remembered = this.tryFromMemory(plan, options, base, request.headers);
       if (remembered !== undefined) return of(this.serveStored(response, remembered));
     }
     return defer(() => this.answer(plan, options, request, response, base, next));
@@ -110,7 +107,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       try {
         value = await runHandler();
       } catch (error) {
-        throw new HandlerFailure(error);
+        throw new CallerFailure(error);
       }
       produced = { value };
       return this.describeAnswer(plan, options, response, value, cache);
@@ -128,7 +125,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       if ((entry as { reason?: string }).reason !== undefined) return this.mark(response, 'MISS', runHandler());
       return this.serveStored(response, entry);
     } catch (error) {
-      if (error instanceof HandlerFailure) throw error.error;
+      if (error instanceof CallerFailure) throw error.error;
       if (error instanceof FactoryTimeoutError) throw new GatewayTimeoutException(`${plan.where} did not answer within its hardTimeout`, { cause: error });
       this.warning.warn(plan.where, `answered without the cache, which failed: ${describe(error)}`);
       return this.mark(response, 'MISS', produced !== undefined ? produced.value : runHandler());
@@ -173,6 +170,14 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     return this.mark(response, 'BYPASS', next.handle());
   }
 
+  private tryFromMemory(plan: RoutePlan, options: CacheableOptions, base: string, headers: CacheableRequest['headers']): CachedResponse | undefined {
+    try {
+      return this.fromMemory(plan, options, base, headers);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The stored answer this instance holds in memory, fresh, or undefined: then the slow path asks DynamoDB. */
   private fromMemory(plan: RoutePlan, options: CacheableOptions, base: string, headers: CacheableRequest['headers']): CachedResponse | undefined {
     const cache = this.cacheNamed(plan.cacheName);
@@ -191,7 +196,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     if (options.key === undefined) return defaultRouteKey(method, this.adapterHost.httpAdapter.getRequestUrl(request));
     if (typeof options.key === 'string') return options.key;
     const key = options.key(request);
-    return typeof (key as Promise<string>)?.then === 'function' ? Promise.resolve(key).then(checkKey) : checkKey(key);
+    return checkedKey(key);
   }
 
   /**
@@ -208,13 +213,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
 
   private async evictAfter(plan: RoutePlan, evict: CacheEvictOptions, request: CacheableRequest, value: unknown): Promise<unknown> {
     try {
-      const cache = this.cacheNamed(evict.cache ?? plan.cacheName);
-      if (evict.allEntries) await cache.clear();
-      if (evict.keys !== undefined) {
-        const keys = typeof evict.keys === 'function' ? await evict.keys(request) : evict.keys;
-        if (!Array.isArray(keys)) throw new TypeError(`its keys function returned ${JSON.stringify(keys) ?? String(keys)}, not a list of keys`);
-        if (keys.length > 0) await cache.mdel([...keys]);
-      }
+      await evictEntries(this.cacheNamed(evict.cache ?? plan.cacheName), evict, undefined, [request]);
     } catch (error) {
       this.warning.warn(plan.where, `@CacheEvict failed, the entries may stay until they expire: ${describe(error)}`);
     }
@@ -258,11 +257,6 @@ export function routePlan(controller: Function, handler: Function): RoutePlan | 
   if (Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])))) return null;
   const cacheable = { ...onClass, ...onMethod };
   return { where, cacheable, cacheName, statuses: cacheable.statuses ?? [200], getOrSet: getOrSetOptions(cacheable) };
-}
-
-function checkKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`);
-  return key;
 }
 
 function variantOf(base: string, generation: string, headers: CacheableRequest['headers'], vary: readonly string[]): string {

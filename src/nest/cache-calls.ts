@@ -1,0 +1,30 @@
+import type { DynamoCache } from '../cache/dynamo-cache.js';
+import type { CacheEvictOptions } from './interfaces/cacheable-options.js';
+
+/** Marks an error the route's handler or the cached method threw, so that it reaches its caller as it is, never mistaken for a cache failure. */
+export class CallerFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** A key function's result, or a TypeError that says what it returned instead. */
+export function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`);
+  return key;
+}
+
+/** `key` as it came from a key function: a string at once, or a promise of one when the function is async. */
+export function checkedKey(key: unknown): string | Promise<string> {
+  return typeof (key as PromiseLike<unknown>)?.then === 'function' ? Promise.resolve(key).then(checkKey) : checkKey(key);
+}
+
+/**
+ * What `@CacheEvict` does, for routes (its keys function gets the request) and provider methods
+ * (the method's arguments, with the provider as `this`): clear the cache, delete the keys, or both.
+ */
+export async function evictEntries(cache: DynamoCache, options: CacheEvictOptions, self: unknown, args: unknown[]): Promise<void> {
+  if (options.allEntries) await cache.clear();
+  if (options.keys === undefined) return;
+  const keys = typeof options.keys === 'function' ? await options.keys.apply(self, args) : options.keys;
+  if (!Array.isArray(keys)) throw new TypeError(`its keys function returned ${JSON.stringify(keys) ?? String(keys)}, not a list of keys`);
+  if (keys.length > 0) await cache.mdel([...keys]);
+}
