@@ -78,7 +78,7 @@ export class DynamoSessionStore extends EventEmitter {
   }
 
   set(sid: string, session: SessionData, callback: Callback = noop): void {
-    if (!isSessionId(sid)) return callback(invalidSessionId(sid));
+    if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.store.opts.tableName));
     this.save(sid, session).then(() => callback(), callback);
   }
 
@@ -187,9 +187,9 @@ function isStoredSession(value: unknown): value is StoredSession {
   return typeof stored === 'object' && stored !== null && typeof stored.createdAt === 'number' && typeof stored.data === 'object' && stored.data !== null;
 }
 
-function invalidSessionId(sid: unknown): InvalidCacheKeyError {
+function invalidSessionId(sid: unknown, tableName: string): InvalidCacheKeyError {
   const shown = typeof sid === 'string' ? `${JSON.stringify(sid.slice(0, 40))}${sid.length > 40 ? ` (${sid.length} characters)` : ''}` : typeof sid;
-  return new InvalidCacheKeyError(`Session id ${shown} cannot be stored: ids are 1 to 256 printable ASCII characters, not beginning with "#".`);
+  return new InvalidCacheKeyError(`Session id ${shown} cannot be stored in table "${tableName}": ids are 1 to 256 printable ASCII characters, not beginning with "#".`);
 }
 
 let expressSession: { prototype: { createSession(this: unknown, request: unknown, data: unknown): unknown } } | undefined;

@@ -101,6 +101,7 @@ describe('DynamoSessionStore', () => {
     const sessions = sessionStore('s6:');
     for (const sid of ['', 'x'.repeat(10 * 1024), 'has space', '#lock:abc', 'tab\tid', 'é']) expect(await sessions.get(sid)).toBeNull();
     await expect(sessions.set('x'.repeat(10 * 1024), { cookie: cookie(1_000) })).rejects.toThrow(InvalidCacheKeyError);
+    await expect(sessions.set('has space', { cookie: cookie(1_000) })).rejects.toThrow(`table "${tableName}"`);
     await expect(sessions.destroy('has space')).resolves.toBeUndefined();
     // An item under the prefix that is not a session reads as none.
     await new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: 's6:' }).set('forged', { views: 1 });
