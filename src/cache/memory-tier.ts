@@ -1,4 +1,4 @@
-import { PayloadFormat, type SerializedPayload, deserializeValue } from '../store/value-serializer.js';
+import { PayloadFormat, type SerializedPayload, readPayload } from '../store/value-serializer.js';
 import { deepFreeze } from './deep-freeze.js';
 
 export interface MemoryTierOptions {
@@ -34,7 +34,7 @@ export interface MemoryEntry {
 const ENTRY_OVERHEAD_BYTES = 120;
 
 export function memoryValue<T>(entry: MemoryEntry): T {
-  return (entry.payload === undefined ? entry.frozenValue : deserializeValue(entry.payload.bytes, entry.payload.format)) as T;
+  return (entry.payload === undefined ? entry.frozenValue : readPayload(entry.payload)) as T;
 }
 
 /**
@@ -77,7 +77,7 @@ export class MemoryTier {
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {
       // A value just written has no parsed copy yet: parsing its bytes gives one no caller holds.
-      frozenValue: freezable ? deepFreeze(parsedValue === undefined ? deserializeValue(payload.bytes, payload.format) : parsedValue) : undefined,
+      frozenValue: freezable ? deepFreeze(parsedValue === undefined ? readPayload(payload) : parsedValue) : undefined,
       payload: freezable ? undefined : payload,
       expiresAt,
       freshUntil,

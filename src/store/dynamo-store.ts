@@ -10,15 +10,30 @@ import {
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
+import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
+import { chunkKeys, encodeChunks, joinChunks, newChunkId } from './chunks.js';
+import { Compression, compressPayload, decompressPayload } from './compression.js';
+import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
-import { type EntryOptions, type Expiration, resolveExpiration } from './expiry.js';
-import { type TableSchema, decodeExpiry, decodeItem, encodeItem, expiryProjection, itemKey } from './item-codec.js';
+import { type EntryOptions, type Expiration, resolveExpiration, ttlSecondsFor } from './expiry.js';
+import {
+  ITEM_ATTRIBUTES,
+  ITEM_LIMIT_BYTES,
+  type ItemBody,
+  type StoredEntry,
+  type TableSchema,
+  decodeExpiry,
+  decodeItem,
+  encodeItem,
+  expiryProjection,
+  itemKey,
+} from './item-codec.js';
 import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
-import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
+import { type DynamoStoreOptions, MAX_VALUE_BYTES_LIMIT, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { renewSlidingEntry } from './sliding-renewal.js';
 import { prepareTable } from './table-schema.js';
 import { type CommandSender, timedSender } from './timed-sender.js';
-import { type SerializedPayload, deserializeValue, serializeValue } from './value-serializer.js';
+import { PayloadFormat, type SerializedPayload, deserializeValue, serializeValue } from './value-serializer.js';
 
 /** A value read back with the instant it expires (undefined: never). */
 export interface CacheEntry<T = unknown> {
@@ -51,6 +66,17 @@ export interface WriteOptions {
   keepStaleFor?: number;
 }
 
+/** An item to write, and the chunk items to write before it when the value is too large for one. */
+interface ItemWrite {
+  readonly head: Record<string, AttributeValue>;
+  readonly chunks?: ReadonlyArray<Record<string, AttributeValue>>;
+}
+
+type Item = Record<string, AttributeValue>;
+
+/** A head whose chunks were deleted between reading it and reading them: an overwrite raced the read. */
+const CHUNKS_GONE = Symbol('chunks gone');
+
 export interface SetManyEntry<T = unknown> {
   key: string;
   value: T;
@@ -71,6 +97,7 @@ export class DynamoStore extends EventEmitter {
   namespace?: string;
   readonly client: DynamoDBClient;
   private readonly sender: CommandSender;
+  private readonly meter?: CapacityMeter;
   private readonly ownsClient: boolean;
   private schema?: TableSchema;
   private schemaPromise?: Promise<TableSchema>;
@@ -82,7 +109,16 @@ export class DynamoStore extends EventEmitter {
     this.ownsClient = options.client === undefined;
     this.client =
       options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
-    this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs);
+    this.meter = this.opts.returnConsumedCapacity ? new CapacityMeter((record) => this.reportCapacity(record)) : undefined;
+    this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs, this.meter);
+  }
+
+  /**
+   * The read and write units DynamoDB billed for this store's calls so far (zero when
+   * `returnConsumedCapacity` is off). Each call's bill is also a `capacity` event.
+   */
+  get capacity(): CapacityUnits {
+    return this.meter?.snapshot() ?? { readUnits: 0, writeUnits: 0 };
   }
 
   /**
@@ -119,14 +155,23 @@ export class DynamoStore extends EventEmitter {
   async getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
     const partitionKey = this.partitionKey(key);
     const schema = this.schema ?? (await this.initialize());
-    const output = await this.sender.send(
-      new GetItemCommand({
-        TableName: this.opts.tableName,
-        Key: itemKey(schema, partitionKey.value),
-        ConsistentRead: this.opts.consistentReads,
-      }),
-    );
-    return output.Item === undefined ? undefined : this.readEntry<T>(output.Item, schema, key, partitionKey, options?.allowStale);
+    // A second pass only when a chunked value was overwritten between reading its head and its chunks.
+    for (let attempt = 0; ; attempt++) {
+      const output = await this.sender.send(
+        new GetItemCommand({
+          TableName: this.opts.tableName,
+          Key: itemKey(schema, partitionKey.value),
+          ConsistentRead: this.opts.consistentReads,
+        }),
+      );
+      if (output.Item === undefined) return undefined;
+      const entry = await this.readEntry<T>(output.Item, schema, key, partitionKey, options?.allowStale);
+      if (entry !== CHUNKS_GONE) return entry;
+      if (attempt === 1) {
+        this.warnForeign(partitionKey, 'its chunks are missing');
+        return undefined;
+      }
+    }
   }
 
   /** One BatchGetItem per 100 keys, unprocessed keys retried: every key that holds a value gets it. */
@@ -142,12 +187,20 @@ export class DynamoStore extends EventEmitter {
     // BatchGetItem rejects a request that names one key twice.
     const unique = [...new Set(partitionKeys.map((pk) => pk.value))];
     const items = await this.batchGet(schema, unique);
-    const byPartitionKey = new Map<string, Record<string, AttributeValue>>();
+    const byPartitionKey = new Map<string, Item>();
     for (const item of items) byPartitionKey.set(item[schema.partitionKeyName]!.S!, item);
+    // The chunks of every chunked value in the answer, in one more batch rather than one per value.
+    const chunksWanted = items.flatMap((item) => this.chunkKeysOf(item, schema));
+    if (chunksWanted.length > 0) {
+      const chunkItems = await batchGetAll(this.sender, this.opts.tableName, chunksWanted, this.opts.consistentReads, this.opts.batchRetry);
+      for (const item of chunkItems) byPartitionKey.set(item[schema.partitionKeyName]!.S!, item);
+    }
     return Promise.all(
-      keys.map((key, index) => {
+      keys.map(async (key, index) => {
         const item = byPartitionKey.get(partitionKeys[index]!.value);
-        return item === undefined ? undefined : this.readEntry<T>(item, schema, key, partitionKeys[index]!);
+        if (item === undefined) return undefined;
+        const entry = await this.readEntry<T>(item, schema, key, partitionKeys[index]!, false, byPartitionKey);
+        return entry === CHUNKS_GONE ? this.getEntry<T>(key) : entry;
       }),
     );
   }
@@ -176,18 +229,34 @@ export class DynamoStore extends EventEmitter {
   prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry {
     const partitionKey = this.partitionKey(key);
     const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now(), options?.keepStaleFor);
-    const payload = serializeValue(key, value);
+    const payload = serializeValue(key, value, this.opts.serializer);
+    if (payload.bytes.byteLength > this.opts.maxValueBytes) {
+      throw new ValueTooLargeError(key, payload.bytes.byteLength, this.opts.maxValueBytes, 'maxValueBytes');
+    }
     // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
     const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
-    // Checked against the 400 KB limit now, with the configured attribute names until the table's are known.
-    const schema = this.schema ?? this.assumedSchema();
-    const item = encodeItem(schema, partitionKey, key, payload, expiration, version);
-    return { key, partitionKey, expiration, payload, version, item: this.schema ? item : undefined };
+    const prepared: PreparedEntry = { key, partitionKey, expiration, payload, version };
+    // The common case (a small value, the schema known) is encoded now, so that its write awaits nothing first.
+    const compressed = this.opts.compression !== undefined && payload.bytes.byteLength >= this.opts.compression.thresholdBytes;
+    if (this.schema === undefined || compressed) return prepared;
+    const encoded = encodeItem(this.schema, partitionKey, key, bodyOf(payload, { bytes: payload.bytes, compression: Compression.None }), expiration, version);
+    return encoded.bytes <= ITEM_LIMIT_BYTES ? { ...prepared, item: encoded.item } : prepared;
   }
 
-  /** The second half of a write: one PutItem of a prepared entry. */
+  /**
+   * The second half of a write. A value that fits one item is one PutItem. A larger one is written
+   * as chunk items first and its head last, so that until the head lands readers get the previous
+   * value; the head's PutItem returns the item it replaced, whose chunks are then deleted.
+   */
   async putEntry(prepared: PreparedEntry): Promise<void> {
-    await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: await this.itemOf(prepared) }));
+    const write: ItemWrite = prepared.item ? { head: prepared.item } : await this.encodeWrite(prepared);
+    if (write.chunks === undefined) {
+      await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: write.head }));
+      return;
+    }
+    await batchWriteAll(this.sender, this.opts.tableName, write.chunks.map((Item) => ({ PutRequest: { Item } })), this.opts.batchRetry);
+    const output = await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: write.head, ReturnValues: 'ALL_OLD' }));
+    if (output.Attributes !== undefined) await this.deleteReplacedChunks(output.Attributes, prepared.key);
   }
 
   /** Every entry is checked before the first write, so one bad entry writes nothing. The last of duplicate keys wins. */
@@ -200,9 +269,14 @@ export class DynamoStore extends EventEmitter {
   async setManyEntries(entries: ReadonlyArray<SetManyEntry>): Promise<PreparedEntry[]> {
     if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
     const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
-    const puts = new Map<string, WriteRequest>();
-    for (const entry of prepared) puts.set(entry.partitionKey.value, { PutRequest: { Item: await this.itemOf(entry) } });
-    await batchWriteAll(this.sender, this.opts.tableName, [...puts.values()], this.opts.batchRetry);
+    const lastWrites = new Map<string, PreparedEntry>();
+    for (const entry of prepared) lastWrites.set(entry.partitionKey.value, entry);
+    const writes = await Promise.all([...lastWrites.values()].map((entry): ItemWrite | Promise<ItemWrite> => (entry.item ? { head: entry.item } : this.encodeWrite(entry))));
+    // Chunks first, every head after: a failure part-way leaves each key with its previous value.
+    const chunks = writes.flatMap((write) => write.chunks ?? []).map((Item): WriteRequest => ({ PutRequest: { Item } }));
+    if (chunks.length > 0) await batchWriteAll(this.sender, this.opts.tableName, chunks, this.opts.batchRetry);
+    const heads = writes.map(({ head }): WriteRequest => ({ PutRequest: { Item: head } }));
+    await batchWriteAll(this.sender, this.opts.tableName, heads, this.opts.batchRetry);
     return prepared;
   }
 
@@ -338,14 +412,66 @@ export class DynamoStore extends EventEmitter {
     return partitionKeyFor(this.opts.partitionKeyPrefix, key);
   }
 
-  private async itemOf(prepared: PreparedEntry): Promise<Record<string, AttributeValue>> {
-    if (prepared.item) return prepared.item;
+  /** Compresses the value, and splits it into chunk items when its item would pass 400 KB. */
+  private async encodeWrite(prepared: PreparedEntry): Promise<ItemWrite> {
     const schema = this.schema ?? (await this.initialize());
-    return encodeItem(schema, prepared.partitionKey, prepared.key, prepared.payload, prepared.expiration, prepared.version);
+    const { key, partitionKey, expiration, version, payload } = prepared;
+    const stored = await compressPayload(payload.bytes, this.opts.compression);
+    const body = bodyOf(payload, stored);
+    const whole = encodeItem(schema, partitionKey, key, body, expiration, version);
+    if (whole.bytes <= ITEM_LIMIT_BYTES) return { head: whole.item };
+    const id = newChunkId();
+    const chunks = encodeChunks(schema, this.opts.partitionKeyPrefix, id, stored.bytes, chunkTtlSeconds(expiration));
+    const chunkRef = { id, count: chunks.length, bytes: stored.bytes.byteLength };
+    const head = encodeItem(schema, partitionKey, key, { ...body, inline: undefined, chunks: chunkRef }, expiration, version);
+    // Only a very long key (kept whole in a digest item) can make a head this large.
+    if (head.bytes > ITEM_LIMIT_BYTES) throw new ValueTooLargeError(key, head.bytes, ITEM_LIMIT_BYTES, 'item');
+    return { head: head.item, chunks };
   }
 
-  private assumedSchema(): TableSchema {
-    return { partitionKeyName: this.opts.partitionKeyName ?? 'pk', ttlAttributeName: this.opts.ttlAttributeName ?? 'ttl' };
+  /** The keys of the chunks an item names, when it is a chunked head; none otherwise. */
+  private chunkKeysOf(item: Item, schema: TableSchema): Item[] {
+    const id = item[ITEM_ATTRIBUTES.chunkId]?.S;
+    const count = Number(item[ITEM_ATTRIBUTES.chunkCount]?.N);
+    if (id === undefined || !Number.isInteger(count) || count < 1 || count > 100) return [];
+    return chunkKeys(schema, this.opts.partitionKeyPrefix, id, count);
+  }
+
+  /** Best effort: a failure leaves the old chunks to their TTL (or to `clear()` when they have none). */
+  private async deleteReplacedChunks(replaced: Item, key: string): Promise<void> {
+    const schema = this.schema ?? (await this.initialize());
+    const deletes = this.chunkKeysOf(replaced, schema).map((Key): WriteRequest => ({ DeleteRequest: { Key } }));
+    if (deletes.length === 0) return;
+    await batchWriteAll(this.sender, this.opts.tableName, deletes, this.opts.batchRetry).catch((error: unknown) =>
+      this.reportError(new Error(`Deleting the replaced chunks of "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, { cause: error })),
+    );
+  }
+
+  /** The stored bytes of an entry, joined from its chunks when it has them, and inflated. */
+  private async storedBytes(
+    body: ItemBody,
+    schema: TableSchema,
+    fetched?: ReadonlyMap<string, Item>,
+  ): Promise<Uint8Array | typeof CHUNKS_GONE | string> {
+    let bytes = body.inline;
+    if (body.chunks !== undefined) {
+      const keys = chunkKeys(schema, this.opts.partitionKeyPrefix, body.chunks.id, body.chunks.count);
+      const items = fetched
+        ? keys.flatMap((chunkKey): Item[] => {
+            const item = fetched.get(chunkKey[schema.partitionKeyName]!.S!);
+            return item === undefined ? [] : [item];
+          })
+        : await batchGetAll(this.sender, this.opts.tableName, keys, this.opts.consistentReads, this.opts.batchRetry);
+      if (items.length < keys.length) return CHUNKS_GONE;
+      const joined = joinChunks(items, schema, this.opts.partitionKeyPrefix, body.chunks);
+      if (typeof joined === 'string') return joined;
+      bytes = joined;
+    }
+    try {
+      return await decompressPayload({ bytes: bytes!, compression: body.compression }, MAX_VALUE_BYTES_LIMIT);
+    } catch (error) {
+      return `its value does not inflate (${(error as Error).message})`;
+    }
   }
 
   private async readEntry<T>(
@@ -354,7 +480,9 @@ export class DynamoStore extends EventEmitter {
     key: string,
     partitionKey: PartitionKey,
     allowStale = false,
-  ): Promise<CacheEntry<T> | undefined> {
+    /** Chunk items a batch read already fetched, by partition key. */
+    fetchedChunks?: ReadonlyMap<string, Item>,
+  ): Promise<CacheEntry<T> | undefined | typeof CHUNKS_GONE> {
     const now = Date.now();
     const decoded = decodeItem(item, schema, key, partitionKey, now);
     if (decoded.kind === 'expired') return undefined;
@@ -362,22 +490,46 @@ export class DynamoStore extends EventEmitter {
       this.warnForeign(partitionKey, decoded.reason);
       return undefined;
     }
-    const { expiration, version, payload, format } = decoded.entry;
+    const { expiration, version, body } = decoded.entry;
     const stale = isPast(expiration.expiresAt, now);
     if (stale && !allowStale) return undefined;
+    const serializer = this.serializerFor(decoded.entry);
+    if (typeof serializer === 'string') {
+      this.warnForeign(partitionKey, serializer);
+      return undefined;
+    }
+    const bytes = await this.storedBytes(body, schema, fetchedChunks);
+    if (bytes === CHUNKS_GONE) return CHUNKS_GONE;
+    if (typeof bytes === 'string') {
+      this.warnForeign(partitionKey, bytes);
+      return undefined;
+    }
     let value: T;
     try {
-      value = deserializeValue(payload, format) as T;
+      value = deserializeValue(bytes, body.format, serializer) as T;
     } catch (error) {
       this.warnForeign(partitionKey, `its value does not parse (${(error as Error).message})`);
       return undefined;
     }
-    const stored = { bytes: payload, format };
+    const stored: SerializedPayload = { bytes, format: body.format, serializer };
     if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
     // Only sliding entries carry a version; every other read returns without another await.
     if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
     const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold);
     return { value, expiresAt: renewedExpiry, payload: stored };
+  }
+
+  /** The configured serializer when the item needs one, or why the item cannot be read. */
+  private serializerFor(entry: StoredEntry) {
+    const name = entry.body.serializerName;
+    if (entry.body.format !== PayloadFormat.Custom) return undefined;
+    if (this.opts.serializer === undefined) return `it was written by serializer "${name}" and none is configured`;
+    if (this.opts.serializer.name !== name) return `it was written by serializer "${name}", not "${this.opts.serializer.name}"`;
+    return this.opts.serializer;
+  }
+
+  private reportCapacity(record: CapacityRecord): void {
+    if (this.listenerCount('capacity') > 0) this.emit('capacity', record);
   }
 
   /** A renewal that fails leaves the entry as it was, and the read that asked for it still succeeds. */
@@ -413,3 +565,14 @@ export class DynamoStore extends EventEmitter {
 
 
 const isPast = (instant: number | undefined, now: number): boolean => instant !== undefined && instant <= now;
+
+function bodyOf(payload: SerializedPayload, stored: { bytes: Uint8Array; compression: Compression }): ItemBody {
+  return { format: payload.format, serializerName: payload.serializer?.name, compression: stored.compression, inline: stored.bytes };
+}
+
+/** Chunks live as long as their head can: a sliding head is renewed in place, so its chunks keep to its absolute deadline. */
+function chunkTtlSeconds(expiration: Expiration): number | undefined {
+  if (expiration.slidingWindow !== undefined) return expiration.absoluteDeadline === undefined ? undefined : ttlSecondsFor(expiration.absoluteDeadline);
+  const until = expiration.staleUntil ?? expiration.expiresAt;
+  return until === undefined ? undefined : ttlSecondsFor(until);
+}

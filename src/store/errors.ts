@@ -36,17 +36,26 @@ export class SerializationError extends TypeError {
   }
 }
 
-/** DynamoDB refuses items over 400 KB; we refuse them first, before anything is written. */
+/**
+ * A value past `maxValueBytes` (serialized, before compression), or an item DynamoDB would refuse
+ * that chunking cannot help (a head item whose very long key alone passes 400 KB). Thrown before
+ * anything is written.
+ */
 export class ValueTooLargeError extends RangeError {
   override readonly name = 'ValueTooLargeError';
   constructor(
     readonly key: string,
-    readonly itemBytes: number,
+    readonly valueBytes: number,
     readonly limitBytes: number,
+    /** Which limit: the `maxValueBytes` option, or DynamoDB's item limit. */
+    readonly limit: 'maxValueBytes' | 'item',
   ) {
     super(
-      `Cannot cache key "${key}": its DynamoDB item would be ${itemBytes} bytes, over the ${limitBytes}-byte item limit. ` +
-        'Nothing was written. Store a smaller value, or split it under several keys.',
+      limit === 'maxValueBytes'
+        ? `Cannot cache key "${key}": its value serializes to ${valueBytes} bytes, over maxValueBytes (${limitBytes}). ` +
+            'Nothing was written. Store a smaller value, or raise maxValueBytes.'
+        : `Cannot cache key "${key}": its DynamoDB item would be ${valueBytes} bytes, over the ${limitBytes}-byte item limit. ` +
+            'Nothing was written. Use a shorter key.',
     );
   }
 }

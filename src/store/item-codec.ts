@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ValueTooLargeError } from './errors.js';
+import { CHUNK_ID, MAX_CHUNKS } from './chunks.js';
+import { Compression, isCompression } from './compression.js';
 import { type Expiration, ttlSecondsFor } from './expiry.js';
 import type { PartitionKey } from './keys.js';
 import { PayloadFormat, type SerializedPayload } from './value-serializer.js';
@@ -20,6 +21,11 @@ export const ITEM_ATTRIBUTES = Object.freeze({
   absoluteDeadline: 'dl',
   version: 'ver',
   fullKey: 'key',
+  compression: 'z',
+  serializer: 'sz',
+  chunkCount: 'ch',
+  chunkBytes: 'cb',
+  chunkId: 'cid',
 });
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.values(ITEM_ATTRIBUTES));
@@ -34,10 +40,27 @@ export interface TableSchema {
   readonly ttlAttributeName: string;
 }
 
+/** Where a chunked value's bytes are: `count` chunk items written under one write id. */
+export interface ChunkRef {
+  readonly id: string;
+  readonly count: number;
+  /** The stored bytes of all chunks together, checked when they are joined. */
+  readonly bytes: number;
+}
+
+/** How an item holds its value: the stored bytes inline, or a reference to its chunks. */
+export interface ItemBody {
+  readonly format: PayloadFormat;
+  /** For `PayloadFormat.Custom`: the serializer that wrote the bytes. */
+  readonly serializerName?: string;
+  readonly compression: Compression;
+  readonly inline?: Uint8Array;
+  readonly chunks?: ChunkRef;
+}
+
 /** What a read found in an item of ours. */
 export interface StoredEntry {
-  readonly payload: Uint8Array;
-  readonly format: PayloadFormat;
+  readonly body: ItemBody;
   readonly expiration: Expiration;
   /** Changes on every write of a sliding entry, so a renewal can tell it still holds what it read. */
   readonly version?: string;
@@ -60,27 +83,44 @@ function numberBytes(value: number): number {
   return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
 }
 
-/** Builds the item for a write and checks it against the 400 KB limit before anything is sent. */
+/** An item ready to write, with its size as DynamoDB counts it (attribute names plus values). */
+export interface EncodedItem {
+  readonly item: Record<string, AttributeValue>;
+  readonly bytes: number;
+}
+
+/** Builds the item for a write. Its size is for the caller to check: a value too large for one item goes to chunks. */
 export function encodeItem(
   schema: TableSchema,
   partitionKey: PartitionKey,
   key: string,
-  payload: SerializedPayload,
+  body: ItemBody,
   expiration: Expiration,
   version: string | undefined,
-): Record<string, AttributeValue> {
+): EncodedItem {
   const a = ITEM_ATTRIBUTES;
-  const item: Record<string, AttributeValue> = {
-    [schema.partitionKeyName]: { S: partitionKey.value },
-    [a.value]: { B: payload.bytes },
-  };
-  let bytes =
-    Buffer.byteLength(schema.partitionKeyName) + Buffer.byteLength(partitionKey.value) + a.value.length + payload.bytes.byteLength;
+  const item: Record<string, AttributeValue> = { [schema.partitionKeyName]: { S: partitionKey.value } };
+  let bytes = Buffer.byteLength(schema.partitionKeyName) + Buffer.byteLength(partitionKey.value);
   const addNumber = (name: string, value: number) => {
     item[name] = n(value);
     bytes += Buffer.byteLength(name) + numberBytes(value);
   };
-  if (payload.format !== PayloadFormat.Json) addNumber(a.format, payload.format);
+  const addString = (name: string, value: string) => {
+    item[name] = { S: value };
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  };
+  if (body.inline !== undefined) {
+    item[a.value] = { B: body.inline };
+    bytes += a.value.length + body.inline.byteLength;
+  }
+  if (body.chunks !== undefined) {
+    addNumber(a.chunkCount, body.chunks.count);
+    addNumber(a.chunkBytes, body.chunks.bytes);
+    addString(a.chunkId, body.chunks.id);
+  }
+  if (body.format !== PayloadFormat.Json) addNumber(a.format, body.format);
+  if (body.serializerName !== undefined) addString(a.serializer, body.serializerName);
+  if (body.compression !== Compression.None) addNumber(a.compression, body.compression);
   if (expiration.expiresAt !== undefined) {
     addNumber(a.expiresAt, expiration.expiresAt);
     if (expiration.staleUntil !== undefined) addNumber(a.staleUntil, expiration.staleUntil);
@@ -88,16 +128,9 @@ export function encodeItem(
   }
   if (expiration.slidingWindow !== undefined) addNumber(a.slidingWindow, expiration.slidingWindow);
   if (expiration.absoluteDeadline !== undefined) addNumber(a.absoluteDeadline, expiration.absoluteDeadline);
-  if (version !== undefined) {
-    item[a.version] = { S: version };
-    bytes += a.version.length + version.length;
-  }
-  if (partitionKey.digested) {
-    item[a.fullKey] = { S: key };
-    bytes += a.fullKey.length + Buffer.byteLength(key);
-  }
-  if (bytes > ITEM_LIMIT_BYTES) throw new ValueTooLargeError(key, bytes, ITEM_LIMIT_BYTES);
-  return item;
+  if (version !== undefined) addString(a.version, version);
+  if (partitionKey.digested) addString(a.fullKey, key);
+  return { item, bytes };
 }
 
 function numberAttribute(item: Record<string, AttributeValue>, name: string): number | undefined | null {
@@ -155,8 +188,9 @@ export function decodeExpiry(
 }
 
 /**
- * Reads an item back: its expiry (see `decodeExpiry`), then its value's bytes and format. An item
- * without a binary value, or with a format this library does not write, is `foreign`.
+ * Reads an item back: its expiry (see `decodeExpiry`), then how it holds its value. An item with
+ * neither a binary value nor a well-formed chunk reference, or with a format or compression this
+ * library does not write, is `foreign`.
  */
 export function decodeItem(
   item: Record<string, AttributeValue>,
@@ -166,11 +200,30 @@ export function decodeItem(
   now: number,
 ): DecodedItem {
   const a = ITEM_ATTRIBUTES;
-  const payload = item[a.value]?.B;
-  if (payload === undefined) return { kind: 'foreign', reason: `attribute "${a.value}" is missing or not binary` };
-  const format = numberAttribute(item, a.format) ?? PayloadFormat.Json;
-  if (format === null || !(format in PayloadFormat)) return { kind: 'foreign', reason: `attribute "${a.format}" is not a known payload format` };
+  const body = decodeBody(item);
+  if (typeof body === 'string') return { kind: 'foreign', reason: body };
   const expiry = decodeExpiry(item, schema, key, partitionKey, now);
   if (expiry.kind !== 'live') return expiry;
-  return { kind: 'entry', entry: { payload, format: format as PayloadFormat, expiration: expiry.expiration, version: expiry.version } };
+  return { kind: 'entry', entry: { body, expiration: expiry.expiration, version: expiry.version } };
+}
+
+/** The item's body, or why it is not one of ours. */
+function decodeBody(item: Record<string, AttributeValue>): ItemBody | string {
+  const a = ITEM_ATTRIBUTES;
+  const format = numberAttribute(item, a.format) ?? PayloadFormat.Json;
+  if (format === null || !(format in PayloadFormat)) return `attribute "${a.format}" is not a known payload format`;
+  const compression = numberAttribute(item, a.compression) ?? Compression.None;
+  if (compression === null || !isCompression(compression)) return `attribute "${a.compression}" is not a known compression`;
+  const serializerName = item[a.serializer]?.S;
+  if ((format === PayloadFormat.Custom) !== (serializerName !== undefined)) return `attributes "${a.format}" and "${a.serializer}" disagree`;
+  const inline = item[a.value]?.B;
+  if (inline !== undefined) return { format, compression, serializerName, inline };
+  const count = numberAttribute(item, a.chunkCount);
+  const bytes = numberAttribute(item, a.chunkBytes);
+  const id = item[a.chunkId]?.S;
+  if (count === undefined && id === undefined) return `attribute "${a.value}" is missing or not binary`;
+  if (!Number.isInteger(count) || count! < 1 || count! > MAX_CHUNKS || !Number.isInteger(bytes) || bytes! < 0 || id === undefined || !CHUNK_ID.test(id)) {
+    return `its chunk reference ("${a.chunkCount}", "${a.chunkBytes}", "${a.chunkId}") is malformed`;
+  }
+  return { format, compression, serializerName, chunks: { id, count: count!, bytes: bytes! } };
 }

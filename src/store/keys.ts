@@ -17,6 +17,9 @@ export const DIGEST_MARKER = '#sha256:';
 /** Marks the lease item of a distributed lock on a key (see `leasePartitionKey`). */
 export const LEASE_MARKER = '#lock:';
 
+/** Marks the items that hold the chunks of a value too large for one item (see `chunks.ts`). */
+export const CHUNK_MARKER = '#chunk:';
+
 export function assertValidKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') {
     throw new InvalidCacheKeyError(`A cache key must be a string, got ${describeType(key)}.`);

@@ -1,5 +1,8 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { type CompressionAlgorithm, type CompressionPolicy, DEFAULT_COMPRESSION } from './compression.js';
+import { CHUNK_PAYLOAD_BYTES, MAX_CHUNKS } from './chunks.js';
 import { InvalidOptionError } from './errors.js';
+import type { ValueSerializer } from './value-serializer.js';
 import type { RetryPolicy } from './retry.js';
 import type { WarningLogger } from './table-schema.js';
 
@@ -36,6 +39,21 @@ export interface DynamoStoreOptions {
   tableReadyTimeout?: number;
   /** Where warnings go (a foreign item, TTL disabled). Default: console.warn. */
   logger?: WarningLogger;
+  /**
+   * Compress stored values of at least `threshold` bytes (default 1024) with brotli (default, quality
+   * 4) or deflate. `false` stores every value as it is. Items record how they were written, so
+   * changing this never makes an existing item unreadable.
+   */
+  compression?: false | { algorithm?: CompressionAlgorithm; threshold?: number; level?: number };
+  /**
+   * The largest serialized value accepted, in bytes (before compression). Values whose item would
+   * pass DynamoDB's 400 KB are split into chunk items. Default 4 MiB; at most 38 MiB.
+   */
+  maxValueBytes?: number;
+  /** Serializes values in place of the built-in JSON (e.g. msgpackr). See `ValueSerializer`. */
+  serializer?: ValueSerializer;
+  /** Ask DynamoDB for the capacity each call consumed, and count it (see `DynamoStore.capacity`). Default true. */
+  returnConsumedCapacity?: boolean;
 }
 
 export interface ResolvedStoreOptions {
@@ -51,17 +69,32 @@ export interface ResolvedStoreOptions {
   readonly tableReadyTimeoutMs: number;
   readonly operationTimeoutMs: number;
   readonly logger: WarningLogger;
+  readonly compression?: CompressionPolicy;
+  readonly maxValueBytes: number;
+  readonly serializer?: ValueSerializer;
+  readonly returnConsumedCapacity: boolean;
 }
+
+export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024;
+/** What one BatchGetItem can name: 100 chunks. */
+export const MAX_VALUE_BYTES_LIMIT = MAX_CHUNKS * CHUNK_PAYLOAD_BYTES;
 
 const consoleLogger: WarningLogger = { warn: (message) => console.warn(`[nest-dynamo-cache] ${message}`) };
 
 // DynamoDB's table name rule: 3 to 255 of these characters.
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
-export function optional<T>(options: Record<string, unknown>, name: string, check: (value: unknown) => boolean, expected: string): T | undefined {
+export function optional<T>(
+  options: Record<string, unknown>,
+  name: string,
+  check: (value: unknown) => boolean,
+  expected: string,
+  /** The option's full name, for an option nested in another. */
+  label = name,
+): T | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
-  if (!check(value)) throw new InvalidOptionError(name, `must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
+  if (!check(value)) throw new InvalidOptionError(label, `must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
   return value as T;
 }
 
@@ -108,5 +141,36 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
     // enough that a hung socket costs a request two seconds, not the OS's minutes.
     operationTimeoutMs: optional<number>(raw, 'operationTimeout', isPositiveDuration, 'a duration in ms > 0') ?? 2_000,
     logger: optional<WarningLogger>(raw, 'logger', (value) => typeof (value as WarningLogger)?.warn === 'function', 'an object with a warn(message) method') ?? consoleLogger,
+    compression: resolveCompression(raw.compression),
+    maxValueBytes:
+      optional<number>(raw, 'maxValueBytes', (value) => Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_VALUE_BYTES_LIMIT, `an integer from 1 to ${MAX_VALUE_BYTES_LIMIT}`) ??
+      DEFAULT_MAX_VALUE_BYTES,
+    serializer: optional<ValueSerializer>(raw, 'serializer', isSerializer, 'an object with a name, serialize(value) and deserialize(bytes)'),
+    returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? true,
   };
+}
+
+function isSerializer(value: unknown): boolean {
+  const serializer = value as ValueSerializer;
+  return (
+    typeof serializer?.serialize === 'function' &&
+    typeof serializer.deserialize === 'function' &&
+    typeof serializer.name === 'string' &&
+    /^[\w.@/-]{1,64}$/.test(serializer.name)
+  );
+}
+
+function resolveCompression(value: unknown): CompressionPolicy | undefined {
+  if (value === false) return undefined;
+  if (value === undefined) return DEFAULT_COMPRESSION;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError('compression', `must be false or { algorithm?, threshold?, level? }, got ${JSON.stringify(value) ?? String(value)}.`);
+  }
+  const raw = value as Record<string, unknown>;
+  const algorithm =
+    optional<CompressionAlgorithm>(raw, 'algorithm', (a) => a === 'brotli' || a === 'deflate', '"brotli" or "deflate"', 'compression.algorithm') ?? DEFAULT_COMPRESSION.algorithm;
+  const [minLevel, maxLevel, defaultLevel] = algorithm === 'brotli' ? [0, 11, DEFAULT_COMPRESSION.level] : [1, 9, 1];
+  const level = optional<number>(raw, 'level', (l) => Number.isInteger(l) && (l as number) >= minLevel && (l as number) <= maxLevel, `an integer from ${minLevel} to ${maxLevel} for ${algorithm}`, 'compression.level');
+  const threshold = optional<number>(raw, 'threshold', (t) => Number.isInteger(t) && (t as number) >= 0, 'a whole number of bytes >= 0', 'compression.threshold');
+  return { algorithm, level: level ?? defaultLevel, thresholdBytes: threshold ?? DEFAULT_COMPRESSION.thresholdBytes };
 }

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type CapacityMeter, METERED_OPERATIONS } from './capacity.js';
 import { OperationTimeoutError } from './errors.js';
 
 export const BATCH_TIMEOUT_FACTOR = 5;
@@ -14,14 +15,21 @@ export type CommandSender = Pick<DynamoDBClient, 'send'>;
  * that names the table and the command. A batch or scan call moves up to 16 MB (25 items of 400 KB
  * written, or a 16 MB page read), which takes seconds where one item takes milliseconds: it gets
  * `BATCH_TIMEOUT_FACTOR` times the bound.
+ *
+ * With a meter, every data call asks DynamoDB what it consumed (the answer costs no capacity) and
+ * the meter adds it up.
  */
-export function timedSender(client: DynamoDBClient, tableName: string, timeoutMs: number): CommandSender {
-  const send = async (command: { constructor: { name: string } }) => {
+export function timedSender(client: DynamoDBClient, tableName: string, timeoutMs: number, meter?: CapacityMeter): CommandSender {
+  const send = async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
     const operation = command.constructor.name.replace(/Command$/, '');
     const bound = MANY_ITEM_OPERATIONS.has(operation) ? timeoutMs * BATCH_TIMEOUT_FACTOR : timeoutMs;
+    const metered = meter !== undefined && METERED_OPERATIONS.has(operation);
+    if (metered) command.input.ReturnConsumedCapacity ??= 'TOTAL';
     const signal = AbortSignal.timeout(bound);
     try {
-      return await client.send(command as never, { abortSignal: signal });
+      const output = await client.send(command as never, { abortSignal: signal });
+      if (metered) meter.record(operation, tableName, (output as { ConsumedCapacity?: never }).ConsumedCapacity);
+      return output;
     } catch (error) {
       if (signal.aborted) throw new OperationTimeoutError(tableName, operation, bound, { cause: error });
       throw error;

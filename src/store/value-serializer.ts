@@ -13,11 +13,27 @@ export enum PayloadFormat {
   Buffer = 2,
   /** A top-level Uint8Array that is not a Buffer, so that it comes back as the same class. */
   Uint8Array = 3,
+  /** Bytes of the serializer given in the options; the item also names it (attribute `sz`). */
+  Custom = 4,
+}
+
+/**
+ * A serializer of the application's choice (msgpackr, protobuf, …) in place of the built-in JSON.
+ * Its `name` is stored with every item it writes, so that an item written by another serializer
+ * reads as a miss instead of as garbage. Buffers and Uint8Arrays at the top level keep their own
+ * format, whatever the serializer.
+ */
+export interface ValueSerializer {
+  readonly name: string;
+  serialize(value: unknown): Uint8Array;
+  deserialize(bytes: Uint8Array): unknown;
 }
 
 export interface SerializedPayload {
   readonly bytes: Uint8Array;
   readonly format: PayloadFormat;
+  /** Set for `PayloadFormat.Custom`: the serializer that reads the bytes back. */
+  readonly serializer?: ValueSerializer;
 }
 
 /**
@@ -101,13 +117,14 @@ function reviver(_property: string, value: unknown): unknown {
  * are dropped and class instances come back as plain objects (through their toJSON when they have
  * one). Functions, symbols and circular structures are refused with a SerializationError.
  */
-export function serializeValue(key: string, value: unknown): SerializedPayload {
+export function serializeValue(key: string, value: unknown, serializer?: ValueSerializer): SerializedPayload {
   if (value === undefined) {
     throw new SerializationError(key, 'the value is undefined, which reads back as a miss; delete the key instead');
   }
   if (value instanceof Uint8Array) {
     return { bytes: value, format: Buffer.isBuffer(value) ? PayloadFormat.Buffer : PayloadFormat.Uint8Array };
   }
+  if (serializer !== undefined) return serializeWith(serializer, key, value);
   taggedDuringThisCall = false;
   keyBeingSerialized = key;
   let json: string;
@@ -120,9 +137,33 @@ export function serializeValue(key: string, value: unknown): SerializedPayload {
   return { bytes: Buffer.from(json, 'utf8'), format: taggedDuringThisCall ? PayloadFormat.TaggedJson : PayloadFormat.Json };
 }
 
-/** Throws a SyntaxError on bytes that are not the JSON this module wrote; callers treat that as a foreign item. */
-export function deserializeValue(bytes: Uint8Array, format: PayloadFormat): unknown {
+function serializeWith(serializer: ValueSerializer, key: string, value: unknown): SerializedPayload {
+  let bytes: unknown;
+  try {
+    bytes = serializer.serialize(value);
+  } catch (error) {
+    throw new SerializationError(key, `serializer "${serializer.name}" refused the value (${(error as Error).message})`, { cause: error });
+  }
+  if (!(bytes instanceof Uint8Array)) {
+    throw new SerializationError(key, `serializer "${serializer.name}" returned ${describeType(bytes)}, not a Uint8Array`);
+  }
+  return { bytes, format: PayloadFormat.Custom, serializer };
+}
+
+/** The value a payload holds, read back by the serializer that wrote it. */
+export function readPayload(payload: SerializedPayload): unknown {
+  return deserializeValue(payload.bytes, payload.format, payload.serializer);
+}
+
+/**
+ * Throws (a SyntaxError for the built-in formats) on bytes that are not what this module wrote;
+ * callers treat that as a foreign item.
+ */
+export function deserializeValue(bytes: Uint8Array, format: PayloadFormat, serializer?: ValueSerializer): unknown {
   switch (format) {
+    case PayloadFormat.Custom:
+      if (serializer === undefined) throw new SyntaxError('the item was written by a custom serializer and none is configured');
+      return serializer.deserialize(bytes);
     case PayloadFormat.Buffer:
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     case PayloadFormat.Uint8Array:
