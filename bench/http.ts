@@ -1,7 +1,8 @@
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { markdownTable, median } from './table.js';
+import type { Section } from './report.js';
+import { median } from './table.js';
 
 const ROUTES = [
   { name: 'no cache (the handler every time)', path: '/plain' },
@@ -14,7 +15,7 @@ const ROUTES = [
  * @nestjs/cache-manager's CacheInterceptor, against the bare handler: the app in a child process,
  * autocannon on loopback in this one, in interleaved rounds (the order rotates every round).
  */
-export async function httpTable(endpoint: string, tableName: string, quick: boolean): Promise<string> {
+export async function httpTable(endpoint: string, tableName: string, quick: boolean): Promise<Section> {
   const app = fork(fileURLToPath(new URL('./http-app.js', import.meta.url)), [], {
     env: { ...process.env, DYNAMODB_ENDPOINT: endpoint, BENCH_TABLE: tableName },
   });
@@ -46,11 +47,14 @@ export async function httpTable(endpoint: string, tableName: string, quick: bool
       const rps = median(samples[index]!.rps);
       return [route.name, rps.toFixed(0), median(samples[index]!.p50).toFixed(1), median(samples[index]!.p99).toFixed(1), (rps / nestCacheManager).toFixed(2)];
     });
-    return (
-      markdownTable(['GET route', 'requests/s, p50 of rounds', 'latency p50 ms', 'latency p99 ms', '× CacheInterceptor'], rows) +
-      `\n\n${rounds} rounds of ${duration} s each, 10 connections, loopback. Target: @Cacheable ≥ 0.95× CacheInterceptor on hits ` +
-      `(${median(samples[2]!.rps) / nestCacheManager >= 0.95 ? 'met' : 'NOT met'}), while it also sends X-Cache (${headers.get('x-cache')}) and Age (${headers.get('age')}) and keeps credentialed requests apart.`
-    );
+    return {
+      title: 'HTTP: one cached GET answered from memory, the app in a child process, autocannon on loopback',
+      header: ['GET route', 'requests/s, p50 of rounds', 'latency p50 ms', 'latency p99 ms', '× CacheInterceptor'],
+      rows,
+      note:
+        `${rounds} rounds of ${duration} s each, 10 connections, loopback. Target: @Cacheable ≥ 0.95× CacheInterceptor on hits ` +
+      `(${median(samples[2]!.rps) / nestCacheManager >= 0.95 ? 'met' : 'NOT met'}), while it also sends X-Cache (${headers.get('x-cache')}) and Age (${headers.get('age')}) and keeps credentialed requests apart.`,
+    };
   } finally {
     app.send('stop');
     await new Promise((resolve) => app.once('exit', resolve));

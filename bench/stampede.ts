@@ -3,7 +3,8 @@ import { BentoCache, bentostore } from 'bentocache';
 import { dynamoDbDriver } from 'bentocache/drivers/dynamodb';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { DynamoCache, DynamoStore } from 'nest-dynamo-cache';
-import { countCommands, createTable, markdownTable } from './table.js';
+import type { Section } from './report.js';
+import { countCommands, createTable } from './table.js';
 
 const CALLERS = 100;
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
@@ -18,7 +19,7 @@ interface Contender {
  * 100 concurrent getOrSet calls on one cold key, each contender on a client of its own that counts
  * what it sends to the same DynamoDB Local: factory calls, reads and writes.
  */
-export async function stampedeTable(endpoint: string, tableName: string): Promise<string> {
+export async function stampedeTable(endpoint: string, tableName: string): Promise<Section> {
   const bentoTable = 'bench_bentocache';
   const setup = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
   await createTable(setup, bentoTable, 'key');
@@ -46,7 +47,11 @@ export async function stampedeTable(endpoint: string, tableName: string): Promis
     rows.push([contender.name, String(factoryCalls), String(reads), String(writes)]);
     await contender.close();
   }
-  return markdownTable([`${CALLERS} concurrent cold getOrSet`, 'factory calls', 'DynamoDB reads', 'DynamoDB writes'], rows);
+  return {
+    title: 'Stampede: every contender against the same DynamoDB Local',
+    header: [`${CALLERS} concurrent cold getOrSet`, 'factory calls', 'DynamoDB reads', 'DynamoDB writes'],
+    rows,
+  };
 }
 
 function ours(name: string, endpoint: string, tableName: string, options: { memory?: false }): [Contender, Map<string, number>] {

@@ -1,4 +1,4 @@
-export { DynamoCache, type WrapOptions } from './cache/dynamo-cache.js';
+export { DynamoCache, type CacheStats, type WrapOptions } from './cache/dynamo-cache.js';
 export type { DynamoCacheOptions, DistributedLockOptions, GetOrSetOptions, MemoryOptions } from './cache/cache-options.js';
 export type { CacheEvent, CacheEventName, CacheTier } from './cache/cache-events.js';
 export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-registry.js';
@@ -16,6 +16,9 @@ export { DynamoSessionStore, type DynamoSessionOptions, type DynamoSessionStoreO
 export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-store.js';
 export type { EntryOptions } from './store/expiry.js';
 export type { DynamoStoreOptions } from './store/store-options.js';
+export type { CapacityRecord, CapacityUnits } from './store/capacity.js';
+export type { CompressionAlgorithm } from './store/compression.js';
+export type { ValueSerializer } from './store/value-serializer.js';
 export type { TableSchema } from './store/item-codec.js';
 export {
   InvalidCacheKeyError,

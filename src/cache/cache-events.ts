@@ -10,7 +10,9 @@ export type CacheEventName =
   | 'cache:clear'
   | 'cache:stale'
   | 'cache:refresh'
-  | 'cache:error';
+  | 'cache:error'
+  /** One DynamoDB call's consumed units: `{ cache, operation, tableName, readUnits, writeUnits }`. */
+  | 'cache:capacity';
 
 /** What every `cache:*` event carries. */
 export interface CacheEvent {

@@ -15,6 +15,10 @@ export interface NamedCacheOptions extends Omit<DynamoCacheOptions, 'name' | 'ca
   ttl?: number;
   /** Its key prefix inside the table's `partitionKeyPrefix`, ending in ':'. Default `<name>:`. */
   keyPrefix?: string;
+  /** How its values are stored; each defaults to the module's. */
+  compression?: DynamoStoreOptions['compression'];
+  serializer?: DynamoStoreOptions['serializer'];
+  maxValueBytes?: number;
 }
 
 // One ':' and only at the end: no prefix can then be the start of another cache's prefix.
@@ -74,8 +78,13 @@ export class DynamoCacheRegistry {
         throw new CacheRegistrationError(name, `key prefix "${keyPrefix}" is already cache "${other.cache.name}"'s; choose another keyPrefix.`);
       }
     }
-    const { keyPrefix: _prefix, ttl, memory, ...cacheOptions } = options;
-    const store = this.default.store.withPrefix(fullPrefix, ttl ?? this.default.store.opts.ttl);
+    const { keyPrefix: _prefix, ttl, memory, compression, serializer, maxValueBytes, ...cacheOptions } = options;
+    const store = this.default.store.withPrefix(fullPrefix, {
+      ttl: ttl ?? this.default.store.opts.ttl,
+      ...(compression === undefined ? {} : { compression }),
+      ...(serializer === undefined ? {} : { serializer }),
+      ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
+    });
     const cache = new DynamoCache(store, { ...this.rootOptions, ...cacheOptions, memory: mergeMemory(this.rootOptions.memory, memory), cacheId: undefined });
     this.caches.set(name, { cache, options });
     return cache;

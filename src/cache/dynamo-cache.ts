@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type Keyv from 'keyv';
+import type { CapacityRecord, CapacityUnits } from '../store/capacity.js';
 import type { CacheEntry, DynamoStore, PreparedEntry } from '../store/dynamo-store.js';
 import type { EntryOptions } from '../store/expiry.js';
 import { CacheEvents } from './cache-events.js';
@@ -24,6 +25,13 @@ export interface WrapOptions<T> {
   refreshThreshold?: number | ((value: T) => number);
   /** Resolve to `{ value, expires }` instead of the value. */
   raw?: boolean;
+}
+
+export interface CacheStats {
+  readonly capacity: CapacityUnits;
+  /** Absent when the memory tier is off. */
+  readonly memory?: { readonly entries: number; readonly bytes: number };
+  readonly circuit: string;
 }
 
 /** When a hit is old enough to be refreshed in the background: ms left below which it is. */
@@ -72,6 +80,7 @@ export class DynamoCache {
     };
     // Store-level errors the cache did not see itself (a failed sliding renewal) reach the same listeners.
     store.on('error', (error: unknown) => this.reportError(error));
+    store.on('capacity', (record: CapacityRecord) => this.events.emitIfHeard('cache:capacity', () => ({ cache: this.name, ...record })));
   }
 
   /** Not an async function: a memory hit then costs one resolved promise, not an async frame. */
@@ -241,6 +250,18 @@ export class DynamoCache {
 
   off(event: string, listener: (...args: any[]) => void): EventEmitter {
     return this.events.off(event, listener);
+  }
+
+  /**
+   * What this cache has cost and holds: the read and write units DynamoDB billed for its calls
+   * (counted while `returnConsumedCapacity` is on, the default), and its memory tier's size.
+   */
+  stats(): CacheStats {
+    return {
+      capacity: this.store.capacity,
+      memory: this.memory && { entries: this.memory.size, bytes: this.memory.sizeBytes },
+      circuit: this.distributed.circuitState,
+    };
   }
 
   /** The state of the circuit breaker in front of DynamoDB: `closed` when calls go through. */

@@ -77,6 +77,9 @@ type Item = Record<string, AttributeValue>;
 /** A head whose chunks were deleted between reading it and reading them: an overwrite raced the read. */
 const CHUNKS_GONE = Symbol('chunks gone');
 
+/** What a sibling store (`withPrefix`) may set for itself. */
+export type SiblingOptions = Pick<DynamoStoreOptions, 'ttl' | 'compression' | 'serializer' | 'maxValueBytes'>;
+
 export interface SetManyEntry<T = unknown> {
   key: string;
   value: T;
@@ -123,11 +126,13 @@ export class DynamoStore extends EventEmitter {
 
   /**
    * A store for another cache in the same table: the same client and the same schema look-up (made
-   * once for all), with its own key prefix and default ttl. `disconnect` on it leaves the client open.
+   * once for all), with its own key prefix, default ttl and, when given, its own way of storing
+   * values. `disconnect` on it leaves the client open.
    */
-  withPrefix(partitionKeyPrefix: string, ttl: number | undefined): DynamoStore {
+  withPrefix(partitionKeyPrefix: string, own: number | undefined | SiblingOptions): DynamoStore {
     const { region, endpoint, credentials, ...shared } = this.options;
-    const sibling = new DynamoStore({ ...shared, client: this.client, partitionKeyPrefix, ttl });
+    const overrides = typeof own === 'object' ? own : { ttl: own };
+    const sibling = new DynamoStore({ ...shared, ...overrides, client: this.client, partitionKeyPrefix });
     sibling.learnSchema = () => this.initialize();
     return sibling;
   }

@@ -83,6 +83,27 @@ describe('named caches', () => {
     await app.close();
   });
 
+  it('counts consumed capacity per cache, in stats() and cache:capacity events, and lets a cache store its values its own way', async () => {
+    const app = await boot([
+      DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n5:', memory: false }),
+      DynamoCacheModule.forFeature({ name: 'reports', compression: false }),
+    ]);
+    const registry = app.get(DynamoCacheRegistry);
+    const [main, reports] = [registry.get(), registry.get('reports')];
+    const events: Array<{ cache: string; operation: string; writeUnits: number }> = [];
+    reports.on('cache:capacity', (event) => events.push(event));
+    const report = { rows: Array.from({ length: 400 }, (_, index) => ({ index, label: `row ${index}` })) };
+    await main.set('r', report);
+    await reports.set('r', report);
+    // The same 10 KB value: compressed in the default cache, stored whole by the one that turned compression off.
+    expect(reports.stats().capacity.writeUnits).toBeGreaterThanOrEqual(10);
+    expect(main.stats().capacity.writeUnits).toBeLessThan(reports.stats().capacity.writeUnits / 3);
+    expect(events).toEqual([expect.objectContaining({ cache: 'reports', operation: 'PutItem', writeUnits: reports.stats().capacity.writeUnits })]);
+    expect(await reports.get('r')).toEqual(report);
+    expect(reports.stats()).toMatchObject({ capacity: { readUnits: expect.any(Number) }, memory: undefined, circuit: 'closed' });
+    await app.close();
+  });
+
   it('fails start-up when one name is registered with different options', async () => {
     const error = await boot([
       DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n3:' }),
