@@ -48,6 +48,7 @@ const met = (value: number, target: number) => (value <= target ? `≤ ${target.
 export async function sdkComparison(client: DynamoDBClient, table: string, store: DynamoStore, report: Report, quick: boolean): Promise<void> {
   const rows: string[][] = [];
   let allReturned = true;
+  const metered = store.withPrefix('metered:', { ttl: undefined, returnConsumedCapacity: true });
   const ttlSeconds = () => ({ N: String(Math.ceil((Date.now() + 600_000) / 1000)) });
 
   for (const size of sizes(quick)) {
@@ -64,12 +65,13 @@ export async function sdkComparison(client: DynamoDBClient, table: string, store
       await rawGet('warm');
       await store.get('warm');
     }
-    const samples = { rawPut: [] as number[], storeSet: [] as number[], rawGet: [] as number[], storeGet: [] as number[] };
+    const samples = { rawPut: [] as number[], storeSet: [] as number[], meteredSet: [] as number[], rawGet: [] as number[], storeGet: [] as number[] };
     let round = 0;
     const key = () => `${size.label}:${round++ % 20}`;
     await interleaved(size.rounds, [
       [samples.rawPut, () => rawPut(key())],
       [samples.storeSet, () => store.set(key(), value, 600_000)],
+      [samples.meteredSet, () => metered.set(key(), value, 600_000)],
     ]);
     round = 0;
     await interleaved(size.rounds, [
@@ -111,6 +113,7 @@ export async function sdkComparison(client: DynamoDBClient, table: string, store
     const getTarget = size.bytes >= 100 * 1024 ? 1.0 : 1.1;
     rows.push([size.label, 'get', median(samples.rawGet).toFixed(2), median(samples.storeGet).toFixed(2), ratio(samples.storeGet, samples.rawGet), met(median(samples.storeGet) / median(samples.rawGet), getTarget), `${size.rounds}`]);
     rows.push([size.label, 'set', median(samples.rawPut).toFixed(2), median(samples.storeSet).toFixed(2), ratio(samples.storeSet, samples.rawPut), met(median(samples.storeSet) / median(samples.rawPut), getTarget), `${size.rounds}`]);
+    rows.push([size.label, 'set, returnConsumedCapacity: true', median(samples.rawPut).toFixed(2), median(samples.meteredSet).toFixed(2), ratio(samples.meteredSet, samples.rawPut), '', `${size.rounds}`]);
     rows.push([
       size.label,
       `mget 100 (raw returned ${rawReturned}/100)`,

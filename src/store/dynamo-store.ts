@@ -78,7 +78,7 @@ type Item = Record<string, AttributeValue>;
 const CHUNKS_GONE = Symbol('chunks gone');
 
 /** What a sibling store (`withPrefix`) may set for itself. */
-export type SiblingOptions = Pick<DynamoStoreOptions, 'ttl' | 'compression' | 'serializer' | 'maxValueBytes'>;
+export type SiblingOptions = Pick<DynamoStoreOptions, 'ttl' | 'compression' | 'serializer' | 'maxValueBytes' | 'returnConsumedCapacity'>;
 
 export interface SetManyEntry<T = unknown> {
   key: string;

@@ -40,8 +40,9 @@ export interface DynamoStoreOptions {
   /** Where warnings go (a foreign item, TTL disabled). Default: console.warn. */
   logger?: WarningLogger;
   /**
-   * Compress stored values of at least `threshold` bytes (default 1024) with brotli (default, quality
-   * 4) or deflate. `false` stores every value as it is. Items record how they were written, so
+   * Compress stored values of at least `threshold` bytes (default 1024) with brotli (default) or
+   * deflate. `level` is brotli's quality (default 4 below 64 KB, 1 above) or deflate's level
+   * (default 1). `false` stores every value as it is. Items record how they were written, so
    * changing this never makes an existing item unreadable.
    */
   compression?: false | { algorithm?: CompressionAlgorithm; threshold?: number; level?: number };
@@ -52,7 +53,11 @@ export interface DynamoStoreOptions {
   maxValueBytes?: number;
   /** Serializes values in place of the built-in JSON (e.g. msgpackr). See `ValueSerializer`. */
   serializer?: ValueSerializer;
-  /** Ask DynamoDB for the capacity each call consumed, and count it (see `DynamoStore.capacity`). Default true. */
+  /**
+   * Ask DynamoDB for the capacity each call consumed, and count it (see `DynamoStore.capacity`,
+   * `DynamoCache.stats()`). Default false: DynamoDB Local answered a write 0.4 ms later with it on
+   * (`npm run bench`).
+   */
   returnConsumedCapacity?: boolean;
 }
 
@@ -146,7 +151,7 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
       optional<number>(raw, 'maxValueBytes', (value) => Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_VALUE_BYTES_LIMIT, `an integer from 1 to ${MAX_VALUE_BYTES_LIMIT}`) ??
       DEFAULT_MAX_VALUE_BYTES,
     serializer: optional<ValueSerializer>(raw, 'serializer', isSerializer, 'an object with a name, serialize(value) and deserialize(bytes)'),
-    returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? true,
+    returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? false,
   };
 }
 
@@ -169,8 +174,8 @@ function resolveCompression(value: unknown): CompressionPolicy | undefined {
   const raw = value as Record<string, unknown>;
   const algorithm =
     optional<CompressionAlgorithm>(raw, 'algorithm', (a) => a === 'brotli' || a === 'deflate', '"brotli" or "deflate"', 'compression.algorithm') ?? DEFAULT_COMPRESSION.algorithm;
-  const [minLevel, maxLevel, defaultLevel] = algorithm === 'brotli' ? [0, 11, DEFAULT_COMPRESSION.level] : [1, 9, 1];
+  const [minLevel, maxLevel] = algorithm === 'brotli' ? [0, 11] : [1, 9];
   const level = optional<number>(raw, 'level', (l) => Number.isInteger(l) && (l as number) >= minLevel && (l as number) <= maxLevel, `an integer from ${minLevel} to ${maxLevel} for ${algorithm}`, 'compression.level');
   const threshold = optional<number>(raw, 'threshold', (t) => Number.isInteger(t) && (t as number) >= 0, 'a whole number of bytes >= 0', 'compression.threshold');
-  return { algorithm, level: level ?? defaultLevel, thresholdBytes: threshold ?? DEFAULT_COMPRESSION.thresholdBytes };
+  return { algorithm, level, thresholdBytes: threshold ?? DEFAULT_COMPRESSION.thresholdBytes };
 }

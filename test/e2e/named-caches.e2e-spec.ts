@@ -85,7 +85,7 @@ describe('named caches', () => {
 
   it('counts consumed capacity per cache, in stats() and cache:capacity events, and lets a cache store its values its own way', async () => {
     const app = await boot([
-      DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n5:', memory: false }),
+      DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n5:', memory: false, returnConsumedCapacity: true }),
       DynamoCacheModule.forFeature({ name: 'reports', compression: false }),
     ]);
     const registry = app.get(DynamoCacheRegistry);

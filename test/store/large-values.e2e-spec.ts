@@ -299,7 +299,7 @@ describe('a custom serializer', () => {
 
 describe('consumed capacity', () => {
   it('counts the read and write units DynamoDB reports, and reports each call', async () => {
-    const store = storeWith({ partitionKeyPrefix: 'u1:' });
+    const store = storeWith({ partitionKeyPrefix: 'u1:', returnConsumedCapacity: true });
     const records: CapacityRecord[] = [];
     store.on('capacity', (record: CapacityRecord) => records.push(record));
     await store.set('doc', apiResponse(30 * 1024));
@@ -313,8 +313,8 @@ describe('consumed capacity', () => {
     expect(records[0]!.tableName).toBe(tableName);
   });
 
-  it('asks for nothing and counts nothing when returnConsumedCapacity is off', async () => {
-    const store = storeWith({ partitionKeyPrefix: 'u2:', returnConsumedCapacity: false });
+  it('asks for nothing and counts nothing by default', async () => {
+    const store = storeWith({ partitionKeyPrefix: 'u2:' });
     const asked: unknown[] = [];
     client.middlewareStack.add(
       (next) => async (args) => {

@@ -20,6 +20,26 @@ describe('value serializer', () => {
     expect(roundTrip(value)).toEqual(value);
   });
 
+  it('finds a value JSON cannot hold as it is at any depth, past the plain-JSON shortcut too', () => {
+    let deep: unknown = { at: new Date(0) };
+    for (let level = 0; level < 40; level++) deep = [{ level, next: deep }];
+    expect(serializeValue('k', deep).format).toBe(PayloadFormat.TaggedJson);
+    expect(roundTrip(deep)).toEqual(deep);
+    const withToJson = { price: { toJSON: () => '12.50 EUR' } };
+    expect(roundTrip(withToJson)).toEqual({ price: '12.50 EUR' });
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    expect(roundTrip({ p: new Point(1) })).toEqual({ p: { x: 1 } });
+    expect(serializeValue('k', { '$dc:t': 'Date', v: 'not a date' }).format).toBe(PayloadFormat.TaggedJson);
+    expect(roundTrip({ '$dc:t': 'Date', v: 'not a date' })).toEqual({ '$dc:t': 'Date', v: 'not a date' });
+  });
+
+  it('writes plain values byte for byte as JSON.stringify does', () => {
+    const value = { list: [1, null, 'x', { nested: true, skipped: undefined }], sparse: [1, undefined, 3], empty: {} };
+    expect(Buffer.from(serializeValue('k', value).bytes).toString()).toBe(JSON.stringify(value));
+  });
+
   it('round-trips Date, Map, Set, BigInt, NaN and Infinity, nested', () => {
     const value = {
       at: new Date('2026-01-02T03:04:05.678Z'),
