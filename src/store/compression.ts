@@ -14,29 +14,18 @@ export interface CompressionPolicy {
   readonly algorithm: CompressionAlgorithm;
   /** Payloads of fewer bytes are stored as they are. */
   readonly thresholdBytes: number;
-  /** Brotli quality (0-11) or deflate level (1-9); absent: chosen by size (see `levelFor`). */
-  readonly level?: number;
+  /** Brotli quality (0-11) or deflate level (1-9). */
+  readonly level: number;
 }
 
 /**
- * Defaults chosen by `npm run bench` (compression section) on API-style JSON. Below 1 KB an item
- * is one write unit whatever is done to it. Brotli beats deflate at every level measured.
+ * Chosen by `npm run bench` (compression table, and the set rows of the SDK comparison) on
+ * API-style JSON. Below 1 KB an item is one write unit whatever is done to it. Brotli at quality 1
+ * keeps 18 % of 10 KB and 12 % of 100 KB in 22 and 143 µs; quality 4 keeps 14 % and 11 % but takes
+ * three times as long, which made a 10 KB set 1.13× the raw SDK's where quality 1 made it 1.04×,
+ * for the same 2 write units. Deflate at level 1 is larger and slower than either.
  */
-export const DEFAULT_COMPRESSION: CompressionPolicy = Object.freeze({ algorithm: 'brotli', thresholdBytes: 1024 });
-
-/** From this size up, the default quality drops from 4 to 1. */
-const LARGE_PAYLOAD_BYTES = 64 * 1024;
-
-/**
- * Brotli quality 4 shrinks 10 KB of JSON to 14 % for about 70 µs. At 100 KB it takes 500 µs where
- * quality 1 takes 160 µs for 12 % instead of 11 %: on a large value the difference in units is
- * small and the time is not, and it is paid on every write.
- */
-function levelFor(policy: CompressionPolicy, size: number): number {
-  if (policy.level !== undefined) return policy.level;
-  if (policy.algorithm === 'deflate') return 1;
-  return size < LARGE_PAYLOAD_BYTES ? 4 : 1;
-}
+export const DEFAULT_COMPRESSION: CompressionPolicy = Object.freeze({ algorithm: 'brotli', thresholdBytes: 1024, level: 1 });
 
 /** Compressed bytes must save at least this share, or the payload is stored as it is (images, archives). */
 const MIN_SAVING = 0.1;
@@ -60,11 +49,11 @@ export interface StoredBytes {
 }
 
 function brotliOptions(policy: CompressionPolicy, size: number): zlib.BrotliOptions {
-  return { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: levelFor(policy, size), [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size } };
+  return { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: policy.level, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size } };
 }
 
-function compressSync(bytes: Uint8Array, policy: CompressionPolicy, size = bytes.byteLength): Uint8Array {
-  return policy.algorithm === 'brotli' ? zlib.brotliCompressSync(bytes, brotliOptions(policy, size)) : zlib.deflateRawSync(bytes, { level: levelFor(policy, size) });
+function compressSync(bytes: Uint8Array, policy: CompressionPolicy): Uint8Array {
+  return policy.algorithm === 'brotli' ? zlib.brotliCompressSync(bytes, brotliOptions(policy, bytes.byteLength)) : zlib.deflateRawSync(bytes, { level: policy.level });
 }
 
 function worthIt(original: number, compressed: number): boolean {
@@ -80,11 +69,10 @@ export async function compressPayload(bytes: Uint8Array, policy: CompressionPoli
     const compressed = compressSync(bytes, policy);
     return worthIt(size, compressed.byteLength) ? { bytes: compressed, compression } : { bytes, compression: Compression.None };
   }
-  // Compressed at the level the whole payload will get, so that the sample predicts it.
   const sample = bytes.subarray(0, SAMPLE_BYTES);
-  if (!worthIt(sample.byteLength, compressSync(sample, policy, size).byteLength)) return { bytes, compression: Compression.None };
+  if (!worthIt(sample.byteLength, compressSync(sample, policy).byteLength)) return { bytes, compression: Compression.None };
   const compressed =
-    policy.algorithm === 'brotli' ? await brotliCompress(bytes, brotliOptions(policy, size)) : await deflateRaw(bytes, { level: levelFor(policy, size) });
+    policy.algorithm === 'brotli' ? await brotliCompress(bytes, brotliOptions(policy, size)) : await deflateRaw(bytes, { level: policy.level });
   return worthIt(size, compressed.byteLength) ? { bytes: compressed, compression } : { bytes, compression: Compression.None };
 }
 

@@ -41,8 +41,7 @@ export interface DynamoStoreOptions {
   logger?: WarningLogger;
   /**
    * Compress stored values of at least `threshold` bytes (default 1024) with brotli (default) or
-   * deflate. `level` is brotli's quality (default 4 below 64 KB, 1 above) or deflate's level
-   * (default 1). `false` stores every value as it is. Items record how they were written, so
+   * deflate. `level` is brotli's quality or deflate's level (default 1: see `DEFAULT_COMPRESSION`). `false` stores every value as it is. Items record how they were written, so
    * changing this never makes an existing item unreadable.
    */
   compression?: false | { algorithm?: CompressionAlgorithm; threshold?: number; level?: number };
@@ -177,5 +176,5 @@ function resolveCompression(value: unknown): CompressionPolicy | undefined {
   const [minLevel, maxLevel] = algorithm === 'brotli' ? [0, 11] : [1, 9];
   const level = optional<number>(raw, 'level', (l) => Number.isInteger(l) && (l as number) >= minLevel && (l as number) <= maxLevel, `an integer from ${minLevel} to ${maxLevel} for ${algorithm}`, 'compression.level');
   const threshold = optional<number>(raw, 'threshold', (t) => Number.isInteger(t) && (t as number) >= 0, 'a whole number of bytes >= 0', 'compression.threshold');
-  return { algorithm, level, thresholdBytes: threshold ?? DEFAULT_COMPRESSION.thresholdBytes };
+  return { algorithm, level: level ?? DEFAULT_COMPRESSION.level, thresholdBytes: threshold ?? DEFAULT_COMPRESSION.thresholdBytes };
 }
