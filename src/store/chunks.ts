@@ -14,6 +14,9 @@ export const CHUNK_ID = /^[A-Za-z0-9_-]{16}$/;
 
 type Item = Record<string, AttributeValue>;
 
+/** The attribute of a chunk's bytes: the same name as a whole value's (`ITEM_ATTRIBUTES.value`). */
+const CHUNK_VALUE = 'v';
+
 /** A write id no other write shares, so that a reader can never join the chunks of two writes. */
 export function newChunkId(): string {
   return randomBytes(12).toString('base64url');
@@ -36,7 +39,7 @@ export function encodeChunks(schema: TableSchema, prefix: string, id: string, by
   for (let offset = 0, index = 0; offset < bytes.byteLength; offset += CHUNK_PAYLOAD_BYTES, index++) {
     const item: Item = {
       [schema.partitionKeyName]: { S: chunkPartitionKey(prefix, id, index) },
-      v: { B: bytes.subarray(offset, offset + CHUNK_PAYLOAD_BYTES) },
+      [CHUNK_VALUE]: { B: bytes.subarray(offset, offset + CHUNK_PAYLOAD_BYTES) },
     };
     if (ttlSeconds !== undefined) item[schema.ttlAttributeName] = { N: String(ttlSeconds) };
     items.push(item);
@@ -63,7 +66,7 @@ export function joinChunks(
     const suffix = partitionKey.slice(stem.length);
     const index = Number(suffix);
     if (!/^\d{1,3}$/.test(suffix) || index >= ref.count) continue;
-    const bytes = item.v?.B;
+    const bytes = item[CHUNK_VALUE]?.B;
     if (bytes === undefined) return `chunk ${index} has no binary value`;
     parts[index] = bytes;
   }

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
-import { chunkKeys, encodeChunks, joinChunks, newChunkId } from './chunks.js';
+import { CHUNK_ID, MAX_CHUNKS, chunkKeys, encodeChunks, joinChunks, newChunkId } from './chunks.js';
 import { Compression, compressPayload, decompressPayload } from './compression.js';
 import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
@@ -438,7 +438,7 @@ export class DynamoStore extends EventEmitter {
   private chunkKeysOf(item: Item, schema: TableSchema): Item[] {
     const id = item[ITEM_ATTRIBUTES.chunkId]?.S;
     const count = Number(item[ITEM_ATTRIBUTES.chunkCount]?.N);
-    if (id === undefined || !Number.isInteger(count) || count < 1 || count > 100) return [];
+    if (id === undefined || !CHUNK_ID.test(id) || !Number.isInteger(count) || count < 1 || count > MAX_CHUNKS) return [];
     return chunkKeys(schema, this.opts.partitionKeyPrefix, id, count);
   }
 
