@@ -21,12 +21,14 @@ export type { CompressionAlgorithm } from './store/compression.js';
 export type { ValueSerializer } from './store/value-serializer.js';
 export type { TableSchema } from './store/item-codec.js';
 export {
+  CacheStartupError,
   InvalidCacheKeyError,
   InvalidExpirationError,
   InvalidOptionError,
   OperationTimeoutError,
   SerializationError,
   TableConfigurationError,
+  ThrottledError,
   UnprocessedItemsError,
   ValueTooLargeError,
 } from './store/errors.js';

@@ -104,7 +104,7 @@ export class DynamoStore extends EventEmitter {
   private readonly ownsClient: boolean;
   private schema?: TableSchema;
   private schemaPromise?: Promise<TableSchema>;
-  private learnSchema = () => prepareTable(this.client, this.opts, this.opts.logger);
+  private learnSchema = () => prepareTable(this.client, this.sender, this.opts, this.opts.logger);
 
   constructor(private readonly options: DynamoStoreOptions) {
     super();

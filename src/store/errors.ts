@@ -90,6 +90,45 @@ export class TableConfigurationError extends Error {
   }
 }
 
+/**
+ * DynamoDB could not be reached (or did not answer) when the app started and the cache checked its
+ * table. A table that answers but is wrong is a TableConfigurationError instead.
+ */
+export class CacheStartupError extends Error {
+  override readonly name = 'CacheStartupError';
+  constructor(
+    readonly tableName: string,
+    where: string,
+    readonly elapsedMs: number,
+    options: { cause: unknown },
+  ) {
+    super(
+      `DynamoDB table "${tableName}"${where} could not be checked at start-up: ${(options.cause as Error)?.message ?? String(options.cause)} ` +
+        `(gave up after ${elapsedMs} ms). Check the endpoint, network and credentials, or set startupCheck: 'warn' ` +
+        'to start anyway and answer from handlers until DynamoDB is reachable.',
+      options,
+    );
+  }
+}
+
+/** DynamoDB kept throttling one call through every retry the client allows. */
+export class ThrottledError extends Error {
+  override readonly name = 'ThrottledError';
+  constructor(
+    readonly tableName: string,
+    readonly operation: string,
+    readonly attempts: number | undefined,
+    options: { cause: unknown },
+  ) {
+    super(
+      `${operation} on table "${tableName}" was throttled by DynamoDB (${(options.cause as Error).name})` +
+        `${attempts === undefined ? '' : ` on all ${attempts} attempts`}. The table's capacity is exhausted: ` +
+        'raise it (or use on-demand billing), or give the client more retries (maxAttempts).',
+      options,
+    );
+  }
+}
+
 /** A DynamoDB call that did not answer within `operationTimeout`; nothing is known of its outcome. */
 export class OperationTimeoutError extends Error {
   override readonly name = 'OperationTimeoutError';

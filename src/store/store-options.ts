@@ -53,6 +53,13 @@ export interface DynamoStoreOptions {
   /** Serializes values in place of the built-in JSON (e.g. msgpackr). See `ValueSerializer`. */
   serializer?: ValueSerializer;
   /**
+   * When DynamoDB cannot be reached at start-up: `'fail'` (default) fails the app's start with a
+   * CacheStartupError, within `operationTimeout` per call; `'warn'` logs it and starts, the cache
+   * answering misses (handlers answer) until DynamoDB is reachable. A table that answers but is
+   * wrong always fails start-up.
+   */
+  startupCheck?: 'fail' | 'warn';
+  /**
    * Ask DynamoDB for the capacity each call consumed, and count it (see `DynamoStore.capacity`,
    * `DynamoCache.stats()`). Default false: DynamoDB Local answered a write 0.4 ms later with it on
    * (`npm run bench`).
@@ -77,6 +84,7 @@ export interface ResolvedStoreOptions {
   readonly maxValueBytes: number;
   readonly serializer?: ValueSerializer;
   readonly returnConsumedCapacity: boolean;
+  readonly startupCheck: 'fail' | 'warn';
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024;
@@ -151,6 +159,7 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
       DEFAULT_MAX_VALUE_BYTES,
     serializer: optional<ValueSerializer>(raw, 'serializer', isSerializer, 'an object with a name, serialize(value) and deserialize(bytes)'),
     returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? false,
+    startupCheck: optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ?? 'fail',
   };
 }
 

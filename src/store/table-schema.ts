@@ -8,6 +8,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { TableConfigurationError } from './errors.js';
+import type { CommandSender } from './timed-sender.js';
 import { type TableSchema, isReservedAttributeName, ITEM_ATTRIBUTES } from './item-codec.js';
 
 /** The names a table created by this library gets when the options name none. */
@@ -35,13 +36,13 @@ export interface WarningLogger {
  * describes the table and its TTL (DescribeTable, DescribeTimeToLive) and fails on a table that
  * cannot hold cache items, naming the table and what to change.
  */
-export async function prepareTable(client: DynamoDBClient, setup: TableSetup, logger: WarningLogger): Promise<TableSchema> {
+export async function prepareTable(client: DynamoDBClient, sender: CommandSender, setup: TableSetup, logger: WarningLogger): Promise<TableSchema> {
   const { tableName, partitionKeyName, ttlAttributeName } = setup;
   if (partitionKeyName !== undefined && ttlAttributeName !== undefined && !setup.createTableIfNotExists) {
     return checkNames(tableName, { partitionKeyName, ttlAttributeName });
   }
 
-  const table = await describeTable(client, tableName);
+  const table = await describeTable(sender, tableName);
   if (table === undefined) {
     if (!setup.createTableIfNotExists) {
       throw new TableConfigurationError(
@@ -54,7 +55,7 @@ export async function prepareTable(client: DynamoDBClient, setup: TableSetup, lo
       partitionKeyName: partitionKeyName ?? DEFAULT_PARTITION_KEY_NAME,
       ttlAttributeName: ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
     });
-    await createTable(client, tableName, schema, setup.tableReadyTimeoutMs);
+    await createTable(client, sender, tableName, schema, setup.tableReadyTimeoutMs);
     return schema;
   }
 
@@ -66,7 +67,7 @@ export async function prepareTable(client: DynamoDBClient, setup: TableSetup, lo
         'Fix the option, or leave it out to use the table\'s.',
     );
   }
-  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const ttl = await sender.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
   const enabledAttribute = status === 'ENABLED' || status === 'ENABLING' ? ttl.TimeToLiveDescription?.AttributeName : undefined;
   if (enabledAttribute !== undefined && ttlAttributeName !== undefined && enabledAttribute !== ttlAttributeName) {
@@ -103,9 +104,9 @@ function checkNames(tableName: string, schema: TableSchema): TableSchema {
   return schema;
 }
 
-async function describeTable(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+async function describeTable(sender: CommandSender, tableName: string): Promise<TableDescription | undefined> {
   try {
-    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+    return (await sender.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (error) {
     if ((error as Error).name === 'ResourceNotFoundException') return undefined;
     throw error;
@@ -134,9 +135,9 @@ function checkKeySchema(table: TableDescription, tableName: string): string {
   return hashKey;
 }
 
-async function createTable(client: DynamoDBClient, tableName: string, schema: TableSchema, readyTimeoutMs: number): Promise<void> {
+async function createTable(client: DynamoDBClient, sender: CommandSender, tableName: string, schema: TableSchema, readyTimeoutMs: number): Promise<void> {
   try {
-    await client.send(
+    await sender.send(
       new CreateTableCommand({
         TableName: tableName,
         AttributeDefinitions: [{ AttributeName: schema.partitionKeyName, AttributeType: 'S' }],
@@ -158,7 +159,7 @@ async function createTable(client: DynamoDBClient, tableName: string, schema: Ta
     });
   }
   try {
-    await client.send(
+    await sender.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
         TimeToLiveSpecification: { AttributeName: schema.ttlAttributeName, Enabled: true },
@@ -168,6 +169,11 @@ async function createTable(client: DynamoDBClient, tableName: string, schema: Ta
     // The instance that won the creation race may have enabled it first.
     if (!/already enabled/i.test((error as Error).message)) throw error;
   }
+}
+
+/** Where the client sends its calls, for an error message: ` (region …, endpoint …)`. */
+export async function clientLocation(client: DynamoDBClient): Promise<string> {
+  return ` (region ${await regionOf(client)}${await endpointNote(client)})`;
 }
 
 async function regionOf(client: DynamoDBClient): Promise<string> {
