@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { DynamoCacheRegistry } from '../cache/cache-registry.js';
@@ -16,7 +16,8 @@ import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable
  */
 @Injectable()
 export class CachedMethodsExplorer implements OnModuleInit {
-  private readonly logger = new Logger('DynamoCache');
+  // The module's `logger` option, as for the store's own warnings.
+  private readonly logger = { warn: (message: string) => this.registry.default.store.opts.logger.warn(message) };
   private readonly warning = new BurstWarning(this.logger);
 
   constructor(

@@ -51,11 +51,14 @@ const NEXT_PARAM = 2;
  * `@Cacheable()` and `@CacheEvict()` apply it themselves; registering it globally as well is harmless.
  * A cache that fails never fails the request: the handler answers, and a warning is logged once per burst.
  */
+const fallbackLogger = new Logger('DynamoCache');
+
 @Injectable()
 export class DynamoCacheInterceptor implements NestInterceptor {
   private readonly plans = new WeakMap<object, RoutePlan | null>();
   private readonly caches = new Map<string, DynamoCache>();
-  private readonly warning = new BurstWarning(new Logger('DynamoCache'));
+  // The module's `logger` option, as for the store's own warnings; Nest's Logger without a module.
+  private readonly warning = new BurstWarning({ warn: (message) => (this.registry?.default.store.opts.logger ?? fallbackLogger).warn(message) });
 
   constructor(
     @Optional() @Inject(DynamoCacheRegistry) private readonly registry: DynamoCacheRegistry | undefined,

@@ -149,8 +149,9 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
     slidingRenewThreshold: threshold ?? 0.1,
     batchRetry: { maxDurationMs: batchRetryTimeout ?? 10_000, baseDelayMs: 25, maxDelayMs: 1_000 },
     tableReadyTimeoutMs: optional<number>(raw, 'tableReadyTimeout', isDuration, 'a duration in ms >= 0') ?? 60_000,
-    // Long enough for the SDK's own retries of a throttled call and a 16 MB BatchGetItem page; short
-    // enough that a hung socket costs a request two seconds, not the OS's minutes.
+    // Long enough for a 16 MB BatchGetItem page (batches get five times it) and a throttled call's
+    // SDK retries in most cases (up to 1.5 s of backoff over 3 attempts); short enough that a hung
+    // socket costs a request two seconds, not the OS's minutes.
     operationTimeoutMs: optional<number>(raw, 'operationTimeout', isPositiveDuration, 'a duration in ms > 0') ?? 2_000,
     logger: optional<WarningLogger>(raw, 'logger', (value) => typeof (value as WarningLogger)?.warn === 'function', 'an object with a warn(message) method') ?? consoleLogger,
     compression: resolveCompression(raw.compression),
