@@ -5,6 +5,7 @@ import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { CircuitOpenError } from '../../src/cache/errors.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, memoryLogger, recordCommands } from '../support/dynamo.js';
+import { PERMISSIONS, enforcePolicy } from '../support/iam-policy.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
@@ -19,6 +20,7 @@ describe('a DynamoDB outage', () => {
     dynamo = await startDynamoDbLocal();
     const port = dynamo.port;
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    enforcePolicy(client, { actions: PERMISSIONS.create }); // only what the README's permissions allow
     const sent = recordCommands(client);
     await createTable(client, TABLE, { ttlAttributeName: 'ttl' });
     const logger = memoryLogger();

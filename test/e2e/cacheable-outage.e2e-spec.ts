@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningDynamoDbLocal, startDynamoDbLocal } from '../../sample/dynamodb-local.js';
 import { Cacheable, DynamoCacheModule } from '../../src/index.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable } from '../support/dynamo.js';
+import { PERMISSIONS, enforcePolicy } from '../support/iam-policy.js';
 
 const TABLE = 'cacheable_outage';
 let runs = 0;
@@ -29,6 +30,7 @@ describe('@Cacheable while DynamoDB is down', () => {
     dynamo = await startDynamoDbLocal();
     const port = dynamo.port;
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    enforcePolicy(client, { actions: PERMISSIONS.create }); // only what the README's permissions allow
     await createTable(client, TABLE, { ttlAttributeName: 'ttl' });
     const warnings: string[] = [];
     const logger = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningDynamoDbLocal, startDynamoDbLocal } from '../../sample/dynamodb-local.js';
 import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, memoryLogger } from '../support/dynamo.js';
+import { PERMISSIONS, enforcePolicy } from '../support/iam-policy.js';
 
 const TABLE = 'outage_under_load';
 const WORKERS = 8;
@@ -33,6 +34,7 @@ describe('DynamoDB killed and restarted while cached routes are under load', () 
     dynamo = await startDynamoDbLocal();
     const port = dynamo.port;
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    enforcePolicy(client, { actions: PERMISSIONS.create }); // only what the README's permissions allow
     await createTable(client, TABLE, { ttlAttributeName: 'ttl' });
     const logger = memoryLogger();
     const moduleRef = await Test.createTestingModule({

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { PERMISSIONS, type PermissionMode, enforcePolicy } from './iam-policy.js';
 
 /** DynamoDB Local accepts any credentials; these keep the SDK from looking for real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -16,8 +17,15 @@ export function dynamoEndpoint(): string {
   return inject('dynamoEndpoint');
 }
 
-export function localClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
-  return new DynamoDBClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, ...config });
+/**
+ * A client of the shared DynamoDB Local. Unless `admin`, it refuses every command outside the
+ * widest permission list the README documents (`createTableIfNotExists` mode), as IAM would: every
+ * test that hands it to the library also checks that the library needs no undocumented permission.
+ */
+export function localClient(config: DynamoDBClientConfig = {}, access: PermissionMode | 'admin' = 'create'): DynamoDBClient {
+  const client = new DynamoDBClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, ...config });
+  if (access !== 'admin') enforcePolicy(client, { actions: PERMISSIONS[access] });
+  return client;
 }
 
 /** A table name no other test uses, so that test files can run side by side on one DynamoDB Local. */
@@ -86,11 +94,13 @@ export function memoryLogger(): { warn(message: string): void; warnings: string[
  */
 export function useCacheTable(purpose: string): { client: DynamoDBClient; tableName: string } {
   const client = localClient();
+  const admin = localClient({}, 'admin');
   const tableName = uniqueTableName(purpose);
-  beforeAll(() => createTable(client, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' }));
+  beforeAll(() => createTable(admin, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' }));
   afterAll(async () => {
-    await deleteTable(client, tableName);
+    await deleteTable(admin, tableName);
     client.destroy();
+    admin.destroy();
   });
   return { client, tableName };
 }
