@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DynamoCacheModule, type DynamoCacheModuleOptions } from 'nest-dynamo-cache';
+import { NotesModule } from './notes/notes.module.js';
 import { UsersModule } from './users/users.module.js';
 import { VisitsController } from './visits/visits.controller.js';
 import { WeatherModule } from './weather/weather.module.js';
@@ -10,7 +11,7 @@ export class AppModule {
   static register(cache: DynamoCacheModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [DynamoCacheModule.forRoot({ ...cache, isGlobal: true }), WeatherModule, UsersModule],
+      imports: [DynamoCacheModule.forRoot({ ...cache, isGlobal: true }), WeatherModule, UsersModule, NotesModule],
       controllers: [VisitsController],
     };
   }

@@ -29,9 +29,22 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
 
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
-    const client = localClient();
+    const client = localClient({}, 'admin');
     await deleteTable(client, tableName);
+    await deleteTable(client, `${tableName}_notes`);
     client.destroy();
+  });
+
+  it('caches a note in front of its database, and a write on one instance evicts it for both', async () => {
+    const [a, b] = apps.map((app) => () => request(app.getHttpServer()));
+    await a!().put('/notes/n1').send({ version: 1, text: 'first' }).expect(200);
+    const miss = await b!().get('/notes/n1').expect(200);
+    expect([miss.headers['x-cache'], miss.body]).toEqual(['MISS', { id: 'n1', version: 1, text: 'first' }]);
+    expect((await b!().get('/notes/n1')).headers['x-cache']).toBe('HIT');
+    await b!().put('/notes/n1').send({ version: 2, text: 'second' }).expect(200);
+    expect((await b!().get('/notes/n1')).body.version).toBe(2);
+    expect((await a!().get('/notes/n1')).body.version).toBe(2);
+    await a!().get('/notes/none').expect(404);
   });
 
   it('caches the slow users list in the named cache, and refetches it after DELETE /users/cache', async () => {

@@ -29,7 +29,7 @@ describe('the sample app on DynamoDB Local', () => {
 
   afterAll(async () => {
     await app.close();
-    const client = localClient();
+    const client = localClient({}, 'admin');
     await deleteTable(client, tableName);
     client.destroy();
   });

@@ -19,7 +19,7 @@ class CatalogController {
   }
 
   @Delete(':id')
-  @CacheEvict({ keys: (req: { params: { id: string } }) => [`/catalog/${req.params.id}`] })
+  @CacheEvict({ keys: (req: { params: { id: string } }) => [`GET /catalog/${req.params.id}`] })
   remove() {
     return { removed: true };
   }
@@ -61,6 +61,7 @@ async function useEveryFeature(cache: DynamoCache, app: Awaited<ReturnType<typeo
   await http.get('/catalog/7').expect(200);
   expect((await request(app.getHttpServer()).get('/catalog/7')).headers['x-cache']).toBe('HIT');
   await request(app.getHttpServer()).delete('/catalog/7').expect(200);
+  expect((await request(app.getHttpServer()).get('/catalog/7')).headers['x-cache']).toBe('MISS');
   const sessions = app.get(DynamoSessionStore);
   await promisified((done) => sessions.set('sid-1', { cookie: {}, user: 'ada' } as never, done));
   expect(await promisified((done) => sessions.get('sid-1', done))).toMatchObject({ user: 'ada' });
