@@ -12,7 +12,9 @@ export type CacheEventName =
   | 'cache:refresh'
   | 'cache:error'
   /** One DynamoDB call's consumed units: `{ cache, operation, tableName, readUnits, writeUnits }`. */
-  | 'cache:capacity';
+  | 'cache:capacity'
+  /** A backplane dropped this instance's memory copy of a key another instance changed. */
+  | 'cache:invalidated';
 
 /** What every `cache:*` event carries. */
 export interface CacheEvent {

@@ -1,3 +1,4 @@
+import type { BackplaneStats } from '../backplane/backplane.js';
 import { isDeepStrictEqual } from 'node:util';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { InvalidOptionError } from '../store/errors.js';
@@ -33,6 +34,8 @@ export class DynamoCacheRegistry {
   private readonly caches = new Map<string, { cache: DynamoCache; options: NamedCacheOptions }>();
   private readonly tablePrefix: string;
   readonly default: DynamoCache;
+  /** The backplane the module started, if any: `backplane.stats()` gives its state and lag. */
+  backplane?: { stats(): BackplaneStats };
 
   constructor(private readonly rootOptions: DynamoStoreOptions & DynamoCacheOptions) {
     this.tablePrefix = resolveStoreOptions(rootOptions).partitionKeyPrefix;

@@ -19,8 +19,13 @@ export const isInputError = (error: unknown): boolean => error instanceof TypeEr
  * rejection with `throwOnErrors`); repeated failures open the circuit breaker, which skips DynamoDB
  * until a probe succeeds.
  */
+/** The operations that change what DynamoDB holds for the cache's keys (what a poll backplane announces). */
+const WRITE_OPERATIONS: ReadonlySet<string> = new Set(['set', 'mset', 'del', 'mdel', 'clear']);
+
 export class DistributedTier {
   private readonly breaker: CircuitBreaker;
+  /** Told after each write that reached DynamoDB. */
+  afterWrite?: () => void;
 
   constructor(
     readonly store: DynamoStore,
@@ -45,6 +50,7 @@ export class DistributedTier {
     try {
       const value = await work();
       this.breaker.succeeded();
+      if (this.afterWrite !== undefined && WRITE_OPERATIONS.has(operation)) this.afterWrite();
       return { ok: true, value };
     } catch (error) {
       if (isInputError(error)) {

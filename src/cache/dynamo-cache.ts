@@ -16,6 +16,7 @@ import {
 import { DistributedTier } from './distributed-tier.js';
 import type { Factory } from './factory-run.js';
 import { type CacheInternals, type ReadResult, type Resolved, type Ttl, loadOrCompute, refreshInBackground } from './get-or-set.js';
+import { partitionKeyFor } from '../store/keys.js';
 import { keyvOver } from './keyv-bridge.js';
 import { type MemoryEntry, MemoryTier, memoryValue } from './memory-tier.js';
 
@@ -25,6 +26,25 @@ export interface WrapOptions<T> {
   refreshThreshold?: number | ((value: T) => number);
   /** Resolve to `{ value, expires }` instead of the value. */
   raw?: boolean;
+}
+
+/** What a backplane needs of a cache: its memory tier, addressed by key. */
+export interface LocalTier {
+  readonly cacheName: string;
+  readonly partitionKeyPrefix: string;
+  /** Another instance changed the key: drop this instance's copy (a `cache:invalidated` event). */
+  invalidate(key: string): void;
+  /** As `invalidate`, for a key stored in digest form (a long key), found by its partition key. */
+  invalidateDigest(partitionKey: string): void;
+  clear(): void;
+  /** The poll backplane's version item of this cache (see `DynamoStore.readVersion`). */
+  readVersion(): Promise<number>;
+  bumpVersion(): Promise<number>;
+  /** `listener` is told after each of this cache's writes that reached DynamoDB. */
+  watchWrites(listener: () => void): void;
+  /** How long memory may serve an entry; undefined restores `memory.maxTtl`. */
+  setBound(maxTtlMs: number | undefined): void;
+  forgetInvalidationsBefore(before: number): void;
 }
 
 export interface CacheStats {
@@ -129,8 +149,9 @@ export class DynamoCache {
     });
     if (missing.length > 0) {
       const missingKeys = missing.map((index) => keys[index]!);
+      const startedAt = Date.now();
       const outcome = await this.distributed.attempt('mget', missingKeys, () => this.store.getManyEntries<T>(missingKeys));
-      if (outcome.ok) outcome.value.forEach((entry, at) => (values[missing[at]!] = entry && this.remember(missingKeys[at]!, entry)));
+      if (outcome.ok) outcome.value.forEach((entry, at) => (values[missing[at]!] = entry && this.remember(missingKeys[at]!, entry, startedAt)));
     }
     this.events.emitIfHeard('mget', () => ({ keys, value: values }));
     return values;
@@ -264,6 +285,38 @@ export class DynamoCache {
     };
   }
 
+  /**
+   * This instance's memory tier as a backplane drives it: undefined when the cache keeps no memory
+   * tier (nothing to keep coherent). Not for application code.
+   */
+  get localTier(): LocalTier | undefined {
+    const memory = this.memory;
+    if (memory === undefined) return undefined;
+    const prefix = this.store.opts.partitionKeyPrefix;
+    const invalidate = (key: string) => {
+      memory.invalidate(key, Date.now());
+      this.events.emitCache('cache:invalidated', key, 'memory');
+    };
+    return {
+      cacheName: this.name,
+      partitionKeyPrefix: prefix,
+      invalidate,
+      invalidateDigest: (partitionKey) => {
+        for (const key of [...memory.keys()]) if (partitionKeyFor(prefix, key).value === partitionKey) invalidate(key);
+      },
+      clear: () => memory.clear(),
+      readVersion: () => this.store.readVersion(),
+      bumpVersion: () => this.store.bumpVersion(),
+      watchWrites: (listener) => {
+        this.distributed.afterWrite = listener;
+      },
+      setBound: (maxTtlMs) => {
+        memory.maxTtlMs = maxTtlMs ?? memory.options.maxTtlMs;
+      },
+      forgetInvalidationsBefore: (before) => memory.forgetInvalidationsBefore(before),
+    };
+  }
+
   /** The state of the circuit breaker in front of DynamoDB: `closed` when calls go through. */
   get circuitState(): string {
     return this.distributed.circuitState;
@@ -329,6 +382,7 @@ export class DynamoCache {
   }
 
   private async readThrough<T>(key: string, allowStale: boolean): Promise<ReadResult<T>> {
+    const startedAt = Date.now();
     const outcome = await this.distributed.attempt('get', key, () => this.store.getEntry<T>(key, { allowStale }));
     if (!outcome.ok) return FAILED;
     const entry = outcome.value;
@@ -341,7 +395,7 @@ export class DynamoCache {
       return { kind: 'stale', value: entry.value, expiresAt: entry.expiresAt, staleUntil: entry.staleUntil };
     }
     this.events.emitCache('cache:hit', key, 'dynamodb');
-    return { kind: 'hit', value: this.remember(key, entry), expiresAt: entry.expiresAt };
+    return { kind: 'hit', value: this.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
   }
 
   /** Writes memory first, so that this instance has the value even while DynamoDB cannot take it. */
@@ -358,10 +412,10 @@ export class DynamoCache {
   }
 
   /** Keeps a value read from DynamoDB in memory; returns the copy every caller is handed. */
-  private remember<T>(key: string, entry: CacheEntry<T>): T {
+  private remember<T>(key: string, entry: CacheEntry<T>, readStartedAt: number): T {
     if (this.memory === undefined) return entry.value;
     const now = Date.now();
-    const remembered = this.memory.set(key, entry.payload, entry.value, { expiresAt: entry.expiresAt, keepUntil: entry.staleUntil }, now);
+    const remembered = this.memory.set(key, entry.payload, entry.value, { expiresAt: entry.expiresAt, keepUntil: entry.staleUntil }, now, readStartedAt);
     // A value memory keeps serialized decodes a copy per hit; the one just read is already a copy.
     return remembered.payload === undefined ? (remembered.frozenValue as T) : entry.value;
   }

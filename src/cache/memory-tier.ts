@@ -44,8 +44,16 @@ export function memoryValue<T>(entry: MemoryEntry): T {
 export class MemoryTier {
   private readonly entries = new Map<string, MemoryEntry>();
   private bytes = 0;
+  /** When each key was last invalidated by another instance's change (a backplane), for `set`'s `readStartedAt`. */
+  private readonly invalidatedAt = new Map<string, number>();
+  /** When the whole tier was last cleared: a read begun before then may hold what the clear meant to drop. */
+  private clearedAt = -1;
+  /** The bound in force: `options.maxTtlMs`, or what a backplane sets. */
+  maxTtlMs: number;
 
-  constructor(readonly options: MemoryTierOptions) {}
+  constructor(readonly options: MemoryTierOptions) {
+    this.maxTtlMs = options.maxTtlMs;
+  }
 
   /** The entry, if it is still kept (fresh or as a fallback). */
   get(key: string, now: number): MemoryEntry | undefined {
@@ -70,9 +78,11 @@ export class MemoryTier {
     parsedValue: unknown,
     lifetime: { expiresAt: number | undefined; keepUntil?: number; freshUntil?: number },
     now: number,
+    /** For a value read from DynamoDB: when the read began. An invalidation since then means it may be stale. */
+    readStartedAt?: number,
   ): MemoryEntry {
     const { expiresAt } = lifetime;
-    const freshUntil = lifetime.freshUntil ?? Math.min(now + this.options.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY);
+    const freshUntil = lifetime.freshUntil ?? Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY);
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {
@@ -87,6 +97,9 @@ export class MemoryTier {
     };
     this.delete(key);
     if (bytes > this.options.maxBytes) return entry;
+    // The read may have fetched the value just before another instance changed it, and the news of
+    // that change arrived while it was in flight: keeping it would keep the old value past the news.
+    if (readStartedAt !== undefined && Math.max(this.invalidatedAt.get(key) ?? -1, this.clearedAt) >= readStartedAt) return entry;
     this.entries.set(key, entry);
     this.bytes += bytes;
     this.evictOverflow();
@@ -100,9 +113,25 @@ export class MemoryTier {
     this.bytes -= entry.bytes;
   }
 
-  clear(): void {
+  clear(now = Date.now()): void {
     this.entries.clear();
     this.bytes = 0;
+    this.clearedAt = now;
+  }
+
+  /** Drops the key because another instance changed it, and remembers when (see `set`). */
+  invalidate(key: string, now: number): void {
+    this.delete(key);
+    this.invalidatedAt.set(key, now);
+  }
+
+  /** Forgets invalidations older than `before`: no read still in flight began before then. */
+  forgetInvalidationsBefore(before: number): void {
+    for (const [key, at] of this.invalidatedAt) if (at < before) this.invalidatedAt.delete(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
   }
 
   get size(): number {

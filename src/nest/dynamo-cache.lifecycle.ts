@@ -1,16 +1,28 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Backplane } from '../backplane/backplane.js';
+import { resolveBackplaneOptions } from '../backplane/backplane-options.js';
+import { StreamsBackplane } from '../backplane/streams-backplane.js';
+import { VersionPollBackplane } from '../backplane/version-poll-backplane.js';
 import { DynamoCacheRegistry } from '../cache/cache-registry.js';
 import { CacheStartupError, TableConfigurationError } from '../store/errors.js';
 import { clientLocation } from '../store/table-schema.js';
+import { DYNAMO_CACHE_MODULE_OPTIONS } from './dynamo-cache.module-definition.js';
+import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
 
 /**
  * Checks (or creates) the table when the app starts, so that a wrong table fails the deploy rather
- * than the first request; and at shutdown lets in-flight work finish and closes the client the
- * module built (never one the app passed in), after every named cache that shares it.
+ * than the first request, and starts the backplane when there is one; at shutdown stops it, lets
+ * in-flight work finish and closes the client the module built (never one the app passed in),
+ * after every named cache that shares it.
  */
 @Injectable()
 export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(private readonly registry: DynamoCacheRegistry) {}
+  private backplane?: Backplane;
+
+  constructor(
+    private readonly registry: DynamoCacheRegistry,
+    @Inject(DYNAMO_CACHE_MODULE_OPTIONS) private readonly options: DynamoCacheModuleOptions,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const { store } = this.registry.default;
@@ -23,13 +35,46 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
       const failure = new CacheStartupError(store.tableName, await clientLocation(store.client), Date.now() - started, { cause: error });
       if (store.opts.startupCheck === 'fail') throw failure;
       // The store learns the schema again on first use, so the cache recovers once DynamoDB answers.
-      store.opts.logger.warn(`${failure.message.replace(/ Check the endpoint.*$/, '')} Starting anyway (startupCheck: 'warn'): requests are answered without the cache until it is reachable.`);
+      store.opts.logger.warn(
+        `${failure.message.replace(/ Check the endpoint.*$/, '')} Starting anyway (startupCheck: 'warn'): requests are answered without the cache until it is reachable` +
+          `${this.options.backplane ? ', and without the backplane: memory keeps entries for memory.maxTtl only' : ''}.`,
+      );
+      return;
     }
+    await this.startBackplane();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.backplane?.stop();
     const [defaultCache, ...named] = this.registry.all();
     await Promise.all(named.map((cache) => cache.disconnect()));
     await defaultCache!.disconnect();
+  }
+
+  private async startBackplane(): Promise<void> {
+    const options = resolveBackplaneOptions(this.options.backplane);
+    if (options === undefined) return;
+    const { store } = this.registry.default;
+    const tiers = this.registry.all().flatMap((cache) => (cache.localTier ? [cache.localTier] : []));
+    if (tiers.length === 0) return;
+    const schema = await store.initialize();
+    const backplane =
+      options.type === 'streams'
+        ? new StreamsBackplane(tiers, options, store.opts.logger, {
+            client: store.client,
+            tableName: store.tableName,
+            partitionKeyName: schema.partitionKeyName,
+            operationTimeoutMs: store.opts.operationTimeoutMs,
+          })
+        : new VersionPollBackplane(tiers, options, store.opts.logger, store.tableName);
+    try {
+      await backplane.start();
+    } catch (error) {
+      if (!(error instanceof TableConfigurationError) || options.missingStream === 'fail') throw error;
+      store.opts.logger.warn(`${error.message} Running without the backplane (backplane.missingStream: 'warn'): memory keeps entries for memory.maxTtl only.`);
+      return;
+    }
+    this.backplane = backplane;
+    this.registry.backplane = backplane;
   }
 }

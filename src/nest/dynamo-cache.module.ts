@@ -10,6 +10,7 @@ import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
 import { defaultCacheProviders, namedCacheProvider, registryProvider, sessionStoreProvider } from './dynamo-cache.providers.js';
+import { resolveBackplaneOptions } from '../backplane/backplane-options.js';
 
 /** Holds the options and the registry of caches, globally, so that `forFeature` works from any module. */
 @Module({})
@@ -27,6 +28,7 @@ export class DynamoCacheModule extends ConfigurableDynamoCacheModule {
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
     resolveStoreOptions(options);
     resolveCacheOptions(options);
+    resolveBackplaneOptions(options.backplane);
     return withCore(super.forRoot(options));
   }
 

@@ -10,7 +10,13 @@ import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-
 export const registryProvider: Provider = {
   provide: DynamoCacheRegistry,
   inject: [DYNAMO_CACHE_MODULE_OPTIONS],
-  useFactory: (options: DynamoCacheModuleOptions) => new DynamoCacheRegistry({ ...options, logger: options.logger ?? new Logger('DynamoCache') }),
+  useFactory: (options: DynamoCacheModuleOptions) =>
+    new DynamoCacheRegistry({
+      ...options,
+      logger: options.logger ?? new Logger('DynamoCache'),
+      // A table the module creates gets the stream its backplane reads.
+      tableStream: options.tableStream ?? options.backplane?.type === 'streams',
+    }),
 };
 
 export const defaultCacheProviders: Provider[] = [

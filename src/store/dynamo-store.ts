@@ -5,6 +5,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +29,7 @@ import {
   expiryProjection,
   itemKey,
 } from './item-codec.js';
-import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
+import { type PartitionKey, VERSION_MARKER, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, MAX_VALUE_BYTES_LIMIT, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { renewSlidingEntry } from './sliding-renewal.js';
 import { prepareTable } from './table-schema.js';
@@ -389,6 +390,38 @@ export class DynamoStore extends EventEmitter {
   async releaseLease(key: string, owner: string): Promise<void> {
     const schema = this.schema ?? (await this.initialize());
     await releaseLease(this.sender, this.opts.tableName, schema, leasePartitionKey(this.opts.partitionKeyPrefix, key), owner);
+  }
+
+  /**
+   * The counter of this cache's version item, which the poll backplane reads: 0 when it does not
+   * exist (never bumped, or deleted by `clear()`).
+   */
+  async readVersion(): Promise<number> {
+    const schema = this.schema ?? (await this.initialize());
+    const output = await this.sender.send(
+      new GetItemCommand({ TableName: this.opts.tableName, Key: itemKey(schema, this.versionKey()), ConsistentRead: true }),
+    );
+    return Number(output.Item?.[ITEM_ATTRIBUTES.backplaneVersion]?.N ?? 0);
+  }
+
+  /** Adds one to the version item, atomically, and resolves to its new value. */
+  async bumpVersion(): Promise<number> {
+    const schema = this.schema ?? (await this.initialize());
+    const output = await this.sender.send(
+      new UpdateItemCommand({
+        TableName: this.opts.tableName,
+        Key: itemKey(schema, this.versionKey()),
+        UpdateExpression: 'ADD #v :one',
+        ExpressionAttributeNames: { '#v': ITEM_ATTRIBUTES.backplaneVersion },
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(output.Attributes?.[ITEM_ATTRIBUTES.backplaneVersion]?.N);
+  }
+
+  private versionKey(): string {
+    return this.opts.partitionKeyPrefix + VERSION_MARKER;
   }
 
   /** Destroys the client only if the store built it; a client passed in belongs to the application. */

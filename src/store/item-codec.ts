@@ -26,6 +26,8 @@ export const ITEM_ATTRIBUTES = Object.freeze({
   chunkCount: 'ch',
   chunkBytes: 'cb',
   chunkId: 'cid',
+  /** The counter of the poll backplane's version item (see `DynamoStore.bumpVersion`). */
+  backplaneVersion: 'bpv',
 });
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.values(ITEM_ATTRIBUTES));

@@ -17,6 +17,9 @@ export const DIGEST_MARKER = '#sha256:';
 /** Marks the lease item of a distributed lock on a key (see `leasePartitionKey`). */
 export const LEASE_MARKER = '#lock:';
 
+/** The poll backplane's version item of a cache (see `DynamoStore.bumpVersion`). */
+export const VERSION_MARKER = '#version';
+
 /** Marks the items that hold the chunks of a value too large for one item (see `chunks.ts`). */
 export const CHUNK_MARKER = '#chunk:';
 

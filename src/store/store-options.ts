@@ -59,6 +59,8 @@ export interface DynamoStoreOptions {
    * wrong always fails start-up.
    */
   startupCheck?: 'fail' | 'warn';
+  /** With `createTableIfNotExists`: create the table with a KEYS_ONLY stream. The streams backplane sets it. */
+  tableStream?: boolean;
   /**
    * Ask DynamoDB for the capacity each call consumed, and count it (see `DynamoStore.capacity`,
    * `DynamoCache.stats()`). Default false: DynamoDB Local answered a write 0.4 ms later with it on
@@ -85,6 +87,7 @@ export interface ResolvedStoreOptions {
   readonly serializer?: ValueSerializer;
   readonly returnConsumedCapacity: boolean;
   readonly startupCheck: 'fail' | 'warn';
+  readonly tableStream: boolean;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024;
@@ -161,6 +164,7 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
     serializer: optional<ValueSerializer>(raw, 'serializer', isSerializer, 'an object with a name, serialize(value) and deserialize(bytes)'),
     returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? false,
     startupCheck: optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ?? 'fail',
+    tableStream: optional<boolean>(raw, 'tableStream', isBoolean, 'true or false') ?? false,
   };
 }
 

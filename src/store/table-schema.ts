@@ -22,6 +22,8 @@ export interface TableSetup {
   readonly createTableIfNotExists: boolean;
   /** How long to wait for a created table to become ACTIVE. */
   readonly tableReadyTimeoutMs: number;
+  /** Create the table with a KEYS_ONLY stream (for the streams backplane). */
+  readonly tableStream?: boolean;
 }
 
 export interface WarningLogger {
@@ -55,7 +57,7 @@ export async function prepareTable(client: DynamoDBClient, sender: CommandSender
       partitionKeyName: partitionKeyName ?? DEFAULT_PARTITION_KEY_NAME,
       ttlAttributeName: ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
     });
-    await createTable(client, sender, tableName, schema, setup.tableReadyTimeoutMs);
+    await createTable(client, sender, tableName, schema, setup.tableReadyTimeoutMs, setup.tableStream === true);
     return schema;
   }
 
@@ -135,7 +137,14 @@ function checkKeySchema(table: TableDescription, tableName: string): string {
   return hashKey;
 }
 
-async function createTable(client: DynamoDBClient, sender: CommandSender, tableName: string, schema: TableSchema, readyTimeoutMs: number): Promise<void> {
+async function createTable(
+  client: DynamoDBClient,
+  sender: CommandSender,
+  tableName: string,
+  schema: TableSchema,
+  readyTimeoutMs: number,
+  stream: boolean,
+): Promise<void> {
   try {
     await sender.send(
       new CreateTableCommand({
@@ -143,6 +152,7 @@ async function createTable(client: DynamoDBClient, sender: CommandSender, tableN
         AttributeDefinitions: [{ AttributeName: schema.partitionKeyName, AttributeType: 'S' }],
         KeySchema: [{ AttributeName: schema.partitionKeyName, KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
+        ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const } } : {}),
       }),
     );
   } catch (error) {

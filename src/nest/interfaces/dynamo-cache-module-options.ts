@@ -1,3 +1,4 @@
+import type { BackplaneOptions } from '../../backplane/backplane-options.js';
 import type { DynamoCacheOptions } from '../../cache/cache-options.js';
 import type { DynamoSessionOptions } from '../../session/dynamo-session-store.js';
 import type { DynamoStoreOptions } from '../../store/store-options.js';
@@ -9,4 +10,6 @@ import type { DynamoStoreOptions } from '../../store/store-options.js';
 export interface DynamoCacheModuleOptions extends DynamoStoreOptions, DynamoCacheOptions {
   /** The express-session store (`DynamoSessionStore`), kept under the `session:` prefix of the same table. */
   session?: DynamoSessionOptions;
+  /** Keeps every instance's memory tier coherent: `{ type: 'streams' }` or `{ type: 'poll' }` (see the README). */
+  backplane?: BackplaneOptions;
 }

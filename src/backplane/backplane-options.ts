@@ -1,0 +1,72 @@
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { InvalidOptionError } from '../store/errors.js';
+import { isPositiveDuration, optional } from '../store/store-options.js';
+
+/**
+ * `backplane: { type: 'streams' }`: every instance reads the table's DynamoDB Stream and drops from
+ * its memory tier each key the stream says was written, refreshed or deleted.
+ */
+export interface StreamsBackplaneOptions {
+  type: 'streams';
+  /** How often each shard is read, in ms. DynamoDB Streams allows about 5 reads per second per shard, across all readers. Default 1,000. */
+  pollInterval?: number;
+  /** Records per GetRecords call (at most 1,000). Default 1,000. */
+  batchSize?: number;
+  /** Without a successful read of every shard for this long, memory is cleared and falls back to `memory.maxTtl`. Default 5,000. */
+  maxLag?: number;
+  /** How long memory serves an entry while the backplane keeps up, in ms. Default 300,000. */
+  memoryTtl?: number;
+  /** A table without a stream: `'fail'` start-up (default), or `'warn'` and run without the backplane. */
+  missingStream?: 'fail' | 'warn';
+  /** A streams client of the application's; by default one is built from the DynamoDB client's region, endpoint and credentials. */
+  client?: DynamoDBStreamsClient;
+}
+
+/**
+ * `backplane: { type: 'poll' }`, for tables whose stream cannot be enabled: each cache keeps a
+ * version item that every write bumps, and each instance reads it every `interval`. A change by
+ * another instance clears that cache's whole memory tier: coarser than the streams backplane.
+ */
+export interface PollBackplaneOptions {
+  type: 'poll';
+  /** How often the version items are read, in ms. Default 1,000. */
+  interval?: number;
+  maxLag?: number;
+  memoryTtl?: number;
+}
+
+export type BackplaneOptions = StreamsBackplaneOptions | PollBackplaneOptions;
+
+export interface ResolvedBackplaneOptions {
+  readonly type: 'streams' | 'poll';
+  readonly intervalMs: number;
+  readonly batchSize: number;
+  readonly maxLagMs: number;
+  readonly memoryTtlMs: number;
+  readonly missingStream: 'fail' | 'warn';
+  readonly client?: DynamoDBStreamsClient;
+}
+
+export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOptions | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || !['streams', 'poll'].includes((value as { type?: string }).type!)) {
+    throw new InvalidOptionError('backplane', `must be { type: 'streams', … } or { type: 'poll', … }, got ${JSON.stringify(value) ?? String(value)}.`);
+  }
+  const raw = value as Record<string, unknown>;
+  const type = raw.type as 'streams' | 'poll';
+  const duration = (name: string) => optional<number>(raw, name, isPositiveDuration, 'a duration in ms > 0', `backplane.${name}`);
+  const interval = duration(type === 'streams' ? 'pollInterval' : 'interval') ?? 1_000;
+  const maxLag = duration('maxLag') ?? 5_000;
+  if (maxLag <= interval) {
+    throw new InvalidOptionError('backplane.maxLag', `must be longer than the ${type === 'streams' ? 'pollInterval' : 'interval'} (${interval} ms), got ${maxLag}.`);
+  }
+  return {
+    type,
+    intervalMs: interval,
+    batchSize: optional<number>(raw, 'batchSize', (n) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1_000, 'an integer from 1 to 1000', 'backplane.batchSize') ?? 1_000,
+    maxLagMs: maxLag,
+    memoryTtlMs: duration('memoryTtl') ?? 300_000,
+    missingStream: optional<'fail' | 'warn'>(raw, 'missingStream', (v) => v === 'fail' || v === 'warn', '"fail" or "warn"', 'backplane.missingStream') ?? 'fail',
+    client: optional(raw, 'client', (c) => typeof (c as { send?: unknown })?.send === 'function', 'a DynamoDBStreamsClient', 'backplane.client'),
+  };
+}

@@ -1,0 +1,122 @@
+import type { LocalTier } from '../cache/dynamo-cache.js';
+import type { WarningLogger } from '../store/table-schema.js';
+import type { ResolvedBackplaneOptions } from './backplane-options.js';
+
+export type BackplaneState = 'starting' | 'healthy' | 'degraded' | 'stopped';
+
+export interface BackplaneStats {
+  readonly type: 'streams' | 'poll';
+  readonly state: BackplaneState;
+  /**
+   * The staleness bound in force now, in ms: how long ago the backplane last read everything there
+   * was to read. A change older than that is already applied here. Past `maxLag`, memory is cleared.
+   */
+  readonly lagMs: number;
+  /** Keys (streams) or whole caches (poll) dropped from memory because another instance changed them. */
+  readonly invalidations: number;
+  readonly failedReads: number;
+}
+
+/**
+ * What both backplanes share: a read loop every `intervalMs`, and the staleness bound it keeps.
+ * Each successful cycle, begun at t, proves that every change committed before t (less the
+ * stream's own propagation) has been applied to memory. When no cycle has succeeded for `maxLag`,
+ * memory could serve a value staler than that: every memory tier is cleared and falls back to its
+ * own `memory.maxTtl` until a cycle succeeds again, which restores `memoryTtl`.
+ */
+export abstract class Backplane {
+  private state: BackplaneState = 'starting';
+  private caughtUpAt = 0;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private lastFailureLoggedAt = 0;
+  protected invalidations = 0;
+  private failedReads = 0;
+
+  constructor(
+    protected readonly tiers: readonly LocalTier[],
+    protected readonly options: ResolvedBackplaneOptions,
+    protected readonly logger: WarningLogger,
+    protected readonly tableName: string,
+  ) {}
+
+  /** Connects (finds the stream, reads the versions) and starts the loop; a failure to connect rejects. */
+  async start(): Promise<void> {
+    const startedAt = Date.now();
+    await this.connect();
+    this.caughtUp(startedAt);
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    clearTimeout(this.timer);
+    await this.running;
+    await this.disconnect();
+  }
+
+  stats(): BackplaneStats {
+    return {
+      type: this.options.type,
+      state: this.state,
+      lagMs: this.caughtUpAt === 0 ? Number.POSITIVE_INFINITY : Date.now() - this.caughtUpAt,
+      invalidations: this.invalidations,
+      failedReads: this.failedReads,
+    };
+  }
+
+  protected abstract connect(): Promise<void>;
+  /** One read of everything: resolves when every change committed before the call began is applied. */
+  protected abstract readAll(): Promise<void>;
+  protected abstract disconnect(): Promise<void>;
+
+  /** Every memory tier forgets everything: what it missed is not known. */
+  protected clearAll(): void {
+    for (const tier of this.tiers) tier.clear();
+  }
+
+  private schedule(): void {
+    if (this.state === 'stopped') return;
+    this.timer = setTimeout(() => {
+      this.running = this.cycle().finally(() => this.schedule());
+    }, this.options.intervalMs);
+    // The loop must not keep a process alive that has nothing else to do.
+    this.timer.unref();
+  }
+
+  private async cycle(): Promise<void> {
+    const startedAt = Date.now();
+    try {
+      await this.readAll();
+      if (this.state !== 'stopped') this.caughtUp(startedAt);
+    } catch (error) {
+      this.failedReads++;
+      if (startedAt - this.lastFailureLoggedAt >= 10_000) {
+        this.lastFailureLoggedAt = startedAt;
+        this.logger.warn(`Backplane (${this.options.type}) on DynamoDB table "${this.tableName}": a read failed: ${(error as Error)?.message ?? String(error)}`);
+      }
+    }
+    if (this.state === 'healthy' && Date.now() - this.caughtUpAt > this.options.maxLagMs) this.degrade();
+  }
+
+  private caughtUp(at: number): void {
+    this.caughtUpAt = at;
+    // A read begun before the last cycle began has seen every invalidation it could race with.
+    for (const tier of this.tiers) tier.forgetInvalidationsBefore(at - this.options.maxLagMs * 2);
+    if (this.state === 'healthy') return;
+    const recovering = this.state === 'degraded';
+    this.state = 'healthy';
+    for (const tier of this.tiers) tier.setBound(this.options.memoryTtlMs);
+    if (recovering) this.logger.warn(`Backplane (${this.options.type}) on DynamoDB table "${this.tableName}" caught up: memory serves for up to ${this.options.memoryTtlMs} ms again.`);
+  }
+
+  private degrade(): void {
+    this.state = 'degraded';
+    this.clearAll();
+    for (const tier of this.tiers) tier.setBound(undefined);
+    this.logger.warn(
+      `Backplane (${this.options.type}) on DynamoDB table "${this.tableName}" has not read for ${Date.now() - this.caughtUpAt} ms (maxLag ${this.options.maxLagMs} ms): ` +
+        'memory was cleared and keeps entries only for memory.maxTtl until it catches up.',
+    );
+  }
+}

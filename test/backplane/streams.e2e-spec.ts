@@ -1,0 +1,152 @@
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, DynamoCacheRegistry, TableConfigurationError } from '../../src/index.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, dynamoEndpoint, localClient, memoryLogger, uniqueTableName } from '../support/dynamo.js';
+
+const POLL = 100;
+const MAX_LAG = 1_500;
+const apps: INestApplication[] = [];
+afterAll(() => Promise.all(apps.map((app) => app.close())));
+
+async function instance(tableName: string, options: Partial<DynamoCacheModuleOptions> = {}) {
+  const logger = memoryLogger();
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      DynamoCacheModule.forRoot({
+        tableName,
+        client: localClient(),
+        createTableIfNotExists: true,
+        logger,
+        backplane: { type: 'streams', pollInterval: POLL, maxLag: MAX_LAG },
+        ...options,
+      }),
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  apps.push(app);
+  const started = await app.init().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  return { app, logger, started, cache: started ? (undefined as never) : app.get<DynamoCache>(CACHE) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `read` until it returns `expected`; resolves to how long that took, or fails past `within`. */
+async function seenWithin<T>(read: () => Promise<T>, expected: T, within: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < within) {
+    if ((await read()) === expected) return Date.now() - started;
+    await sleep(20);
+  }
+  throw new Error(`not seen within ${within} ms: still ${JSON.stringify(await read())}`);
+}
+
+describe('the streams backplane: two Nest apps on one table, both with memory tiers', () => {
+  const tableName = uniqueTableName('bp_streams');
+
+  it('makes a value set, refreshed or deleted on one app seen by the other within the bound', async () => {
+    const a = await instance(tableName);
+    const b = await instance(tableName);
+    const invalidated: string[] = [];
+    b.cache.on('cache:invalidated', (event: CacheEvent) => invalidated.push(event.key!));
+
+    await a.cache.set('price', 10, 60_000);
+    expect(await b.cache.get('price')).toBe(10); // now in B's memory, for up to memoryTtl (300 s)
+    await a.cache.set('price', 11, 60_000);
+    expect(await seenWithin(() => b.cache.get('price'), 11, MAX_LAG)).toBeLessThan(MAX_LAG);
+
+    await a.cache.set('session-like', 's', { slidingExpiration: 60_000 });
+    expect(await b.cache.get('session-like')).toBe('s');
+    invalidated.length = 0;
+    await a.cache.refresh('session-like');
+    await seenWithin(async () => invalidated.includes('session-like'), true, MAX_LAG);
+
+    await a.cache.del('price');
+    expect(await seenWithin(() => b.cache.get('price'), undefined, MAX_LAG)).toBeLessThan(MAX_LAG);
+
+    const longKey = `report:${'x'.repeat(3_000)}`;
+    await a.cache.set(longKey, 'v1');
+    expect(await b.cache.get(longKey)).toBe('v1');
+    await a.cache.set(longKey, 'v2');
+    await seenWithin(() => b.cache.get(longKey), 'v2', MAX_LAG);
+
+    const stats = b.app.get(DynamoCacheRegistry).backplane!.stats();
+    expect(stats).toMatchObject({ type: 'streams', state: 'healthy' });
+    expect(stats.lagMs).toBeLessThan(MAX_LAG);
+    expect(stats.invalidations).toBeGreaterThan(0);
+  });
+
+  it('serves its own writes from memory until the stream brings them back, then reads them once', async () => {
+    const a = await instance(tableName);
+    const hits: string[] = [];
+    a.cache.on('cache:hit', (event: CacheEvent) => hits.push(`${event.tier}:${event.key}`));
+    await a.cache.set('own', 1);
+    await a.cache.get('own');
+    expect(hits).toEqual(['memory:own']);
+  });
+
+  it('sees a TTL deletion, which DynamoDB Local reports under an event name the SDK does not know', async () => {
+    const a = await instance(tableName);
+    const b = await instance(tableName);
+    const invalidated: string[] = [];
+    b.cache.on('cache:invalidated', (event: CacheEvent) => invalidated.push(event.key!));
+    await a.cache.set('short-lived', 'x', 1_000);
+    await seenWithin(async () => invalidated.includes('short-lived'), true, MAX_LAG); // the write's own record
+    invalidated.length = 0;
+    const written = Date.now();
+    // DynamoDB Local sweeps expired items every few seconds; the deletion's record reaches B like any other.
+    await seenWithin(async () => invalidated.includes('short-lived'), true, 40_000);
+    expect(Date.now() - written).toBeGreaterThan(500);
+  }, 45_000);
+
+  it('falls back to memory.maxTtl when it cannot read the stream, and recovers on its own', async () => {
+    const streams = new DynamoDBStreamsClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    let failing = false;
+    // DynamoDB Local's stream does not fail on demand: a middleware fails GetRecords while `failing`.
+    streams.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (failing && context.commandName === 'GetRecordsCommand') throw Object.assign(new Error('stream unavailable'), { name: 'InternalServerError' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failStream' },
+    );
+    const b = await instance(tableName, { backplane: { type: 'streams', pollInterval: POLL, maxLag: MAX_LAG, client: streams }, memory: { maxTtl: 300 } });
+    const registry = b.app.get(DynamoCacheRegistry);
+    await b.cache.set('k', 1);
+    failing = true;
+    await seenWithin(async () => registry.backplane!.stats().state, 'degraded', MAX_LAG * 3);
+    expect(b.logger.warnings.join('\n')).toMatch(/has not read for \d+ ms \(maxLag 1500 ms\): memory was cleared/);
+    // Degraded, memory keeps what it reads for memory.maxTtl only.
+    const reads: string[] = [];
+    b.cache.on('cache:hit', (event: CacheEvent) => reads.push(event.tier!));
+    await b.cache.get('k');
+    await b.cache.get('k');
+    await sleep(350);
+    await b.cache.get('k');
+    expect(reads).toEqual(['dynamodb', 'memory', 'dynamodb']);
+    failing = false;
+    await seenWithin(async () => registry.backplane!.stats().state, 'healthy', MAX_LAG * 3);
+    expect(b.logger.warnings.join('\n')).toMatch(/caught up: memory serves for up to 300000 ms again/);
+    streams.destroy();
+  });
+});
+
+describe('a table without a stream', () => {
+  it('fails start-up, naming the table and what to do, or with missingStream: warn starts without the backplane', async () => {
+    const tableName = uniqueTableName('bp_nostream');
+    const admin = localClient({}, 'admin');
+    await createTable(admin, tableName, { ttlAttributeName: 'ttl' });
+    admin.destroy();
+    const failing = await instance(tableName);
+    expect(failing.started).toBeInstanceOf(TableConfigurationError);
+    expect((failing.started as Error).message).toMatch(new RegExp(`"${tableName}": has no DynamoDB Stream.*missingStream: 'warn'`));
+    const warned = await instance(tableName, { backplane: { type: 'streams', missingStream: 'warn' } });
+    expect(warned.started).toBeUndefined();
+    expect(warned.logger.warnings.join('\n')).toMatch(/Running without the backplane/);
+    expect(warned.app.get(DynamoCacheRegistry).backplane).toBeUndefined();
+  });
+});
