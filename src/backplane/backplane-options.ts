@@ -1,4 +1,11 @@
-import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+/**
+ * A `DynamoDBStreamsClient` from @aws-sdk/client-dynamodb-streams, typed by shape so that apps
+ * without the streams backplane need not install that package for its types.
+ */
+export interface StreamsClientLike {
+  send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  destroy(): void;
+}
 import { InvalidOptionError } from '../store/errors.js';
 import { isPositiveDuration, optional } from '../store/store-options.js';
 
@@ -19,7 +26,7 @@ export interface StreamsBackplaneOptions {
   /** A table without a stream: `'fail'` start-up (default), or `'warn'` and run without the backplane. */
   missingStream?: 'fail' | 'warn';
   /** A streams client of the application's; by default one is built from the DynamoDB client's region, endpoint and credentials. */
-  client?: DynamoDBStreamsClient;
+  client?: StreamsClientLike;
 }
 
 /**
@@ -44,7 +51,7 @@ export interface ResolvedBackplaneOptions {
   readonly maxLagMs: number;
   readonly memoryTtlMs: number;
   readonly missingStream: 'fail' | 'warn';
-  readonly client?: DynamoDBStreamsClient;
+  readonly client?: StreamsClientLike;
 }
 
 export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOptions | undefined {

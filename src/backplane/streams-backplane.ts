@@ -13,7 +13,7 @@ import { TableConfigurationError } from '../store/errors.js';
 import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
 import type { WarningLogger } from '../store/table-schema.js';
 import { Backplane } from './backplane.js';
-import type { ResolvedBackplaneOptions } from './backplane-options.js';
+import type { ResolvedBackplaneOptions, StreamsClientLike } from './backplane-options.js';
 
 type StreamsModule = typeof import('@aws-sdk/client-dynamodb-streams');
 
@@ -41,7 +41,7 @@ export interface StreamsBackplaneSetup {
  */
 export class StreamsBackplane extends Backplane {
   private sdk!: StreamsModule;
-  private streams!: DynamoDBStreamsClient;
+  private streams!: StreamsClientLike;
   private ownsClient = false;
   private streamArn!: string;
   private readonly cursors = new Map<string, ShardCursor>();

@@ -4,8 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { CACHE, CacheEvict, Cacheable, CacheStartupError, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, DynamoSessionStore } from '../../src/index.js';
-import { uniqueTableName, useCacheTable, localClient, memoryLogger } from '../support/dynamo.js';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { CACHE, CacheEvict, Cacheable, CacheStartupError, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, DynamoCacheRegistry, DynamoSessionStore } from '../../src/index.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, dynamoEndpoint, localClient, memoryLogger, uniqueTableName, useCacheTable } from '../support/dynamo.js';
 import { PERMISSIONS, type Policy, enforcePolicy } from '../support/iam-policy.js';
 
 const { tableName } = useCacheTable('iam');
@@ -121,6 +123,40 @@ describe('least privilege: the documented permissions are enough, mode by mode',
     client.destroy();
   });
 
+  it('production with the streams backplane: the stream actions on the streams client, and nothing more', async () => {
+    const streamTable = uniqueTableName('iamstream');
+    const admin = localClient({}, 'admin');
+    await admin.send(
+      new CreateTableCommand({
+        TableName: streamTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' },
+      }),
+    );
+    admin.destroy();
+    const client = localClient({}, 'admin');
+    const denied = enforcePolicy(client, { actions: PERMISSIONS.production });
+    const streams = new DynamoDBStreamsClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const deniedOnStream = enforcePolicy(streams as unknown as DynamoDBClient, { actions: PERMISSIONS.streams });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        DynamoCacheModule.forRoot({ tableName: streamTable, client, ...names, throwOnErrors: true, logger: memoryLogger(), session: {}, backplane: { type: 'streams', client: streams, pollInterval: 100 } }),
+      ],
+      controllers: [CatalogController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    await useEveryFeature(app.get(CACHE), app);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a few stream reads
+    expect(app.get(DynamoCacheRegistry).backplane!.stats().state).toBe('healthy');
+    expect([...denied, ...deniedOnStream]).toEqual([]);
+    await app.close();
+    client.destroy();
+    streams.destroy();
+  });
+
   it('the guard bites: the production policy without the names fails start-up on DescribeTable', async () => {
     const { client, denied, started } = await runUnder({ actions: PERMISSIONS.production }, { partitionKeyPrefix: 'iam4:' });
     expect(started).toBeInstanceOf(CacheStartupError);
@@ -132,7 +168,7 @@ describe('least privilege: the documented permissions are enough, mode by mode',
   it('the README lists each mode\'s actions', async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('## IAM permissions'), readme.indexOf('## The sample'));
-    for (const action of PERMISSIONS.create) expect(section).toContain(`dynamodb:${action}`);
+    for (const action of [...PERMISSIONS.create, ...PERMISSIONS.streams]) expect(section).toContain(`dynamodb:${action}`);
     expect(section).toMatch(/"dynamodb:LeadingKeys": \["dc:\*"\]/);
   });
 });

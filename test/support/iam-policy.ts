@@ -15,6 +15,8 @@ export const PERMISSIONS = {
   discovery: [...DATA_PLANE, 'Scan', 'DescribeTable', 'DescribeTimeToLive'],
   /** `createTableIfNotExists: true`. */
   create: [...DATA_PLANE, 'Scan', 'DescribeTable', 'DescribeTimeToLive', 'CreateTable', 'UpdateTimeToLive'],
+  /** The streams backplane, on its streams client (the table's ARN plus `/stream/*`). */
+  streams: ['ListStreams', 'DescribeStream', 'GetShardIterator', 'GetRecords'],
 } as const;
 
 export type PermissionMode = keyof typeof PERMISSIONS;

@@ -1,0 +1,77 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
+import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+
+// A table without a stream: the poll backplane needs none.
+const { tableName } = useCacheTable('bp_poll');
+const INTERVAL = 100;
+const MAX_LAG = 1_000;
+const apps: INestApplication[] = [];
+afterAll(() => Promise.all(apps.map((app) => app.close())));
+
+async function instance() {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      DynamoCacheModule.forRoot({
+        tableName,
+        client: localClient(),
+        partitionKeyName: 'pk',
+        ttlAttributeName: 'ttl',
+        logger: memoryLogger(),
+        backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG },
+      }),
+      DynamoCacheModule.forFeature({ name: 'prices' }),
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  apps.push(app);
+  const registry = app.get(DynamoCacheRegistry);
+  return { app, main: app.get<DynamoCache>(CACHE), prices: registry.get('prices'), registry };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function seenWithin<T>(read: () => Promise<T>, expected: T, within: number): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < within) {
+    if ((await read()) === expected) return;
+    await sleep(20);
+  }
+  throw new Error(`not seen within ${within} ms`);
+}
+
+describe('the poll backplane: a version item per cache', () => {
+  it('clears the other app\'s memory of a cache written on one, within the interval, and only that cache', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.main.set('x', 1);
+    await a.prices.set('p', 10);
+    await sleep(INTERVAL * 3); // until B has seen those writes' versions, which clear its (empty) memory
+    expect([await b.main.get('x'), await b.prices.get('p')]).toEqual([1, 10]);
+    const hits: string[] = [];
+    b.main.on('cache:hit', (event: CacheEvent) => hits.push(`${event.tier}`));
+
+    await a.prices.set('p', 11);
+    await seenWithin(() => b.prices.get('p'), 11, MAX_LAG);
+    // The default cache's version did not move: B still answers it from memory.
+    await b.main.get('x');
+    expect(hits).toEqual(['memory']);
+
+    await a.main.del('x');
+    await seenWithin(() => b.main.get('x'), undefined, MAX_LAG);
+    expect(b.registry.backplane!.stats()).toMatchObject({ type: 'poll', state: 'healthy' });
+  });
+
+  it('keeps an app\'s own writes in its memory: only another\'s write clears it', async () => {
+    const a = await instance();
+    const hits: string[] = [];
+    a.main.on('cache:hit', (event: CacheEvent) => hits.push(`${event.tier}`));
+    await a.main.set('mine', 1);
+    await sleep(INTERVAL * 3);
+    await a.main.get('mine');
+    expect(hits).toEqual(['memory']);
+  });
+});
