@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoCache, DynamoStore } from 'nest-dynamo-cache';
 import { startDynamoDbLocal } from '../sample/dynamodb-local.js';
+import { backplaneTable } from './backplane.js';
 import { capacityTable } from './capacity.js';
 import { compressionTable } from './compression.js';
 import { httpTable } from './http.js';
@@ -33,6 +34,7 @@ async function main() {
     const cache = new DynamoCache(new DynamoStore({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'l1:' }));
     report.add(await memoryHitTable(cache, QUICK));
     report.add(await stampedeTable(dynamo.endpoint, TABLE));
+    await backplaneTable(dynamo.endpoint, report, QUICK);
     report.add(await httpTable(dynamo.endpoint, TABLE, QUICK));
     console.log(`\nReport written to ${await report.write()}`);
   } finally {

@@ -8,13 +8,15 @@ import { type SoakResult, runSoak } from './soak.js';
  * level after warm-up.
  */
 const seconds = Number(process.env.SOAK_SECONDS ?? 60);
-// The sample's notes: cached 5 s, and memory.maxTtl is 5 s (see the README's *The sample*).
+const backplane = process.env.SOAK_BACKPLANE === 'streams' || process.env.SOAK_BACKPLANE === 'poll' ? process.env.SOAK_BACKPLANE : undefined;
+// The sample's notes are cached 5 s; memory.maxTtl is 5 s, and so is a backplane's maxLag (see the
+// README's *The sample*): a read is the latest note or one that was the latest 10 s before.
 const STALE_BOUND_MS = 10_000;
 
 function report(result: SoakResult, bound: number): string[] {
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   const growth = result.rssAtEnd.map((end, index) => end / result.rssAfterWarmup[index]! - 1);
-  console.log(`\n${seconds} s, 3 instances, ${result.requests} requests: ${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
+  console.log(`\n${seconds} s, 3 instances, backplane ${backplane ?? 'none'}, ${result.requests} requests: ${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
   console.log(`statuses ${JSON.stringify(result.statuses)}, failed requests ${result.failedRequests}, unhandled rejections/exceptions ${result.faults}`);
   console.log(`note reads ${result.noteReads}, writes ${result.noteWrites}; stale reads ${result.staleReads}, stalest ${result.maxStalenessMs} ms (bound ${bound} ms)`);
   console.log(`heap after warm-up ${result.heapAfterWarmup.map(mb).join(', ')}; at the end ${result.heapAtEnd.map(mb).join(', ')}`);
@@ -39,6 +41,7 @@ async function main() {
       workers: 16,
       staleBoundMs: STALE_BOUND_MS,
       tableName: 'soak_cache',
+      backplane,
     });
     const failures = report(result, STALE_BOUND_MS);
     console.log(failures.length === 0 ? '\nEvery check passed.' : `\nFAILED:\n- ${failures.join('\n- ')}`);

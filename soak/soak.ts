@@ -15,6 +15,8 @@ export interface SoakOptions {
   /** The documented staleness bound a read is checked against, in ms. */
   readonly staleBoundMs: number;
   readonly tableName: string;
+  /** Run the instances with this backplane (the table then gets a stream for 'streams'). */
+  readonly backplane?: 'streams' | 'poll';
 }
 
 export interface SoakResult {
@@ -61,11 +63,11 @@ interface Read {
   readonly endedAt: number;
 }
 
-function startInstance(endpoint: string, tableName: string): Promise<{ child: ChildProcess; port: number }> {
+function startInstance(endpoint: string, tableName: string, backplane: string): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(fileURLToPath(new URL('./instance.js', import.meta.url)), [], {
     // glibc gives each thread that allocates an arena of its own, whose pages it keeps: RSS then
     // swings by tens of MB with no change in what the process holds. Two arenas keep it readable.
-    env: { ...process.env, DYNAMODB_ENDPOINT: endpoint, CACHE_TABLE: tableName, MALLOC_ARENA_MAX: '2' },
+    env: { ...process.env, DYNAMODB_ENDPOINT: endpoint, CACHE_TABLE: tableName, SOAK_BACKPLANE: backplane, MALLOC_ARENA_MAX: '2' },
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -98,18 +100,19 @@ function ask<T>(child: ChildProcess, question: string): Promise<T> {
   });
 }
 
-async function createTables(endpoint: string, tableName: string): Promise<void> {
+async function createTables(endpoint: string, tableName: string, stream: boolean): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
-  const create = (name: string, key: string) =>
+  const create = (name: string, key: string, withStream = false) =>
     client.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
         KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        ...(withStream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const } } : {}),
       }),
     );
-  await create(tableName, 'pk');
+  await create(tableName, 'pk', stream);
   await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
   await create(`${tableName}_notes`, 'id');
   client.destroy();
@@ -126,8 +129,10 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
  */
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   await linkPackageToSources(fileURLToPath(new URL('..', import.meta.url)));
-  await createTables(options.endpoint, options.tableName);
-  const instances = await Promise.all(Array.from({ length: options.instances }, () => startInstance(options.endpoint, options.tableName)));
+  await createTables(options.endpoint, options.tableName, options.backplane === 'streams');
+  const instances = await Promise.all(
+    Array.from({ length: options.instances }, () => startInstance(options.endpoint, options.tableName, options.backplane ?? '')),
+  );
   const bases = instances.map(({ port }) => `http://127.0.0.1:${port}`);
   const pick = () => bases[Math.floor(Math.random() * bases.length)]!;
 

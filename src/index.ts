@@ -11,6 +11,8 @@ export { DynamoCacheInterceptor } from './nest/http-cache.interceptor.js';
 export type { CachedResponse } from './nest/cached-response.js';
 export type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './nest/interfaces/cacheable-options.js';
 export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
+export type { BackplaneOptions, PollBackplaneOptions, StreamsBackplaneOptions, StreamsClientLike } from './backplane/backplane-options.js';
+export type { BackplaneState, BackplaneStats } from './backplane/backplane.js';
 export type { DynamoCacheModuleOptions } from './nest/interfaces/dynamo-cache-module-options.js';
 export { DynamoSessionStore, type DynamoSessionOptions, type DynamoSessionStoreOptions, type SessionData } from './session/dynamo-session-store.js';
 export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-store.js';

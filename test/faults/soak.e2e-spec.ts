@@ -17,7 +17,10 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('soak, short (npm run soak runs it for 60 s)', () => {
-  it('three instances of the sample on one table: no 5xx, no unhandled rejection, no read staler than the bound', async () => {
+  it.each([
+    ['without a backplane', undefined],
+    ['with the streams backplane', 'streams'],
+  ] as const)('three instances of the sample on one table, %s: no 5xx, no unhandled rejection, no read staler than the bound', async (_name, backplane) => {
     const result: SoakResult = await runSoak({
       endpoint: dynamoEndpoint(),
       durationMs: 6_000,
@@ -26,6 +29,7 @@ describe('soak, short (npm run soak runs it for 60 s)', () => {
       workers: 8,
       staleBoundMs: 10_000,
       tableName: uniqueTableName('soak'),
+      backplane,
     });
     expect(result.noteReads).toBeGreaterThan(100);
     expect(result.noteWrites).toBeGreaterThan(10);
