@@ -5,20 +5,17 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
-import { CHUNK_ID, MAX_CHUNKS, chunkKeys, encodeChunks, joinChunks, newChunkId } from './chunks.js';
-import { Compression, compressPayload, decompressPayload } from './compression.js';
+import { Compression } from './compression.js';
 import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
-import { type EntryOptions, type Expiration, resolveExpiration, ttlSecondsFor } from './expiry.js';
+import { type EntryOptions, type Expiration, resolveExpiration } from './expiry.js';
 import {
-  ITEM_ATTRIBUTES,
   ITEM_LIMIT_BYTES,
   type ItemBody,
   type StoredEntry,
@@ -29,10 +26,12 @@ import {
   expiryProjection,
   itemKey,
 } from './item-codec.js';
-import { type PartitionKey, VERSION_MARKER, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
+import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, MAX_VALUE_BYTES_LIMIT, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { renewSlidingEntry } from './sliding-renewal.js';
+import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody, storedBytes } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
+import { bumpVersion, readVersion } from './version-item.js';
 import { type CommandSender, timedSender } from './timed-sender.js';
 import { PayloadFormat, type SerializedPayload, deserializeValue, serializeValue } from './value-serializer.js';
 
@@ -67,16 +66,7 @@ export interface WriteOptions {
   keepStaleFor?: number;
 }
 
-/** An item to write, and the chunk items to write before it when the value is too large for one. */
-interface ItemWrite {
-  readonly head: Record<string, AttributeValue>;
-  readonly chunks?: ReadonlyArray<Record<string, AttributeValue>>;
-}
-
 type Item = Record<string, AttributeValue>;
-
-/** A head whose chunks were deleted between reading it and reading them: an overwrite raced the read. */
-const CHUNKS_GONE = Symbol('chunks gone');
 
 /** What a sibling store (`withPrefix`) may set for itself. */
 export type SiblingOptions = Pick<DynamoStoreOptions, 'ttl' | 'compression' | 'serializer' | 'maxValueBytes' | 'returnConsumedCapacity'>;
@@ -102,6 +92,7 @@ export class DynamoStore extends EventEmitter {
   readonly client: DynamoDBClient;
   private readonly sender: CommandSender;
   private readonly meter?: CapacityMeter;
+  private readonly valueStorage: ValueStorage;
   private readonly ownsClient: boolean;
   private schema?: TableSchema;
   private schemaPromise?: Promise<TableSchema>;
@@ -115,6 +106,14 @@ export class DynamoStore extends EventEmitter {
       options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
     this.meter = this.opts.returnConsumedCapacity ? new CapacityMeter((record) => this.reportCapacity(record)) : undefined;
     this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs, this.meter);
+    this.valueStorage = {
+      sender: this.sender,
+      tableName: this.opts.tableName,
+      partitionKeyPrefix: this.opts.partitionKeyPrefix,
+      compression: this.opts.compression,
+      consistentReads: this.opts.consistentReads,
+      batchRetry: this.opts.batchRetry,
+    };
   }
 
   /**
@@ -196,7 +195,7 @@ export class DynamoStore extends EventEmitter {
     const byPartitionKey = new Map<string, Item>();
     for (const item of items) byPartitionKey.set(item[schema.partitionKeyName]!.S!, item);
     // The chunks of every chunked value in the answer, in one more batch rather than one per value.
-    const chunksWanted = items.flatMap((item) => this.chunkKeysOf(item, schema));
+    const chunksWanted = items.flatMap((item) => chunkKeysOf(item, schema, this.opts.partitionKeyPrefix));
     if (chunksWanted.length > 0) {
       const chunkItems = await batchGetAll(this.sender, this.opts.tableName, chunksWanted, this.opts.consistentReads, this.opts.batchRetry);
       for (const item of chunkItems) byPartitionKey.set(item[schema.partitionKeyName]!.S!, item);
@@ -245,7 +244,7 @@ export class DynamoStore extends EventEmitter {
     // The common case (a small value, the schema known) is encoded now, so that its write awaits nothing first.
     const compressed = this.opts.compression !== undefined && payload.bytes.byteLength >= this.opts.compression.thresholdBytes;
     if (this.schema === undefined || compressed) return prepared;
-    const encoded = encodeItem(this.schema, partitionKey, key, bodyOf(payload, { bytes: payload.bytes, compression: Compression.None }), expiration, version);
+    const encoded = encodeItem(this.schema, partitionKey, key, inlineBody(payload, { bytes: payload.bytes, compression: Compression.None }), expiration, version);
     return encoded.bytes <= ITEM_LIMIT_BYTES ? { ...prepared, item: encoded.item } : prepared;
   }
 
@@ -255,7 +254,7 @@ export class DynamoStore extends EventEmitter {
    * value; the head's PutItem returns the item it replaced, whose chunks are then deleted.
    */
   async putEntry(prepared: PreparedEntry): Promise<void> {
-    const write: ItemWrite = prepared.item ? { head: prepared.item } : await this.encodeWrite(prepared);
+    const write: ItemWrite = prepared.item ? { head: prepared.item } : await encodeWrite(this.valueStorage, this.schema ?? (await this.initialize()), prepared);
     if (write.chunks === undefined) {
       await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: write.head }));
       return;
@@ -277,7 +276,8 @@ export class DynamoStore extends EventEmitter {
     const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
     const lastWrites = new Map<string, PreparedEntry>();
     for (const entry of prepared) lastWrites.set(entry.partitionKey.value, entry);
-    const writes = await Promise.all([...lastWrites.values()].map((entry): ItemWrite | Promise<ItemWrite> => (entry.item ? { head: entry.item } : this.encodeWrite(entry))));
+    const schema = this.schema ?? (await this.initialize());
+    const writes = await Promise.all([...lastWrites.values()].map((entry): ItemWrite | Promise<ItemWrite> => (entry.item ? { head: entry.item } : encodeWrite(this.valueStorage, schema, entry))));
     // Chunks first, every head after: a failure part-way leaves each key with its previous value.
     const chunks = writes.flatMap((write) => write.chunks ?? []).map((Item): WriteRequest => ({ PutRequest: { Item } }));
     if (chunks.length > 0) await batchWriteAll(this.sender, this.opts.tableName, chunks, this.opts.batchRetry);
@@ -392,36 +392,14 @@ export class DynamoStore extends EventEmitter {
     await releaseLease(this.sender, this.opts.tableName, schema, leasePartitionKey(this.opts.partitionKeyPrefix, key), owner);
   }
 
-  /**
-   * The counter of this cache's version item, which the poll backplane reads: 0 when it does not
-   * exist (never bumped, or deleted by `clear()`).
-   */
+  /** The counter of this cache's version item, which the poll backplane reads (see `version-item.ts`). */
   async readVersion(): Promise<number> {
-    const schema = this.schema ?? (await this.initialize());
-    const output = await this.sender.send(
-      new GetItemCommand({ TableName: this.opts.tableName, Key: itemKey(schema, this.versionKey()), ConsistentRead: true }),
-    );
-    return Number(output.Item?.[ITEM_ATTRIBUTES.backplaneVersion]?.N ?? 0);
+    return readVersion(this.sender, this.opts.tableName, this.schema ?? (await this.initialize()), this.opts.partitionKeyPrefix);
   }
 
-  /** Adds one to the version item, atomically, and resolves to its new value. */
+  /** Adds one to this cache's version item, atomically, and resolves to its new value. */
   async bumpVersion(): Promise<number> {
-    const schema = this.schema ?? (await this.initialize());
-    const output = await this.sender.send(
-      new UpdateItemCommand({
-        TableName: this.opts.tableName,
-        Key: itemKey(schema, this.versionKey()),
-        UpdateExpression: 'ADD #v :one',
-        ExpressionAttributeNames: { '#v': ITEM_ATTRIBUTES.backplaneVersion },
-        ExpressionAttributeValues: { ':one': { N: '1' } },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(output.Attributes?.[ITEM_ATTRIBUTES.backplaneVersion]?.N);
-  }
-
-  private versionKey(): string {
-    return this.opts.partitionKeyPrefix + VERSION_MARKER;
+    return bumpVersion(this.sender, this.opts.tableName, this.schema ?? (await this.initialize()), this.opts.partitionKeyPrefix);
   }
 
   /** Destroys the client only if the store built it; a client passed in belongs to the application. */
@@ -450,66 +428,14 @@ export class DynamoStore extends EventEmitter {
     return partitionKeyFor(this.opts.partitionKeyPrefix, key);
   }
 
-  /** Compresses the value, and splits it into chunk items when its item would pass 400 KB. */
-  private async encodeWrite(prepared: PreparedEntry): Promise<ItemWrite> {
-    const schema = this.schema ?? (await this.initialize());
-    const { key, partitionKey, expiration, version, payload } = prepared;
-    const stored = await compressPayload(payload.bytes, this.opts.compression);
-    const body = bodyOf(payload, stored);
-    const whole = encodeItem(schema, partitionKey, key, body, expiration, version);
-    if (whole.bytes <= ITEM_LIMIT_BYTES) return { head: whole.item };
-    const id = newChunkId();
-    const chunks = encodeChunks(schema, this.opts.partitionKeyPrefix, id, stored.bytes, chunkTtlSeconds(expiration));
-    const chunkRef = { id, count: chunks.length, bytes: stored.bytes.byteLength };
-    const head = encodeItem(schema, partitionKey, key, { ...body, inline: undefined, chunks: chunkRef }, expiration, version);
-    // Only a very long key (kept whole in a digest item) can make a head this large.
-    if (head.bytes > ITEM_LIMIT_BYTES) throw new ValueTooLargeError(key, head.bytes, ITEM_LIMIT_BYTES, 'item');
-    return { head: head.item, chunks };
-  }
-
-  /** The keys of the chunks an item names, when it is a chunked head; none otherwise. */
-  private chunkKeysOf(item: Item, schema: TableSchema): Item[] {
-    const id = item[ITEM_ATTRIBUTES.chunkId]?.S;
-    const count = Number(item[ITEM_ATTRIBUTES.chunkCount]?.N);
-    if (id === undefined || !CHUNK_ID.test(id) || !Number.isInteger(count) || count < 1 || count > MAX_CHUNKS) return [];
-    return chunkKeys(schema, this.opts.partitionKeyPrefix, id, count);
-  }
-
   /** Best effort: a failure leaves the old chunks to their TTL (or to `clear()` when they have none). */
   private async deleteReplacedChunks(replaced: Item, key: string): Promise<void> {
     const schema = this.schema ?? (await this.initialize());
-    const deletes = this.chunkKeysOf(replaced, schema).map((Key): WriteRequest => ({ DeleteRequest: { Key } }));
+    const deletes = chunkKeysOf(replaced, schema, this.opts.partitionKeyPrefix).map((Key): WriteRequest => ({ DeleteRequest: { Key } }));
     if (deletes.length === 0) return;
     await batchWriteAll(this.sender, this.opts.tableName, deletes, this.opts.batchRetry).catch((error: unknown) =>
       this.reportError(new Error(`Deleting the replaced chunks of "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, { cause: error })),
     );
-  }
-
-  /** The stored bytes of an entry, joined from its chunks when it has them, and inflated. */
-  private async storedBytes(
-    body: ItemBody,
-    schema: TableSchema,
-    fetched?: ReadonlyMap<string, Item>,
-  ): Promise<Uint8Array | typeof CHUNKS_GONE | string> {
-    let bytes = body.inline;
-    if (body.chunks !== undefined) {
-      const keys = chunkKeys(schema, this.opts.partitionKeyPrefix, body.chunks.id, body.chunks.count);
-      const items = fetched
-        ? keys.flatMap((chunkKey): Item[] => {
-            const item = fetched.get(chunkKey[schema.partitionKeyName]!.S!);
-            return item === undefined ? [] : [item];
-          })
-        : await batchGetAll(this.sender, this.opts.tableName, keys, this.opts.consistentReads, this.opts.batchRetry);
-      if (items.length < keys.length) return CHUNKS_GONE;
-      const joined = joinChunks(items, schema, this.opts.partitionKeyPrefix, body.chunks);
-      if (typeof joined === 'string') return joined;
-      bytes = joined;
-    }
-    try {
-      return await decompressPayload({ bytes: bytes!, compression: body.compression }, MAX_VALUE_BYTES_LIMIT);
-    } catch (error) {
-      return `its value does not inflate (${(error as Error).message})`;
-    }
   }
 
   private async readEntry<T>(
@@ -536,7 +462,7 @@ export class DynamoStore extends EventEmitter {
       this.warnForeign(partitionKey, serializer);
       return undefined;
     }
-    const bytes = await this.storedBytes(body, schema, fetchedChunks);
+    const bytes = await storedBytes(this.valueStorage, body, schema, MAX_VALUE_BYTES_LIMIT, fetchedChunks);
     if (bytes === CHUNKS_GONE) return CHUNKS_GONE;
     if (typeof bytes === 'string') {
       this.warnForeign(partitionKey, bytes);
@@ -603,14 +529,3 @@ export class DynamoStore extends EventEmitter {
 
 
 const isPast = (instant: number | undefined, now: number): boolean => instant !== undefined && instant <= now;
-
-function bodyOf(payload: SerializedPayload, stored: { bytes: Uint8Array; compression: Compression }): ItemBody {
-  return { format: payload.format, serializerName: payload.serializer?.name, compression: stored.compression, inline: stored.bytes };
-}
-
-/** Chunks live as long as their head can: a sliding head is renewed in place, so its chunks keep to its absolute deadline. */
-function chunkTtlSeconds(expiration: Expiration): number | undefined {
-  if (expiration.slidingWindow !== undefined) return expiration.absoluteDeadline === undefined ? undefined : ttlSecondsFor(expiration.absoluteDeadline);
-  const until = expiration.staleUntil ?? expiration.expiresAt;
-  return until === undefined ? undefined : ttlSecondsFor(until);
-}

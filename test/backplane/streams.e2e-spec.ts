@@ -98,10 +98,11 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     await seenWithin(async () => invalidated.includes('short-lived'), true, MAX_LAG); // the write's own record
     invalidated.length = 0;
     const written = Date.now();
-    // DynamoDB Local sweeps expired items every few seconds; the deletion's record reaches B like any other.
-    await seenWithin(async () => invalidated.includes('short-lived'), true, 40_000);
+    // DynamoDB Local sweeps expired items every few seconds (10 s here, longer on a busy machine);
+    // the deletion's record reaches B like any other.
+    await seenWithin(async () => invalidated.includes('short-lived'), true, 80_000);
     expect(Date.now() - written).toBeGreaterThan(500);
-  }, 45_000);
+  }, 90_000);
 
   it('falls back to memory.maxTtl when it cannot read the stream, and recovers on its own', async () => {
     const streams = new DynamoDBStreamsClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -114,7 +115,7 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
       },
       { step: 'initialize', name: 'failStream' },
     );
-    const b = await instance(tableName, { backplane: { type: 'streams', pollInterval: POLL, maxLag: MAX_LAG, client: streams }, memory: { maxTtl: 300 } });
+    const b = await instance(tableName, { backplane: { type: 'streams', pollInterval: POLL, maxLag: MAX_LAG, client: streams }, memory: { maxTtl: 1_000 } });
     const registry = b.app.get(DynamoCacheRegistry);
     await b.cache.set('k', 1);
     failing = true;
@@ -125,7 +126,7 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     b.cache.on('cache:hit', (event: CacheEvent) => reads.push(event.tier!));
     await b.cache.get('k');
     await b.cache.get('k');
-    await sleep(350);
+    await sleep(1_100);
     await b.cache.get('k');
     expect(reads).toEqual(['dynamodb', 'memory', 'dynamodb']);
     failing = false;
