@@ -27,7 +27,7 @@ import {
   itemKey,
 } from './item-codec.js';
 import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
-import { type DynamoStoreOptions, MAX_VALUE_BYTES_LIMIT, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
+import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { renewSlidingEntry } from './sliding-renewal.js';
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody, storedBytes } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
@@ -106,14 +106,7 @@ export class DynamoStore extends EventEmitter {
       options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
     this.meter = this.opts.returnConsumedCapacity ? new CapacityMeter((record) => this.reportCapacity(record)) : undefined;
     this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs, this.meter);
-    this.valueStorage = {
-      sender: this.sender,
-      tableName: this.opts.tableName,
-      partitionKeyPrefix: this.opts.partitionKeyPrefix,
-      compression: this.opts.compression,
-      consistentReads: this.opts.consistentReads,
-      batchRetry: this.opts.batchRetry,
-    };
+    this.valueStorage = { ...this.opts, sender: this.sender };
   }
 
   /**
@@ -129,10 +122,9 @@ export class DynamoStore extends EventEmitter {
    * once for all), with its own key prefix, default ttl and, when given, its own way of storing
    * values. `disconnect` on it leaves the client open.
    */
-  withPrefix(partitionKeyPrefix: string, own: number | undefined | SiblingOptions): DynamoStore {
+  withPrefix(partitionKeyPrefix: string, own: SiblingOptions): DynamoStore {
     const { region, endpoint, credentials, ...shared } = this.options;
-    const overrides = typeof own === 'object' ? own : { ttl: own };
-    const sibling = new DynamoStore({ ...shared, ...overrides, client: this.client, partitionKeyPrefix });
+    const sibling = new DynamoStore({ ...shared, ...own, client: this.client, partitionKeyPrefix });
     sibling.learnSchema = () => this.initialize();
     return sibling;
   }
@@ -462,7 +454,8 @@ export class DynamoStore extends EventEmitter {
       this.warnForeign(partitionKey, serializer);
       return undefined;
     }
-    const bytes = await storedBytes(this.valueStorage, body, schema, MAX_VALUE_BYTES_LIMIT, fetchedChunks);
+    // An inline, uncompressed value (most items) is its own bytes: no await on the way.
+    const bytes = body.inline !== undefined && body.compression === Compression.None ? body.inline : await storedBytes(this.valueStorage, body, schema, fetchedChunks);
     if (bytes === CHUNKS_GONE) return CHUNKS_GONE;
     if (typeof bytes === 'string') {
       this.warnForeign(partitionKey, bytes);
@@ -477,7 +470,7 @@ export class DynamoStore extends EventEmitter {
     }
     const stored: SerializedPayload = { bytes, format: body.format, serializer };
     if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
-    // Only sliding entries carry a version; every other read returns without another await.
+    // Only sliding entries carry a version, so only they await a renewal.
     if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
     const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold);
     return { value, expiresAt: renewedExpiry, payload: stored };

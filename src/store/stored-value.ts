@@ -1,26 +1,21 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { batchGetAll } from './batches.js';
 import { CHUNK_ID, MAX_CHUNKS, chunkKeys, encodeChunks, joinChunks, newChunkId } from './chunks.js';
-import { type Compression, type CompressionPolicy, compressPayload, decompressPayload } from './compression.js';
+import { type Compression, compressPayload, decompressPayload } from './compression.js';
 import { ValueTooLargeError } from './errors.js';
 import { type Expiration, ttlSecondsFor } from './expiry.js';
 import { ITEM_ATTRIBUTES, ITEM_LIMIT_BYTES, type ItemBody, type TableSchema, encodeItem } from './item-codec.js';
 import type { PartitionKey } from './keys.js';
-import type { RetryPolicy } from './retry.js';
+import { MAX_VALUE_BYTES_LIMIT, type ResolvedStoreOptions } from './store-options.js';
 import type { CommandSender } from './timed-sender.js';
 import type { SerializedPayload } from './value-serializer.js';
 
 type Item = Record<string, AttributeValue>;
 
-/** What turning a value's bytes into items, and back, needs of the store. */
-export interface ValueStorage {
+/** What turning a value's bytes into items, and back, needs of the store: its options and its sender. */
+export type ValueStorage = Pick<ResolvedStoreOptions, 'tableName' | 'partitionKeyPrefix' | 'compression' | 'consistentReads' | 'batchRetry'> & {
   readonly sender: CommandSender;
-  readonly tableName: string;
-  readonly partitionKeyPrefix: string;
-  readonly compression?: CompressionPolicy;
-  readonly consistentReads: boolean;
-  readonly batchRetry: RetryPolicy;
-}
+};
 
 /** An item to write, and the chunk items to write before it when the value is too large for one. */
 export interface ItemWrite {
@@ -77,8 +72,6 @@ export async function storedBytes(
   storage: ValueStorage,
   body: ItemBody,
   schema: TableSchema,
-  /** The largest value any configuration accepts: inflating stops there. */
-  maxBytes: number,
   fetched?: ReadonlyMap<string, Item>,
 ): Promise<Uint8Array | typeof CHUNKS_GONE | string> {
   let bytes = body.inline;
@@ -96,7 +89,9 @@ export async function storedBytes(
     bytes = joined;
   }
   try {
-    return await decompressPayload({ bytes: bytes!, compression: body.compression }, maxBytes);
+    // Capped at the largest value any configuration accepts, not this store's: an item written under
+    // a larger maxValueBytes still reads, and a foreign one cannot make the reader allocate more.
+    return await decompressPayload({ bytes: bytes!, compression: body.compression }, MAX_VALUE_BYTES_LIMIT);
   } catch (error) {
     return `its value does not inflate (${(error as Error).message})`;
   }

@@ -1,6 +1,7 @@
 import { type AttributeValue, DeleteItemCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Packr } from 'msgpackr';
 import { randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiResponse } from '../../bench/api-response.js';
 import type { CapacityRecord } from '../../src/store/capacity.js';
@@ -97,6 +98,15 @@ describe('compression', () => {
     expect(await store.get('bad')).toBeUndefined();
     expect(logger.warnings.join('\n')).toMatch(/"z5:bad".*does not inflate/);
     expect(await rawItem('z5:bad')).toBeDefined();
+  });
+
+  it('stops inflating a foreign item at the largest value any store accepts, and reads it as a miss', async () => {
+    const store = storeWith({ partitionKeyPrefix: 'z6:' });
+    // 40 MiB of zeros compress to a few hundred bytes: a bomb, were the reader to inflate it whole.
+    const bomb = zlib.brotliCompressSync(Buffer.alloc(40 * MiB), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } });
+    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'z6:bomb' }, v: { B: bomb }, z: { N: '2' } } }));
+    expect(await store.get('bomb')).toBeUndefined();
+    expect(logger.warnings.join('\n')).toMatch(/"z6:bomb".*does not inflate.*(buffer|length|larger)/i);
   });
 
   it.each([
@@ -311,6 +321,13 @@ describe('consumed capacity', () => {
     expect(store.capacity.readUnits).toBeGreaterThan(0);
     expect(records.map((record) => record.operation)).toEqual(['PutItem', 'GetItem']);
     expect(records[0]!.tableName).toBe(tableName);
+    // Batches answer one ConsumedCapacity per table; they are counted too.
+    const beforeBatch = store.capacity;
+    await store.setMany([{ key: 'b1', value: 1 }, { key: 'b2', value: 2 }]);
+    await store.getMany(['b1', 'b2']);
+    expect(records.slice(2).map((record) => record.operation)).toEqual(['BatchWriteItem', 'BatchGetItem']);
+    expect(store.capacity.writeUnits - beforeBatch.writeUnits).toBeGreaterThanOrEqual(2);
+    expect(store.capacity.readUnits - beforeBatch.readUnits).toBeGreaterThan(0);
   });
 
   it('asks for nothing and counts nothing by default', async () => {

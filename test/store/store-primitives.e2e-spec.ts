@@ -71,7 +71,7 @@ describe('DynamoStore.withPrefix', () => {
     const recorded = localClient();
     const sent = recordCommands(recorded);
     const root = new DynamoStore({ tableName, client: recorded, partitionKeyPrefix: 'root:', logger: memoryLogger() });
-    const sibling = root.withPrefix('root:orders:', 5_000);
+    const sibling = root.withPrefix('root:orders:', { ttl: 5_000 });
     await Promise.all([root.set('a', 1), sibling.set('a', 2)]);
     expect(sent.filter((name) => name === 'DescribeTableCommand')).toHaveLength(1);
     expect(await root.get('a')).toBe(1);
