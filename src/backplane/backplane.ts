@@ -101,8 +101,6 @@ export abstract class Backplane {
 
   private caughtUp(at: number): void {
     this.caughtUpAt = at;
-    // A read begun before the last cycle began has seen every invalidation it could race with.
-    for (const tier of this.tiers) tier.forgetInvalidationsBefore(at - this.options.maxLagMs * 2);
     if (this.state === 'healthy') return;
     const recovering = this.state === 'degraded';
     this.state = 'healthy';

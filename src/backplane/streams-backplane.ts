@@ -125,11 +125,11 @@ export class StreamsBackplane extends Backplane {
     const tier = this.byPrefix.find((candidate) => partitionKey.startsWith(candidate.partitionKeyPrefix));
     if (tier === undefined) return;
     const key = partitionKey.slice(tier.partitionKeyPrefix.length);
-    this.invalidations++;
     if (key.startsWith(DIGEST_MARKER)) tier.invalidateDigest(partitionKey);
-    // Chunks and leases are the cache's own; their head item's record carries the news.
-    else if (!key.startsWith(RESERVED_KEY_START)) tier.invalidate(key);
-    else this.invalidations--;
+    // Chunks, leases and version items are the cache's own; a head item's record carries the news.
+    else if (key.startsWith(RESERVED_KEY_START)) return;
+    else tier.invalidate(key);
+    this.invalidations++;
   }
 
   /** New shards (after a split, or the children of a closed one) are read from their start. */

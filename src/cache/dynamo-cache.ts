@@ -17,6 +17,7 @@ import { DistributedTier } from './distributed-tier.js';
 import type { Factory } from './factory-run.js';
 import { type CacheInternals, type ReadResult, type Resolved, type Ttl, loadOrCompute, refreshInBackground } from './get-or-set.js';
 import { partitionKeyFor } from '../store/keys.js';
+import { BATCH_TIMEOUT_FACTOR } from '../store/timed-sender.js';
 import { keyvOver } from './keyv-bridge.js';
 import { type MemoryEntry, MemoryTier, memoryValue } from './memory-tier.js';
 
@@ -44,7 +45,6 @@ export interface LocalTier {
   watchWrites(listener: () => void): void;
   /** How long memory may serve an entry; undefined restores `memory.maxTtl`. */
   setBound(maxTtlMs: number | undefined): void;
-  forgetInvalidationsBefore(before: number): void;
 }
 
 export interface CacheStats {
@@ -293,8 +293,11 @@ export class DynamoCache {
     const memory = this.memory;
     if (memory === undefined) return undefined;
     const prefix = this.store.opts.partitionKeyPrefix;
+    // The longest a read can be in flight: a batch call's bound, after a batch's retries.
+    const opts = this.store.opts;
+    const longestReadMs = opts.operationTimeoutMs * BATCH_TIMEOUT_FACTOR + opts.batchRetry.maxDurationMs;
     const invalidate = (key: string) => {
-      memory.invalidate(key, Date.now());
+      memory.invalidate(key, Date.now(), longestReadMs);
       this.events.emitCache('cache:invalidated', key, 'memory');
     };
     return {
@@ -313,7 +316,6 @@ export class DynamoCache {
       setBound: (maxTtlMs) => {
         memory.maxTtlMs = maxTtlMs ?? memory.options.maxTtlMs;
       },
-      forgetInvalidationsBefore: (before) => memory.forgetInvalidationsBefore(before),
     };
   }
 

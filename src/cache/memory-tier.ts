@@ -119,15 +119,19 @@ export class MemoryTier {
     this.clearedAt = now;
   }
 
-  /** Drops the key because another instance changed it, and remembers when (see `set`). */
-  invalidate(key: string, now: number): void {
+  /**
+   * Drops the key because another instance changed it, and remembers when (see `set`) for
+   * `horizonMs`: no read still in flight can have begun longer ago than that.
+   */
+  invalidate(key: string, now: number, horizonMs: number): void {
     this.delete(key);
+    // Re-inserted, so that the map stays in time order and the oldest are forgotten from its front.
+    this.invalidatedAt.delete(key);
     this.invalidatedAt.set(key, now);
-  }
-
-  /** Forgets invalidations older than `before`: no read still in flight began before then. */
-  forgetInvalidationsBefore(before: number): void {
-    for (const [key, at] of this.invalidatedAt) if (at < before) this.invalidatedAt.delete(key);
+    for (const [oldKey, at] of this.invalidatedAt) {
+      if (at >= now - horizonMs) break;
+      this.invalidatedAt.delete(oldKey);
+    }
   }
 
   keys(): IterableIterator<string> {

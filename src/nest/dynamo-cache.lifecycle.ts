@@ -36,7 +36,7 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
       if (store.opts.startupCheck === 'fail') throw failure;
       // The store learns the schema again on first use, so the cache recovers once DynamoDB answers.
       store.opts.logger.warn(
-        `${failure.message.replace(/ Check the endpoint.*$/, '')} Starting anyway (startupCheck: 'warn'): requests are answered without the cache until it is reachable` +
+        `${failure.problem} Starting anyway (startupCheck: 'warn'): requests are answered without the cache until it is reachable` +
           `${this.options.backplane ? ', and without the backplane: memory keeps entries for memory.maxTtl only' : ''}.`,
       );
       return;

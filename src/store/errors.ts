@@ -96,18 +96,19 @@ export class TableConfigurationError extends Error {
  */
 export class CacheStartupError extends Error {
   override readonly name = 'CacheStartupError';
+  /** What went wrong, without the advice: what a `startupCheck: 'warn'` start logs. */
+  readonly problem: string;
   constructor(
     readonly tableName: string,
     where: string,
     readonly elapsedMs: number,
     options: { cause: unknown },
   ) {
-    super(
+    const problem =
       `DynamoDB table "${tableName}"${where} could not be checked at start-up: ${(options.cause as Error)?.message ?? String(options.cause)} ` +
-        `(gave up after ${elapsedMs} ms). Check the endpoint, network and credentials, or set startupCheck: 'warn' ` +
-        'to start anyway and answer from handlers until DynamoDB is reachable.',
-      options,
-    );
+      `(gave up after ${elapsedMs} ms).`;
+    super(`${problem} Check the endpoint, network and credentials, or set startupCheck: 'warn' to start anyway and answer from handlers until DynamoDB is reachable.`, options);
+    this.problem = problem;
   }
 }
 

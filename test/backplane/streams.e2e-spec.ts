@@ -87,6 +87,38 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     expect(stats.invalidations).toBeGreaterThan(0);
   });
 
+  it('does not keep in memory a value whose read was in flight when another app changed it', async () => {
+    const slowClient = localClient();
+    let holdReads = false;
+    // A read that has its answer and is slow to hand it on: DynamoDB Local answers at once, so a
+    // middleware holds the answer, as a loaded event loop or a slow socket would.
+    slowClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (holdReads && context.commandName === 'GetItemCommand') await sleep(800);
+        return result;
+      },
+      { step: 'initialize', name: 'holdReads' },
+    );
+    const a = await instance(tableName);
+    const b = await instance(tableName, { client: slowClient });
+    const invalidated: string[] = [];
+    b.cache.on('cache:invalidated', (event: CacheEvent) => invalidated.push(event.key!));
+    await a.cache.set('race', 1);
+    await seenWithin(async () => invalidated.includes('race'), true, MAX_LAG); // the first write's own record
+    invalidated.length = 0;
+
+    holdReads = true;
+    const inFlight = b.cache.get('race');
+    await sleep(50); // the read has begun
+    await a.cache.set('race', 2);
+    await seenWithin(async () => invalidated.includes('race'), true, MAX_LAG);
+    expect(await inFlight).toBe(1); // fetched before the change: that caller gets it
+    holdReads = false;
+    // Kept in memory, it would be served for memoryTtl (300 s); it was not kept.
+    expect(await b.cache.get('race')).toBe(2);
+  });
+
   it('serves its own writes from memory until the stream brings them back, then reads them once', async () => {
     const a = await instance(tableName);
     const hits: string[] = [];
