@@ -1,9 +1,10 @@
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { CACHE, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions } from 'nest-dynamo-cache';
 import type { Report } from './report.js';
+import { createTable } from './table.js';
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
@@ -26,16 +27,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 export async function backplaneTable(endpoint: string, report: Report, quick: boolean): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
   const tableName = 'bench_backplane';
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' },
-    }),
-  );
-  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
+  await createTable(client, tableName, 'pk', { ttl: 'ttl', stream: true });
   const settings: Array<[string, DynamoCacheModuleOptions['backplane'], string]> = [
     ['streams, pollInterval 1000 (default)', { type: 'streams' }, 'a'],
     ['streams, pollInterval 200', { type: 'streams', pollInterval: 200 }, 'b'],

@@ -1,14 +1,24 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 
-export async function createTable(client: DynamoDBClient, tableName: string, partitionKeyName = 'pk'): Promise<void> {
+/** An on-demand table with a string partition key; with `ttl`, TTL on it; with `stream`, a KEYS_ONLY stream (the backplane's). */
+export async function createTable(
+  client: DynamoDBClient,
+  tableName: string,
+  partitionKeyName = 'pk',
+  options: { ttl?: string; stream?: boolean } = {},
+): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: partitionKeyName, AttributeType: 'S' }],
       KeySchema: [{ AttributeName: partitionKeyName, KeyType: 'HASH' }],
+      ...(options.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const } } : {}),
     }),
   );
+  if (options.ttl !== undefined) {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: options.ttl, Enabled: true } }));
+  }
 }
 
 export const median = (samples: number[]) => {

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, deleteTable, dynamoEndpoint, localClient, uniqueTableName } from '../test/support/dynamo.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, deleteTable, dynamoEndpoint, uniqueTableName } from '../test/support/dynamo.js';
 import { AppModule } from './app.module.js';
 import { configureApp } from './configure-app.js';
 import { UsersService } from './users/users.service.js';
@@ -29,10 +29,8 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
 
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
-    const client = localClient({}, 'admin');
-    await deleteTable(client, tableName);
-    await deleteTable(client, `${tableName}_notes`);
-    client.destroy();
+    await deleteTable(tableName);
+    await deleteTable(`${tableName}_notes`);
   });
 
   it('caches a note in front of its database, and a write on one instance evicts it for both', async () => {

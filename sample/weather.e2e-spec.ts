@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, deleteTable, dynamoEndpoint, localClient, uniqueTableName } from '../test/support/dynamo.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, deleteTable, dynamoEndpoint, uniqueTableName } from '../test/support/dynamo.js';
 import { CACHE, type DynamoCache } from 'nest-dynamo-cache';
 import { AppModule } from './app.module.js';
 import { WeatherService } from './weather/weather.service.js';
@@ -29,9 +29,7 @@ describe('the sample app on DynamoDB Local', () => {
 
   afterAll(async () => {
     await app.close();
-    const client = localClient({}, 'admin');
-    await deleteTable(client, tableName);
-    client.destroy();
+    await deleteTable(tableName);
   });
 
   it('computes a forecast once and serves it from the cache for 24 hours', async () => {

@@ -1,6 +1,7 @@
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createTable } from '../bench/table.js';
 import { linkPackageToSources } from './resolve-package.js';
 
 export interface SoakOptions {
@@ -102,19 +103,8 @@ function ask<T>(child: ChildProcess, question: string): Promise<T> {
 
 async function createTables(endpoint: string, tableName: string, stream: boolean): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
-  const create = (name: string, key: string, withStream = false) =>
-    client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
-        ...(withStream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const } } : {}),
-      }),
-    );
-  await create(tableName, 'pk', stream);
-  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
-  await create(`${tableName}_notes`, 'id');
+  await createTable(client, tableName, 'pk', { ttl: 'ttl', stream });
+  await createTable(client, `${tableName}_notes`, 'id');
   client.destroy();
 }
 

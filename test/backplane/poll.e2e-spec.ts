@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { seenWithin, sleep } from '../support/seen-within.js';
 
 // A table without a stream: the poll backplane needs none.
 const { tableName } = useCacheTable('bp_poll');
@@ -30,17 +31,6 @@ async function instance() {
   apps.push(app);
   const registry = app.get(DynamoCacheRegistry);
   return { app, main: app.get<DynamoCache>(CACHE), prices: registry.get('prices'), registry };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function seenWithin<T>(read: () => Promise<T>, expected: T, within: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < within) {
-    if ((await read()) === expected) return;
-    await sleep(20);
-  }
-  throw new Error(`not seen within ${within} ms`);
 }
 
 describe('the poll backplane: a version item per cache', () => {

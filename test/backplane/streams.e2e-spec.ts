@@ -1,21 +1,19 @@
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, DynamoCacheRegistry, TableConfigurationError } from '../../src/index.js';
-import { type RunningDynamoDbLocal, startDynamoDbLocal } from '../../sample/dynamodb-local.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, dynamoEndpoint, localClient, memoryLogger, uniqueTableName } from '../support/dynamo.js';
-import { PERMISSIONS, enforcePolicy } from '../support/iam-policy.js';
+import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
+import { seenWithin, sleep } from '../support/seen-within.js';
 
 const POLL = 100;
 const MAX_LAG = 1_500;
 const apps: INestApplication[] = [];
-let own: RunningDynamoDbLocal | undefined;
-afterAll(async () => {
-  await Promise.all(apps.map((app) => app.close()));
-  await own?.stop();
-});
+afterAll(() => Promise.all(apps.map((app) => app.close())));
+// For the TTL test: the shared DynamoDB Local holds every other test file's tables, and its TTL
+// sweep was seen to take longer than a minute to reach this one.
+const ownDynamo = useOwnDynamoDbLocal();
 
 async function instance(tableName: string, options: Partial<DynamoCacheModuleOptions> = {}) {
   const logger = memoryLogger();
@@ -38,18 +36,6 @@ async function instance(tableName: string, options: Partial<DynamoCacheModuleOpt
     (error: unknown) => error,
   );
   return { app, logger, started, cache: started ? (undefined as never) : app.get<DynamoCache>(CACHE) };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `read` until it returns `expected`; resolves to how long that took, or fails past `within`. */
-async function seenWithin<T>(read: () => Promise<T>, expected: T, within: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < within) {
-    if ((await read()) === expected) return Date.now() - started;
-    await sleep(20);
-  }
-  throw new Error(`not seen within ${within} ms: still ${JSON.stringify(await read())}`);
 }
 
 describe('the streams backplane: two Nest apps on one table, both with memory tiers', () => {
@@ -129,11 +115,7 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
   });
 
   it('sees a TTL deletion, which DynamoDB Local reports under an event name the SDK does not know', async () => {
-    // A DynamoDB Local of its own: the shared one holds every other test file's tables, and its TTL
-    // sweep was seen to take longer than a minute to reach this one.
-    own = await startDynamoDbLocal();
-    const client = new DynamoDBClient({ endpoint: own.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    enforcePolicy(client, { actions: PERMISSIONS.create });
+    const { client } = await ownDynamo.start();
     const a = await instance(tableName, { client });
     const b = await instance(tableName, { client });
     const invalidated: string[] = [];

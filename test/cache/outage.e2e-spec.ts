@@ -1,28 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal, type RunningDynamoDbLocal } from '../../sample/dynamodb-local.js';
+import { describe, expect, it } from 'vitest';
 import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { CircuitOpenError } from '../../src/cache/errors.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, memoryLogger, recordCommands } from '../support/dynamo.js';
-import { PERMISSIONS, enforcePolicy } from '../support/iam-policy.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, memoryLogger, recordCommands } from '../support/dynamo.js';
+import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const TABLE = 'outage_cache';
 
-// This file stops and restarts a DynamoDB Local of its own; the shared one stays up for the others.
-let dynamo: RunningDynamoDbLocal | undefined;
-afterAll(() => dynamo?.stop());
+// This file stops and restarts a DynamoDB Local of its own.
+const ownDynamo = useOwnDynamoDbLocal(TABLE, { maxAttempts: 1 });
 
 describe('a DynamoDB outage', () => {
   it('serves fail-safe and memory values while DynamoDB Local is stopped, opens the circuit, and recovers when it is back', async () => {
-    dynamo = await startDynamoDbLocal();
-    const port = dynamo.port;
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-    enforcePolicy(client, { actions: PERMISSIONS.create }); // only what the README's permissions allow
+    const dynamo = await ownDynamo.start();
+    const { client } = dynamo;
     const sent = recordCommands(client);
-    await createTable(client, TABLE, { ttlAttributeName: 'ttl' });
     const logger = memoryLogger();
     const store = new DynamoStore({ tableName: TABLE, client, ...names, operationTimeout: 1_000, logger });
     // A short memory maxTtl, so that every read below goes past memory to the DynamoDB that is down.
@@ -51,8 +46,7 @@ describe('a DynamoDB outage', () => {
     expect(sent.length - sentWhileOpen).toBe(0);
     expect(await cache.getOrSet('fresh', () => 'not called', { ttl: 60_000 })).toBe('computed while down');
 
-    dynamo = await startDynamoDbLocal(port);
-    await createTable(client, TABLE, { ttlAttributeName: 'ttl' }); // DynamoDB Local was in memory: the table is new
+    await dynamo.restart();
     await sleep(1_100);
     expect(await cache.get('never-seen')).toBeUndefined(); // the probe: succeeds, and closes the circuit
     expect(cache.circuitState).toBe('closed');

@@ -1,12 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Controller, Get, Param } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RunningDynamoDbLocal, startDynamoDbLocal } from '../../sample/dynamodb-local.js';
+import { describe, expect, it } from 'vitest';
 import { Cacheable, DynamoCacheModule } from '../../src/index.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable } from '../support/dynamo.js';
-import { PERMISSIONS, enforcePolicy } from '../support/iam-policy.js';
+import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 
 const TABLE = 'cacheable_outage';
 let runs = 0;
@@ -21,17 +18,13 @@ class WeatherController {
   }
 }
 
-// This file stops a DynamoDB Local of its own; the shared one stays up for the others.
-let dynamo: RunningDynamoDbLocal | undefined;
-afterAll(() => dynamo?.stop());
+// This file stops and restarts a DynamoDB Local of its own.
+const ownDynamo = useOwnDynamoDbLocal(TABLE, { maxAttempts: 1 });
 
 describe('@Cacheable while DynamoDB is down', () => {
   it('answers every request from the handler, logs the failure once per burst, and caches again when DynamoDB is back', async () => {
-    dynamo = await startDynamoDbLocal();
-    const port = dynamo.port;
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-    enforcePolicy(client, { actions: PERMISSIONS.create }); // only what the README's permissions allow
-    await createTable(client, TABLE, { ttlAttributeName: 'ttl' });
+    const dynamo = await ownDynamo.start();
+    const { client } = dynamo;
     const warnings: string[] = [];
     const logger = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };
     // The harshest settings: no memory tier to answer from, and every cache failure rejects (throwOnErrors).
@@ -54,8 +47,7 @@ describe('@Cacheable while DynamoDB is down', () => {
     expect(answers.every((answer) => answer.body.city === 'Oslo' && answer.headers['x-cache'] === 'MISS')).toBe(true);
     expect(warnings.filter((line) => line.includes('WeatherController.forecast') && line.includes('answered without the cache'))).toHaveLength(1);
 
-    dynamo = await startDynamoDbLocal(port);
-    await createTable(client, TABLE, { ttlAttributeName: 'ttl' }); // DynamoDB Local was in memory: the table is new
+    await dynamo.restart();
     await new Promise((resolve) => setTimeout(resolve, 600)); // past circuitBreakerDuration, so that a probe goes through
     const before = runs;
     await http().get('/weather/Oslo').expect(200);

@@ -183,7 +183,7 @@ describe('DynamoCacheModule', () => {
     const app = await boot(DynamoCacheModule.forRoot({ tableName: noTtl, client }), logger);
     expect(warnings.some((warning) => warning.startsWith('DynamoCache: ') && warning.includes('TTL disabled'))).toBe(true);
     await app.close();
-    await deleteTable(client, noTtl);
+    await deleteTable(noTtl);
   });
 
   it('destroys the client it built at shutdown, and never the one the app passed in', async () => {

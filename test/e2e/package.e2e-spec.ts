@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteTable, dynamoEndpoint, localClient, uniqueTableName } from '../support/dynamo.js';
+import { deleteTable, dynamoEndpoint, uniqueTableName } from '../support/dynamo.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -89,9 +89,7 @@ describe('the npm package', () => {
 
   afterAll(async () => {
     await rm(app, { recursive: true, force: true });
-    const client = localClient();
-    await deleteTable(client, tableName);
-    client.destroy();
+    await deleteTable(tableName);
   });
 
   it('ships the build and the README, and no tests or sources', async () => {

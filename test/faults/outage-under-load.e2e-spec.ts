@@ -1,12 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Controller, Get, Param } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RunningDynamoDbLocal, startDynamoDbLocal } from '../../sample/dynamodb-local.js';
+import { describe, expect, it } from 'vitest';
 import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, memoryLogger } from '../support/dynamo.js';
-import { PERMISSIONS, enforcePolicy } from '../support/iam-policy.js';
+import { memoryLogger } from '../support/dynamo.js';
+import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 
 const TABLE = 'outage_under_load';
 const WORKERS = 8;
@@ -25,17 +23,13 @@ class ItemsController {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// This file kills and restarts a DynamoDB Local of its own; the shared one stays up for the others.
-let dynamo: RunningDynamoDbLocal | undefined;
-afterAll(() => dynamo?.stop());
+// This file kills and restarts a DynamoDB Local of its own.
+const ownDynamo = useOwnDynamoDbLocal(TABLE, { maxAttempts: 1 });
 
 describe('DynamoDB killed and restarted while cached routes are under load', () => {
   it('fails no request, opens the breaker and closes it again, bounds the calls made meanwhile, and caches again without a restart', async () => {
-    dynamo = await startDynamoDbLocal();
-    const port = dynamo.port;
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-    enforcePolicy(client, { actions: PERMISSIONS.create }); // only what the README's permissions allow
-    await createTable(client, TABLE, { ttlAttributeName: 'ttl' });
+    const dynamo = await ownDynamo.start();
+    const { client } = dynamo;
     const logger = memoryLogger();
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -88,8 +82,7 @@ describe('DynamoDB killed and restarted while cached routes are under load', () 
     const outageStarted = Date.now();
     const requestsBefore = requests;
     await sleep(2_000);
-    dynamo = await startDynamoDbLocal(port);
-    await createTable(client, TABLE, { ttlAttributeName: 'ttl' }); // in memory: the restarted DynamoDB Local is empty
+    await dynamo.restart();
     const outageEnded = Date.now();
     const requestsDuring = requests - requestsBefore;
     await sleep(1_500);

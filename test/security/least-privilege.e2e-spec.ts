@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CACHE, CacheEvict, Cacheable, CacheStartupError, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, DynamoCacheRegistry, DynamoSessionStore } from '../../src/index.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, dynamoEndpoint, localClient, memoryLogger, uniqueTableName, useCacheTable } from '../support/dynamo.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, dynamoEndpoint, localClient, memoryLogger, uniqueTableName, useCacheTable } from '../support/dynamo.js';
 import { PERMISSIONS, type Policy, enforcePolicy } from '../support/iam-policy.js';
 
 const { tableName } = useCacheTable('iam');
@@ -126,15 +126,7 @@ describe('least privilege: the documented permissions are enough, mode by mode',
   it('production with the streams backplane: the stream actions on the streams client, and nothing more', async () => {
     const streamTable = uniqueTableName('iamstream');
     const admin = localClient({}, 'admin');
-    await admin.send(
-      new CreateTableCommand({
-        TableName: streamTable,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' },
-      }),
-    );
+    await createTable(admin, streamTable, { ttlAttributeName: 'ttl', stream: true });
     admin.destroy();
     const client = localClient({}, 'admin');
     const denied = enforcePolicy(client, { actions: PERMISSIONS.production });

@@ -13,7 +13,7 @@ const table = (purpose: string) => {
 };
 
 afterAll(async () => {
-  await Promise.all(tables.map((name) => deleteTable(client, name)));
+  await Promise.all(tables.map((name) => deleteTable(name)));
   client.destroy();
 });
 

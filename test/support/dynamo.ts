@@ -33,8 +33,19 @@ export function uniqueTableName(purpose: string): string {
   return `${purpose}_${randomUUID().slice(0, 8)}`;
 }
 
-export async function deleteTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
+/**
+ * Test clean-up, with a client of its own: the clients the library is given may not delete tables.
+ * A table already gone is no error; any other failure is.
+ */
+export async function deleteTable(tableName: string): Promise<void> {
+  const admin = localClient({}, 'admin');
+  try {
+    await admin.send(new DeleteTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  } finally {
+    admin.destroy();
+  }
 }
 
 export interface TableShape {
@@ -43,6 +54,8 @@ export interface TableShape {
   sortKeyName?: string;
   /** The attribute to enable TTL on; none leaves TTL disabled. */
   ttlAttributeName?: string;
+  /** A KEYS_ONLY stream, which the streams backplane reads. */
+  stream?: boolean;
 }
 
 /** Creates a table the way an operator would, outside the library, to test what the library makes of it. */
@@ -60,6 +73,7 @@ export async function createTable(client: DynamoDBClient, tableName: string, sha
         { AttributeName: partitionKeyName, KeyType: 'HASH' },
         ...(shape.sortKeyName ? [{ AttributeName: shape.sortKeyName, KeyType: 'RANGE' as const }] : []),
       ],
+      ...(shape.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const } } : {}),
     }),
   );
   if (shape.ttlAttributeName) {
@@ -98,7 +112,7 @@ export function useCacheTable(purpose: string): { client: DynamoDBClient; tableN
   const tableName = uniqueTableName(purpose);
   beforeAll(() => createTable(admin, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' }));
   afterAll(async () => {
-    await deleteTable(admin, tableName);
+    await deleteTable(tableName);
     client.destroy();
     admin.destroy();
   });

@@ -1,0 +1,15 @@
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Asks `read` every 20 ms until it returns `expected`, for what another instance or DynamoDB does
+ * in its own time (a backplane's read, a TTL sweep). Resolves to how long that took; fails past
+ * `within`, saying what `read` still returned.
+ */
+export async function seenWithin<T>(read: () => Promise<T>, expected: T, within: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < within) {
+    if ((await read()) === expected) return Date.now() - started;
+    await sleep(20);
+  }
+  throw new Error(`not seen within ${within} ms: still ${JSON.stringify(await read())}`);
+}
