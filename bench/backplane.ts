@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { CACHE, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions } from 'nest-dynamo-cache';
 import type { Report } from './report.js';
-import { createTable } from './table.js';
+import { createTable, percentile } from './table.js';
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
@@ -16,7 +16,6 @@ async function instance(client: DynamoDBClient, tableName: string, backplane: Dy
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 /**
  * How long after one instance's write is acknowledged another instance stops serving the old value

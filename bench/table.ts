@@ -21,6 +21,9 @@ export async function createTable(
   }
 }
 
+/** The value at fraction `p` of already sorted samples (0.99: the p99). */
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
 export const median = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
   const middle = sorted.length >> 1;

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createTable } from '../bench/table.js';
+import { createTable, percentile } from '../bench/table.js';
 import { linkPackageToSources } from './resolve-package.js';
 
 export interface SoakOptions {
@@ -108,7 +108,6 @@ async function createTables(endpoint: string, tableName: string, stream: boolean
   client.destroy();
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
 /**
  * Several instances of the sample app, each in a process of its own, on one table; workers send

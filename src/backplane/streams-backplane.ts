@@ -11,7 +11,7 @@ import type {
 import type { LocalTier } from '../cache/dynamo-cache.js';
 import { TableConfigurationError } from '../store/errors.js';
 import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
-import type { WarningLogger } from '../store/table-schema.js';
+import { type WarningLogger, endpointUrl } from '../store/table-schema.js';
 import { Backplane } from './backplane.js';
 import type { ResolvedBackplaneOptions, StreamsClientLike } from './backplane-options.js';
 
@@ -176,7 +176,5 @@ async function loadStreamsSdk(): Promise<StreamsModule> {
 
 /** A streams client with the DynamoDB client's region, endpoint and credentials. */
 async function streamsClientLike(sdk: StreamsModule, client: DynamoDBClient): Promise<DynamoDBStreamsClient> {
-  const endpoint = await client.config.endpoint?.();
-  const url = endpoint && `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path}`;
-  return new sdk.DynamoDBStreamsClient({ region: await client.config.region(), credentials: client.config.credentials, endpoint: url });
+  return new sdk.DynamoDBStreamsClient({ region: await client.config.region(), credentials: client.config.credentials, endpoint: await endpointUrl(client) });
 }

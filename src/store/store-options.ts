@@ -161,7 +161,7 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
     maxValueBytes:
       optional<number>(raw, 'maxValueBytes', (value) => Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_VALUE_BYTES_LIMIT, `an integer from 1 to ${MAX_VALUE_BYTES_LIMIT}`) ??
       DEFAULT_MAX_VALUE_BYTES,
-    serializer: optional<ValueSerializer>(raw, 'serializer', isSerializer, 'an object with a name, serialize(value) and deserialize(bytes)'),
+    serializer: optional<ValueSerializer>(raw, 'serializer', isSerializer, 'an object with a name (1 to 64 letters, digits, "_", ".", "@", "/" or "-"), serialize(value) and deserialize(bytes)'),
     returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? false,
     startupCheck: optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ?? 'fail',
     tableStream: optional<boolean>(raw, 'tableStream', isBoolean, 'true or false') ?? false,

@@ -196,9 +196,15 @@ async function regionOf(client: DynamoDBClient): Promise<string> {
 
 async function endpointNote(client: DynamoDBClient): Promise<string> {
   try {
-    const endpoint = await client.config.endpoint?.();
-    return endpoint ? ` at endpoint ${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path}` : '';
+    const url = await endpointUrl(client);
+    return url ? ` at endpoint ${url}` : '';
   } catch {
     return '';
   }
+}
+
+/** The endpoint the client was configured with, as a URL; undefined when the SDK resolves AWS's own. */
+export async function endpointUrl(client: DynamoDBClient): Promise<string | undefined> {
+  const endpoint = await client.config.endpoint?.();
+  return endpoint && `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path}`;
 }
