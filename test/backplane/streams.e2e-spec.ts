@@ -76,12 +76,15 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
   it('does not keep in memory a value whose read was in flight when another app changed it', async () => {
     const slowClient = localClient();
     let holdReads = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     // A read that has its answer and is slow to hand it on: DynamoDB Local answers at once, so a
-    // middleware holds the answer, as a loaded event loop or a slow socket would.
+    // middleware holds the answer (until the change's news has arrived), as a loaded event loop
+    // or a slow socket would.
     slowClient.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
-        if (holdReads && context.commandName === 'GetItemCommand') await sleep(800);
+        if (holdReads && context.commandName === 'GetItemCommand') await released;
         return result;
       },
       { step: 'initialize', name: 'holdReads' },
@@ -99,8 +102,9 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     await sleep(50); // the read has begun
     await a.cache.set('race', 2);
     await seenWithin(async () => invalidated.includes('race'), true, MAX_LAG);
-    expect(await inFlight).toBe(1); // fetched before the change: that caller gets it
     holdReads = false;
+    release();
+    expect(await inFlight).toBe(1); // fetched before the change: that caller gets it
     // Kept in memory, it would be served for memoryTtl (300 s); it was not kept.
     expect(await b.cache.get('race')).toBe(2);
   });
