@@ -122,7 +122,8 @@ export function serializeValue(key: string, value: unknown, serializer?: ValueSe
     throw new SerializationError(key, 'the value is undefined, which reads back as a miss; delete the key instead');
   }
   if (value instanceof Uint8Array) {
-    return { bytes: value, format: Buffer.isBuffer(value) ? PayloadFormat.Buffer : PayloadFormat.Uint8Array };
+    // A copy: the memory tier keeps these bytes, and the caller may reuse its buffer after `set`.
+    return { bytes: new Uint8Array(value), format: Buffer.isBuffer(value) ? PayloadFormat.Buffer : PayloadFormat.Uint8Array };
   }
   if (serializer !== undefined) return serializeWith(serializer, key, value);
   // JSON.stringify calls a replacer once per property, which doubles its time; a value made only
@@ -200,8 +201,10 @@ export function deserializeValue(bytes: Uint8Array, format: PayloadFormat, seria
     case PayloadFormat.Custom:
       if (serializer === undefined) throw new SyntaxError('the item was written by a custom serializer and none is configured');
       return serializer.deserialize(bytes);
+    // Copies, never views: the memory tier hands the same stored bytes to every read, and a reader
+    // that changed a view would change what every later read returns.
     case PayloadFormat.Buffer:
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return Buffer.from(bytes);
     case PayloadFormat.Uint8Array:
       return new Uint8Array(bytes);
     case PayloadFormat.TaggedJson:

@@ -59,7 +59,11 @@ describe('value serializer', () => {
   it('round-trips Buffers and Uint8Arrays, top-level as raw bytes and nested as base64', () => {
     const buffer = Buffer.from([0, 1, 2, 255]);
     const bytes = new Uint8Array([9, 8, 7]);
-    expect(serializeValue('k', buffer).bytes).toBe(buffer);
+    // Its own bytes, not base64, and a copy of them: the caller may reuse its buffer after set.
+    const payload = serializeValue('k', buffer);
+    expect([...payload.bytes]).toEqual([...buffer]);
+    expect(payload.bytes.buffer).not.toBe(buffer.buffer);
+    expect((deserializeValue(payload.bytes, payload.format) as Buffer).buffer).not.toBe(payload.bytes.buffer);
     expect(roundTrip(buffer)).toEqual(buffer);
     expect(Buffer.isBuffer(roundTrip(buffer))).toBe(true);
     const back = roundTrip(bytes) as Uint8Array;
