@@ -22,7 +22,9 @@ type Item = Record<string, AttributeValue>;
  * Sends `pending` in rounds until DynamoDB has processed all of it. Each round sends what the last
  * one left unprocessed. Unprocessed items come back for two reasons: a response over 16 MB (for
  * BatchGetItem) and throttling; so the backoff ceiling grows only across rounds that processed
- * nothing, and a round that made progress is retried after a short jittered pause.
+ * nothing, and a round that made progress is retried after a short jittered pause. A call that
+ * fails ends the batch, but only once the round's other calls have settled, so that nothing of it
+ * lands after the caller has been told it failed (see `mapWithConcurrency`).
  */
 async function untilProcessed<T>(
   operation: 'BatchGetItem' | 'BatchWriteItem',

@@ -17,17 +17,29 @@ export function backoffDelay(policy: RetryPolicy, fruitlessRounds: number): numb
   return Math.random() * ceiling;
 }
 
-/** Runs `work` over `items` with at most `concurrency` calls in flight, keeping the input order. */
+/**
+ * Runs `work` over `items` with at most `concurrency` calls in flight, keeping the input order. At the
+ * first failure no further item is started, and it rejects with that failure only once every call
+ * already in flight has settled: a batch write must not land after its caller was told it failed,
+ * where it would overwrite what the caller wrote next.
+ */
 export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { readonly error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (failure === undefined && next < items.length) {
       const index = next++;
-      results[index] = await work(items[index]!);
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
+  // The workers never reject, so this waits for all of them.
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
   return results;
 }
 
