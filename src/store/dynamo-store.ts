@@ -43,6 +43,8 @@ export interface CacheEntry<T = unknown> {
   readonly staleUntil?: number;
   /** The stored bytes of the value and how to read them, for a tier that keeps them. */
   readonly payload: SerializedPayload;
+  /** A sliding entry's window, and the deadline past which it is never renewed, in ms. */
+  readonly sliding?: { readonly windowMs: number; readonly absoluteDeadline?: number };
 }
 
 /** A write made ready by `prepareEntry`: checked, serialized, its expiry resolved. */
@@ -266,6 +268,12 @@ export class DynamoStore extends EventEmitter {
   async setManyEntries(entries: ReadonlyArray<SetManyEntry>): Promise<PreparedEntry[]> {
     if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
     const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
+    await this.putEntries(prepared);
+    return prepared;
+  }
+
+  /** The second half of `setManyEntries`, for entries `prepareEntry` made ready. */
+  async putEntries(prepared: readonly PreparedEntry[]): Promise<void> {
     const lastWrites = new Map<string, PreparedEntry>();
     for (const entry of prepared) lastWrites.set(entry.partitionKey.value, entry);
     const schema = this.schema ?? (await this.initialize());
@@ -275,7 +283,6 @@ export class DynamoStore extends EventEmitter {
     if (chunks.length > 0) await batchWriteAll(this.sender, this.opts.tableName, chunks, this.opts.batchRetry);
     const heads = writes.map(({ head }): WriteRequest => ({ PutRequest: { Item: head } }));
     await batchWriteAll(this.sender, this.opts.tableName, heads, this.opts.batchRetry);
-    return prepared;
   }
 
   /** Resolves to whether the key held an item. */
@@ -473,7 +480,8 @@ export class DynamoStore extends EventEmitter {
     // Only sliding entries carry a version, so only they await a renewal.
     if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
     const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold);
-    return { value, expiresAt: renewedExpiry, payload: stored };
+    const sliding = expiration.slidingWindow === undefined ? undefined : { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
+    return { value, expiresAt: renewedExpiry, payload: stored, sliding };
   }
 
   /** The configured serializer when the item needs one, or why the item cannot be read. */
