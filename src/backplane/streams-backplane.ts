@@ -8,7 +8,7 @@ import type {
   Shard,
   _Record,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { LocalTier } from '../cache/dynamo-cache.js';
+import type { LocalTier } from './backplane-port.js';
 import { TableConfigurationError } from '../store/errors.js';
 import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
 import { type WarningLogger, endpointUrl } from '../store/table-schema.js';

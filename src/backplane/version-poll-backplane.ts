@@ -1,4 +1,4 @@
-import type { LocalTier } from '../cache/dynamo-cache.js';
+import type { LocalTier } from './backplane-port.js';
 import { Backplane } from './backplane.js';
 
 /**

@@ -74,7 +74,7 @@ export interface ResolvedCacheOptions {
   readonly name: string;
   readonly throwOnErrors: boolean;
   readonly cacheId?: string;
-  readonly memory?: MemoryTierOptions;
+  readonly memory?: Omit<MemoryTierOptions, 'changeHorizonMs'>;
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
   readonly defaults: ResolvedCallOptions;
 }
@@ -112,7 +112,7 @@ export function resolveCacheOptions(options: DynamoCacheOptions = {}): ResolvedC
   const raw = options as Record<string, unknown>;
   const name = optional<string>(raw, 'name', (value) => typeof value === 'string' && CACHE_NAME.test(value), 'a name of 1 to 64 letters, digits, "_", "-" or "."') ?? 'default';
   const memory = optional<false | MemoryOptions>(raw, 'memory', (value) => value === false || isObject(value), 'false or { maxEntries, maxBytes, maxTtl }');
-  let memoryTier: MemoryTierOptions | undefined;
+  let memoryTier: Omit<MemoryTierOptions, 'changeHorizonMs'> | undefined;
   if (memory !== false) {
     const memoryRaw = (memory ?? {}) as Record<string, unknown>;
     const nested = (check: (value: unknown) => boolean, expected: string) => (field: string) =>

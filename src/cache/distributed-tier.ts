@@ -1,4 +1,5 @@
-import type { DynamoStore } from '../store/dynamo-store.js';
+import { InvalidCacheKeyError, InvalidExpirationError, InvalidOptionError, SerializationError, ValueTooLargeError } from '../store/errors.js';
+import type { CacheConfig } from './cache-config.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { CircuitOpenError } from './errors.js';
 
@@ -7,11 +8,18 @@ export type Outcome<R> = { readonly ok: true; readonly value: R } | { readonly o
 const SKIPPED: Outcome<never> = Object.freeze({ ok: false, error: undefined });
 
 /**
- * Bad input is reported with TypeError or RangeError subclasses (InvalidCacheKeyError, SerializationError,
- * ValueTooLargeError, InvalidExpirationError), thrown before anything is sent; anything else came from
- * DynamoDB or the network.
+ * The caller's bad input, told apart by this library's own classes: a TypeError from the SDK or the
+ * network (a socket gone, a parser's bug) is DynamoDB failing, and is handled as such.
  */
-export const isInputError = (error: unknown): boolean => error instanceof TypeError || error instanceof RangeError;
+export const isInputError = (error: unknown): boolean =>
+  error instanceof InvalidCacheKeyError ||
+  error instanceof InvalidExpirationError ||
+  error instanceof SerializationError ||
+  error instanceof ValueTooLargeError ||
+  error instanceof InvalidOptionError;
+
+/** The operations that change what DynamoDB holds for the cache's keys (what a poll backplane announces). */
+const WRITE_OPERATIONS: ReadonlySet<string> = new Set(['set', 'mset', 'del', 'mdel', 'clear']);
 
 /**
  * Every call the cache makes to DynamoDB goes through here, so that one policy holds for all: bad
@@ -19,21 +27,18 @@ export const isInputError = (error: unknown): boolean => error instanceof TypeEr
  * rejection with `throwOnErrors`); repeated failures open the circuit breaker, which skips DynamoDB
  * until a probe succeeds.
  */
-/** The operations that change what DynamoDB holds for the cache's keys (what a poll backplane announces). */
-const WRITE_OPERATIONS: ReadonlySet<string> = new Set(['set', 'mset', 'del', 'mdel', 'clear']);
-
 export class DistributedTier {
   private readonly breaker: CircuitBreaker;
   /** Told after each write that reached DynamoDB. */
   afterWrite?: () => void;
+  private readonly throwOnErrors: boolean;
 
   constructor(
-    readonly store: DynamoStore,
-    private readonly cacheName: string,
-    private readonly throwOnErrors: boolean,
-    circuitBreaker: { threshold: number; durationMs: number },
+    private readonly config: CacheConfig,
     private readonly report: (error: unknown, operation: string) => void,
   ) {
+    this.throwOnErrors = config.throwOnErrors;
+    const { circuitBreaker } = config;
     this.breaker = new CircuitBreaker({ ...circuitBreaker, onStateChange: (state, failures) => this.logState(state, failures, circuitBreaker.durationMs) });
   }
 
@@ -44,7 +49,7 @@ export class DistributedTier {
   /** `keys` name what the call was about, for the report of its failure. */
   async attempt<R>(operation: string, keys: string | readonly string[] | undefined, work: () => Promise<R>): Promise<Outcome<R>> {
     if (!this.breaker.tryPass()) {
-      if (this.throwOnErrors) throw new CircuitOpenError(this.store.tableName, this.breaker.retryAt);
+      if (this.throwOnErrors) throw new CircuitOpenError(this.config.tableName, this.breaker.retryAt);
       return SKIPPED;
     }
     try {
@@ -65,13 +70,13 @@ export class DistributedTier {
   }
 
   private logState(state: CircuitState, failures: number, durationMs: number): void {
-    const where = `Cache "${this.cacheName}" on DynamoDB table "${this.store.tableName}"`;
+    const where = `Cache "${this.config.name}" on DynamoDB table "${this.config.tableName}"`;
     // A probe is no news: only opening (from closed) and closing are logged, once each.
     if (state === 'open' && this.lastLogged !== 'open') {
-      this.store.opts.logger.warn(`${where}: ${failures} calls failed in a row; DynamoDB is skipped for ${durationMs} ms at a time until a probe succeeds (circuit open). Memory and fail-safe values keep serving.`);
+      this.config.logger.warn(`${where}: ${failures} calls failed in a row; DynamoDB is skipped for ${durationMs} ms at a time until a probe succeeds (circuit open). Memory and fail-safe values keep serving.`);
       this.lastLogged = 'open';
     } else if (state === 'closed' && this.lastLogged === 'open') {
-      this.store.opts.logger.warn(`${where}: DynamoDB answers again (circuit closed).`);
+      this.config.logger.warn(`${where}: DynamoDB answers again (circuit closed).`);
       this.lastLogged = 'closed';
     }
   }

@@ -37,3 +37,20 @@ export class CacheRegistrationError extends Error {
     super(`Cache "${cacheName}": ${message}`);
   }
 }
+
+/**
+ * A factory that asked, directly or through other keys' factories, for the key it is computing: it
+ * would wait for itself forever. The inner call fails instead; `chain` lists the keys, outermost first.
+ */
+export class RecursiveFactoryError extends Error {
+  override readonly name = 'RecursiveFactoryError';
+  constructor(
+    readonly cacheName: string,
+    readonly chain: readonly string[],
+  ) {
+    super(
+      `Cache "${cacheName}": the factory of key ${chain.map((key) => JSON.stringify(key)).join(' → ')} asked for key "${chain[chain.length - 1]}" ` +
+        'while it is being computed, which would wait for itself. Compute the inner value without getOrSet, or give it another key.',
+    );
+  }
+}

@@ -1,129 +1,163 @@
-import type { DynamoStore } from '../store/dynamo-store.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntryOptions } from '../store/expiry.js';
 import { sleep } from '../store/retry.js';
-import type { CacheEvents } from './cache-events.js';
+import type { CacheCore, Fallback, Flight, Resolved } from './cache-core.js';
 import type { ResolvedCallOptions } from './cache-options.js';
-import type { DistributedTier } from './distributed-tier.js';
-import { FactoryTimeoutError } from './errors.js';
+import { FactoryTimeoutError, RecursiveFactoryError } from './errors.js';
 import { type Factory, FactoryRun, raceTimeouts } from './factory-run.js';
-import { type MemoryEntry, type MemoryTier, memoryValue } from './memory-tier.js';
+import { type MemoryEntry, memoryValue } from './memory-tier.js';
 
 export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOptions) | undefined;
 
-/** What a read of DynamoDB (through the memory tier) came to. */
-export type ReadResult<T> =
-  | { readonly kind: 'hit'; readonly value: T; readonly expiresAt?: number }
-  | { readonly kind: 'stale'; readonly value: T; readonly expiresAt?: number; readonly staleUntil?: number }
-  | { readonly kind: 'miss' }
-  | { readonly kind: 'failed' };
-
-/** A value with the instant it expires, as get-or-set resolves. */
-export interface Resolved<T> {
-  readonly value: T;
-  readonly expiresAt?: number;
-}
-
-/** The parts of a cache that get-or-set works with. */
-export interface CacheInternals {
-  readonly name: string;
-  readonly store: DynamoStore;
-  readonly memory: MemoryTier | undefined;
-  readonly distributed: DistributedTier;
-  readonly events: CacheEvents;
-  readonly ownerId: string;
-  readThrough<T>(key: string, allowStale: boolean): Promise<ReadResult<T>>;
-  write<T>(key: string, value: T, ttl: number | EntryOptions | undefined, call: ResolvedCallOptions): Promise<Resolved<T>>;
-  coalesce<R>(key: string, work: () => Promise<R>): Promise<R>;
-  report(error: unknown, operation: string): void;
-}
-
-type Fallback<T> = { readonly value: T; readonly expiresAt?: number; readonly staleUntil?: number; readonly tier: 'memory' | 'dynamodb' };
+/** The keys whose factories the current async context is running inside, outermost first. */
+const computing = new AsyncLocalStorage<ReadonlyArray<{ readonly core: CacheCore; readonly key: string }>>();
 
 const isLive = (expiresAt: number | undefined, now: number) => expiresAt === undefined || now < expiresAt;
 
 /**
- * A miss in memory, for one key of one process at a time (callers are coalesced before this):
- * read DynamoDB; on a miss, run the factory (under the distributed lock if asked), store its result
- * and return it. Fail-safe, when on, serves the last known value if the factory fails or times out.
+ * A miss in memory: joins this process's flight for the key, or starts one that reads DynamoDB and,
+ * on a miss, runs the factory. A caller that joins is bound by its own timeouts, not the starter's.
  */
-export async function loadOrCompute<T>(
-  cache: CacheInternals,
+export function getOrSetMiss<T>(core: CacheCore, key: string, factory: Factory<T>, ttl: Ttl<T>, call: ResolvedCallOptions, remembered: MemoryEntry | undefined): Promise<Resolved<T>> {
+  const chain = computing.getStore();
+  if (chain?.some((running) => running.core === core && running.key === key)) {
+    // Joining its own flight would wait for itself, and hold the key until the process ends.
+    return Promise.reject(new RecursiveFactoryError(core.config.name, [...chain.filter((running) => running.core === core).map((running) => running.key), key]));
+  }
+  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started, chain ?? []));
+  return joined ? withinOwnTimeouts(core, key, flight, call) : flight.promise;
+}
+
+/**
+ * For one key of one process at a time: read DynamoDB; on a miss, run the factory (under the
+ * distributed lock if asked), store its result and return it. Fail-safe, when on, serves the last
+ * known value if the factory fails or times out.
+ */
+async function loadOrCompute<T>(
+  core: CacheCore,
   key: string,
   factory: Factory<T>,
   ttl: Ttl<T>,
   call: ResolvedCallOptions,
   remembered: MemoryEntry | undefined,
+  flight: Flight<T>,
+  chain: ReadonlyArray<{ readonly core: CacheCore; readonly key: string }>,
 ): Promise<Resolved<T>> {
-  const read = await cache.readThrough<T>(key, call.failSafe);
+  const read = await core.readThrough<T>(key, call.failSafe);
   if (read.kind === 'hit') return read;
   const now = Date.now();
   let fallback: Fallback<T> | undefined;
   if (read.kind === 'stale') fallback = { ...read, tier: 'dynamodb' };
   else if (read.kind === 'failed' && remembered !== undefined) {
     // DynamoDB cannot answer: what this instance last knew still serves, within its own expiry.
-    if (isLive(remembered.expiresAt, now)) return serveStale(cache, key, rememberedFallback<T>(remembered));
+    if (isLive(remembered.expiresAt, now)) return serveStale(core, key, rememberedFallback<T>(remembered));
     if (call.failSafe) fallback = rememberedFallback<T>(remembered);
   }
+  flight.fallback = fallback;
 
   let leaseHeld = false;
   if (call.lock !== undefined && read.kind !== 'failed') {
-    const waited = await takeLeaseOrWait<T>(cache, key, call.lock);
+    const waited = await takeLeaseOrWait<T>(core, key, call.lock);
     if (waited.found) return waited.found;
     leaseHeld = waited.holder;
   }
-  const releaseLease = () => {
-    if (leaseHeld) void cache.distributed.attempt('unlock', key, () => cache.store.releaseLease(key, cache.ownerId));
+  // Awaited, so that nothing of the call is still running once it has returned; a release that fails
+  // leaves the lease to expire by itself.
+  const releaseLease = async () => {
+    if (!leaseHeld) return;
     leaseHeld = false;
+    await releaseOwnLease(core, key);
   };
 
   const run = new FactoryRun<T>(key, fallback?.value, fallback !== undefined);
-  const running = Promise.resolve().then(() => factory(run));
+  const running = computing.run([...chain, { core, key }], () => Promise.resolve().then(() => factory(run)));
   let outcome;
   try {
     outcome = await raceTimeouts(running, call.softTimeoutMs, call.hardTimeoutMs, fallback !== undefined);
   } catch (error) {
-    releaseLease();
+    await releaseLease();
     if (!call.failSafe || fallback === undefined) throw error;
-    cache.report(error, `factory of "${key}"`);
-    return serveStale(cache, key, fallback, call.failSafeThrottleMs);
+    core.report(error, `factory of "${key}"`);
+    return serveStale(core, key, fallback, call.failSafeThrottleMs);
   }
   if (outcome.kind === 'value') {
     try {
-      return await storeResult(cache, key, outcome.value, run, ttl, call);
+      return await storeResult(core, key, outcome.value, run, ttl, call);
     } finally {
-      releaseLease();
+      await releaseLease();
     }
   }
   // Timed out: the factory goes on, and its result is stored when it comes.
-  void running
-    .then((value) => storeResult(cache, key, value, run, ttl, call))
-    .catch((error: unknown) => cache.report(error, `factory of "${key}" (finished after its timeout)`))
-    .finally(releaseLease);
-  if (fallback !== undefined) return serveStale(cache, key, fallback);
-  throw new FactoryTimeoutError(cache.name, key, call.hardTimeoutMs!);
+  core.track(
+    running
+      .then((value) => storeResult(core, key, value, run, ttl, call))
+      .catch((error: unknown) => core.report(error, `factory of "${key}" (finished after its timeout)`))
+      .finally(releaseLease),
+  );
+  if (fallback !== undefined) return serveStale(core, key, fallback);
+  throw new FactoryTimeoutError(core.config.name, key, call.hardTimeoutMs!);
 }
 
-/** Runs the factory in the background for a hit near its expiry; concurrent hits start it once. */
-export function refreshInBackground<T>(cache: CacheInternals, key: string, factory: Factory<T>, ttl: Ttl<T>, call: ResolvedCallOptions, current: T): void {
-  void cache.coalesce(`\u0000refresh:${key}`, async () => {
-    const run = new FactoryRun<T>(key, undefined, false);
-    try {
-      const value = await factory(run);
-      await storeResult(cache, key, value, run, ttl, call);
-      cache.events.emitCache('cache:refresh', key);
-      cache.events.emitIfHeard('refresh', () => ({ key, value }));
-    } catch (error) {
-      cache.events.emitIfHeard('refresh', () => ({ key, value: current, error }));
-      cache.report(error, `background refresh of "${key}"`);
+/**
+ * A caller that joined another's flight: its own softTimeout serves the stale value the flight
+ * found, its own hardTimeout gives up (on the stale value with fail-safe, else FactoryTimeoutError).
+ * The flight goes on either way, and its result is stored.
+ */
+function withinOwnTimeouts<T>(core: CacheCore, key: string, flight: Flight<T>, call: ResolvedCallOptions): Promise<Resolved<T>> {
+  const { softTimeoutMs, hardTimeoutMs } = call;
+  if (softTimeoutMs === undefined && hardTimeoutMs === undefined) return flight.promise;
+  return new Promise<Resolved<T>>((resolve, reject) => {
+    const timers: NodeJS.Timeout[] = [];
+    const settle = (finish: () => void) => {
+      for (const timer of timers) clearTimeout(timer);
+      finish();
+    };
+    flight.promise.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
+    );
+    if (softTimeoutMs !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          const fallback = flight.fallback;
+          if (fallback !== undefined) settle(() => resolve(serveStale(core, key, fallback)));
+        }, softTimeoutMs),
+      );
+    }
+    if (hardTimeoutMs !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          const fallback = call.failSafe ? flight.fallback : undefined;
+          settle(() => (fallback !== undefined ? resolve(serveStale(core, key, fallback)) : reject(new FactoryTimeoutError(core.config.name, key, hardTimeoutMs))));
+        }, hardTimeoutMs),
+      );
     }
   });
 }
 
-async function storeResult<T>(cache: CacheInternals, key: string, value: T, run: FactoryRun<T>, ttl: Ttl<T>, call: ResolvedCallOptions): Promise<Resolved<T>> {
+/** Runs the factory in the background for a hit near its expiry; concurrent hits start it once. */
+export function refreshInBackground<T>(core: CacheCore, key: string, factory: Factory<T>, ttl: Ttl<T>, call: ResolvedCallOptions, current: T): void {
+  core.flight<T>(`\u0000refresh:${key}`, async () => {
+    const run = new FactoryRun<T>(key, undefined, false);
+    try {
+      const value = await factory(run);
+      const stored = await storeResult(core, key, value, run, ttl, call);
+      core.events.emitCache('cache:refresh', key);
+      core.events.emitIfHeard('refresh', () => ({ key, value }));
+      return stored;
+    } catch (error) {
+      core.events.emitIfHeard('refresh', () => ({ key, value: current, error }));
+      core.report(error, `background refresh of "${key}"`);
+      return { value: current };
+    }
+  });
+}
+
+async function storeResult<T>(core: CacheCore, key: string, value: T, run: FactoryRun<T>, ttl: Ttl<T>, call: ResolvedCallOptions): Promise<Resolved<T>> {
   // undefined has no stored form: it is "nothing found", returned as such and never cached.
   if (run.skipped || value === undefined) return { value };
   const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
-  return cache.write(key, value, resolvedTtl, call);
+  return core.write(core.prepare(key, value, resolvedTtl, call), value);
 }
 
 function rememberedFallback<T>(entry: MemoryEntry): Fallback<T> {
@@ -131,13 +165,9 @@ function rememberedFallback<T>(entry: MemoryEntry): Fallback<T> {
 }
 
 /** Serves a fallback; with a throttle, keeps serving it from memory for that long before the factory is tried again. */
-function serveStale<T>(cache: CacheInternals, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> {
-  if (throttleMs !== undefined && throttleMs > 0 && cache.memory !== undefined) {
-    const now = Date.now();
-    const entry = cache.store.prepareEntry(key, fallback.value, 0);
-    cache.memory.set(key, entry.payload, undefined, { expiresAt: fallback.expiresAt, keepUntil: fallback.staleUntil, freshUntil: now + throttleMs }, now);
-  }
-  cache.events.emitCache('cache:stale', key, fallback.tier);
+function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> {
+  if (throttleMs !== undefined && throttleMs > 0) core.throttle(key, fallback, throttleMs);
+  core.events.emitCache('cache:stale', key, fallback.tier);
   return { value: fallback.value, expiresAt: fallback.expiresAt };
 }
 
@@ -146,30 +176,30 @@ function serveStale<T>(cache: CacheInternals, key: string, fallback: Fallback<T>
  * instance is computing, with backoff. Gives up waiting after `waitMs` (the holder may have died
  * and its lease not yet expired) and runs the factory without the lease.
  */
-async function takeLeaseOrWait<T>(
-  cache: CacheInternals,
-  key: string,
-  lock: { leaseMs: number; waitMs: number },
-): Promise<{ holder: boolean; found?: Resolved<T> }> {
+async function takeLeaseOrWait<T>(core: CacheCore, key: string, lock: { leaseMs: number; waitMs: number }): Promise<{ holder: boolean; found?: Resolved<T> }> {
   const deadline = Date.now() + lock.waitMs;
   let delay = 20;
   for (let waited = false; ; waited = true) {
-    const taken = await cache.distributed.attempt('lock', key, () => cache.store.acquireLease(key, cache.ownerId, lock.leaseMs));
+    const taken = await core.distributed.attempt('lock', key, () => core.store.acquireLease(key, core.ownerId, lock.leaseMs));
     if (!taken.ok) return { holder: false };
     if (taken.value) {
       if (!waited) return { holder: true };
       // The holder may have stored its value and released the lease just now.
-      const read = await cache.readThrough<T>(key, false);
+      const read = await core.readThrough<T>(key, false);
       if (read.kind === 'hit') {
-        void cache.distributed.attempt('unlock', key, () => cache.store.releaseLease(key, cache.ownerId));
+        await releaseOwnLease(core, key);
         return { holder: false, found: read };
       }
       return { holder: true };
     }
-    const read = await cache.readThrough<T>(key, false);
+    const read = await core.readThrough<T>(key, false);
     if (read.kind === 'hit') return { holder: false, found: read };
     if (Date.now() + delay > deadline) return { holder: false };
     await sleep(delay);
     delay = Math.min(delay * 2, 500);
   }
+}
+
+async function releaseOwnLease(core: CacheCore, key: string): Promise<void> {
+  await core.distributed.attempt('unlock', key, () => core.store.releaseLease(key, core.ownerId)).catch(() => undefined);
 }

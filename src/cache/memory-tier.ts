@@ -8,6 +8,11 @@ export interface MemoryTierOptions {
   readonly maxBytes: number;
   /** Longest an entry is served from memory before DynamoDB is asked again, in ms. */
   readonly maxTtlMs: number;
+  /**
+   * The longest a DynamoDB read can be in flight, in ms: how long a key's last change is remembered,
+   * so that a read begun before it cannot put back what the change replaced.
+   */
+  readonly changeHorizonMs: number;
 }
 
 /**
@@ -33,6 +38,21 @@ export interface MemoryEntry {
 // A Map entry, the record and its numbers, beside the payload and key.
 const ENTRY_OVERHEAD_BYTES = 120;
 
+/** How long memory keeps an entry, all epoch ms. */
+export interface MemoryLifetime {
+  /** The entry's logical expiry; undefined: never. */
+  readonly expiresAt: number | undefined;
+  /** Kept past its expiry until then, as a fail-safe fallback. */
+  readonly keepUntil?: number;
+  /** Served as a hit until then, overriding the rule below (a fail-safe throttle). */
+  readonly freshUntil?: number;
+  /**
+   * A sliding entry's: from then on a read must reach DynamoDB, where renewing the window gains
+   * enough to be written; memory serving it past then would let the entry lapse while in use.
+   */
+  readonly renewAt?: number;
+}
+
 export function memoryValue<T>(entry: MemoryEntry): T {
   return (entry.payload === undefined ? entry.frozenValue : readPayload(entry.payload)) as T;
 }
@@ -44,8 +64,8 @@ export function memoryValue<T>(entry: MemoryEntry): T {
 export class MemoryTier {
   private readonly entries = new Map<string, MemoryEntry>();
   private bytes = 0;
-  /** When each key was last invalidated by another instance's change (a backplane), for `set`'s `readStartedAt`. */
-  private readonly invalidatedAt = new Map<string, number>();
+  /** When each key last changed (this instance's write or delete, or another's news from a backplane), for `set`'s `readStartedAt`. */
+  private readonly changedAt = new Map<string, number>();
   /** When the whole tier was last cleared: a read begun before then may hold what the clear meant to drop. */
   private clearedAt = -1;
   /** The bound in force: `options.maxTtlMs`, or what a backplane sets. */
@@ -76,13 +96,13 @@ export class MemoryTier {
     key: string,
     payload: SerializedPayload,
     parsedValue: unknown,
-    lifetime: { expiresAt: number | undefined; keepUntil?: number; freshUntil?: number },
+    lifetime: MemoryLifetime,
     now: number,
-    /** For a value read from DynamoDB: when the read began. An invalidation since then means it may be stale. */
+    /** For a value read from DynamoDB: when the read began. A change to the key since then means it may be stale. */
     readStartedAt?: number,
   ): MemoryEntry {
     const { expiresAt } = lifetime;
-    const freshUntil = lifetime.freshUntil ?? Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY);
+    const freshUntil = lifetime.freshUntil ?? Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {
@@ -95,11 +115,16 @@ export class MemoryTier {
       bytes,
       recentlyUsed: false,
     };
+    if (readStartedAt === undefined) {
+      this.noteChange(key, now);
+    } else if (Math.max(this.changedAt.get(key) ?? -1, this.clearedAt) >= readStartedAt) {
+      // The read may have fetched the value just before the key changed (here, or on another instance
+      // whose news arrived while it was in flight): keeping it would put back what the change replaced,
+      // and dropping what is there now would lose the change's own value.
+      return entry;
+    }
     this.delete(key);
     if (bytes > this.options.maxBytes) return entry;
-    // The read may have fetched the value just before another instance changed it, and the news of
-    // that change arrived while it was in flight: keeping it would keep the old value past the news.
-    if (readStartedAt !== undefined && Math.max(this.invalidatedAt.get(key) ?? -1, this.clearedAt) >= readStartedAt) return entry;
     this.entries.set(key, entry);
     this.bytes += bytes;
     this.evictOverflow();
@@ -120,17 +145,23 @@ export class MemoryTier {
   }
 
   /**
-   * Drops the key because another instance changed it, and remembers when (see `set`) for
-   * `horizonMs`: no read still in flight can have begun longer ago than that.
+   * Drops the key because it changed (a write or delete of this instance that did not leave its value
+   * here, or another instance's change), and remembers when, so that no read begun before can put
+   * the old value back (see `set`).
    */
-  invalidate(key: string, now: number, horizonMs: number): void {
+  forget(key: string, now: number): void {
     this.delete(key);
+    this.noteChange(key, now);
+  }
+
+  private noteChange(key: string, now: number): void {
     // Re-inserted, so that the map stays in time order and the oldest are forgotten from its front.
-    this.invalidatedAt.delete(key);
-    this.invalidatedAt.set(key, now);
-    for (const [oldKey, at] of this.invalidatedAt) {
-      if (at >= now - horizonMs) break;
-      this.invalidatedAt.delete(oldKey);
+    this.changedAt.delete(key);
+    this.changedAt.set(key, now);
+    const horizon = now - this.options.changeHorizonMs;
+    for (const [oldKey, at] of this.changedAt) {
+      if (at >= horizon) break;
+      this.changedAt.delete(oldKey);
     }
   }
 

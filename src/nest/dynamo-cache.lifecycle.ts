@@ -55,7 +55,7 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
     const options = resolveBackplaneOptions(this.options.backplane);
     if (options === undefined) return;
     const { store } = this.registry.default;
-    const tiers = this.registry.all().flatMap((cache) => (cache.localTier ? [cache.localTier] : []));
+    const tiers = this.registry.all().flatMap((cache) => cache.core.localTier() ?? []);
     if (tiers.length === 0) return;
     const schema = await store.initialize();
     const backplane =

@@ -1,0 +1,21 @@
+/**
+ * What a backplane drives of one cache: its memory tier, addressed by key. Caches implement it and
+ * register with the backplane; the backplane knows nothing else of them, so imports run one way
+ * (cache/ → backplane/).
+ */
+export interface LocalTier {
+  readonly cacheName: string;
+  readonly partitionKeyPrefix: string;
+  /** Another instance changed the key: drop this instance's copy (a `cache:invalidated` event). */
+  invalidate(key: string): void;
+  /** As `invalidate`, for a key stored in digest form (a long key), found by its partition key. */
+  invalidateDigest(partitionKey: string): void;
+  clear(): void;
+  /** The poll backplane's version item of this cache (see `DynamoStore.readVersion`). */
+  readVersion(): Promise<number>;
+  bumpVersion(): Promise<number>;
+  /** `listener` is told after each of this cache's writes that reached DynamoDB. */
+  watchWrites(listener: () => void): void;
+  /** How long memory may serve an entry; undefined restores `memory.maxTtl`. */
+  setBound(maxTtlMs: number | undefined): void;
+}

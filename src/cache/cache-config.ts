@@ -1,0 +1,49 @@
+import type { DynamoStore } from '../store/dynamo-store.js';
+import type { WarningLogger } from '../store/table-schema.js';
+import { BATCH_TIMEOUT_FACTOR } from '../store/timed-sender.js';
+import { type DynamoCacheOptions, type ResolvedCallOptions, resolveCacheOptions } from './cache-options.js';
+import type { MemoryTierOptions } from './memory-tier.js';
+
+/**
+ * Everything one cache runs on, resolved once when it is built: its own options checked, and what
+ * it needs of its store's options read here and nowhere else, so that no layer above reaches into
+ * the store's settings.
+ */
+export interface CacheConfig {
+  readonly name: string;
+  /** cache-manager's `cacheId()`. */
+  readonly id: string;
+  readonly tableName: string;
+  readonly partitionKeyPrefix: string;
+  /** The ttl of an entry written without one, in ms; undefined: such entries never expire. */
+  readonly defaultTtlMs: number | undefined;
+  /** The part of a sliding window that renewing must gain before a read writes it. */
+  readonly slidingRenewThreshold: number;
+  readonly logger: WarningLogger;
+  readonly throwOnErrors: boolean;
+  readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
+  /** Absent when the memory tier is off. */
+  readonly memory?: MemoryTierOptions;
+  /** get-or-set's options where a call gives none. */
+  readonly defaults: ResolvedCallOptions;
+}
+
+export function resolveCacheConfig(store: DynamoStore, options: DynamoCacheOptions = {}): CacheConfig {
+  const resolved = resolveCacheOptions(options);
+  const settings = store.opts;
+  // The longest a read can be in flight: a batch call's bound, after a batch's retries.
+  const longestReadMs = settings.operationTimeoutMs * BATCH_TIMEOUT_FACTOR + settings.batchRetry.maxDurationMs;
+  return {
+    name: resolved.name,
+    id: resolved.cacheId ?? `${settings.tableName}/${settings.partitionKeyPrefix}`,
+    tableName: settings.tableName,
+    partitionKeyPrefix: settings.partitionKeyPrefix,
+    defaultTtlMs: settings.ttl,
+    slidingRenewThreshold: settings.slidingRenewThreshold,
+    logger: settings.logger,
+    throwOnErrors: resolved.throwOnErrors,
+    circuitBreaker: resolved.circuitBreaker,
+    memory: resolved.memory && { ...resolved.memory, changeHorizonMs: longestReadMs },
+    defaults: resolved.defaults,
+  };
+}

@@ -1,0 +1,239 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import type { DynamoCacheOptions } from '../../src/cache/cache-options.js';
+import { DynamoCache } from '../../src/cache/dynamo-cache.js';
+import { FactoryTimeoutError, RecursiveFactoryError } from '../../src/cache/errors.js';
+import { DynamoStore } from '../../src/store/dynamo-store.js';
+import { InvalidCacheKeyError, InvalidExpirationError } from '../../src/store/errors.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+
+const { tableName } = useCacheTable('coredefects');
+const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Faults DynamoDB Local cannot produce on one chosen call: `hold` parks the answer of the next
+ * matching command until released (a read in flight), `failWhen` rejects matching commands as a
+ * dropped connection would. The calls that do go through reach DynamoDB Local.
+ */
+function faultyClient(client: DynamoDBClient) {
+  let held: { command: string; reached: () => void; release: Promise<void> } | undefined;
+  let failWhen: ((command: string, input: Record<string, unknown>) => boolean) | undefined;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName as string;
+      if (failWhen?.(command, args.input as Record<string, unknown>)) {
+        throw Object.assign(new Error(`connection reset during ${command} (injected)`), { name: 'ECONNRESET' });
+      }
+      const output = await next(args);
+      if (held !== undefined && held.command === command) {
+        const parked = held;
+        held = undefined;
+        parked.reached();
+        await parked.release;
+      }
+      return output;
+    },
+    { step: 'initialize', name: 'injectFaults' },
+  );
+  return {
+    /** Parks the next `command`'s answer; resolves `reached` once it is parked. */
+    holdNext(command: string) {
+      let release!: () => void;
+      let reached!: () => void;
+      const parked = new Promise<void>((resolve) => (reached = resolve));
+      held = { command, reached, release: new Promise<void>((resolve) => (release = resolve)) };
+      return { parked, release };
+    },
+    failWhen(predicate: typeof failWhen) {
+      failWhen = predicate;
+    },
+  };
+}
+
+function cacheOn(prefix: string, options: DynamoCacheOptions = {}, store: Record<string, unknown> = {}) {
+  const client = localClient();
+  const sent = recordCommands(client);
+  const faults = faultyClient(client);
+  const logger = memoryLogger();
+  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger, ...store }), options);
+  return { cache, faults, logger, count: (name: string) => sent.filter((command) => command === `${name}Command`).length };
+}
+
+describe('sliding expiration with the default memory tier', () => {
+  it('keeps a 2 s sliding entry alive while it is read every 300 ms, renewing it in DynamoDB', async () => {
+    const reader = cacheOn('sliding-mem:');
+    const other = cacheOn('sliding-mem:', { memory: false });
+    await reader.cache.set('session', 'alive', { slidingExpiration: 2_000 });
+    const started = Date.now();
+    while (Date.now() - started < 4_500) {
+      expect(await reader.cache.get('session')).toBe('alive');
+      await sleep(300);
+    }
+    // Another instance, which never read it, finds it too: the window moved in DynamoDB, not only here.
+    expect(await other.cache.get('session')).toBe('alive');
+    expect(reader.count('UpdateItem')).toBeGreaterThan(0);
+  });
+
+  it('lets a sliding entry lapse once nobody reads it', async () => {
+    const { cache } = cacheOn('sliding-lapse:');
+    const other = cacheOn('sliding-lapse:', { memory: false });
+    await cache.set('idle', 'v', { slidingExpiration: 600 });
+    // Nobody reads it for longer than its window: the passing of time is the condition itself.
+    await sleep(1_000);
+    expect(await cache.get('idle')).toBeUndefined();
+    expect(await other.cache.get('idle')).toBeUndefined();
+  });
+});
+
+describe('a read in flight when this instance changes the key', () => {
+  it('does not put the old value back in memory after a set', async () => {
+    const writer = cacheOn('inflight-set:', { memory: false });
+    await writer.cache.set('k', 'old', 60_000);
+    const { cache, faults } = cacheOn('inflight-set:');
+    const { parked, release } = faults.holdNext('GetItemCommand');
+    const reading = cache.get('k');
+    await parked;
+    await cache.set('k', 'new', 60_000);
+    release();
+    expect(await reading).toBe('old');
+    expect(await cache.get('k')).toBe('new');
+  });
+
+  it('does not put the old value back in memory after a del', async () => {
+    const writer = cacheOn('inflight-del:', { memory: false });
+    await writer.cache.set('k', 'old', 60_000);
+    const { cache, faults } = cacheOn('inflight-del:');
+    const { parked, release } = faults.holdNext('GetItemCommand');
+    const reading = cache.get('k');
+    await parked;
+    await cache.del('k');
+    release();
+    await reading;
+    expect(await cache.get('k')).toBeUndefined();
+  });
+});
+
+describe("each caller's own timeouts", () => {
+  it('rejects a joining caller at its own hardTimeout while the first caller\'s factory runs on', async () => {
+    const { cache } = cacheOn('join-timeout:');
+    let finish!: (value: string) => void;
+    const first = cache.getOrSet('k', () => new Promise<string>((resolve) => (finish = resolve)), { ttl: 60_000 });
+    await expect.poll(() => finish !== undefined).toBe(true);
+    const joinedAt = Date.now();
+    await expect(cache.getOrSet('k', () => 'unused', { hardTimeout: 300 })).rejects.toBeInstanceOf(FactoryTimeoutError);
+    // It did not wait for the first caller's factory, which has not finished yet.
+    expect(Date.now() - joinedAt).toBeLessThan(5_000);
+    finish('done');
+    expect(await first).toBe('done');
+  });
+
+  it('serves a joining caller its fail-safe value at its own softTimeout', async () => {
+    const { cache } = cacheOn('join-soft:');
+    await cache.getOrSet('k', () => 'stale', { ttl: 200, failSafe: true });
+    await expect.poll(async () => (await cache.get('k')) === undefined, { timeout: 10_000, interval: 50 }).toBe(true);
+    let finish!: (value: string) => void;
+    const first = cache.getOrSet('k', () => new Promise<string>((resolve) => (finish = resolve)), { ttl: 60_000, failSafe: true });
+    await expect.poll(() => finish !== undefined).toBe(true);
+    expect(await cache.getOrSet('k', () => 'unused', { failSafe: true, softTimeout: 100 })).toBe('stale');
+    finish('fresh');
+    expect(await first).toBe('fresh');
+  });
+});
+
+describe('a factory that asks for its own key', () => {
+  it('fails the inner call with a RecursiveFactoryError instead of deadlocking the key', async () => {
+    const { cache } = cacheOn('recursive:');
+    const outer = cache.getOrSet('k', async () => {
+      await expect(cache.getOrSet('k', () => 'inner')).rejects.toBeInstanceOf(RecursiveFactoryError);
+      return 'outer';
+    });
+    expect(await outer).toBe('outer');
+    // The key is free again: a later miss runs its factory.
+    await cache.del('k');
+    expect(await cache.getOrSet('k', () => 'later')).toBe('later');
+  });
+
+  it('detects a cycle through another key, and names both', async () => {
+    const { cache } = cacheOn('recursive-cycle:');
+    const failure = cache.getOrSet('a', () => cache.getOrSet('b', () => cache.getOrSet('a', () => 'never')));
+    await expect(failure).rejects.toThrow(/"a".*"b"|"b".*"a"/);
+    await expect(cache.disconnect()).resolves.toBeUndefined();
+  });
+
+  it('lets unrelated concurrent callers of the same key coalesce as before', async () => {
+    const { cache } = cacheOn('recursive-none:');
+    let calls = 0;
+    const values = await Promise.all(Array.from({ length: 5 }, () => cache.getOrSet('k', async () => (calls++, await sleep(20), 'v'))));
+    expect(values).toEqual(['v', 'v', 'v', 'v', 'v']);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('bad input while the circuit is open', () => {
+  it('rejects every operation with a typed error, as it does while the circuit is closed', async () => {
+    const { cache } = cacheOn('open-circuit:', { circuitBreakerThreshold: 1 }, { client: undefined, endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await cache.get('valid');
+    expect(cache.circuitState).toBe('open');
+    const bad = 42 as unknown as string;
+    await expect(cache.get(bad)).rejects.toBeInstanceOf(InvalidCacheKeyError);
+    await expect(cache.mget([bad])).rejects.toBeInstanceOf(InvalidCacheKeyError);
+    await expect(cache.del(bad)).rejects.toBeInstanceOf(InvalidCacheKeyError);
+    await expect(cache.mdel([bad])).rejects.toBeInstanceOf(InvalidCacheKeyError);
+    await expect(cache.ttl(bad)).rejects.toBeInstanceOf(InvalidCacheKeyError);
+    await expect(cache.refresh(bad)).rejects.toBeInstanceOf(InvalidCacheKeyError);
+    await expect(cache.set('k', 'v', -1)).rejects.toBeInstanceOf(InvalidExpirationError);
+    await expect(cache.mset([{ key: 'k', value: 'v', ttl: Number.NaN }])).rejects.toBeInstanceOf(InvalidExpirationError);
+    await expect(cache.getOrSet(bad, () => 'v')).rejects.toBeInstanceOf(InvalidCacheKeyError);
+    // Nothing of the refused writes reached memory either.
+    expect(cache.peek('k')).toBeUndefined();
+    await cache.disconnect();
+  });
+});
+
+describe('an mset that fails part-way under throwOnErrors', () => {
+  it('stops serving from memory the values the call meant to replace', async () => {
+    const { cache, faults } = cacheOn('mset-fail:', { throwOnErrors: true });
+    const keys = Array.from({ length: 30 }, (_, index) => `k${index}`);
+    for (const key of keys) await cache.set(key, 'old', 60_000);
+    // 30 entries are two BatchWriteItem calls of 25 and 5: the call of 5 is cut, the call of 25 lands.
+    faults.failWhen((command, input) => command === 'BatchWriteItemCommand' && Object.values(input.RequestItems as Record<string, unknown[]>)[0]!.length < 25);
+    await expect(cache.mset(keys.map((key) => ({ key, value: 'new', ttl: 60_000 })))).rejects.toThrow(/injected/);
+    faults.failWhen(undefined);
+    const values = await cache.mget<string>(keys);
+    // Whatever DynamoDB now holds, this instance answers it: 25 keys new, 5 still old; none from a stale memory.
+    expect(values.filter((value) => value === 'new')).toHaveLength(25);
+    expect(values.filter((value) => value === 'old')).toHaveLength(5);
+  });
+});
+
+describe('del and clear when DynamoDB fails', () => {
+  it('announce no deletion that did not happen', async () => {
+    const { cache, faults } = cacheOn('announce:');
+    await cache.set('k', 'v', 60_000);
+    const events: string[] = [];
+    for (const name of ['cache:delete', 'del', 'mdel', 'cache:clear', 'clear']) cache.on(name, () => events.push(name));
+    cache.on('error', () => undefined);
+    faults.failWhen(() => true);
+    expect(await cache.del('k')).toBe(false);
+    expect(await cache.mdel(['k'])).toBe(false);
+    expect(await cache.clear()).toBe(false);
+    expect(events).toEqual([]);
+    faults.failWhen(undefined);
+    expect(await cache.del('k')).toBe(true);
+    expect(events).toEqual(['cache:delete', 'del']);
+  });
+});
+
+describe('errors reported to listeners', () => {
+  it('tells a TypeError thrown by the SDK from the caller\'s bad input: a DynamoDB failure, not a rejection', async () => {
+    const { cache, faults } = cacheOn('sdk-typeerror:');
+    const errors: unknown[] = [];
+    cache.on('error', (error) => errors.push(error));
+    faults.failWhen(() => {
+      throw new TypeError('Cannot read properties of undefined (reading "socket") (injected)');
+    });
+    await expect(cache.get('k')).resolves.toBeUndefined();
+    expect(errors).toHaveLength(1);
+  });
+});
