@@ -1,9 +1,22 @@
 import type { DynamoCache } from '../cache/dynamo-cache.js';
+import { describe } from './burst-warning.js';
 import type { CacheEvictOptions } from './interfaces/cacheable-options.js';
 
-/** Marks an error the route's handler or the cached method threw, so that it reaches its caller as it is, never mistaken for a cache failure. */
-export class CallerFailure {
-  constructor(readonly error: unknown) {}
+/**
+ * Wraps an error the route's handler or the cached method threw, so that it reaches its caller as
+ * it is (`error`), never mistaken for a cache failure. It is an Error that names the route or
+ * method, since the cache still reports it when fail-safe answers in its place (or a background
+ * refresh fails): `cache:error` listeners and the logger then say what failed, not "[object Object]".
+ */
+export class CallerFailure extends Error {
+  override readonly name = 'CallerFailure';
+
+  constructor(
+    readonly where: string,
+    readonly error: unknown,
+  ) {
+    super(`${where} failed (its own error, not the cache's): ${describe(error)}`, { cause: error });
+  }
 }
 
 /** A key function's result, or a TypeError that says what it returned instead. */

@@ -1,8 +1,11 @@
 import type { GetOrSetOptions } from '../cache/cache-options.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
+import type { FactoryContext } from '../cache/factory-run.js';
 import { type BurstWarning, describe } from './burst-warning.js';
 import { CallerFailure, checkedKey, evictEntries } from './cache-calls.js';
+import { entryTtl } from './entry-ttl.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
+import { argumentsKey } from './method-key.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -28,7 +31,9 @@ const AsyncFunction = (async () => undefined).constructor;
  * A key that cannot be made, or a cache that fails, never fails the call: the method runs uncached.
  */
 export function cachedMethod(original: Method, options: CacheableOptions, site: MethodSite): Method {
-  const { cache: _cache, key: _key, vary: _vary, shared: _shared, statuses: _statuses, ...getOrSetOptions } = options;
+  const { cache: _cache, key: _key, vary: _vary, shared: _shared, statuses: _statuses, credentialHeaders: _credentials, ttl, ...rest } = options;
+  // The factory sets each value's ttl by the shared rule; get-or-set still reads a valid one for eager refresh.
+  const getOrSetOptions: GetOrSetOptions = { ...rest, ...(ttl !== undefined && { ttl: (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }) };
   let returnsPromise: boolean | undefined = original instanceof AsyncFunction ? true : undefined;
 
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
@@ -39,14 +44,14 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
       site.warning.warn(site.where, `called without the cache, its key could not be made: ${describe(error)}`);
       return original.apply(this, args);
     }
-    if (returnsPromise === true) return cachedAsync(original, this, args, key, getOrSetOptions, site);
+    if (returnsPromise === true) return cachedAsync(original, this, args, key, options, getOrSetOptions, site);
     if (returnsPromise === false && typeof key === 'string') return cachedSync(original, this, args, key, options, site);
     const result = original.apply(this, args);
     returnsPromise = isThenable(result);
     if (returnsPromise) {
       // A hit in DynamoDB leaves this promise unused: its rejection must not go unhandled.
       (result as PromiseLike<unknown>).then(undefined, () => undefined);
-      return cachedAsync(() => result, this, args, key, getOrSetOptions, site);
+      return cachedAsync(() => result, this, args, key, options, getOrSetOptions, site);
     }
     if (typeof key === 'string') storeInBackground(key, result, options, site);
     return result;
@@ -54,7 +59,15 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
   return Object.assign(wrapped, { [WRAPPED]: true });
 }
 
-async function cachedAsync(run: Method, self: unknown, args: unknown[], key: string | Promise<string>, options: GetOrSetOptions, site: MethodSite): Promise<unknown> {
+async function cachedAsync(
+  run: Method,
+  self: unknown,
+  args: unknown[],
+  key: string | Promise<string>,
+  options: CacheableOptions,
+  getOrSetOptions: GetOrSetOptions,
+  site: MethodSite,
+): Promise<unknown> {
   let produced: { value: unknown } | undefined;
   let resolvedKey: string;
   try {
@@ -63,16 +76,19 @@ async function cachedAsync(run: Method, self: unknown, args: unknown[], key: str
     site.warning.warn(site.where, `called without the cache, its key could not be made: ${describe(error)}`);
     return run.apply(self, args);
   }
-  const factory = async () => {
+  const factory = async (context: FactoryContext<unknown>) => {
     try {
       produced = { value: await run.apply(self, args) };
     } catch (error) {
-      throw new CallerFailure(error);
+      throw new CallerFailure(site.where, error);
     }
+    const ttl = storableTtl(options, produced.value, resolvedKey, site);
+    if (ttl === null) context.skip();
+    else if (ttl !== undefined) context.setTtl(ttl);
     return produced.value;
   };
   try {
-    return await site.cache.getOrSet(resolvedKey, factory, options);
+    return await site.cache.getOrSet(resolvedKey, factory, getOrSetOptions);
   } catch (error) {
     if (error instanceof CallerFailure) throw error.error;
     site.warning.warn(site.where, `answered without the cache, which failed for key "${resolvedKey}": ${describe(error)}`);
@@ -90,8 +106,9 @@ function cachedSync(run: Method, self: unknown, args: unknown[], key: string, op
 
 function storeInBackground(key: string, value: unknown, options: CacheableOptions, site: MethodSite): void {
   if (value === undefined) return;
+  const ttl = storableTtl(options, value, key, site);
+  if (ttl === null) return;
   try {
-    const ttl = typeof options.ttl === 'function' ? options.ttl(value) : options.ttl;
     site.cache.set(key, value, ttl).catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {
     site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`);
@@ -117,12 +134,31 @@ export function evictingMethod(original: Method, options: CacheEvictOptions, sit
   return Object.assign(wrapped, { [WRAPPED]: true });
 }
 
-/** The key given, or one made of the class, the method and its arguments as JSON. */
+/** The value's ttl by the rule routes follow too: ms, undefined for the cache's default, or null (with a warning) to store nothing. */
+function storableTtl(options: CacheableOptions, value: unknown, key: string, site: MethodSite): number | undefined | null {
+  const ttl = entryTtl(options.ttl, value);
+  if (ttl.problem === undefined) return ttl.ttl;
+  site.warning.warn(site.where, `its value is returned and not cached under key "${key}": ${ttl.problem}.`);
+  return null;
+}
+
+/** A method's arguments that no key can tell apart exactly (a function, a class instance, a cycle). */
+export class UnkeyableArgumentsError extends TypeError {
+  override readonly name = 'UnkeyableArgumentsError';
+
+  constructor(where: string, problem: string) {
+    super(`${where}: ${problem}, so the call has no exact default key; give @Cacheable a key function to cache it`);
+  }
+}
+
+/** The key given, or one made of the class, the method and its arguments (see method-key.ts). */
 function methodKey(options: CacheableOptions, where: string, self: unknown, args: unknown[]): string | Promise<string> {
   if (typeof options.key === 'string') return options.key;
   if (typeof options.key === 'function') {
     const key = options.key.apply(self, args);
     return checkedKey(key);
   }
-  return `${where}(${JSON.stringify(args)})`;
+  const encoded = argumentsKey(args);
+  if (encoded.unencodable !== undefined) throw new UnkeyableArgumentsError(where, encoded.unencodable);
+  return `${where}(${encoded.key})`;
 }

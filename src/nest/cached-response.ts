@@ -67,6 +67,18 @@ function isPlainObject(value: object): boolean {
   return constructor === undefined || constructor === Object;
 }
 
+/**
+ * The body a hit hands to the interceptors outside this one, a copy of its own: the memory tier's
+ * value is frozen and may be shared by concurrent hits, and a global interceptor that deletes a
+ * field would otherwise fail the hit (or change what later hits get).
+ */
+export function bodyForHit(body: unknown): unknown {
+  if (body === null || typeof body !== 'object') return body;
+  // structuredClone would hand back a plain Uint8Array, which Express sends as JSON, not as bytes.
+  if (Buffer.isBuffer(body)) return Buffer.from(body);
+  return structuredClone(body);
+}
+
 /** Whether the request asked to skip the cache (`Cache-Control: no-cache`), as a browser's hard reload does. */
 export function asksForFreshAnswer(cacheControl: HeaderValue): boolean {
   return typeof cacheControl === 'string' && /\bno-cache\b/i.test(cacheControl);

@@ -6,36 +6,37 @@ type Headers = CacheableRequest['headers'];
 /**
  * The key of a route's entry when the route gives none: method, path and the query with its
  * parameters sorted by name, so that `?a=1&b=2` and `?b=2&a=1` share an entry. HEAD shares GET's.
+ *
+ * Names and values are decoded first, as the handler's query parser decodes them (`%61` is `a`,
+ * `+` a space), then encoded again one canonical way: two spellings of one query share an entry,
+ * and a name or value holding `=` or `&` cannot pass for another split of the same characters.
  */
 export function defaultRouteKey(method: string, url: string): string {
   const verb = method === 'HEAD' ? 'GET' : method;
   const queryAt = url.indexOf('?');
   if (queryAt < 0) return `${verb} ${url}`;
-  return `${verb} ${url.slice(0, queryAt)}?${sortedQuery(url.slice(queryAt + 1))}`;
-}
-
-function sortedQuery(query: string): string {
-  const params = query.split('&').filter((param) => param.length > 0);
+  const query = new URLSearchParams(url.slice(queryAt + 1));
   // A stable sort by name only: `?tag=b&tag=a` keeps its order, which a handler may depend on.
-  if (params.length > 1) params.sort((left, right) => compare(paramName(left), paramName(right)));
-  return params.join('&');
+  query.sort();
+  const sorted = query.toString();
+  return sorted === '' ? `${verb} ${url.slice(0, queryAt)}` : `${verb} ${url.slice(0, queryAt)}?${sorted}`;
 }
 
-const paramName = (param: string) => {
-  const equals = param.indexOf('=');
-  return equals < 0 ? param : param.slice(0, equals);
-};
-const compare = (left: string, right: string) => (left < right ? -1 : left > right ? 1 : 0);
+/** The request headers that say who is asking, unless a route names its own (`credentialHeaders`). */
+export const DEFAULT_CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
 
 /**
- * Why a request may not share an entry, if it may not: it carries `Authorization` or a cookie and
- * the route neither keys entries per user (`vary`, `key`) nor says the answer is the same for all
- * (`shared`). Such a request is answered by the handler and stores nothing.
+ * Why a request may not share an entry, if it may not: it carries a credential header (the
+ * route's `credentialHeaders`, default {@link DEFAULT_CREDENTIAL_HEADERS}) and the route neither
+ * keys entries per user nor says the answer is the same for all (`shared`). Only a key function
+ * (which sees the request) or `vary` naming that header keys per user: a fixed string key is one
+ * entry for everyone. Such a request is answered by the handler and stores nothing.
  */
 export function personalRequestReason(headers: Headers, options: CacheableOptions): string | undefined {
-  if (options.shared === true || options.key !== undefined) return undefined;
-  if (headers.authorization !== undefined && !options.vary?.includes('authorization')) return 'authorization';
-  if (headers.cookie !== undefined && !options.vary?.includes('cookie')) return 'cookie';
+  if (options.shared === true || typeof options.key === 'function') return undefined;
+  for (const name of options.credentialHeaders ?? DEFAULT_CREDENTIAL_HEADERS) {
+    if (headers[name] !== undefined && !options.vary?.includes(name)) return name;
+  }
   return undefined;
 }
 

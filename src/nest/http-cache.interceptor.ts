@@ -9,7 +9,6 @@ import {
   Optional,
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { concatMap, defer, lastValueFrom, type Observable, of } from 'rxjs';
 import type { GetOrSetOptions } from '../cache/cache-options.js';
@@ -19,32 +18,20 @@ import { FactoryTimeoutError } from '../cache/errors.js';
 import type { FactoryContext } from '../cache/factory-run.js';
 import { BurstWarning, describe } from './burst-warning.js';
 import { CallerFailure, checkedKey, evictEntries } from './cache-calls.js';
-import { asksForFreshAnswer, type CachedResponse, unstorableReason } from './cached-response.js';
-import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
+import { asksForFreshAnswer, bodyForHit, type CachedResponse, unstorableReason } from './cached-response.js';
+import { entryTtl } from './entry-ttl.js';
 import { defaultRouteKey, personalRequestReason, varySuffix } from './http-cache-key.js';
 import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './interfaces/cacheable-options.js';
+import { type RoutePlan, routePlan } from './route-plan.js';
 
-/** What a route does with the cache, worked out once per route from its decorators. */
-interface RoutePlan {
-  readonly where: string;
-  readonly cacheable?: CacheableOptions;
-  readonly evict?: CacheEvictOptions;
-  /** The cache the route's entries live in, resolved on first use (named caches register as the app starts). */
-  readonly cacheName?: string;
-  readonly statuses: readonly number[];
-  /** The route's get-or-set options (fail-safe, timeouts…), without those that only the route reads. */
-  readonly getOrSet?: GetOrSetOptions<CachedResponse>;
-}
+// The explorer checks every route's plan at start-up from here.
+export { routePlan } from './route-plan.js';
 
 /** A response being answered without the cache, and why, in the X-Cache header. */
 type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
 // Set on a request this interceptor handles, so that it applied twice (globally too) acts once.
 const HANDLED = Symbol('nest-dynamo-cache:handled');
-
-// Route parameter types of @Res() and @Next() in Nest's RouteParamtypes: the handler writes the response itself.
-const RESPONSE_PARAM = 1;
-const NEXT_PARAM = 2;
 
 /**
  * Serves `@Cacheable()` routes from the cache and runs `@CacheEvict()` after a route succeeds.
@@ -110,7 +97,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       try {
         value = await runHandler();
       } catch (error) {
-        throw new CallerFailure(error);
+        throw new CallerFailure(plan.where, error);
       }
       produced = { value };
       return this.describeAnswer(plan, options, response, value, cache);
@@ -147,9 +134,19 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const status = (response as { statusCode: number }).statusCode;
     const unstorable = unstorableReason(body, status, plan.statuses, (name) => adapter.getHeader(response, name));
     if (unstorable !== undefined && !unstorable.deliberate) this.warning.warn(plan.where, `its answer is not cached: ${unstorable.reason}.`);
-    const reason = unstorable?.reason;
+    let reason = unstorable?.reason;
+    let ttl = 0;
+    if (reason === undefined) {
+      const routeTtl = entryTtl(options.ttl, body);
+      if (routeTtl.problem !== undefined) {
+        this.warning.warn(plan.where, `its answer is served and not cached: ${routeTtl.problem}.`);
+        reason = routeTtl.problem;
+      } else {
+        // The cache's default ttl, read from the store's options as before; the core is to give it another way.
+        ttl = routeTtl.ttl ?? cache.store.opts.ttl ?? 0;
+      }
+    }
     const storedAt = Date.now();
-    const ttl = reason === undefined ? (typeof options.ttl === 'function' ? options.ttl(body) : (options.ttl ?? cache.store.opts.ttl ?? 0)) : 0;
     const contentType = adapter.getHeader(response, 'content-type') as string | undefined;
     return { status, body, storedAt, ...(contentType && { contentType }), ...(ttl > 0 && { expiresAt: storedAt + ttl }), ...(reason && { reason }) };
   }
@@ -160,7 +157,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
     if (entry.contentType !== undefined && adapter.getHeader(response, 'content-type') === undefined) adapter.setHeader(response, 'Content-Type', entry.contentType);
     adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
-    return this.mark(response, entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT', entry.body);
+    return this.mark(response, entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT', bodyForHit(entry.body));
   }
 
   private mark<T>(response: unknown, state: XCache, value: T): T {
@@ -245,28 +242,6 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   }
 }
 
-/** The route's decorators merged (the method's options over the controller's), or null when the cache has no part in it. */
-export function routePlan(controller: Function, handler: Function): RoutePlan | null {
-  const onClass = Reflect.getMetadata(CACHEABLE_METADATA, controller) as CacheableOptions | undefined;
-  const onMethod = Reflect.getMetadata(CACHEABLE_METADATA, handler) as CacheableOptions | undefined;
-  const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, handler) as CacheEvictOptions | undefined;
-  const where = `${controller.name}.${handler.name}`;
-  const cacheName = onMethod?.cache ?? onClass?.cache;
-  if (evict !== undefined) return { where, evict, cacheName, statuses: [] };
-  if (onClass === undefined && onMethod === undefined) return null;
-  // A handler that writes the response itself (@Res, @Next) or streams events (@Sse) has no value to store.
-  if (Reflect.getMetadata(SSE_METADATA, handler)) return null;
-  const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
-  if (Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])))) return null;
-  const cacheable = { ...onClass, ...onMethod };
-  return { where, cacheable, cacheName, statuses: cacheable.statuses ?? [200], getOrSet: getOrSetOptions(cacheable) };
-}
-
 function variantOf(base: string, generation: string, headers: CacheableRequest['headers'], vary: readonly string[]): string {
   return `${base} @${generation}${varySuffix(headers, vary)}`;
-}
-
-function getOrSetOptions(options: CacheableOptions): GetOrSetOptions<CachedResponse> {
-  const { cache: _cache, ttl: _ttl, key: _key, vary: _vary, shared: _shared, statuses: _statuses, ...rest } = options;
-  return rest;
 }

@@ -39,6 +39,41 @@ class UsersService {
     throw new Error(`no user ${id}`);
   }
 
+  // Its default key is made of its arguments: a Set's contents must tell two calls apart.
+  @Cacheable({ cache: 'users', ttl: 60_000 })
+  async permissionsFor(roles: Set<string>, options?: { audit?: boolean; at?: bigint }) {
+    this.loads.push(`permissions:${[...roles].join('+')}`);
+    return { roles: [...roles], audit: options?.audit ?? null };
+  }
+
+  @Cacheable({ cache: 'users', ttl: 60_000 })
+  async withCallback(id: string, onLoad: () => void) {
+    this.loads.push(`callback:${id}`);
+    onLoad();
+    return id;
+  }
+
+  @Cacheable({ cache: 'users', ttl: () => Number.NaN })
+  async nanTtl(id: string) {
+    this.loads.push(`nan:${id}`);
+    return { id };
+  }
+
+  @Cacheable({ cache: 'users', ttl: () => -5 })
+  negativeTtlSync(id: string) {
+    this.loads.push(`negative:${id}`);
+    return { id };
+  }
+
+  failNext = false;
+
+  @Cacheable({ cache: 'users', key: 'flaky', ttl: 1, failSafe: true })
+  async flaky() {
+    this.loads.push('flaky');
+    if (this.failNext) throw new Error('the database is gone');
+    return 'fine';
+  }
+
   @CacheEvict({ cache: 'users', keys: (id: string) => [`user:${id}`] })
   async rename(id: string) {
     return id;
@@ -50,6 +85,9 @@ class UsersService {
   }
 }
 
+const warnings: string[] = [];
+const logger = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };
+
 describe('@Cacheable and @CacheEvict on provider methods', () => {
   let app: INestApplication;
   let users: UsersService;
@@ -58,7 +96,7 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
       imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'm1:' }), DynamoCacheModule.forFeature({ name: 'users' })],
       providers: [UsersService],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication({ logger });
     await app.init();
     users = app.get(UsersService);
   });
@@ -90,6 +128,56 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
     await expect(users.failing('x')).rejects.toThrow('no user x');
     await expect(users.failing('x')).rejects.toThrow('no user x');
     expect(users.loads.filter((load) => load === 'failing:x')).toHaveLength(2);
+  });
+
+  it('keys a call by the exact value of its arguments: Sets, null apart from undefined, BigInts included, object keys in any order', async () => {
+    expect((await users.permissionsFor(new Set(['admin']))).roles).toEqual(['admin']);
+    expect((await users.permissionsFor(new Set(['guest']))).roles).toEqual(['guest']);
+    await users.permissionsFor(new Set(['guest']), { audit: true, at: 1n });
+    await users.permissionsFor(new Set(['guest']), { at: 1n, audit: true });
+    await users.permissionsFor(new Set(['guest']), { at: 2n, audit: true });
+    await users.permissionsFor(new Set(['guest']), undefined); // the same call as without the argument
+    await users.permissionsFor(new Set(['guest']), null as never);
+    expect(users.loads.filter((load) => load.startsWith('permissions:'))).toEqual([
+      'permissions:admin',
+      'permissions:guest',
+      'permissions:guest', // { audit, at: 1n }, and the same object in another order after it
+      'permissions:guest', // at: 2n
+      'permissions:guest', // null
+    ]);
+  });
+
+  it('calls a method whose arguments have no exact key (a function) without the cache, with a warning naming it', async () => {
+    let called = 0;
+    await users.withCallback('a', () => called++);
+    await users.withCallback('a', () => called++);
+    expect(called).toBe(2);
+    expect(warnings.some((line) => line.includes('UsersService.withCallback') && line.includes('is a function'))).toBe(true);
+  });
+
+  it('serves and does not store the value of a method whose ttl function returns NaN or a negative ttl, with a warning naming it', async () => {
+    expect(await users.nanTtl('n')).toEqual({ id: 'n' });
+    expect(await users.nanTtl('n')).toEqual({ id: 'n' });
+    expect(users.negativeTtlSync('s')).toEqual({ id: 's' });
+    expect(users.negativeTtlSync('s')).toEqual({ id: 's' });
+    expect(users.loads.filter((load) => load === 'nan:n' || load === 'negative:s')).toEqual(['nan:n', 'nan:n', 'negative:s', 'negative:s']);
+    expect(warnings.some((line) => line.includes('UsersService.nanTtl') && line.includes('its ttl function returned NaN'))).toBe(true);
+    expect(warnings.some((line) => line.includes('UsersService.negativeTtlSync') && line.includes('its ttl function returned -5'))).toBe(true);
+  });
+
+  it('reports the method\'s own error that fail-safe answered for as an Error naming the method', async () => {
+    const reported: unknown[] = [];
+    const cache = app.get(DynamoCacheRegistry).get('users');
+    cache.on('cache:error', (event: { error: unknown }) => void reported.push(event.error));
+    expect(await users.flaky()).toBe('fine');
+    users.failNext = true;
+    // Past the entry's 1 ms ttl, the method runs again, fails, and fail-safe answers with the last value.
+    for (let attempt = 0; attempt < 50 && reported.length === 0; attempt++) expect(await users.flaky()).toBe('fine');
+    const error = reported[0] as Error;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toContain('UsersService.flaky');
+    expect(error.message).toContain('the database is gone');
+    expect(warnings.filter((line) => line.includes('[object Object]'))).toEqual([]);
   });
 
   it('evicts by key after the method resolves, and every entry with allEntries', async () => {

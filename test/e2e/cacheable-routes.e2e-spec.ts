@@ -1,10 +1,29 @@
-import { Controller, Get, Header, HttpCode, type INestApplication, Injectable, Param, Post, Query, Req, Res, Scope } from '@nestjs/common';
+import {
+  type CallHandler,
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  Header,
+  HttpCode,
+  type INestApplication,
+  Injectable,
+  type NestInterceptor,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  Scope,
+  UseGuards,
+} from '@nestjs/common';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { map } from 'rxjs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheEvict, Cacheable, CacheRegistrationError, DynamoCacheModule, DynamoStore, InvalidOptionError } from '../../src/index.js';
+import { CacheEvict, Cacheable, CacheRegistrationError, DynamoCacheModule, DynamoCacheRegistry, DynamoStore, InvalidOptionError } from '../../src/index.js';
 import { useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('cacheable');
@@ -143,13 +162,102 @@ class OddAnswersController {
   }
 }
 
+/** Lets in the two clients it knows, by their API key, as an API-key guard of a real app would. */
+@Injectable()
+class ApiKeyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const key = context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-api-key'];
+    return key === 'key-alice' || key === 'key-bob';
+  }
+}
+
+const caller = (req: { headers: Record<string, string | undefined> }) =>
+  req.headers.authorization ?? req.headers['x-api-key'] ?? req.headers['proxy-authorization'] ?? req.headers['x-tenant-token'] ?? 'anonymous';
+
+@Controller('account')
+class AccountController {
+  @Get('fixed-key')
+  @Cacheable({ ttl: 60_000, key: 'me' })
+  fixedKey(@Req() req: { headers: Record<string, string> }) {
+    return { user: caller(req), run: ran('account:fixed-key') };
+  }
+
+  @Get('proxy')
+  @Cacheable({ ttl: 60_000 })
+  proxy(@Req() req: { headers: Record<string, string> }) {
+    return { user: caller(req), run: ran('account:proxy') };
+  }
+
+  @Get('tenant')
+  @Cacheable({ ttl: 60_000, credentialHeaders: ['X-Tenant-Token'] })
+  tenant(@Req() req: { headers: Record<string, string> }) {
+    return { user: caller(req), run: ran('account:tenant') };
+  }
+}
+
+@Controller('reports')
+@UseGuards(ApiKeyGuard)
+class ReportsController {
+  @Get()
+  @Cacheable({ ttl: 60_000 })
+  mine(@Req() req: { headers: Record<string, string> }) {
+    return { client: caller(req), run: ran('reports') };
+  }
+
+  @Get('per-client')
+  @Cacheable({ ttl: 60_000, vary: ['x-api-key'] })
+  perClient(@Req() req: { headers: Record<string, string> }) {
+    return { client: caller(req), run: ran('reports:per-client') };
+  }
+}
+
+@Controller('answers')
+@Cacheable({ ttl: 60_000 })
+class AnswersController {
+  @Get('with-internal')
+  withInternal() {
+    return { visible: 'yes', internal: 'for the server only', nested: { items: [1, 2] }, run: ran('answers:with-internal') };
+  }
+
+  @Get('negative-ttl')
+  @Cacheable({ ttl: () => -5 })
+  negativeTtl() {
+    return { run: ran('answers:negative-ttl') };
+  }
+
+  @Get('nan-ttl')
+  @Cacheable({ ttl: () => Number.NaN })
+  nanTtl() {
+    return { run: ran('answers:nan-ttl') };
+  }
+
+  @Get('flaky')
+  @Cacheable({ ttl: 1, failSafe: true })
+  flaky() {
+    if (ran('answers:flaky') > 1) throw new Error('upstream down');
+    return { ok: true };
+  }
+}
+
+/** A global interceptor that edits every answer, as apps do to hide a field: it must work on a hit as on a miss. */
+class HideInternalInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle().pipe(
+      map((body: unknown) => {
+        if (typeof body === 'object' && body !== null && 'internal' in body) delete (body as { internal?: unknown }).internal;
+        return body;
+      }),
+    );
+  }
+}
+
 const warnings: string[] = [];
 const logger = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };
 
 function appModule(prefix: string) {
   return Test.createTestingModule({
     imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: prefix }), DynamoCacheModule.forFeature({ name: 'weather' })],
-    controllers: [WeatherController, ProfileController, OddAnswersController],
+    controllers: [WeatherController, ProfileController, OddAnswersController, AccountController, ReportsController, AnswersController],
   }).compile();
 }
 
@@ -157,6 +265,7 @@ describe('@Cacheable and @CacheEvict on Express', () => {
   let app: INestApplication;
   beforeAll(async () => {
     app = (await appModule('r1:')).createNestApplication({ logger });
+    app.useGlobalInterceptors(new HideInternalInterceptor());
     await app.init();
   });
   afterAll(() => app.close());
@@ -292,6 +401,88 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     const answer = await http().get('/odd/bad-key').expect(200);
     expect(answer.headers['x-cache']).toBe('BYPASS');
     expect(warnings.some((line) => line.includes('OddAnswersController.badKey') && line.includes('no tenant in the request'))).toBe(true);
+  });
+
+  it('keeps query parameters apart by their decoded names: an encoded name is the same parameter, in its own place', async () => {
+    // Both are a=[2, 1] and a=[1, 2] to the handler: the order of a repeated parameter is part of the answer.
+    const first = await http().get('/weather/Quito?a=2&%61=1').expect(200);
+    const second = await http().get('/weather/Quito?%61=1&a=2').expect(200);
+    expect([first.headers['x-cache'], second.headers['x-cache']]).toEqual(['MISS', 'MISS']);
+    expect([first.body.query, second.body.query]).toEqual([{ a: ['2', '1'] }, { a: ['1', '2'] }]);
+    expect((await http().get('/weather/Quito?b=1&a=2').expect(200)).headers['x-cache']).toBe('MISS');
+    const reordered = await http().get('/weather/Quito?a=2&b=1').expect(200);
+    expect(reordered.headers['x-cache']).toBe('HIT');
+    expect(reordered.body.query).toEqual({ a: '2', b: '1' });
+  });
+
+  it('does not take a fixed string key as keyed per user: Bob is never served Alice\'s answer', async () => {
+    const alice = await http().get('/account/fixed-key').set('Authorization', 'Bearer alice').expect(200);
+    const bob = await http().get('/account/fixed-key').set('Authorization', 'Bearer bob').expect(200);
+    expect([alice.body.user, bob.body.user]).toEqual(['Bearer alice', 'Bearer bob']);
+    expect([alice.headers['x-cache'], bob.headers['x-cache']]).toEqual(['BYPASS', 'BYPASS']);
+  });
+
+  it('bypasses a request that carries an API key behind an API-key guard: one client never gets another\'s answer', async () => {
+    const alice = await http().get('/reports').set('X-Api-Key', 'key-alice').expect(200);
+    const bob = await http().get('/reports').set('X-Api-Key', 'key-bob').expect(200);
+    expect([alice.body.client, bob.body.client]).toEqual(['key-alice', 'key-bob']);
+    expect([alice.headers['x-cache'], bob.headers['x-cache']]).toEqual(['BYPASS', 'BYPASS']);
+    // Proxy-Authorization is a credential too.
+    const proxied = await http().get('/account/proxy').set('Proxy-Authorization', 'Basic YWxpY2U6c2VjcmV0').expect(200);
+    expect(proxied.headers['x-cache']).toBe('BYPASS');
+    expect((await http().get('/account/proxy').set('Proxy-Authorization', 'Basic Ym9iOnNlY3JldA==')).body.user).toBe('Basic Ym9iOnNlY3JldA==');
+  });
+
+  it('keys an API-key route per client with vary: [\'x-api-key\']', async () => {
+    expect((await http().get('/reports/per-client').set('X-Api-Key', 'key-alice').expect(200)).headers['x-cache']).toBe('MISS');
+    expect((await http().get('/reports/per-client').set('X-Api-Key', 'key-bob').expect(200)).body.client).toBe('key-bob');
+    const again = await http().get('/reports/per-client').set('X-Api-Key', 'key-alice').expect(200);
+    expect([again.headers['x-cache'], again.body.client]).toEqual(['HIT', 'key-alice']);
+    expect(runs['reports:per-client']).toBe(2);
+  });
+
+  it('takes the credential headers a route names instead of the default list', async () => {
+    const alice = await http().get('/account/tenant').set('X-Tenant-Token', 'alice').expect(200);
+    const bob = await http().get('/account/tenant').set('X-Tenant-Token', 'bob').expect(200);
+    expect([alice.headers['x-cache'], bob.headers['x-cache'], bob.body.user]).toEqual(['BYPASS', 'BYPASS', 'bob']);
+  });
+
+  it('hands a hit\'s body to the interceptors outside it as a copy they may change, and later hits still get the stored answer', async () => {
+    const miss = await http().get('/answers/with-internal').expect(200);
+    const hit = await http().get('/answers/with-internal').expect(200);
+    const again = await http().get('/answers/with-internal').expect(200);
+    expect([miss.headers['x-cache'], hit.headers['x-cache'], again.headers['x-cache']]).toEqual(['MISS', 'HIT', 'HIT']);
+    expect(miss.body).toEqual({ visible: 'yes', nested: { items: [1, 2] }, run: 1 });
+    expect(hit.body).toEqual(miss.body);
+    expect(again.body).toEqual(miss.body);
+    const stored = app.get(DynamoCacheRegistry).default.peek<{ body: Record<string, unknown> }>('GET /answers/with-internal');
+    expect(stored?.body.internal).toBe('for the server only');
+  });
+
+  it('serves and does not store an answer whose ttl function returns a negative or NaN ttl, with a warning naming the route and the ttl', async () => {
+    for (const [route, handler, ttl] of [['negative-ttl', 'negativeTtl', '-5'], ['nan-ttl', 'nanTtl', 'NaN']] as const) {
+      const first = await http().get(`/answers/${route}`).expect(200);
+      const second = await http().get(`/answers/${route}`).expect(200);
+      expect([first.headers['x-cache'], second.headers['x-cache']], route).toEqual(['MISS', 'MISS']);
+      expect(runs[`answers:${route}`], route).toBe(2);
+      expect(warnings.some((line) => line.includes(`AnswersController.${handler}`) && line.includes(`its ttl function returned ${ttl}`)), route).toBe(true);
+    }
+  });
+
+  it('reports a handler\'s own error that fail-safe answered for as an Error that names the route, never "[object Object]"', async () => {
+    const reported: unknown[] = [];
+    app.get(DynamoCacheRegistry).default.on('cache:error', (event: { error: unknown }) => void reported.push(event.error));
+    expect((await http().get('/answers/flaky').expect(200)).headers['x-cache']).toBe('MISS');
+    // The entry's ttl is 1 ms: the next answers are hits until it has passed, then fail-safe's STALE.
+    let state: string | undefined;
+    for (let attempt = 0; attempt < 50 && state !== 'STALE'; attempt++) state = (await http().get('/answers/flaky').expect(200)).headers['x-cache'];
+    expect(state).toBe('STALE');
+    expect(reported.length).toBeGreaterThan(0);
+    const error = reported[0] as Error;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toContain('AnswersController.flaky');
+    expect(error.message).toContain('upstream down');
+    expect(warnings.filter((line) => line.includes('[object Object]'))).toEqual([]);
   });
 
   it('passes a handler error through untouched and stores nothing', async () => {

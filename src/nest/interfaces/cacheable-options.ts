@@ -16,7 +16,10 @@ export interface CacheableRequest {
 export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl'> {
   /** The named cache (`forFeature`) to keep entries in. Default: the default cache. */
   cache?: string;
-  /** ms (0: never expires), or a function of the value. Default: the cache's ttl. */
+  /**
+   * ms (0: never expires), or a function of the value. Default: the cache's ttl. A function that
+   * returns anything but a finite number >= 0 (or throws) has the value served and not stored, with a warning.
+   */
   ttl?: number | ((value: any) => number);
   /**
    * The cache key: a string, or a function of the request (routes; async allowed) or of the method's
@@ -26,10 +29,17 @@ export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl'> {
   /** Routes: request headers whose values key the entry apart (`accept-language`, `authorization`). */
   vary?: readonly string[];
   /**
-   * Routes: serve and store one shared entry even for requests that carry `Authorization` or a
-   * cookie. Default false: such a request is answered by the handler, unless `vary` or `key` keys it per user.
+   * Routes: serve and store one shared entry even for requests that carry a credential header
+   * (`credentialHeaders`). Default false: such a request is answered by the handler, unless a key
+   * function or `vary` naming that header keys it per user.
    */
   shared?: boolean;
+  /**
+   * Routes: the request headers that say who is asking; a request carrying one is answered by the
+   * handler and stores nothing, unless `shared`, a key function, or `vary` naming that header.
+   * Replaces the default list: `['authorization', 'proxy-authorization', 'cookie', 'x-api-key']`.
+   */
+  credentialHeaders?: readonly string[];
   /** Routes: the 2xx statuses whose responses are stored. Default [200]. */
   statuses?: readonly number[];
 }

@@ -1,0 +1,61 @@
+import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
+import type { GetOrSetOptions } from '../cache/cache-options.js';
+import { InvalidOptionError } from '../store/errors.js';
+import type { CachedResponse } from './cached-response.js';
+import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
+import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
+
+/** What a route does with the cache, worked out once per route from its decorators. */
+export interface RoutePlan {
+  readonly where: string;
+  readonly cacheable?: CacheableOptions;
+  readonly evict?: CacheEvictOptions;
+  /** The cache the route's entries live in, resolved on first use (named caches register as the app starts). */
+  readonly cacheName?: string;
+  readonly statuses: readonly number[];
+  /** The route's get-or-set options (fail-safe, timeouts…), without those that only the route reads. */
+  readonly getOrSet?: GetOrSetOptions<CachedResponse>;
+}
+
+// Route parameter types of @Res() and @Next() in Nest's RouteParamtypes: the handler writes the response itself.
+const RESPONSE_PARAM = 1;
+const NEXT_PARAM = 2;
+
+// RFC 9110's token: what a header name may hold.
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/**
+ * The route's decorators merged (the method's options over the controller's), or null when the
+ * cache has no part in it. Made at start-up for every route (the explorer checks their caches), so
+ * that an option found wrong here fails the deploy, naming the route.
+ */
+export function routePlan(controller: Function, handler: Function): RoutePlan | null {
+  const onClass = Reflect.getMetadata(CACHEABLE_METADATA, controller) as CacheableOptions | undefined;
+  const onMethod = Reflect.getMetadata(CACHEABLE_METADATA, handler) as CacheableOptions | undefined;
+  const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, handler) as CacheEvictOptions | undefined;
+  const where = `${controller.name}.${handler.name}`;
+  const cacheName = onMethod?.cache ?? onClass?.cache;
+  if (evict !== undefined) return { where, evict, cacheName, statuses: [] };
+  if (onClass === undefined && onMethod === undefined) return null;
+  // A handler that writes the response itself (@Res, @Next) or streams events (@Sse) has no value to store.
+  if (Reflect.getMetadata(SSE_METADATA, handler)) return null;
+  const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
+  if (Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])))) return null;
+  const merged = { ...onClass, ...onMethod };
+  const cacheable = { ...merged, credentialHeaders: credentialHeaders(merged.credentialHeaders, where) };
+  return { where, cacheable, cacheName, statuses: cacheable.statuses ?? [200], getOrSet: getOrSetOptions(cacheable) };
+}
+
+/** Lowercased, as Node lowercases incoming header names, so that 'X-Api-Key' matches. */
+function credentialHeaders(names: unknown, where: string): readonly string[] | undefined {
+  if (names === undefined) return undefined;
+  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string' && HEADER_NAME.test(name))) {
+    throw new InvalidOptionError('@Cacheable credentialHeaders', `of ${where} must be a list of header names, got ${JSON.stringify(names) ?? String(names)}.`);
+  }
+  return Object.freeze(names.map((name: string) => name.toLowerCase()));
+}
+
+function getOrSetOptions(options: CacheableOptions): GetOrSetOptions<CachedResponse> {
+  const { cache: _cache, ttl: _ttl, key: _key, vary: _vary, shared: _shared, statuses: _statuses, credentialHeaders: _credentials, ...rest } = options;
+  return rest;
+}
