@@ -45,6 +45,21 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
     await a!().get('/notes/none').expect(404);
   });
 
+  it('answers bad input to PUT /notes/:id with a 400 that says what is wrong, and writes nothing', async () => {
+    const [a] = apps.map((app) => () => request(app!.getHttpServer()));
+    const refused = async (id: string, body: unknown) => (await a!().put(`/notes/${id}`).send(body as object).expect(400)).body.message as string;
+    expect(await refused('n2', { text: 'no version' })).toBe('version must be a whole number >= 0, got undefined.');
+    expect(await refused('n2', { version: 'two', text: 'x' })).toBe('version must be a whole number >= 0, got "two".');
+    expect(await refused('n2', { version: -1, text: 'x' })).toBe('version must be a whole number >= 0, got -1.');
+    expect(await refused('n2', { version: 1.5, text: 'x' })).toBe('version must be a whole number >= 0, got 1.5.');
+    expect(await refused('n2', { version: 1 })).toBe('text must be a string, got undefined.');
+    expect(await refused('n2', { version: 1, text: 'x'.repeat(10_001) })).toBe('text must be at most 10000 characters, got 10001.');
+    expect(await refused('n2', [1, 2])).toBe('The body must be a JSON object { version, text }.');
+    expect(await refused('x'.repeat(300), { version: 1, text: 'x' })).toMatch(/^id must be 1 to 64 letters, digits, "-" or "_"/);
+    expect((await a!().get(`/notes/${'x'.repeat(300)}`).expect(400)).body.message).toMatch(/^id must be/);
+    await a!().get('/notes/n2').expect(404);
+  });
+
   it('caches the slow users list in the named cache, and refetches it after DELETE /users/cache', async () => {
     const [a] = apps;
     const first = await request(a!.getHttpServer()).get('/users').expect(200);

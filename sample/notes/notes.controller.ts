@@ -1,5 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Param, Put } from '@nestjs/common';
 import { CacheEvict, Cacheable } from 'nest-dynamo-cache';
+import { checkedNoteId, noteFromBody } from './note-input.js';
 import { type Note, NotesRepository } from './notes.repository.js';
 
 const noteKey = (request: { params: { id: string } }) => `note:${request.params.id}`;
@@ -16,15 +17,15 @@ export class NotesController {
   @Get(':id')
   @Cacheable({ key: noteKey, ttl: 5_000 })
   async find(@Param('id') id: string): Promise<Note> {
-    const note = await this.notes.find(id);
+    const note = await this.notes.find(checkedNoteId(id));
     if (note === undefined) throw new NotFoundException(`No note ${id}`);
     return note;
   }
 
   @Put(':id')
   @CacheEvict({ keys: (request: { params: { id: string } }) => [noteKey(request)] })
-  async save(@Param('id') id: string, @Body() body: { version: number; text: string }): Promise<Note> {
-    const note = { id, version: Number(body.version), text: String(body.text) };
+  async save(@Param('id') id: string, @Body() body: unknown): Promise<Note> {
+    const note = noteFromBody(id, body);
     await this.notes.save(note);
     return note;
   }
