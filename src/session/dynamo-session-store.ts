@@ -1,14 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
-import type { DynamoStore } from '../store/dynamo-store.js';
+import type { CacheEntry, DynamoStore } from '../store/dynamo-store.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
+import { type Expiration, slidingRenewal } from '../store/expiry.js';
 import { isPositiveDuration, optional } from '../store/store-options.js';
+import { cookieHasEnded, idleWindowFor, outlivedItsCookie } from './session-cookie.js';
+import { namingTable } from './session-store-error.js';
 
 export interface DynamoSessionOptions {
   /**
-   * A session expires after this many ms without a request (sliding, in DynamoDB's TTL attribute).
-   * Default: the session cookie's maxAge, else a day.
+   * A session expires after this many ms without a request (sliding, in DynamoDB's TTL attribute),
+   * and never later than its cookie's maxAge after the last request. Default: the cookie's maxAge, else a day.
    */
   idleTimeout?: number;
   /** And never lives longer than this many ms from its creation, however active. Default: no bound. */
@@ -16,8 +19,12 @@ export interface DynamoSessionOptions {
 }
 
 export interface DynamoSessionStoreOptions extends DynamoSessionOptions {
-  /** The cache whose table and key prefix hold the sessions; give sessions a cache of their own. Its memory tier is never used. */
-  cache: DynamoCache;
+  /**
+   * The cache whose table and key prefix hold the sessions; give sessions a cache of their own. Its
+   * memory tier is never used. A function is called on the store's first use, for a cache that is
+   * registered only if the app uses sessions.
+   */
+  cache: DynamoCache | (() => DynamoCache);
 }
 
 /** What a session store is handed and gives back: express-session's (and @fastify/session's) session data. */
@@ -28,67 +35,84 @@ export interface SessionData {
 
 type Callback<T = void> = (error?: unknown, result?: T) => void;
 
-/** A stored session: the data, and when the session began, for `absoluteTimeout`. */
+/** A stored session: the data, when the session began (for `absoluteTimeout`), and the idle window it was saved with. */
 interface StoredSession {
   readonly data: SessionData;
   readonly createdAt: number;
+  /** Absent on sessions saved before the window was bounded by the cookie's maxAge. */
+  readonly idleWindow?: number;
 }
 
-const ONE_DAY_MS = 86_400_000;
+/** What this instance learnt of a session it saved or read lately. */
+interface KnownSession {
+  readonly createdAt: number;
+  readonly expiration: Expiration;
+}
+
 // express-session's ids are 32 base64url characters; custom genid()s make uuids and the like. '#' begins the store's reserved keys.
 const SESSION_ID = /^[\x21\x22\x24-\x7e][\x21-\x7e]{0,255}$/;
-// The creation instants of sessions read lately, so that a save does not read its session again.
-const REMEMBERED_CREATIONS = 10_000;
+// Sessions read or saved lately, so that a save does not read its session again and a touch that would gain too little sends nothing.
+const REMEMBERED_SESSIONS = 10_000;
 
 /**
  * An express-session `Store` that keeps sessions in DynamoDB, beside the cache. Reads always go to
  * DynamoDB (never a memory tier), so a user whose requests land on any instance keeps one session.
- * Expiry is an idle timeout kept as sliding expiration: `touch` writes only once renewing gains a
- * part of the window (`slidingRenewThreshold`), not on every request. Concurrent saves of one
- * session: the last write wins, whole (a session is never a mix of two writes).
+ * Expiry is an idle timeout kept as sliding expiration: neither a read nor `touch` writes until
+ * renewing gains a part of the window (the store's `slidingRenewThreshold`). A session whose cookie
+ * has expired is gone: saving it deletes it. Concurrent saves of one session: the last write wins,
+ * whole (a session is never a mix of two writes).
  */
 export class DynamoSessionStore extends EventEmitter {
-  private readonly store: DynamoStore;
+  private readonly cacheOf: () => DynamoCache;
+  private resolvedStore?: DynamoStore;
   private readonly idleTimeoutMs?: number;
   private readonly absoluteTimeoutMs?: number;
-  private readonly createdAt = new Map<string, number>();
+  private readonly known = new Map<string, KnownSession>();
 
   constructor(options: DynamoSessionStoreOptions) {
     super();
     const raw = options as unknown as Record<string, unknown>;
     this.idleTimeoutMs = optional<number>(raw, 'idleTimeout', isPositiveDuration, 'a duration in ms > 0');
     this.absoluteTimeoutMs = optional<number>(raw, 'absoluteTimeout', isPositiveDuration, 'a duration in ms > 0');
-    this.store = options.cache.store;
+    const { cache } = options;
+    this.cacheOf = typeof cache === 'function' ? cache : () => cache;
+  }
+
+  /** A cache that cannot be had (its name taken by another) throws here, to the caller: that is no DynamoDB failure to log and go on from. */
+  private get store(): DynamoStore {
+    return (this.resolvedStore ??= this.cacheOf().store);
   }
 
   get(sid: string, callback: Callback<SessionData | null>): void {
     if (!isSessionId(sid)) return callback(null, null);
-    this.store.get<StoredSession>(sid).then(
-      (stored) => {
-        if (!isStoredSession(stored)) return callback(null, null);
-        this.remember(sid, stored.createdAt);
-        callback(null, stored.data);
-      },
+    const store = this.store;
+    this.read(sid).then(
+      (data) => callback(null, data),
       (error: unknown) => {
         // A session that cannot be read is no session: the request goes on, and nothing stored is overwritten.
-        this.store.opts.logger.warn(`Session store ${this.store.opts.tableName}: reading a session failed, the request goes on without it: ${(error as Error)?.message ?? String(error)}`);
+        store.opts.logger.warn(`${this.described()}: reading a session failed, the request goes on without it: ${messageOf(error)}`);
         callback(null, null);
       },
     );
   }
 
   set(sid: string, session: SessionData, callback: Callback = noop): void {
-    if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.store.opts.tableName));
-    this.save(sid, session).then(() => callback(), callback);
+    if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.store.tableName));
+    this.save(sid, session).then(() => callback(), (error: unknown) => callback(namingTable(this.store.tableName, `saving session "${sid}"`, error)));
   }
 
-  /** Renews the idle timeout without writing the session, and without a write at all until renewing gains enough. */
-  touch(sid: string, _session: SessionData, callback: Callback = noop): void {
+  /**
+   * Renews the idle timeout without writing the session, and with no call at all while this instance
+   * knows that renewing would gain less than the store's `slidingRenewThreshold` of the window.
+   */
+  touch(sid: string, session: SessionData, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback();
-    this.store.refresh(sid).then(
+    // express-session touches, rather than saves, a session whose only change is its cookie's maxAge set to 0.
+    if (cookieHasEnded(session?.cookie, Date.now())) return this.destroy(sid, callback);
+    this.renew(sid).then(
       () => callback(),
       (error: unknown) => {
-        this.store.opts.logger.warn(`Session store ${this.store.opts.tableName}: renewing a session failed, it keeps its current expiry: ${(error as Error)?.message ?? String(error)}`);
+        this.store.opts.logger.warn(`${this.described()}: renewing a session failed, it keeps its current expiry: ${messageOf(error)}`);
         callback();
       },
     );
@@ -96,23 +120,23 @@ export class DynamoSessionStore extends EventEmitter {
 
   destroy(sid: string, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback();
-    this.createdAt.delete(sid);
-    this.store.delete(sid).then(() => callback(), callback);
+    this.known.delete(sid);
+    this.store.delete(sid).then(() => callback(), (error: unknown) => callback(namingTable(this.store.tableName, `deleting session "${sid}"`, error)));
   }
 
   /** Every live session, by id: a Scan of the whole table (see `clear()` in the README for its cost). */
   all(callback: Callback<Record<string, SessionData>>): void {
-    this.liveSessions().then((sessions) => callback(null, sessions), callback);
+    this.liveSessions().then((sessions) => callback(null, sessions), (error: unknown) => callback(namingTable(this.store.tableName, 'listing sessions', error)));
   }
 
   length(callback: Callback<number>): void {
-    this.liveSessions().then((sessions) => callback(null, Object.keys(sessions).length), callback);
+    this.liveSessions().then((sessions) => callback(null, Object.keys(sessions).length), (error: unknown) => callback(namingTable(this.store.tableName, 'counting sessions', error)));
   }
 
   /** Deletes every session, and nothing else in the table. */
   clear(callback: Callback = noop): void {
-    this.createdAt.clear();
-    this.store.clear().then(() => callback(), callback);
+    this.known.clear();
+    this.store.clear().then(() => callback(), (error: unknown) => callback(namingTable(this.store.tableName, 'clearing sessions', error)));
   }
 
   /** express-session's: rebuilds `req.session` from stored data, with its Cookie and Session classes. */
@@ -135,20 +159,52 @@ export class DynamoSessionStore extends EventEmitter {
     });
   }
 
+  private async read(sid: string): Promise<SessionData | null> {
+    const entry = await this.store.getEntry<StoredSession>(sid);
+    if (entry === undefined || !isStoredSession(entry.value)) return null;
+    if (outlivedItsCookie(entry.value.data, entry.value.idleWindow, Date.now())) {
+      this.known.delete(sid);
+      await this.store.delete(sid);
+      return null;
+    }
+    this.learn(sid, entry);
+    return entry.value.data;
+  }
+
   private async save(sid: string, session: SessionData): Promise<void> {
-    // Plain JSON, as every express-session store keeps it: the cookie's Date becomes a string that createSession reads back.
-    const data = JSON.parse(JSON.stringify(session)) as SessionData;
-    const createdAt = this.createdAt.get(sid) ?? (this.absoluteTimeoutMs === undefined ? Date.now() : await this.creationOf(sid));
-    const window = this.idleTimeoutMs ?? positive(data.cookie?.originalMaxAge) ?? ONE_DAY_MS;
-    const deadline = this.absoluteTimeoutMs === undefined ? undefined : createdAt + this.absoluteTimeoutMs;
-    if (deadline !== undefined && deadline <= Date.now()) {
-      // Past its lifetime: saving would bring it back; it is gone instead, and the next request starts anew.
+    if (cookieHasEnded(session?.cookie, Date.now())) {
+      // The app ended it (a maxAge of 0, an expiry past): writing it would keep a session its cookie no longer allows.
+      this.known.delete(sid);
       await this.store.delete(sid);
       return;
     }
-    const stored: StoredSession = { data, createdAt };
-    await this.store.set(sid, stored, { slidingExpiration: window, ...(deadline !== undefined && { absoluteExpiration: deadline }) });
-    this.remember(sid, createdAt);
+    // Plain JSON, as every express-session store keeps it: the cookie's Date becomes a string that createSession reads back.
+    const data = JSON.parse(JSON.stringify(session)) as SessionData;
+    const createdAt = this.known.get(sid)?.createdAt ?? (this.absoluteTimeoutMs === undefined ? Date.now() : await this.creationOf(sid));
+    const idleWindow = idleWindowFor(this.idleTimeoutMs, data.cookie);
+    const deadline = this.deadlineOf(createdAt);
+    if (deadline !== undefined && deadline <= Date.now()) {
+      // Past its lifetime: saving would bring it back; it is gone instead, and the next request starts anew.
+      this.known.delete(sid);
+      await this.store.delete(sid);
+      return;
+    }
+    const stored: StoredSession = { data, createdAt, idleWindow };
+    const written = await this.store.setEntry(sid, stored, { slidingExpiration: idleWindow, ...(deadline !== undefined && { absoluteExpiration: deadline }) });
+    this.remember(sid, { createdAt, expiration: written.expiration });
+  }
+
+  /**
+   * While this instance knows the session's expiry, a touch that would gain too little sends nothing.
+   * Otherwise a read renews it as the store renews any sliding entry it reads: only once renewing
+   * gains `slidingRenewThreshold` of the window, and never bringing back a deleted session.
+   */
+  private async renew(sid: string): Promise<void> {
+    const known = this.known.get(sid);
+    if (known !== undefined && slidingRenewal(known.expiration, Date.now(), this.store.opts.slidingRenewThreshold) === undefined) return;
+    const entry = await this.store.getEntry<StoredSession>(sid);
+    if (entry === undefined || !isStoredSession(entry.value)) this.known.delete(sid);
+    else this.learn(sid, entry);
   }
 
   /** A session saved on another instance, or long ago: its creation is read once. */
@@ -157,20 +213,35 @@ export class DynamoSessionStore extends EventEmitter {
     return isStoredSession(stored) ? stored.createdAt : Date.now();
   }
 
-  private remember(sid: string, createdAt: number): void {
-    this.createdAt.delete(sid);
-    this.createdAt.set(sid, createdAt);
-    if (this.createdAt.size > REMEMBERED_CREATIONS) this.createdAt.delete(this.createdAt.keys().next().value!);
+  private learn(sid: string, entry: CacheEntry<StoredSession>): void {
+    const { createdAt, idleWindow, data } = entry.value;
+    const slidingWindow = idleWindow ?? idleWindowFor(this.idleTimeoutMs, data.cookie);
+    this.remember(sid, { createdAt, expiration: { expiresAt: entry.expiresAt, slidingWindow, absoluteDeadline: this.deadlineOf(createdAt) } });
+  }
+
+  private remember(sid: string, session: KnownSession): void {
+    this.known.delete(sid);
+    this.known.set(sid, session);
+    if (this.known.size > REMEMBERED_SESSIONS) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private deadlineOf(createdAt: number): number | undefined {
+    return this.absoluteTimeoutMs === undefined ? undefined : createdAt + this.absoluteTimeoutMs;
+  }
+
+  private described(): string {
+    return `Session store on DynamoDB table "${this.store.tableName}"`;
   }
 
   private async liveSessions(): Promise<Record<string, SessionData>> {
     const sessions: Record<string, SessionData> = {};
+    const now = Date.now();
     for await (const page of this.store.keys()) {
       const ids = page.filter(isSessionId);
       if (ids.length === 0) continue;
       const stored = await this.store.getMany<StoredSession>(ids);
       stored.forEach((session, index) => {
-        if (isStoredSession(session)) sessions[ids[index]!] = session.data;
+        if (isStoredSession(session) && !outlivedItsCookie(session.data, session.idleWindow, now)) sessions[ids[index]!] = session.data;
       });
     }
     return sessions;
@@ -179,7 +250,7 @@ export class DynamoSessionStore extends EventEmitter {
 
 const noop = () => undefined;
 const isSessionId = (sid: unknown): sid is string => typeof sid === 'string' && SESSION_ID.test(sid);
-const positive = (value: unknown) => (typeof value === 'number' && value > 0 ? value : undefined);
+const messageOf = (error: unknown) => (error as Error)?.message ?? String(error);
 
 // An item under the session prefix that is not a session (written by hand, or corrupt) is no session.
 function isStoredSession(value: unknown): value is StoredSession {

@@ -1,29 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { promisify } from 'node:util';
-import { DynamoCache, DynamoSessionStore, DynamoStore, InvalidCacheKeyError, InvalidOptionError, type SessionData } from '../../src/index.js';
-import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { DynamoCache, type DynamoSessionOptions, DynamoSessionStore, DynamoStore, InvalidCacheKeyError, InvalidOptionError } from '../../src/index.js';
+import { useCacheTable } from '../support/dynamo.js';
+import { TABLE_NAMES, cookie, sessionStore as sessionStoreOn } from './session-support.js';
 
 const { client, tableName } = useCacheTable('sessions');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function sessionStore(prefix: string, options: { idleTimeout?: number; absoluteTimeout?: number } = {}, storeClient = client) {
-  const cache = new DynamoCache(new DynamoStore({ tableName, client: storeClient, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() }), { memory: false });
-  const store = new DynamoSessionStore({ cache, ...options });
-  return {
-    store,
-    cache,
-    get: promisify(store.get.bind(store)) as (sid: string) => Promise<SessionData | null>,
-    set: promisify(store.set.bind(store)) as (sid: string, session: SessionData) => Promise<void>,
-    touch: promisify(store.touch.bind(store)) as (sid: string, session: SessionData) => Promise<void>,
-    destroy: promisify(store.destroy.bind(store)) as (sid: string) => Promise<void>,
-    all: promisify(store.all.bind(store)) as () => Promise<Record<string, SessionData>>,
-    length: promisify(store.length.bind(store)) as () => Promise<number>,
-    clear: promisify(store.clear.bind(store)) as () => Promise<void>,
-  };
-}
-
-const cookie = (maxAge: number) => ({ originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge).toISOString(), httpOnly: true, path: '/' });
+import { sleep } from '../support/seen-within.js';
+const sessionStore = (prefix: string, options: DynamoSessionOptions = {}) => sessionStoreOn(tableName, client, prefix, options);
 
 describe('DynamoSessionStore', () => {
   it('stores, reads and destroys a session, and lists, counts and clears only its own prefix', async () => {
@@ -49,24 +31,6 @@ describe('DynamoSessionStore', () => {
     await sleep(450);
     expect(await sessions.get('idle')).toBeNull();
     expect((await sessions.all()).idle).toBeUndefined();
-  });
-
-  it('renews the idle timeout on touch, writing only once renewing gains a tenth of the window', async () => {
-    const counted = localClient();
-    const sent = recordCommands(counted);
-    const sessions = sessionStore('s3:', { idleTimeout: 1_000 }, counted);
-    await sessions.set('busy', { cookie: cookie(1_000), views: 1 });
-    sent.length = 0;
-    for (let request = 0; request < 6; request++) {
-      await sessions.touch('busy', { cookie: cookie(1_000) });
-      await sleep(150);
-    }
-    // Six touches over ~900 ms of a 1 s window: each one gains >100 ms only after 100 ms passed since the last write.
-    const updates = sent.filter((name) => name === 'UpdateItemCommand').length;
-    expect(updates).toBeGreaterThan(0);
-    expect(updates).toBeLessThanOrEqual(6);
-    expect(await sessions.get('busy')).not.toBeNull(); // alive past its first 1 s window
-    counted.destroy();
   });
 
   it('ends a session at its absolute timeout, however active, also when another instance saves it', async () => {
@@ -104,13 +68,13 @@ describe('DynamoSessionStore', () => {
     await expect(sessions.set('has space', { cookie: cookie(1_000) })).rejects.toThrow(`table "${tableName}"`);
     await expect(sessions.destroy('has space')).resolves.toBeUndefined();
     // An item under the prefix that is not a session reads as none.
-    await new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: 's6:' }).set('forged', { views: 1 });
+    await new DynamoStore({ tableName, client, ...TABLE_NAMES, partitionKeyPrefix: 's6:' }).set('forged', { views: 1 });
     expect(await sessions.get('forged')).toBeNull();
     expect(await sessions.length()).toBe(0);
   });
 
   it('refuses options of the wrong type, naming them', () => {
-    const cache = new DynamoCache(new DynamoStore({ tableName, client, ...names }));
+    const cache = new DynamoCache(new DynamoStore({ tableName, client, ...TABLE_NAMES }));
     expect(() => new DynamoSessionStore({ cache, idleTimeout: -5 })).toThrow(InvalidOptionError);
     expect(() => new DynamoSessionStore({ cache, absoluteTimeout: 'a day' as never })).toThrow(/absoluteTimeout/);
   });
