@@ -1,5 +1,6 @@
-import type { LocalTier } from './backplane-port.js';
 import { Backplane } from './backplane.js';
+import type { LocalTier } from './backplane-port.js';
+import { type LedgerVerdict, VersionLedger } from './version-ledger.js';
 
 /**
  * The poll backplane, for tables without a stream: each cache has a version item that its every
@@ -9,40 +10,39 @@ import { Backplane } from './backplane.js';
  * interval per instance.
  */
 export class VersionPollBackplane extends Backplane {
-  /** The version each cache's memory is known to reflect. */
-  private readonly seen = new Map<LocalTier, number>();
+  private readonly ledgers = new Map<LocalTier, VersionLedger>();
 
   protected async connect(): Promise<void> {
     for (const tier of this.tiers) {
-      this.seen.set(tier, await tier.readVersion());
+      this.ledgers.set(tier, new VersionLedger(await tier.readVersion()));
       tier.watchWrites(() => this.announce(tier));
     }
   }
 
   protected async readAll(): Promise<void> {
-    await Promise.all(this.tiers.map(async (tier) => this.observe(tier, await tier.readVersion(), false)));
+    await Promise.all(this.tiers.map(async (tier) => this.apply(tier, this.ledgers.get(tier)!.polled(await tier.readVersion()))));
   }
 
   protected async disconnect(): Promise<void> {
     for (const tier of this.tiers) tier.watchWrites(() => undefined);
   }
 
-  /** After this instance's own write: bump, and learn from the new value whether anyone else wrote since. */
+  /** After this instance's own write: bump, and learn from the number it made whether anyone else wrote since. */
   private announce(tier: LocalTier): void {
+    const ledger = this.ledgers.get(tier)!;
+    ledger.bumpStarted();
     tier.bumpVersion().then(
-      (version) => this.observe(tier, version, true),
-      // Without the bump, others keep their copies until their memory bound; the next write bumps again.
-      (error: unknown) => this.logger.warn(`Backplane (poll) on DynamoDB table "${this.tableName}": announcing a write of cache "${tier.cacheName}" failed: ${(error as Error)?.message ?? String(error)}`),
+      (version) => this.apply(tier, ledger.bumpAnswered(version)),
+      (error: unknown) => {
+        // Without the bump, others keep their copies until their memory bound; the next write bumps again.
+        this.logger.warn(`Backplane (poll) on DynamoDB table "${this.tableName}": announcing a write of cache "${tier.cacheName}" failed: ${(error as Error)?.message ?? String(error)}`);
+        this.apply(tier, ledger.bumpFailed());
+      },
     );
   }
 
-  private observe(tier: LocalTier, version: number, ownBump: boolean): void {
-    const seen = this.seen.get(tier) ?? 0;
-    // One more than seen, from our own bump: only our write happened. Anything else but the same
-    // version means another instance wrote (or cleared the cache, deleting the version item).
-    if (version === seen || (ownBump && version < seen)) return;
-    this.seen.set(tier, ownBump ? Math.max(seen, version) : version);
-    if (ownBump && version === seen + 1) return;
+  private apply(tier: LocalTier, verdict: LedgerVerdict): void {
+    if (verdict !== 'clear') return;
     tier.clear();
     this.invalidations++;
   }

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { resolveBackplaneOptions } from '../../src/backplane/backplane-options.js';
+import { resolveCacheOptions, resolveCallOptions } from '../../src/cache/cache-options.js';
+import { InvalidOptionError } from '../../src/store/errors.js';
+import { resolveStoreOptions } from '../../src/store/store-options.js';
+
+describe('option resolution', () => {
+  it('gives a cache its documented defaults', () => {
+    const resolved = resolveCacheOptions({});
+    expect(resolved).toMatchObject({
+      name: 'default',
+      throwOnErrors: false,
+      memory: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, maxTtlMs: 5_000 },
+      circuitBreaker: { threshold: 5, durationMs: 10_000 },
+      defaults: { failSafe: false, failSafeMaxDurationMs: 86_400_000, failSafeThrottleMs: 30_000, jitterMs: 0 },
+    });
+    expect(resolved.defaults.lock).toBeUndefined();
+  });
+
+  it('turns the memory tier off with memory: false', () => {
+    expect(resolveCacheOptions({ memory: false }).memory).toBeUndefined();
+  });
+
+  it('names a nested option by its path', () => {
+    expect(() => resolveCacheOptions({ memory: { maxTtl: -1 } })).toThrow(/option "memory\.maxTtl" must be a duration in ms > 0, got -1/);
+  });
+
+  it('lets a call override the cache\'s defaults, one option at a time', () => {
+    const base = resolveCallOptions({ failSafe: true, jitter: 100, distributedLock: { leaseDuration: 5_000 } });
+    const call = resolveCallOptions({ hardTimeout: 300 }, base);
+    expect(call).toMatchObject({ failSafe: true, jitterMs: 100, hardTimeoutMs: 300, lock: { leaseMs: 5_000, waitMs: 5_000 } });
+    expect(resolveCallOptions({ distributedLock: false }, base).lock).toBeUndefined();
+  });
+
+  it.each([
+    [{ eagerRefreshThreshold: 1 }, 'eagerRefreshThreshold'],
+    [{ softTimeout: 0 }, 'softTimeout'],
+    [{ hardTimeout: Number.NaN }, 'hardTimeout'],
+    [{ failSafe: 'yes' }, 'failSafe'],
+    [{ distributedLock: { leaseDuration: 0 } }, 'leaseDuration'],
+  ])('refuses %j with an InvalidOptionError naming %s', (options, option) => {
+    try {
+      resolveCallOptions(options as Record<string, unknown>);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).option).toBe(option);
+    }
+  });
+
+  it('gives a store its documented defaults, and reads a ttl of 0 as "no expiry"', () => {
+    const store = resolveStoreOptions({ tableName: 'app_cache', ttl: 0 });
+    expect(store).toMatchObject({ partitionKeyPrefix: 'dc:', consistentReads: true, slidingRenewThreshold: 0.1, operationTimeoutMs: 2_000, startupCheck: 'fail' });
+    expect(store.ttl).toBeUndefined();
+  });
+
+  it('refuses a table name DynamoDB would refuse, naming the option', () => {
+    expect(() => resolveStoreOptions({ tableName: 'x' })).toThrow(/option "tableName"/);
+  });
+
+  it('requires the backplane\'s maxLag to be longer than its interval', () => {
+    expect(() => resolveBackplaneOptions({ type: 'poll', interval: 1_000, maxLag: 1_000 })).toThrow(/backplane\.maxLag/);
+    expect(resolveBackplaneOptions({ type: 'streams' })).toMatchObject({ intervalMs: 1_000, maxLagMs: 5_000, memoryTtlMs: 300_000 });
+  });
+});
