@@ -46,6 +46,11 @@ export class DistributedTier {
     return this.breaker.state;
   }
 
+  /** While the circuit is open: when a call may go to DynamoDB again. */
+  get retryAt(): number {
+    return this.breaker.retryAt;
+  }
+
   /** `keys` name what the call was about, for the report of its failure. */
   async attempt<R>(operation: string, keys: string | readonly string[] | undefined, work: () => Promise<R>): Promise<Outcome<R>> {
     if (!this.breaker.tryPass()) {

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import type { CacheCore } from '../cache/cache-core.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
+import { CircuitOpenError } from '../cache/errors.js';
 import type { CacheEntry, DynamoStore } from '../store/dynamo-store.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
 import { type Expiration, slidingRenewal } from '../store/expiry.js';
@@ -64,7 +66,7 @@ const REMEMBERED_SESSIONS = 10_000;
  */
 export class DynamoSessionStore extends EventEmitter {
   private readonly cacheOf: () => DynamoCache;
-  private resolvedStore?: DynamoStore;
+  private resolvedCore?: CacheCore;
   private readonly idleTimeoutMs?: number;
   private readonly absoluteTimeoutMs?: number;
   private readonly known = new Map<string, KnownSession>();
@@ -79,26 +81,44 @@ export class DynamoSessionStore extends EventEmitter {
   }
 
   /** A cache that cannot be had (its name taken by another) throws here, to the caller: that is no DynamoDB failure to log and go on from. */
-  private get store(): DynamoStore {
-    return (this.resolvedStore ??= this.cacheOf().store);
+  private get core(): CacheCore {
+    return (this.resolvedCore ??= this.cacheOf().core);
   }
 
+  /** Resolves the cache at once, so that one that cannot be had fails the caller, not a callback. */
+  private usable(): this {
+    void this.core;
+    return this;
+  }
+
+  private get tableName(): string {
+    return this.core.config.tableName;
+  }
+
+  /**
+   * Every DynamoDB call goes through the cache's DynamoDB tier, so sessions share its circuit breaker
+   * and error reporting: a failure is reported once there (its 'error' listeners, else its logger),
+   * and an open circuit skips DynamoDB rather than waiting on it per request.
+   */
+  private async call<R>(operation: string, sid: string | undefined, work: (store: DynamoStore) => Promise<R>): Promise<R> {
+    const { distributed, store } = this.core;
+    const outcome = await distributed.attempt(`session ${operation}`, sid, () => work(store));
+    if (outcome.ok) return outcome.value;
+    throw outcome.error ?? new CircuitOpenError(this.tableName, distributed.retryAt);
+  }
+
+  /** A session that cannot be read is no session: the request goes on, and nothing stored is overwritten. */
   get(sid: string, callback: Callback<SessionData | null>): void {
     if (!isSessionId(sid)) return callback(null, null);
-    const store = this.store;
-    this.read(sid).then(
+    this.usable().read(sid).then(
       (data) => callback(null, data),
-      (error: unknown) => {
-        // A session that cannot be read is no session: the request goes on, and nothing stored is overwritten.
-        store.opts.logger.warn(`${this.described()}: reading a session failed, the request goes on without it: ${messageOf(error)}`);
-        callback(null, null);
-      },
+      () => callback(null, null),
     );
   }
 
   set(sid: string, session: SessionData, callback: Callback = noop): void {
-    if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.store.tableName));
-    this.save(sid, session).then(() => callback(), (error: unknown) => callback(namingTable(this.store.tableName, `saving session "${sid}"`, error)));
+    if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.tableName));
+    this.usable().save(sid, session).then(() => callback(), (error: unknown) => callback(namingTable(this.tableName, `saving session "${sid}"`, error)));
   }
 
   /**
@@ -109,34 +129,32 @@ export class DynamoSessionStore extends EventEmitter {
     if (!isSessionId(sid)) return callback();
     // express-session touches, rather than saves, a session whose only change is its cookie's maxAge set to 0.
     if (cookieHasEnded(session?.cookie, Date.now())) return this.destroy(sid, callback);
-    this.renew(sid).then(
+    // A renewal that fails (reported by the cache) leaves the session its current expiry.
+    this.usable().renew(sid).then(
       () => callback(),
-      (error: unknown) => {
-        this.store.opts.logger.warn(`${this.described()}: renewing a session failed, it keeps its current expiry: ${messageOf(error)}`);
-        callback();
-      },
+      () => callback(),
     );
   }
 
   destroy(sid: string, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback();
     this.known.delete(sid);
-    this.store.delete(sid).then(() => callback(), (error: unknown) => callback(namingTable(this.store.tableName, `deleting session "${sid}"`, error)));
+    this.usable().call('delete', sid, (store) => store.delete(sid)).then(() => callback(), (error: unknown) => callback(namingTable(this.tableName, `deleting session "${sid}"`, error)));
   }
 
   /** Every live session, by id: a Scan of the whole table (see `clear()` in the README for its cost). */
   all(callback: Callback<Record<string, SessionData>>): void {
-    this.liveSessions().then((sessions) => callback(null, sessions), (error: unknown) => callback(namingTable(this.store.tableName, 'listing sessions', error)));
+    this.usable().liveSessions().then((sessions) => callback(null, sessions), (error: unknown) => callback(namingTable(this.tableName, 'listing sessions', error)));
   }
 
   length(callback: Callback<number>): void {
-    this.liveSessions().then((sessions) => callback(null, Object.keys(sessions).length), (error: unknown) => callback(namingTable(this.store.tableName, 'counting sessions', error)));
+    this.usable().liveSessions().then((sessions) => callback(null, Object.keys(sessions).length), (error: unknown) => callback(namingTable(this.tableName, 'counting sessions', error)));
   }
 
   /** Deletes every session, and nothing else in the table. */
   clear(callback: Callback = noop): void {
     this.known.clear();
-    this.store.clear().then(() => callback(), (error: unknown) => callback(namingTable(this.store.tableName, 'clearing sessions', error)));
+    this.usable().call('clear', undefined, (store) => store.clear()).then(() => callback(), (error: unknown) => callback(namingTable(this.tableName, 'clearing sessions', error)));
   }
 
   /** express-session's: rebuilds `req.session` from stored data, with its Cookie and Session classes. */
@@ -160,11 +178,11 @@ export class DynamoSessionStore extends EventEmitter {
   }
 
   private async read(sid: string): Promise<SessionData | null> {
-    const entry = await this.store.getEntry<StoredSession>(sid);
+    const entry = await this.call('get', sid, (store) => store.getEntry<StoredSession>(sid));
     if (entry === undefined || !isStoredSession(entry.value)) return null;
     if (outlivedItsCookie(entry.value.data, entry.value.idleWindow, Date.now())) {
       this.known.delete(sid);
-      await this.store.delete(sid);
+      await this.call('delete', sid, (store) => store.delete(sid));
       return null;
     }
     this.learn(sid, entry);
@@ -175,7 +193,7 @@ export class DynamoSessionStore extends EventEmitter {
     if (cookieHasEnded(session?.cookie, Date.now())) {
       // The app ended it (a maxAge of 0, an expiry past): writing it would keep a session its cookie no longer allows.
       this.known.delete(sid);
-      await this.store.delete(sid);
+      await this.call('delete', sid, (store) => store.delete(sid));
       return;
     }
     // Plain JSON, as every express-session store keeps it: the cookie's Date becomes a string that createSession reads back.
@@ -186,11 +204,12 @@ export class DynamoSessionStore extends EventEmitter {
     if (deadline !== undefined && deadline <= Date.now()) {
       // Past its lifetime: saving would bring it back; it is gone instead, and the next request starts anew.
       this.known.delete(sid);
-      await this.store.delete(sid);
+      await this.call('delete', sid, (store) => store.delete(sid));
       return;
     }
     const stored: StoredSession = { data, createdAt, idleWindow };
-    const written = await this.store.setEntry(sid, stored, { slidingExpiration: idleWindow, ...(deadline !== undefined && { absoluteExpiration: deadline }) });
+    const expiry = { slidingExpiration: idleWindow, ...(deadline !== undefined && { absoluteExpiration: deadline }) };
+    const written = await this.call('set', sid, (store) => store.setEntry(sid, stored, expiry));
     this.remember(sid, { createdAt, expiration: written.expiration });
   }
 
@@ -201,15 +220,15 @@ export class DynamoSessionStore extends EventEmitter {
    */
   private async renew(sid: string): Promise<void> {
     const known = this.known.get(sid);
-    if (known !== undefined && slidingRenewal(known.expiration, Date.now(), this.store.opts.slidingRenewThreshold) === undefined) return;
-    const entry = await this.store.getEntry<StoredSession>(sid);
+    if (known !== undefined && slidingRenewal(known.expiration, Date.now(), this.core.config.slidingRenewThreshold) === undefined) return;
+    const entry = await this.call('touch', sid, (store) => store.getEntry<StoredSession>(sid));
     if (entry === undefined || !isStoredSession(entry.value)) this.known.delete(sid);
     else this.learn(sid, entry);
   }
 
   /** A session saved on another instance, or long ago: its creation is read once. */
   private async creationOf(sid: string): Promise<number> {
-    const stored = await this.store.get<StoredSession>(sid);
+    const stored = await this.call('get', sid, (store) => store.get<StoredSession>(sid));
     return isStoredSession(stored) ? stored.createdAt : Date.now();
   }
 
@@ -229,17 +248,16 @@ export class DynamoSessionStore extends EventEmitter {
     return this.absoluteTimeoutMs === undefined ? undefined : createdAt + this.absoluteTimeoutMs;
   }
 
-  private described(): string {
-    return `Session store on DynamoDB table "${this.store.tableName}"`;
-  }
-
   private async liveSessions(): Promise<Record<string, SessionData>> {
     const sessions: Record<string, SessionData> = {};
     const now = Date.now();
-    for await (const page of this.store.keys()) {
-      const ids = page.filter(isSessionId);
+    const pages = this.core.store.keys();
+    for (;;) {
+      const page = await this.call('list', undefined, () => pages.next());
+      if (page.done) break;
+      const ids = page.value.filter(isSessionId);
       if (ids.length === 0) continue;
-      const stored = await this.store.getMany<StoredSession>(ids);
+      const stored = await this.call('list', undefined, (store) => store.getMany<StoredSession>(ids));
       stored.forEach((session, index) => {
         if (isStoredSession(session) && !outlivedItsCookie(session.data, session.idleWindow, now)) sessions[ids[index]!] = session.data;
       });
@@ -250,7 +268,6 @@ export class DynamoSessionStore extends EventEmitter {
 
 const noop = () => undefined;
 const isSessionId = (sid: unknown): sid is string => typeof sid === 'string' && SESSION_ID.test(sid);
-const messageOf = (error: unknown) => (error as Error)?.message ?? String(error);
 
 // An item under the session prefix that is not a session (written by hand, or corrupt) is no session.
 function isStoredSession(value: unknown): value is StoredSession {

@@ -14,11 +14,13 @@ export const ONE_DAY_MS = 86_400_000;
 
 /** A DynamoSessionStore on its own prefix, with its callback methods as promises. */
 export function sessionStore(tableName: string, client: DynamoDBClient, prefix: string, options: DynamoSessionOptions = {}) {
-  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...TABLE_NAMES, partitionKeyPrefix: prefix, logger: memoryLogger() }), { memory: false });
+  const logger = memoryLogger();
+  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...TABLE_NAMES, partitionKeyPrefix: prefix, logger }), { memory: false });
   const store = new DynamoSessionStore({ cache, ...options });
   return {
     store,
     cache,
+    logger,
     get: promisify(store.get.bind(store)) as (sid: string) => Promise<SessionData | null>,
     set: promisify(store.set.bind(store)) as (sid: string, session: SessionData) => Promise<void>,
     touch: promisify(store.touch.bind(store)) as (sid: string, session: SessionData) => Promise<void>,
