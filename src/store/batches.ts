@@ -12,8 +12,8 @@ import type { CommandSender } from './timed-sender.js';
 /** DynamoDB's limits per call: BatchGetItem reads up to 100 keys, BatchWriteItem writes up to 25 items. */
 export const BATCH_GET_LIMIT = 100;
 export const BATCH_WRITE_LIMIT = 25;
-/** Chunks in flight at once, so that one large mget does not take every socket of a shared client. */
-const CHUNKS_IN_FLIGHT = 8;
+/** Calls in flight at once, so that one large mget (or a chunked renewal) does not take every socket of a shared client. */
+export const CHUNKS_IN_FLIGHT = 8;
 
 type Key = Record<string, AttributeValue>;
 type Item = Record<string, AttributeValue>;

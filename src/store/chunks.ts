@@ -31,8 +31,9 @@ export function chunkKeys(schema: TableSchema, prefix: string, id: string, count
 }
 
 /**
- * The chunk items of one write. They carry the head's TTL (absent when it has none), so that chunks
- * a later write or a failed head write orphans are deleted by DynamoDB when the head would have been.
+ * The chunk items of one write. They carry the head's TTL (absent when it has none; for a sliding
+ * head, see `chunksKeptUntil`), so that chunks a later write or a failed head write orphans are
+ * deleted by DynamoDB when the head would have been.
  */
 export function encodeChunks(schema: TableSchema, prefix: string, id: string, bytes: Uint8Array, ttlSeconds: number | undefined): Item[] {
   const items: Item[] = [];

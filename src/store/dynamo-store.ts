@@ -11,15 +11,18 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
+import { chunkKeys } from './chunks.js';
 import { Compression } from './compression.js';
 import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { type EntryOptions, type Expiration, resolveExpiration } from './expiry.js';
 import {
   ITEM_LIMIT_BYTES,
+  type ChunkRef,
   type ItemBody,
   type StoredEntry,
   type TableSchema,
+  decodeChunkRef,
   decodeExpiry,
   decodeItem,
   encodeItem,
@@ -372,7 +375,8 @@ export class DynamoStore extends EventEmitter {
     const now = Date.now();
     const expiry = output.Item && decodeExpiry(output.Item, schema, key, partitionKey, now);
     if (expiry?.kind !== 'live' || isPast(expiry.expiration.expiresAt, now)) return false;
-    if (expiry.version !== undefined) await this.renew(schema, key, partitionKey, expiry.expiration, expiry.version, 0);
+    const chunks = decodeChunkRef(output.Item!);
+    if (expiry.version !== undefined) await this.renew(schema, key, partitionKey, expiry.expiration, expiry.version, 0, typeof chunks === 'string' ? undefined : chunks);
     return true;
   }
 
@@ -479,7 +483,7 @@ export class DynamoStore extends EventEmitter {
     if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
     // Only sliding entries carry a version, so only they await a renewal.
     if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
-    const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold);
+    const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold, body.chunks);
     const sliding = expiration.slidingWindow === undefined ? undefined : { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
     return { value, expiresAt: renewedExpiry, payload: stored, sliding };
   }
@@ -505,9 +509,11 @@ export class DynamoStore extends EventEmitter {
     expiration: Expiration,
     version: string,
     threshold: number,
+    chunks: ChunkRef | undefined,
   ): Promise<number | undefined> {
+    const renewedChunks = chunks && { keys: chunkKeys(schema, this.opts.partitionKeyPrefix, chunks.id, chunks.count), keptUntil: chunks.keptUntil };
     try {
-      return await renewSlidingEntry(this.sender, this.opts.tableName, schema, partitionKey.value, expiration, version, threshold);
+      return await renewSlidingEntry(this.sender, this.opts.tableName, schema, partitionKey.value, expiration, version, threshold, renewedChunks);
     } catch (error) {
       this.reportError(new Error(`Renewing sliding entry "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, { cause: error }));
       return expiration.expiresAt;

@@ -116,6 +116,26 @@ export function slidingRenewal(expiration: Expiration, now: number, renewThresho
   return renewed - expiresAt >= slidingWindow * renewThreshold && renewed > expiresAt ? renewed : undefined;
 }
 
+/**
+ * How many windows ahead of a sliding head its chunks are kept. Renewing a head is one small
+ * UpdateItem, but renewing its chunks' TTL is one UpdateItem per chunk, each billed on the chunk's
+ * size (up to 396 write units a chunk): so chunks are given a TTL this many windows out, and a
+ * renewal that would carry the head past it renews the chunks first, once per 9 windows of reads.
+ * An orphaned chunk (an overwrite whose clean-up failed) is then deleted within 10 windows.
+ */
+export const SLIDING_CHUNK_WINDOWS = 10;
+
+/**
+ * The instant until which an entry's chunks must be kept: as long as its head may be read. A
+ * sliding head is renewed in place, so its chunks keep to its absolute deadline, or to
+ * `SLIDING_CHUNK_WINDOWS` windows past its expiry when that comes first (see there).
+ */
+export function chunksKeptUntil(expiration: Expiration): number | undefined {
+  const { expiresAt, slidingWindow, absoluteDeadline, staleUntil } = expiration;
+  if (slidingWindow === undefined || expiresAt === undefined) return staleUntil ?? expiresAt;
+  return Math.min(absoluteDeadline ?? LATEST_TIME_MS, expiresAt + slidingWindow * (SLIDING_CHUNK_WINDOWS - 1), LATEST_TIME_MS);
+}
+
 /** DynamoDB's TTL attribute holds epoch seconds; rounding up never deletes an item before its time. */
 export function ttlSecondsFor(expiresAtMs: number): number {
   return Math.ceil(expiresAtMs / 1000);

@@ -26,6 +26,8 @@ export const ITEM_ATTRIBUTES = Object.freeze({
   chunkCount: 'ch',
   chunkBytes: 'cb',
   chunkId: 'cid',
+  /** A sliding chunked head: until when (epoch ms) its chunks' TTL keeps them; a renewal past it renews them. */
+  chunksKeptUntil: 'cx',
   /** The counter of the poll backplane's version item (see `DynamoStore.bumpVersion`). */
   backplaneVersion: 'bpv',
 });
@@ -48,6 +50,8 @@ export interface ChunkRef {
   readonly count: number;
   /** The stored bytes of all chunks together, checked when they are joined. */
   readonly bytes: number;
+  /** For a sliding entry: until when (epoch ms) the chunks' TTL keeps them (see `chunksKeptUntil`). */
+  readonly keptUntil?: number;
 }
 
 /** How an item holds its value: the stored bytes inline, or a reference to its chunks. */
@@ -119,6 +123,7 @@ export function encodeItem(
     addNumber(a.chunkCount, body.chunks.count);
     addNumber(a.chunkBytes, body.chunks.bytes);
     addString(a.chunkId, body.chunks.id);
+    if (body.chunks.keptUntil !== undefined) addNumber(a.chunksKeptUntil, body.chunks.keptUntil);
   }
   if (body.format !== PayloadFormat.Json) addNumber(a.format, body.format);
   if (body.serializerName !== undefined) addString(a.serializer, body.serializerName);
@@ -142,10 +147,14 @@ function numberAttribute(item: Record<string, AttributeValue>, name: string): nu
   return Number.isFinite(value) ? value : null;
 }
 
-/** What `refresh` reads: every attribute but the value, so that renewing costs no value transfer. */
+/**
+ * What `refresh` reads: the expiry and the chunk reference (a renewal may have to renew the chunks
+ * too), not the value, so that renewing costs no value transfer.
+ */
 export function expiryProjection(schema: TableSchema): { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> } {
   const a = ITEM_ATTRIBUTES;
   const names = [a.expiresAt, a.staleUntil, schema.ttlAttributeName, a.slidingWindow, a.absoluteDeadline, a.version, a.fullKey];
+  names.push(a.chunkCount, a.chunkBytes, a.chunkId, a.chunksKeptUntil);
   return {
     ProjectionExpression: names.map((_, index) => `#e${index}`).join(', '),
     ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#e${index}`, name])),
@@ -220,12 +229,22 @@ function decodeBody(item: Record<string, AttributeValue>): ItemBody | string {
   if ((format === PayloadFormat.Custom) !== (serializerName !== undefined)) return `attributes "${a.format}" and "${a.serializer}" disagree`;
   const inline = item[a.value]?.B;
   if (inline !== undefined) return { format, compression, serializerName, inline };
+  const chunks = decodeChunkRef(item);
+  if (chunks === undefined) return `attribute "${a.value}" is missing or not binary`;
+  if (typeof chunks === 'string') return chunks;
+  return { format, compression, serializerName, chunks };
+}
+
+/** The chunk reference of a chunked head; undefined for an item without one; or why it is malformed. */
+export function decodeChunkRef(item: Record<string, AttributeValue>): ChunkRef | undefined | string {
+  const a = ITEM_ATTRIBUTES;
   const count = numberAttribute(item, a.chunkCount);
   const bytes = numberAttribute(item, a.chunkBytes);
   const id = item[a.chunkId]?.S;
-  if (count === undefined && id === undefined) return `attribute "${a.value}" is missing or not binary`;
-  if (!Number.isInteger(count) || count! < 1 || count! > MAX_CHUNKS || !Number.isInteger(bytes) || bytes! < 0 || id === undefined || !CHUNK_ID.test(id)) {
-    return `its chunk reference ("${a.chunkCount}", "${a.chunkBytes}", "${a.chunkId}") is malformed`;
+  const keptUntil = numberAttribute(item, a.chunksKeptUntil);
+  if (count === undefined && id === undefined) return undefined;
+  if (!Number.isInteger(count) || count! < 1 || count! > MAX_CHUNKS || !Number.isInteger(bytes) || bytes! < 0 || id === undefined || !CHUNK_ID.test(id) || keptUntil === null) {
+    return `its chunk reference ("${a.chunkCount}", "${a.chunkBytes}", "${a.chunkId}", "${a.chunksKeptUntil}") is malformed`;
   }
-  return { format, compression, serializerName, chunks: { id, count: count!, bytes: bytes! } };
+  return { id, count: count!, bytes: bytes!, ...(keptUntil === undefined ? {} : { keptUntil }) };
 }

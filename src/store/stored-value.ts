@@ -3,7 +3,7 @@ import { batchGetAll } from './batches.js';
 import { CHUNK_ID, MAX_CHUNKS, chunkKeys, encodeChunks, joinChunks, newChunkId } from './chunks.js';
 import { type Compression, compressPayload, decompressPayload } from './compression.js';
 import { ValueTooLargeError } from './errors.js';
-import { type Expiration, ttlSecondsFor } from './expiry.js';
+import { type Expiration, chunksKeptUntil, ttlSecondsFor } from './expiry.js';
 import { ITEM_ATTRIBUTES, ITEM_LIMIT_BYTES, type ItemBody, type TableSchema, encodeItem } from './item-codec.js';
 import type { PartitionKey } from './keys.js';
 import { MAX_VALUE_BYTES_LIMIT, type ResolvedStoreOptions } from './store-options.js';
@@ -48,8 +48,10 @@ export async function encodeWrite(storage: ValueStorage, schema: TableSchema, wr
   const whole = encodeItem(schema, partitionKey, key, body, expiration, version);
   if (whole.bytes <= ITEM_LIMIT_BYTES) return { head: whole.item };
   const id = newChunkId();
-  const chunks = encodeChunks(schema, storage.partitionKeyPrefix, id, stored.bytes, chunkTtlSeconds(expiration));
-  const chunkRef = { id, count: chunks.length, bytes: stored.bytes.byteLength };
+  const keptUntil = chunksKeptUntil(expiration);
+  const chunks = encodeChunks(schema, storage.partitionKeyPrefix, id, stored.bytes, keptUntil === undefined ? undefined : ttlSecondsFor(keptUntil));
+  // Only a sliding head is renewed in place, so only it needs to know until when its chunks are kept.
+  const chunkRef = { id, count: chunks.length, bytes: stored.bytes.byteLength, ...(expiration.slidingWindow === undefined ? {} : { keptUntil }) };
   const head = encodeItem(schema, partitionKey, key, { ...body, inline: undefined, chunks: chunkRef }, expiration, version);
   // Only a very long key (kept whole in a digest item) can make a head this large.
   if (head.bytes > ITEM_LIMIT_BYTES) throw new ValueTooLargeError(key, head.bytes, ITEM_LIMIT_BYTES, 'item');
@@ -95,11 +97,4 @@ export async function storedBytes(
   } catch (error) {
     return `its value does not inflate (${(error as Error).message})`;
   }
-}
-
-/** Chunks live as long as their head can: a sliding head is renewed in place, so its chunks keep to its absolute deadline. */
-function chunkTtlSeconds(expiration: Expiration): number | undefined {
-  if (expiration.slidingWindow !== undefined) return expiration.absoluteDeadline === undefined ? undefined : ttlSecondsFor(expiration.absoluteDeadline);
-  const until = expiration.staleUntil ?? expiration.expiresAt;
-  return until === undefined ? undefined : ttlSecondsFor(until);
 }

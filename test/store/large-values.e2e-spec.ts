@@ -1,4 +1,4 @@
-import { type AttributeValue, DeleteItemCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Packr } from 'msgpackr';
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
@@ -10,6 +10,7 @@ import { Compression } from '../../src/store/compression.js';
 import { DynamoStore, type DynamoStoreOptions } from '../../src/index.js';
 import { InvalidOptionError, SerializationError } from '../../src/store/errors.js';
 import { memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { itemsUnder as rawItemsUnder } from './raw-items.js';
 
 const { client, tableName } = useCacheTable('large');
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
@@ -31,16 +32,7 @@ async function rawItem(pk: string): Promise<Item | undefined> {
   return (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item;
 }
 
-async function itemsUnder(prefix: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []).filter((item) => item.pk?.S?.startsWith(prefix)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
+const itemsUnder = (prefix: string) => rawItemsUnder(client, tableName, prefix);
 
 /** Random bytes do not compress, so a value of them is chunked at its full size. */
 const incompressible = (bytes: number) => randomBytes(bytes);
