@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { InvalidOptionError } from '../store/errors.js';
 import { type DynamoStoreOptions, resolveStoreOptions } from '../store/store-options.js';
-import { CACHE_NAME, type DynamoCacheOptions, resolveCacheOptions } from './cache-options.js';
+import { CACHE_NAME, type DynamoCacheOptions } from './cache-options.js';
 import { DynamoCache } from './dynamo-cache.js';
 import { CacheRegistrationError } from './errors.js';
 
@@ -77,13 +77,13 @@ export class DynamoCacheRegistry {
     }
     const fullPrefix = this.tablePrefix + keyPrefix;
     for (const other of this.caches.values()) {
-      if (other.cache.store.opts.partitionKeyPrefix === fullPrefix) {
+      if (other.cache.core.config.partitionKeyPrefix === fullPrefix) {
         throw new CacheRegistrationError(name, `key prefix "${keyPrefix}" is already cache "${other.cache.name}"'s; choose another keyPrefix.`);
       }
     }
     const { keyPrefix: _prefix, ttl, memory, compression, serializer, maxValueBytes, ...cacheOptions } = options;
     const store = this.default.store.withPrefix(fullPrefix, {
-      ttl: ttl ?? this.default.store.opts.ttl,
+      ttl: ttl ?? this.default.core.config.defaultTtlMs,
       ...(compression === undefined ? {} : { compression }),
       ...(serializer === undefined ? {} : { serializer }),
       ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
@@ -96,7 +96,6 @@ export class DynamoCacheRegistry {
 
 function validateName(options: NamedCacheOptions): string {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('forFeature', 'takes { name, ...options }.');
-  resolveCacheOptions(options);
   if (typeof options.name !== 'string' || !CACHE_NAME.test(options.name)) {
     throw new InvalidOptionError('name', `must be 1 to 64 letters, digits, "_", "-" or ".", got ${JSON.stringify(options.name)}.`);
   }

@@ -17,7 +17,7 @@ import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable
 @Injectable()
 export class CachedMethodsExplorer implements OnModuleInit {
   // The module's `logger` option, as for the store's own warnings.
-  private readonly logger = { warn: (message: string) => this.registry.default.store.opts.logger.warn(message) };
+  private readonly logger = { warn: (message: string) => this.registry.default.core.config.logger.warn(message) };
   private readonly warning = new BurstWarning(this.logger);
 
   constructor(

@@ -1,13 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Backplane } from '../backplane/backplane.js';
-import { resolveBackplaneOptions } from '../backplane/backplane-options.js';
 import { StreamsBackplane } from '../backplane/streams-backplane.js';
 import { VersionPollBackplane } from '../backplane/version-poll-backplane.js';
 import { DynamoCacheRegistry } from '../cache/cache-registry.js';
 import { CacheStartupError, TableConfigurationError } from '../store/errors.js';
 import { clientLocation } from '../store/table-schema.js';
-import { DYNAMO_CACHE_MODULE_OPTIONS } from './dynamo-cache.module-definition.js';
-import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
+import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig } from './dynamo-cache.config.js';
 
 /**
  * Checks (or creates) the table when the app starts, so that a wrong table fails the deploy rather
@@ -21,7 +19,7 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
 
   constructor(
     private readonly registry: DynamoCacheRegistry,
-    @Inject(DYNAMO_CACHE_MODULE_OPTIONS) private readonly options: DynamoCacheModuleOptions,
+    @Inject(DYNAMO_CACHE_CONFIG) private readonly config: DynamoCacheModuleConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -33,11 +31,11 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
       // A table that answered and is wrong stays wrong: no option lets the app start on it.
       if (error instanceof TableConfigurationError) throw error;
       const failure = new CacheStartupError(store.tableName, await clientLocation(store.client), Date.now() - started, { cause: error });
-      if (store.opts.startupCheck === 'fail') throw failure;
+      if (this.config.store.startupCheck === 'fail') throw failure;
       // The store learns the schema again on first use, so the cache recovers once DynamoDB answers.
-      store.opts.logger.warn(
+      this.config.store.logger.warn(
         `${failure.problem} Starting anyway (startupCheck: 'warn'): requests are answered without the cache until it is reachable` +
-          `${this.options.backplane ? ', and without the backplane: memory keeps entries for memory.maxTtl only' : ''}.`,
+          `${this.config.backplane ? ', and without the backplane: memory keeps entries for memory.maxTtl only' : ''}.`,
       );
       return;
     }
@@ -52,7 +50,7 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
   }
 
   private async startBackplane(): Promise<void> {
-    const options = resolveBackplaneOptions(this.options.backplane);
+    const options = this.config.backplane;
     if (options === undefined) return;
     const { store } = this.registry.default;
     const tiers = this.registry.all().flatMap((cache) => cache.core.localTier() ?? []);
@@ -60,18 +58,18 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
     const schema = await store.initialize();
     const backplane =
       options.type === 'streams'
-        ? new StreamsBackplane(tiers, options, store.opts.logger, {
+        ? new StreamsBackplane(tiers, options, this.config.store.logger, {
             client: store.client,
             tableName: store.tableName,
             partitionKeyName: schema.partitionKeyName,
-            operationTimeoutMs: store.opts.operationTimeoutMs,
+            operationTimeoutMs: this.config.store.operationTimeoutMs,
           })
-        : new VersionPollBackplane(tiers, options, store.opts.logger, store.tableName);
+        : new VersionPollBackplane(tiers, options, this.config.store.logger, store.tableName);
     try {
       await backplane.start();
     } catch (error) {
       if (!(error instanceof TableConfigurationError) || options.missingStream === 'fail') throw error;
-      store.opts.logger.warn(`${error.message} Running without the backplane (backplane.missingStream: 'warn'): memory keeps entries for memory.maxTtl only.`);
+      this.config.store.logger.warn(`${error.message} Running without the backplane (backplane.missingStream: 'warn'): memory keeps entries for memory.maxTtl only.`);
       return;
     }
     this.backplane = backplane;

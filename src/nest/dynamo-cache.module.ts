@@ -1,16 +1,15 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { type NamedCacheOptions, DynamoCacheRegistry } from '../cache/cache-registry.js';
 import { resolveCacheOptions } from '../cache/cache-options.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
-import { resolveStoreOptions } from '../store/store-options.js';
 import { CachedMethodsExplorer } from './cached-methods.explorer.js';
 import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
-import { defaultCacheProviders, namedCacheProvider, registryProvider, sessionStoreProvider } from './dynamo-cache.providers.js';
-import { resolveBackplaneOptions } from '../backplane/backplane-options.js';
+import { DYNAMO_CACHE_CONFIG, resolveModuleConfig } from './dynamo-cache.config.js';
+import { asyncConfigProvider, defaultCacheProviders, namedCacheProvider, registryProvider, sessionStoreProvider } from './dynamo-cache.providers.js';
 
 /** Holds the options and the registry of caches, globally, so that `forFeature` works from any module. */
 @Module({})
@@ -24,16 +23,14 @@ class DynamoCacheCoreModule {}
  */
 @Module({})
 export class DynamoCacheModule extends ConfigurableDynamoCacheModule {
-  /** Validates the options here, so that a wrong one fails where it is written and names itself. */
+  /** Resolves the options here, once, so that a wrong one fails where it is written and names itself. */
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    resolveStoreOptions(options);
-    resolveCacheOptions(options);
-    resolveBackplaneOptions(options.backplane);
-    return withCore(super.forRoot(options));
+    const config = resolveModuleConfig(options);
+    return withCore(super.forRoot(options), { provide: DYNAMO_CACHE_CONFIG, useValue: config });
   }
 
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withCore(super.forRootAsync(options));
+    return withCore(super.forRootAsync(options), asyncConfigProvider);
   }
 
   /**
@@ -51,12 +48,12 @@ export class DynamoCacheModule extends ConfigurableDynamoCacheModule {
  * global core module beside the registry, and leaves `CACHE` in a module that is global only when
  * `isGlobal` says so, as Nest's bull and TypeORM modules split theirs.
  */
-function withCore(generated: DynamicModule): DynamicModule {
+function withCore(generated: DynamicModule, configProvider: Provider): DynamicModule {
   const core: DynamicModule = {
     module: DynamoCacheCoreModule,
     global: true,
     imports: [...(generated.imports ?? []), DiscoveryModule],
-    providers: [...(generated.providers ?? []), registryProvider, sessionStoreProvider, DynamoCacheLifecycle, CachedMethodsExplorer],
+    providers: [...(generated.providers ?? []), configProvider, registryProvider, sessionStoreProvider, DynamoCacheLifecycle, CachedMethodsExplorer],
     exports: [DynamoCacheRegistry, DynamoSessionStore],
   };
   return { module: DynamoCacheModule, global: generated.global, imports: [core], providers: defaultCacheProviders, exports: [CACHE, DynamoStore] };

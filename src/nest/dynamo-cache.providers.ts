@@ -1,23 +1,20 @@
-import { Logger, type Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import { DynamoCacheRegistry, type NamedCacheOptions } from '../cache/cache-registry.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { CacheRegistrationError } from '../cache/errors.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
+import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig, resolveModuleConfig } from './dynamo-cache.config.js';
 import { DYNAMO_CACHE_MODULE_OPTIONS } from './dynamo-cache.module-definition.js';
-import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
+
+/** forRootAsync's options are known only when its factory has run: they are resolved then, once. */
+export const asyncConfigProvider: Provider = { provide: DYNAMO_CACHE_CONFIG, inject: [DYNAMO_CACHE_MODULE_OPTIONS], useFactory: resolveModuleConfig };
 
 export const registryProvider: Provider = {
   provide: DynamoCacheRegistry,
-  inject: [DYNAMO_CACHE_MODULE_OPTIONS],
-  useFactory: (options: DynamoCacheModuleOptions) =>
-    new DynamoCacheRegistry({
-      ...options,
-      logger: options.logger ?? new Logger('DynamoCache'),
-      // A table the module creates gets the stream its backplane reads.
-      tableStream: options.tableStream ?? options.backplane?.type === 'streams',
-    }),
+  inject: [DYNAMO_CACHE_CONFIG],
+  useFactory: (config: DynamoCacheModuleConfig) => new DynamoCacheRegistry(config.rootOptions),
 };
 
 export const defaultCacheProviders: Provider[] = [
@@ -27,9 +24,9 @@ export const defaultCacheProviders: Provider[] = [
 
 export const sessionStoreProvider: Provider = {
   provide: DynamoSessionStore,
-  inject: [DynamoCacheRegistry, DYNAMO_CACHE_MODULE_OPTIONS],
-  useFactory: (registry: DynamoCacheRegistry, options: DynamoCacheModuleOptions) => {
-    if (options.session !== undefined) return new DynamoSessionStore({ ...options.session, cache: registry.register(SESSION_CACHE) });
+  inject: [DynamoCacheRegistry, DYNAMO_CACHE_CONFIG],
+  useFactory: (registry: DynamoCacheRegistry, config: DynamoCacheModuleConfig) => {
+    if (config.session !== undefined) return new DynamoSessionStore({ ...config.session, cache: registry.register(SESSION_CACHE) });
     // Nest builds every provider at start-up, used or not: without the option, the cache is registered
     // on the store's first use, so that an app without sessions keeps the name for a cache of its own.
     return new DynamoSessionStore({ cache: () => registerOnFirstUse(registry) });

@@ -45,7 +45,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private readonly plans = new WeakMap<object, RoutePlan | null>();
   private readonly caches = new Map<string, DynamoCache>();
   // The module's `logger` option, as for the store's own warnings; Nest's Logger without a module.
-  private readonly warning = new BurstWarning({ warn: (message) => (this.registry?.default.store.opts.logger ?? fallbackLogger).warn(message) });
+  private readonly warning = new BurstWarning({ warn: (message) => (this.registry?.default.core.config.logger ?? fallbackLogger).warn(message) });
 
   constructor(
     @Optional() @Inject(DynamoCacheRegistry) private readonly registry: DynamoCacheRegistry | undefined,
@@ -143,7 +143,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         reason = routeTtl.problem;
       } else {
         // The cache's default ttl, read from the store's options as before; the core is to give it another way.
-        ttl = routeTtl.ttl ?? cache.store.opts.ttl ?? 0;
+        ttl = routeTtl.ttl ?? cache.core.config.defaultTtlMs ?? 0;
       }
     }
     const storedAt = Date.now();
@@ -205,7 +205,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
    * key starts a new generation, and old variants are never read again (their TTL removes them).
    */
   private async variantKey(cache: DynamoCache, base: string, options: CacheableOptions, headers: CacheableRequest['headers']): Promise<string> {
-    const routeTtl = typeof options.ttl === 'number' ? options.ttl : (cache.store.opts.ttl ?? 0);
+    const routeTtl = typeof options.ttl === 'number' ? options.ttl : (cache.core.config.defaultTtlMs ?? 0);
     // Twice the entries' ttl: a generation that expired early would only cost a recomputation.
     const generation = await cache.getOrSet<unknown>(base, () => randomBytes(6).toString('base64url'), { ttl: routeTtl * 2 });
     return variantOf(base, typeof generation === 'string' ? generation : '0', headers, options.vary!);

@@ -1,0 +1,30 @@
+import { Logger } from '@nestjs/common';
+import { type ResolvedBackplaneOptions, resolveBackplaneOptions } from '../backplane/backplane-options.js';
+import { type DynamoCacheOptions, resolveCacheOptions } from '../cache/cache-options.js';
+import type { DynamoSessionOptions } from '../session/dynamo-session-store.js';
+import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from '../store/store-options.js';
+import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
+
+/** The module's options, resolved once per app: what the registry, the lifecycle and the session store are built from. */
+export interface DynamoCacheModuleConfig {
+  /** What every cache of the module is built from, with the module's own defaults applied. */
+  readonly rootOptions: DynamoStoreOptions & DynamoCacheOptions;
+  readonly store: ResolvedStoreOptions;
+  readonly backplane?: ResolvedBackplaneOptions;
+  readonly session?: DynamoSessionOptions;
+}
+
+export const DYNAMO_CACHE_CONFIG = Symbol('nest-dynamo-cache:config');
+
+/** Checks every option (a mistake names its option) and applies the module's defaults, for forRoot and forRootAsync alike. */
+export function resolveModuleConfig(options: DynamoCacheModuleOptions): DynamoCacheModuleConfig {
+  const rootOptions = {
+    ...options,
+    logger: options?.logger ?? new Logger('DynamoCache'),
+    // A table the module creates gets the stream its backplane reads.
+    tableStream: options?.tableStream ?? options?.backplane?.type === 'streams',
+  };
+  const store = resolveStoreOptions(rootOptions);
+  resolveCacheOptions(rootOptions);
+  return { rootOptions, store, backplane: resolveBackplaneOptions(options.backplane), session: options.session };
+}
