@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
+import { BATCH_GET_LIMIT, batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
 import { chunkKeys } from './chunks.js';
 import { Compression } from './compression.js';
@@ -19,7 +19,6 @@ import { type EntryOptions, type Expiration, resolveExpiration } from './expiry.
 import {
   ITEM_LIMIT_BYTES,
   type ChunkRef,
-  type ItemBody,
   type StoredEntry,
   type TableSchema,
   decodeChunkRef,
@@ -73,6 +72,15 @@ export interface WriteOptions {
 
 type Item = Record<string, AttributeValue>;
 
+/**
+ * Keyv 5, given a store with an `iterator`, checks `opts.dialect` against its own adapters' and then
+ * calls `opts.url.includes(…)`, which throws a TypeError when the store has no `url`.
+ */
+interface KeyvAdapterIdentity {
+  readonly dialect: 'dynamodb';
+  readonly url: string;
+}
+
 /** What a sibling store (`withPrefix`) may set for itself. */
 export type SiblingOptions = Pick<DynamoStoreOptions, 'ttl' | 'compression' | 'serializer' | 'maxValueBytes' | 'returnConsumedCapacity'>;
 
@@ -91,7 +99,8 @@ export interface SetManyEntry<T = unknown> {
  * to learn or create its schema.
  */
 export class DynamoStore extends EventEmitter {
-  readonly opts: ResolvedStoreOptions;
+  /** With `dialect` and `url`, which Keyv 5 reads of any store that has an `iterator` (and throws without). */
+  readonly opts: ResolvedStoreOptions & KeyvAdapterIdentity;
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
   namespace?: string;
   readonly client: DynamoDBClient;
@@ -105,7 +114,8 @@ export class DynamoStore extends EventEmitter {
 
   constructor(private readonly options: DynamoStoreOptions) {
     super();
-    this.opts = resolveStoreOptions(options);
+    const resolved = resolveStoreOptions(options);
+    this.opts = { ...resolved, dialect: 'dynamodb', url: `dynamodb:${resolved.tableName}` };
     this.ownsClient = options.client === undefined;
     this.client =
       options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
@@ -128,7 +138,7 @@ export class DynamoStore extends EventEmitter {
    * values. `disconnect` on it leaves the client open.
    */
   withPrefix(partitionKeyPrefix: string, own: SiblingOptions): DynamoStore {
-    const { region, endpoint, credentials, ...shared } = this.options;
+    const { region: _region, endpoint: _endpoint, credentials: _credentials, ...shared } = this.options;
     const sibling = new DynamoStore({ ...shared, ...own, client: this.client, partitionKeyPrefix });
     sibling.learnSchema = () => this.initialize();
     return sibling;
@@ -280,7 +290,7 @@ export class DynamoStore extends EventEmitter {
     const lastWrites = new Map<string, PreparedEntry>();
     for (const entry of prepared) lastWrites.set(entry.partitionKey.value, entry);
     const schema = this.schema ?? (await this.initialize());
-    const writes = await Promise.all([...lastWrites.values()].map((entry): ItemWrite | Promise<ItemWrite> => (entry.item ? { head: entry.item } : encodeWrite(this.valueStorage, schema, entry))));
+    const writes = await Promise.all([...lastWrites.values()].map(async (entry): Promise<ItemWrite> => (entry.item ? { head: entry.item } : encodeWrite(this.valueStorage, schema, entry))));
     // Chunks first, every head after: a failure part-way leaves each key with its previous value.
     const chunks = writes.flatMap((write) => write.chunks ?? []).map((Item): WriteRequest => ({ PutRequest: { Item } }));
     if (chunks.length > 0) await batchWriteAll(this.sender, this.opts.tableName, chunks, this.opts.batchRetry);
@@ -350,10 +360,40 @@ export class DynamoStore extends EventEmitter {
    * the store's own and are not listed.
    */
   async *keys(): AsyncGenerator<string[]> {
+    const namespacePrefix = this.namespace ? `${this.namespace}:` : '';
+    for await (const page of this.keyPages(this.namespace)) yield page.map((key) => key.slice(namespacePrefix.length));
+  }
+
+  /**
+   * keyv's optional store iterator: every live entry of this store's prefix and of `namespace` (Keyv
+   * passes its own), as `[key, value]` pairs, the key as Keyv wrote it (`namespace:key`). Built on the
+   * pages of `keys()` (so billed as a Scan of the whole table) read 100 keys at a time, one
+   * BatchGetItem each: a large table streams, holding no more than 100 values at once. An entry
+   * expired or deleted since its key was listed is skipped; digest-form keys are not listed.
+   *
+   * Keyv 5 attaches a store's iterator only for its own adapters (`opts.dialect` in an allow-list),
+   * so with Keyv 5 an app attaches it: `keyv.iterator = keyv.generateIterator(store.iterator.bind(store))`.
+   */
+  async *iterator<Value = unknown>(namespace: string | undefined = this.namespace): AsyncGenerator<[string, Value], void> {
+    for await (const page of this.keyPages(namespace)) {
+      for (let start = 0; start < page.length; start += BATCH_GET_LIMIT) {
+        const keys = page.slice(start, start + BATCH_GET_LIMIT);
+        const values = await this.getMany<Value>(keys);
+        for (let index = 0; index < keys.length; index++) {
+          const value = values[index];
+          if (value !== undefined) yield [keys[index]!, value];
+        }
+      }
+    }
+  }
+
+  /** The keys under this store's prefix and `namespace`, a Scan page at a time, as the caller wrote them (with the namespace). */
+  private async *keyPages(namespace: string | undefined): AsyncGenerator<string[]> {
     const schema = this.schema ?? (await this.initialize());
-    const prefix = this.opts.partitionKeyPrefix + (this.namespace ? `${this.namespace}:` : '');
+    const namespacePrefix = namespace ? `${namespace}:` : '';
+    const prefix = this.opts.partitionKeyPrefix + namespacePrefix;
     for await (const page of scanPartitionKeys(this.sender, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads)) {
-      yield page.map((partitionKey) => partitionKey.slice(prefix.length)).filter((key) => !key.startsWith('#'));
+      yield page.filter((partitionKey) => !partitionKey.startsWith('#', prefix.length)).map((partitionKey) => partitionKey.slice(this.opts.partitionKeyPrefix.length));
     }
   }
 

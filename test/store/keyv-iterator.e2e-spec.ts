@@ -1,0 +1,72 @@
+import Keyv from 'keyv';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DynamoStore } from '../../src/index.js';
+import { memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+
+const { client, tableName } = useCacheTable('keyviter');
+const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
+const storeUnder = (prefix: string) => new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() });
+
+afterEach(() => {
+  client.middlewareStack.remove('recordCommands');
+});
+
+/**
+ * Keyv 5 attaches a store's `iterator` by itself only for its own adapters (an allow-list of
+ * dialects: sqlite, postgres, mysql, mongo, redis, valkey, etcd); for any other store this is the
+ * one line an application adds. Keyv 6 calls `store.iterator()` for every store that has one.
+ */
+function iterating(keyv: Keyv, store: DynamoStore): Keyv {
+  keyv.iterator ??= keyv.generateIterator(store.iterator.bind(store));
+  return keyv;
+}
+
+async function entriesOf(keyv: Keyv): Promise<Map<string, unknown>> {
+  const entries = new Map<string, unknown>();
+  for await (const [key, value] of keyv.iterator!({})) entries.set(key as string, value);
+  return entries;
+}
+
+describe('iterating a Keyv over the store', () => {
+  it('builds a Keyv over the store without error (Keyv 5 reads opts.dialect and opts.url of a store that has an iterator)', () => {
+    const store = storeUnder('k0:');
+    expect(() => new Keyv({ store })).not.toThrow();
+    expect(typeof store.iterator).toBe('function');
+  });
+
+  it('yields every live entry of its namespace, and none of another namespace nor an expired one', async () => {
+    const store = storeUnder('k1:');
+    const keyv = iterating(new Keyv({ store, namespace: 'orders' }), store);
+    const expected = new Map(Array.from({ length: 250 }, (_, index) => [`order-${index}`, { index }]));
+    await Promise.all([...expected].map(([key, value]) => keyv.set(key, value)));
+    await keyv.set('gone', 'soon', 50);
+    await new Keyv({ store: storeUnder('k1:'), namespace: 'invoices' }).set('invoice-1', { total: 3 });
+    await vi.waitFor(async () => expect(await store.get('orders:gone')).toBeUndefined());
+
+    expect(await entriesOf(keyv)).toEqual(expected);
+  });
+
+  it('streams a page at a time: the first entry comes after one Scan and one BatchGetItem of at most 100 keys', async () => {
+    const store = storeUnder('k2:');
+    const keyv = iterating(new Keyv({ store }), store);
+    await Promise.all(Array.from({ length: 250 }, (_, index) => keyv.set(`k${index}`, index)));
+    const sent = recordCommands(client);
+
+    const iterator = keyv.iterator!({});
+    const first = await iterator.next();
+    expect(first.done).toBe(false);
+    expect(sent).toEqual(['ScanCommand', 'BatchGetItemCommand']);
+    let count = 1;
+    while (!(await iterator.next()).done) count++;
+    expect(count).toBe(250);
+    expect(sent.filter((name) => name === 'BatchGetItemCommand')).toHaveLength(3);
+  });
+
+  it('yields the store\'s own [key, value] pairs, for a caller of the store itself', async () => {
+    const store = storeUnder('k3:');
+    await store.setMany([{ key: 'a', value: 1 }, { key: 'b', value: { two: 2 } }]);
+    const pairs: Array<[string, unknown]> = [];
+    for await (const pair of store.iterator()) pairs.push(pair);
+    expect(pairs.sort(([a], [b]) => a.localeCompare(b))).toEqual([['a', 1], ['b', { two: 2 }]]);
+  });
+});
