@@ -32,6 +32,8 @@ export class CachedMethodsExplorer implements OnModuleInit {
   }
 
   private checkRoutes(wrapper: InstanceWrapper): void {
+    // Nest's own type for a class and its methods, as ExecutionContext hands them out.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
     const controller = wrapper.metatype as Function | null;
     if (typeof controller !== 'function') return;
     for (const name of this.scanner.getAllMethodNames(controller.prototype)) {

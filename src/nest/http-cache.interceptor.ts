@@ -11,7 +11,6 @@ import {
 import { randomBytes } from 'node:crypto';
 import { HttpAdapterHost } from '@nestjs/core';
 import { concatMap, defer, lastValueFrom, type Observable, of } from 'rxjs';
-import type { GetOrSetOptions } from '../cache/cache-options.js';
 import { DynamoCacheRegistry } from '../cache/cache-registry.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../cache/errors.js';

@@ -29,6 +29,8 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
  * cache has no part in it. Made at start-up for every route (the explorer checks their caches), so
  * that an option found wrong here fails the deploy, naming the route.
  */
+// Nest's ExecutionContext hands out the controller and handler as `Function`.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function routePlan(controller: Function, handler: Function): RoutePlan | null {
   const onClass = Reflect.getMetadata(CACHEABLE_METADATA, controller) as CacheableOptions | undefined;
   const onMethod = Reflect.getMetadata(CACHEABLE_METADATA, handler) as CacheableOptions | undefined;

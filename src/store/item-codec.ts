@@ -3,7 +3,7 @@ import { CHUNK_ID, MAX_CHUNKS } from './chunks.js';
 import { Compression, isCompression } from './compression.js';
 import { type Expiration, ttlSecondsFor } from './expiry.js';
 import type { PartitionKey } from './keys.js';
-import { PayloadFormat, type SerializedPayload } from './value-serializer.js';
+import { PayloadFormat } from './value-serializer.js';
 
 /** DynamoDB's item size limit: 400 KB, counted as attribute names plus values. */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
@@ -210,7 +210,6 @@ export function decodeItem(
   partitionKey: PartitionKey,
   now: number,
 ): DecodedItem {
-  const a = ITEM_ATTRIBUTES;
   const body = decodeBody(item);
   if (typeof body === 'string') return { kind: 'foreign', reason: body };
   const expiry = decodeExpiry(item, schema, key, partitionKey, now);

@@ -82,6 +82,7 @@ describe('the default key of a provider method\'s arguments (argumentsKey)', () 
   });
 
   it('tells an array\'s hole from an undefined in its place', () => {
+    // eslint-disable-next-line no-sparse-arrays -- the hole is what is tested
     expect(key([, 1])).not.toBe(key([undefined, 1]));
   });
 
