@@ -3,10 +3,12 @@ export type { DynamoCacheOptions, DistributedLockOptions, GetOrSetOptions, Memor
 export type { CacheEvent, CacheEventName, CacheTier } from './cache/cache-events.js';
 export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-registry.js';
 export type { Factory, FactoryContext } from './cache/factory-run.js';
-export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError } from './cache/errors.js';
+export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError, RecursiveFactoryError } from './cache/errors.js';
+export type { CircuitState } from './cache/circuit-breaker.js';
 export { CACHE, getCacheToken } from './nest/dynamo-cache.constants.js';
 export { InjectCache } from './nest/dynamo-cache.decorators.js';
 export { Cacheable, CacheEvict } from './nest/cacheable.decorators.js';
+export { DEFAULT_CREDENTIAL_HEADERS } from './nest/http-cache-key.js';
 export { DynamoCacheInterceptor } from './nest/http-cache.interceptor.js';
 export type { CachedResponse } from './nest/cached-response.js';
 export type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './nest/interfaces/cacheable-options.js';
@@ -15,6 +17,7 @@ export type { BackplaneOptions, PollBackplaneOptions, StreamsBackplaneOptions, S
 export type { BackplaneState, BackplaneStats } from './backplane/backplane.js';
 export type { DynamoCacheModuleOptions } from './nest/interfaces/dynamo-cache-module-options.js';
 export { DynamoSessionStore, type DynamoSessionOptions, type DynamoSessionStoreOptions, type SessionData } from './session/dynamo-session-store.js';
+export { SessionStoreError } from './session/session-store-error.js';
 export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-store.js';
 export type { EntryOptions } from './store/expiry.js';
 export type { DynamoStoreOptions } from './store/store-options.js';

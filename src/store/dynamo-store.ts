@@ -43,13 +43,22 @@ export interface CacheEntry<T = unknown> {
   readonly expiresAt?: number;
   /** Set on an entry kept for fail-safe: the instant DynamoDB's TTL may delete it. */
   readonly staleUntil?: number;
-  /** The stored bytes of the value and how to read them, for a tier that keeps them. */
+  /**
+   * The stored bytes of the value and how to read them, for a tier that keeps them.
+   * @internal
+   */
   readonly payload: SerializedPayload;
-  /** A sliding entry's window, and the deadline past which it is never renewed, in ms. */
+  /**
+   * A sliding entry's window, and the deadline past which it is never renewed, in ms.
+   * @internal
+   */
   readonly sliding?: { readonly windowMs: number; readonly absoluteDeadline?: number };
 }
 
-/** A write made ready by `prepareEntry`: checked, serialized, its expiry resolved. */
+/**
+ * A write made ready by `prepareEntry`: checked, serialized, its expiry resolved.
+ * @internal
+ */
 export interface PreparedEntry {
   readonly key: string;
   readonly partitionKey: PartitionKey;
@@ -136,6 +145,7 @@ export class DynamoStore extends EventEmitter {
    * A store for another cache in the same table: the same client and the same schema look-up (made
    * once for all), with its own key prefix, default ttl and, when given, its own way of storing
    * values. `disconnect` on it leaves the client open.
+   * @internal
    */
   withPrefix(partitionKeyPrefix: string, own: SiblingOptions): DynamoStore {
     const { region: _region, endpoint: _endpoint, credentials: _credentials, ...shared } = this.options;
@@ -226,7 +236,10 @@ export class DynamoStore extends EventEmitter {
     return true;
   }
 
-  /** As `set`, resolving to what was written: the expiry and the value's bytes. */
+  /**
+   * As `set`, resolving to what was written: the expiry and the value's bytes.
+   * @internal
+   */
   async setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<PreparedEntry> {
     const prepared = this.prepareEntry(key, value, ttl, options);
     await this.putEntry(prepared);
@@ -237,6 +250,7 @@ export class DynamoStore extends EventEmitter {
    * The first half of a write, with no network call: checks the key, ttl and value (throwing a typed
    * error for bad input, as `set` would), serializes it and resolves its expiry. A tier in front of
    * DynamoDB can keep the result even while DynamoDB cannot be reached.
+   * @internal
    */
   prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry {
     const partitionKey = this.partitionKey(key);
@@ -259,6 +273,7 @@ export class DynamoStore extends EventEmitter {
    * The second half of a write. A value that fits one item is one PutItem. A larger one is written
    * as chunk items first and its head last, so that until the head lands readers get the previous
    * value; the head's PutItem returns the item it replaced, whose chunks are then deleted.
+   * @internal
    */
   async putEntry(prepared: PreparedEntry): Promise<void> {
     const write: ItemWrite = prepared.item ? { head: prepared.item } : await encodeWrite(this.valueStorage, this.schema ?? (await this.initialize()), prepared);
@@ -277,7 +292,10 @@ export class DynamoStore extends EventEmitter {
     return entries.map(() => true);
   }
 
-  /** As `setMany`, resolving to what was written for each entry, in order. */
+  /**
+   * As `setMany`, resolving to what was written for each entry, in order.
+   * @internal
+   */
   async setManyEntries(entries: ReadonlyArray<SetManyEntry>): Promise<PreparedEntry[]> {
     if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
     const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
@@ -285,7 +303,10 @@ export class DynamoStore extends EventEmitter {
     return prepared;
   }
 
-  /** The second half of `setManyEntries`, for entries `prepareEntry` made ready. */
+  /**
+   * The second half of `setManyEntries`, for entries `prepareEntry` made ready.
+   * @internal
+   */
   async putEntries(prepared: readonly PreparedEntry[]): Promise<void> {
     const lastWrites = new Map<string, PreparedEntry>();
     for (const entry of prepared) lastWrites.set(entry.partitionKey.value, entry);
@@ -423,6 +444,7 @@ export class DynamoStore extends EventEmitter {
   /**
    * Takes the distributed lock on `key` for `leaseMs` unless another owner holds it: one conditional
    * write on a lease item in the cache's reserved key space, which no caller's key can address.
+   * @internal
    */
   async acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean> {
     assertValidKey(key);
@@ -430,17 +452,24 @@ export class DynamoStore extends EventEmitter {
     return tryAcquireLease(this.sender, this.opts.tableName, schema, leasePartitionKey(this.opts.partitionKeyPrefix, key), owner, leaseMs);
   }
 
+  /** @internal */
   async releaseLease(key: string, owner: string): Promise<void> {
     const schema = this.schema ?? (await this.initialize());
     await releaseLease(this.sender, this.opts.tableName, schema, leasePartitionKey(this.opts.partitionKeyPrefix, key), owner);
   }
 
-  /** The counter of this cache's version item, which the poll backplane reads (see `version-item.ts`). */
+  /**
+   * The counter of this cache's version item, which the poll backplane reads (see `version-item.ts`).
+   * @internal
+   */
   async readVersion(): Promise<number> {
     return readVersion(this.sender, this.opts.tableName, this.schema ?? (await this.initialize()), this.opts.partitionKeyPrefix);
   }
 
-  /** Adds one to this cache's version item, atomically, and resolves to its new value. */
+  /**
+   * Adds one to this cache's version item, atomically, and resolves to its new value.
+   * @internal
+   */
   async bumpVersion(): Promise<number> {
     return bumpVersion(this.sender, this.opts.tableName, this.schema ?? (await this.initialize()), this.opts.partitionKeyPrefix);
   }
