@@ -223,8 +223,9 @@ const CASES: BadInput[] = [
   },
   {
     input: '`mget` of a string instead of an array',
-    outcome: 'a `TypeError`: "getMany expects an array of keys"',
-    check: async () => expect(await rejects(() => cache.mget('a,b' as never))).toBeInstanceOf(TypeError),
+    outcome: '`InvalidCacheKeyError`: "mget expects an array of keys"',
+    check: async () =>
+      expect(await rejects(() => cache.mget('a,b' as never))).toMatchObject({ name: 'InvalidCacheKeyError', message: expect.stringMatching(/mget expects an array of keys/) }),
   },
   {
     input: '`mset` with one bad entry among good ones',
