@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, BatchWriteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import type { DynamoStore } from 'nest-dynamo-cache';
+import { DynamoStore } from 'nest-dynamo-cache';
 import { apiResponse } from './api-response.js';
 import type { Report } from './report.js';
 import { median } from './table.js';
@@ -48,7 +48,7 @@ const met = (value: number, target: number) => (value <= target ? `≤ ${target.
 export async function sdkComparison(client: DynamoDBClient, table: string, store: DynamoStore, report: Report, quick: boolean): Promise<void> {
   const rows: string[][] = [];
   let allReturned = true;
-  const metered = store.withPrefix('metered:', { ttl: undefined, returnConsumedCapacity: true });
+  const metered = new DynamoStore({ tableName: table, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'metered:', returnConsumedCapacity: true });
   const ttlSeconds = () => ({ N: String(Math.ceil((Date.now() + 600_000) / 1000)) });
 
   for (const size of sizes(quick)) {
