@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import Keyv, { type KeyvStoreAdapter, type StoredData } from 'keyv';
 import type { EntryOptions } from '../store/expiry.js';
+import { BATCH_GET_LIMIT } from '../store/batches.js';
 import type { DynamoStore } from '../store/dynamo-store.js';
 
 type KeyvRecord = { value: unknown; expires?: number | null };
@@ -11,11 +12,31 @@ type KeyvRecord = { value: unknown; expires?: number | null };
  * `cache.stores[0].get(key)` sees what `cache.set(key, …)` wrote, as cache-manager users expect.
  */
 class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
-  opts = {};
+  // Keyv reads `dialect` and `url` of any store that has an iterator.
+  opts: { dialect: string; url: string };
   namespace?: string;
 
   constructor(private readonly store: DynamoStore) {
     super();
+    this.opts = { dialect: store.opts.dialect, url: store.opts.url };
+  }
+
+  /**
+   * Every live entry of the cache as Keyv's `[key, { value, expires }]`, a page of keys at a time
+   * (a Scan of the whole table, billed as `clear()` is), 100 values a BatchGetItem.
+   */
+  async *iterator<Value>(): AsyncGenerator<Array<string | Value | undefined>, void> {
+    for await (const page of this.store.keys()) {
+      for (let start = 0; start < page.length; start += BATCH_GET_LIMIT) {
+        const keys = page.slice(start, start + BATCH_GET_LIMIT);
+        const entries = await this.store.getManyEntries<Value>(keys);
+        for (let index = 0; index < keys.length; index++) {
+          const entry = entries[index];
+          // Keyv's type says [key, value]; with serialization off it reads the record it stores, { value, expires }.
+          if (entry !== undefined) yield [keys[index]!, { value: entry.value, expires: entry.expiresAt } as Value];
+        }
+      }
+    }
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
@@ -60,6 +81,11 @@ function ttlOf(record: KeyvRecord, ttl: number | undefined): number | EntryOptio
 }
 
 export function keyvOver(store: DynamoStore): Keyv {
+  const bridge = new KeyvBridge(store);
   // No namespace: the cache's keys are the Keyv's keys, and clear() stays the cache's whole prefix.
-  return new Keyv({ store: new KeyvBridge(store), namespace: undefined, serialize: undefined, deserialize: undefined, useKeyPrefix: false });
+  const keyv = new Keyv({ store: bridge, namespace: undefined, serialize: undefined, deserialize: undefined, useKeyPrefix: false });
+  // Keyv 5 attaches a store's iterator only for the adapters it lists; cache-manager users iterate
+  // `cache.stores[0]`, so this one is attached here.
+  keyv.iterator ??= keyv.generateIterator(bridge.iterator.bind(bridge) as never);
+  return keyv;
 }
