@@ -8,7 +8,9 @@ import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 import { seenWithin, sleep } from '../support/seen-within.js';
 
 const POLL = 100;
-const MAX_LAG = 1_500;
+// Generous, so that a busy machine's slow stream read does not degrade the backplane (which clears
+// memory) in the middle of a test about what memory keeps; the degradation test sets its own.
+const MAX_LAG = 10_000;
 const apps: INestApplication[] = [];
 afterAll(() => Promise.all(apps.map((app) => app.close())));
 // For the TTL test: the shared DynamoDB Local holds every other test file's tables, and its TTL
@@ -78,13 +80,18 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     let holdReads = false;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
     // A read that has its answer and is slow to hand it on: DynamoDB Local answers at once, so a
     // middleware holds the answer (until the change's news has arrived), as a loaded event loop
     // or a slow socket would.
     slowClient.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
-        if (holdReads && context.commandName === 'GetItemCommand') await released;
+        if (holdReads && context.commandName === 'GetItemCommand') {
+          reached();
+          await released;
+        }
         return result;
       },
       { step: 'initialize', name: 'holdReads' },
@@ -99,7 +106,7 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
 
     holdReads = true;
     const inFlight = b.cache.get('race');
-    await sleep(50); // the read has begun
+    await held; // the read has its answer, and is held
     await a.cache.set('race', 2);
     await seenWithin(async () => invalidated.includes('race'), true, MAX_LAG);
     holdReads = false;
@@ -132,7 +139,8 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     // reaches B like any other.
     await seenWithin(async () => invalidated.includes('short-lived'), true, 60_000);
     expect(Date.now() - written).toBeGreaterThan(500);
-  }, 90_000);
+    // It starts a DynamoDB Local of its own, which a busy machine is slow to bring up.
+  }, 120_000);
 
   it('falls back to memory.maxTtl when it cannot read the stream, and recovers on its own', async () => {
     const streams = new DynamoDBStreamsClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -145,22 +153,26 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
       },
       { step: 'initialize', name: 'failStream' },
     );
-    const b = await instance(tableName, { backplane: { type: 'streams', pollInterval: POLL, maxLag: MAX_LAG, client: streams }, memory: { maxTtl: 1_000 } });
+    // Degradation is the subject: a short maxLag brings it soon. memory.maxTtl is long enough that the
+    // second read below comes within it however slow the first, and is waited out after.
+    const degradeAfter = 1_500;
+    const memoryMaxTtl = 3_000;
+    const b = await instance(tableName, { backplane: { type: 'streams', pollInterval: POLL, maxLag: degradeAfter, client: streams }, memory: { maxTtl: memoryMaxTtl } });
     const registry = b.app.get(DynamoCacheRegistry);
     await b.cache.set('k', 1);
     failing = true;
-    await seenWithin(async () => registry.backplane!.stats().state, 'degraded', MAX_LAG * 3);
+    await seenWithin(async () => registry.backplane!.stats().state, 'degraded', 30_000);
     expect(b.logger.warnings.join('\n')).toMatch(/has not read for \d+ ms \(maxLag 1500 ms\): memory was cleared/);
     // Degraded, memory keeps what it reads for memory.maxTtl only.
     const reads: string[] = [];
     b.cache.on('cache:hit', (event: CacheEvent) => reads.push(event.tier!));
     await b.cache.get('k');
     await b.cache.get('k');
-    await sleep(1_100);
+    await sleep(memoryMaxTtl + 100);
     await b.cache.get('k');
     expect(reads).toEqual(['dynamodb', 'memory', 'dynamodb']);
     failing = false;
-    await seenWithin(async () => registry.backplane!.stats().state, 'healthy', MAX_LAG * 3);
+    await seenWithin(async () => registry.backplane!.stats().state, 'healthy', 30_000);
     expect(b.logger.warnings.join('\n')).toMatch(/caught up: memory serves for up to 300000 ms again/);
     streams.destroy();
   });

@@ -4,10 +4,23 @@ import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../../src/cache/errors.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { useStoppedClock } from '../support/stopped-clock.js';
 
 const { tableName } = useCacheTable('getorset');
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Bounds and windows of a few hundred ms are crossed on a clock the test moves, not by racing real time.
+const clock = useStoppedClock();
+
+/**
+ * A factory that runs until the test lets it finish: an upstream slower than any timeout, whatever
+ * the machine's speed. A call that waited for it would never return.
+ */
+function heldFactory<T>(value: T) {
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  return { factory: async () => (await finished, value), finish };
+}
 
 /** A cache on its own prefix, with a client that records every command it sends. */
 function cacheOn(prefix: string, options: DynamoCacheOptions = {}, ttl?: number) {
@@ -72,11 +85,13 @@ describe('the memory tier', () => {
   it('reads DynamoDB again after memory.maxTtl, so another instance\'s change is seen within that bound', async () => {
     const a = cacheOn('mem-maxttl:', { memory: { maxTtl: 150 } }).cache;
     const b = cacheOn('mem-maxttl:', { memory: { maxTtl: 150 } }).cache;
+    clock.stop();
     await a.set('k', 'one', 60_000);
     expect(await b.get('k')).toBe('one');
     await a.set('k', 'two', 60_000);
+    clock.advance(149);
     expect(await b.get('k')).toBe('one'); // within the bound, from b's memory
-    await sleep(200);
+    clock.advance(1);
     expect(await b.get('k')).toBe('two');
   });
 
@@ -149,8 +164,9 @@ describe('fail-safe', () => {
   it('throttles factory retries through the memory tier, then tries again', async () => {
     const { cache } = cacheOn('failsafe-throttle:', { failSafe: true, failSafeThrottleDuration: 300 });
     cache.on('error', () => undefined);
+    clock.stop();
     await cache.getOrSet('k', () => 'v1', { ttl: 100 });
-    await sleep(150);
+    clock.advance(150);
     let calls = 0;
     const failing = () => {
       calls += 1;
@@ -160,7 +176,7 @@ describe('fail-safe', () => {
     expect(await cache.getOrSet('k', failing, { ttl: 100 })).toBe('v1');
     expect(calls).toBe(1);
     expect(await cache.get('k')).toBeUndefined(); // get is not fail-safe: the value has expired
-    await sleep(350);
+    clock.advance(300);
     expect(await cache.getOrSet('k', () => 'v2', { ttl: 60_000 })).toBe('v2');
   });
 
@@ -183,31 +199,31 @@ describe('factory timeouts', () => {
   it('softTimeout serves the stale value, and stores the factory\'s result when it arrives', async () => {
     const { cache } = cacheOn('soft:', { failSafe: true, memory: false });
     await cache.getOrSet('k', () => 'old', { ttl: 100 });
-    await sleep(150);
-    const slow = async () => (await sleep(300), 'new');
-    const started = Date.now();
-    expect(await cache.getOrSet('k', slow, { ttl: 60_000, softTimeout: 50 })).toBe('old');
-    expect(Date.now() - started).toBeLessThan(250);
-    await sleep(400);
-    expect(await cache.get('k')).toBe('new');
+    await sleep(150); // past the ttl: the value is stale
+    const slow = heldFactory('new');
+    // Served while the factory still runs: it finishes only once let go, and its result is stored then.
+    expect(await cache.getOrSet('k', slow.factory, { ttl: 60_000, softTimeout: 50 })).toBe('old');
+    slow.finish();
+    await expect.poll(() => cache.get('k'), { timeout: 10_000 }).toBe('new');
   });
 
   it('hardTimeout rejects with a FactoryTimeoutError naming the key when no stale value is at hand', async () => {
     const { cache } = cacheOn('hard:');
-    const slow = async () => (await sleep(300), 'late');
-    const error = await cache.getOrSet('k', slow, { ttl: 60_000, hardTimeout: 50 }).catch((caught: unknown) => caught);
+    const slow = heldFactory('late');
+    const error = await cache.getOrSet('k', slow.factory, { ttl: 60_000, hardTimeout: 50 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(FactoryTimeoutError);
     expect((error as Error).message).toContain('key "k"');
-    await sleep(400);
-    expect(await cache.get('k')).toBe('late');
+    slow.finish();
+    await expect.poll(() => cache.get('k'), { timeout: 10_000 }).toBe('late');
   });
 });
 
 describe('getOrSet options', () => {
   it('eagerRefreshThreshold returns a hit past that part of its duration at once and refreshes it once in the background', async () => {
     const { cache } = cacheOn('eager:');
+    clock.stop();
     await cache.getOrSet('k', () => 'old', { ttl: 1_000 });
-    await sleep(500);
+    clock.advance(500);
     let calls = 0;
     const factory = async () => (calls += 1, await sleep(50), 'new');
     const refreshed = new Promise((resolve) => cache.on('cache:refresh', resolve));
@@ -220,23 +236,24 @@ describe('getOrSet options', () => {
 
   it('jitter adds up to its bound to the ttl', async () => {
     const { cache } = cacheOn('jitter:', { jitter: 10_000 });
+    // On a stopped clock, what an expiry holds beyond the ttl is the jitter alone.
+    const setAt = clock.stop();
     const expiries = await Promise.all(
       Array.from({ length: 20 }, async (_, index) => {
-        const before = Date.now();
         await cache.set(`k${index}`, index, 60_000);
-        return (await cache.ttl(`k${index}`))! - before - 60_000;
+        return (await cache.ttl(`k${index}`))! - setAt - 60_000;
       }),
     );
     expect(Math.min(...expiries)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...expiries)).toBeLessThan(10_000 + 100);
+    expect(Math.max(...expiries)).toBeLessThan(10_000);
     expect(new Set(expiries.map((extra) => Math.floor(extra / 1000))).size).toBeGreaterThan(1);
   });
 
   it('lets the factory set the ttl from what it fetched, or not cache it at all', async () => {
     const { cache } = cacheOn('adaptive:');
+    const setAt = clock.stop();
     await cache.getOrSet('short', (context) => (context.setTtl(200), 'v'), { ttl: 60_000 });
-    const expiresIn = (await cache.ttl('short'))! - Date.now();
-    expect(expiresIn).toBeLessThanOrEqual(200);
+    expect(await cache.ttl('short')).toBe(setAt + 200);
     let calls = 0;
     const uncached = (context: { skip(): void }) => (calls += 1, context.skip(), 'error page');
     expect(await cache.getOrSet('skipped', uncached)).toBe('error page');

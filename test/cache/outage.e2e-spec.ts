@@ -5,13 +5,16 @@ import { CircuitOpenError } from '../../src/cache/errors.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, memoryLogger, recordCommands } from '../support/dynamo.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
+import { useStoppedClock } from '../support/stopped-clock.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const TABLE = 'outage_cache';
 
 // This file stops and restarts a DynamoDB Local of its own.
 const ownDynamo = useOwnDynamoDbLocal(TABLE, { maxAttempts: 1 });
+// The breaker's open period and memory's bound are crossed on a clock the test moves: in real time,
+// everything the test does while the circuit is open would have to beat its 1 s on a busy machine.
+const clock = useStoppedClock();
 
 describe('a DynamoDB outage', () => {
   it('serves fail-safe and memory values while DynamoDB Local is stopped, opens the circuit, and recovers when it is back', async () => {
@@ -25,9 +28,10 @@ describe('a DynamoDB outage', () => {
     const errors: unknown[] = [];
     cache.on('error', (error) => errors.push(error));
 
+    clock.stop();
     await cache.getOrSet('report', () => 'v1', { ttl: 200 });
     await cache.set('profile', { name: 'Ada' }, 60_000);
-    await sleep(250);
+    clock.advance(250);
     await dynamo.stop();
 
     // The factory fails too, as it would when the database behind it went down with DynamoDB's region.
@@ -39,7 +43,7 @@ describe('a DynamoDB outage', () => {
     expect(cache.circuitState).toBe('open');
     expect(logger.warnings.filter((line) => line.includes('circuit open'))).toHaveLength(1);
 
-    await sleep(150);
+    clock.advance(150); // past memory's bound, still inside the open period
     const sentWhileOpen = sent.length;
     const answers = await Promise.all(Array.from({ length: 50 }, (_, index) => cache.get(`miss-${index}`)));
     expect(answers.every((answer) => answer === undefined)).toBe(true);
@@ -47,7 +51,7 @@ describe('a DynamoDB outage', () => {
     expect(await cache.getOrSet('fresh', () => 'not called', { ttl: 60_000 })).toBe('computed while down');
 
     await dynamo.restart();
-    await sleep(1_100);
+    clock.advance(1_100);
     expect(await cache.get('never-seen')).toBeUndefined(); // the probe: succeeds, and closes the circuit
     expect(cache.circuitState).toBe('closed');
     expect(logger.warnings.filter((line) => line.includes('circuit closed'))).toHaveLength(1);
@@ -55,7 +59,8 @@ describe('a DynamoDB outage', () => {
     expect(await new DynamoStore({ tableName: TABLE, client, ...names }).get('after')).toBe('back');
     expect(errors.length).toBeGreaterThanOrEqual(3);
     client.destroy();
-  });
+    // It starts DynamoDB Local twice, which a busy machine is slow to do.
+  }, 120_000);
 
   it('rejects with CircuitOpenError while the circuit is open when throwOnErrors is set', async () => {
     const client = new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });

@@ -190,7 +190,7 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
     // Memory forgets at once; DynamoDB's clear (a scan, then deletes) finishes in the background.
     expect(app.get(DynamoCacheRegistry).get('users').peek('user:8')).toBeUndefined();
     const dynamo = new DynamoStore({ ...root, partitionKeyPrefix: 'm1:users:' });
-    for (let waited = 0; (await dynamo.get('user:8')) !== undefined && waited < 5_000; waited += 50) await sleep(50);
+    await expect.poll(() => dynamo.get('user:8'), { timeout: 20_000, interval: 50 }).toBeUndefined();
     await users.findOne('8');
     expect(users.loads.filter((load) => load === '8')).toHaveLength(3);
   });

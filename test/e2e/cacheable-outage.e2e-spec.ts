@@ -56,5 +56,6 @@ describe('@Cacheable while DynamoDB is down', () => {
     expect(runs - before).toBe(1);
     await app.close();
     client.destroy();
-  });
+    // It starts DynamoDB Local twice, which a busy machine is slow to do.
+  }, 120_000);
 });

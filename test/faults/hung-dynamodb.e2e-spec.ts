@@ -50,15 +50,16 @@ describe('a DynamoDB that accepts connections and never answers', () => {
     );
     expect(timings.map((timing) => timing.status)).toEqual(Array(12).fill(200));
     expect(timings.every((timing) => timing.units === 3)).toBe(true);
-    // A read (and the write after the handler) may each wait out the bound; nothing waits on the socket itself.
-    for (const timing of timings) expect(timing.ms).toBeLessThan(OPERATION_TIMEOUT * 2 + 1_000);
+    // A read (and the write after the handler) may each wait out the bound; nothing waits on the socket
+    // itself, which would take the OS's minutes. The slack is a busy machine's, not the library's.
+    for (const timing of timings) expect(timing.ms).toBeLessThan(OPERATION_TIMEOUT * 2 + 10_000);
     expect(blackhole.accepted()).toBeGreaterThan(0);
     expect(logger.warnings.join('\n')).toMatch(/did not answer within 300 ms/);
 
     const cache = app.get<DynamoCache>(CACHE);
     const started = Date.now();
     expect(await cache.get('anything')).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(OPERATION_TIMEOUT + 1_000);
+    expect(Date.now() - started).toBeLessThan(OPERATION_TIMEOUT + 10_000);
     await expect(cache.store.get('anything')).rejects.toBeInstanceOf(OperationTimeoutError);
     await app.close();
     await blackhole.close();

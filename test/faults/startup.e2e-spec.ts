@@ -6,6 +6,7 @@ import { type RunningDynamoDbLocal, freePort, startDynamoDbLocal } from '../../s
 import { CacheStartupError, Cacheable, DynamoCacheModule, type DynamoCacheModuleOptions } from '../../src/index.js';
 import { startBlackhole } from '../support/blackhole.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, dynamoEndpoint, memoryLogger } from '../support/dynamo.js';
+import { seenWithin } from '../support/seen-within.js';
 
 let served = 0;
 
@@ -58,8 +59,9 @@ describe('start-up with DynamoDB unreachable', () => {
     const { app } = await boot({ endpoint: blackhole.endpoint });
     const started = Date.now();
     const error = await app.init().catch((caught: unknown) => caught);
-    // Without the bound, DescribeTable would wait on the socket for the OS's minutes.
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Without the bound, DescribeTable would wait on the socket for the OS's minutes; the slack is a
+    // busy machine's.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(error).toBeInstanceOf(CacheStartupError);
     expect((error as Error).message).toMatch(/DescribeTable .*did not answer within 400 ms/);
     expect(blackhole.accepted()).toBeGreaterThan(0);
@@ -80,18 +82,21 @@ describe('start-up with DynamoDB unreachable', () => {
     }
 
     dynamo = await startDynamoDbLocal(port);
-    // The table is created on the first call that reaches DynamoDB (createTableIfNotExists).
-    let cached = false;
-    for (let attempt = 0; attempt < 40 && !cached; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      cached = (await http().get('/prices/A1').expect(200)).headers['x-cache'] === 'HIT';
-    }
-    expect(cached).toBe(true);
+    // The table is created on the first call that reaches DynamoDB (createTableIfNotExists), once the
+    // circuit lets one through; every answer meanwhile is the handler's.
+    const statuses = new Set<number>();
+    await seenWithin(async () => {
+      const answer = await http().get('/prices/A1');
+      statuses.add(answer.status);
+      return answer.headers['x-cache'];
+    }, 'HIT', 30_000);
+    expect([...statuses]).toEqual([200]);
     const before = served;
     await http().get('/prices/A1').expect(200);
     expect(served).toBe(before);
     await app.close();
-  });
+    // It starts DynamoDB Local, which a busy machine is slow to do.
+  }, 120_000);
 
   it('always fails on a table that answers and is wrong, startupCheck or not', async () => {
     const { app } = await boot({ endpoint: dynamoEndpoint(), startupCheck: 'warn' });

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoCache, type DynamoSessionOptions, DynamoSessionStore, DynamoStore, InvalidCacheKeyError, InvalidOptionError } from '../../src/index.js';
 import { useCacheTable } from '../support/dynamo.js';
+import { useStoppedClock } from '../support/stopped-clock.js';
 import { TABLE_NAMES, cookie, sessionStore as sessionStoreOn } from './session-support.js';
 
 const { client, tableName } = useCacheTable('sessions');
-import { sleep } from '../support/seen-within.js';
+// Idle and absolute timeouts of a few hundred ms, crossed on a clock the test moves: in real time, the
+// calls made inside them would have to beat them on a busy machine.
+const clock = useStoppedClock();
 const sessionStore = (prefix: string, options: DynamoSessionOptions = {}) => sessionStoreOn(tableName, client, prefix, options);
 
 describe('DynamoSessionStore', () => {
@@ -26,9 +29,10 @@ describe('DynamoSessionStore', () => {
 
   it('expires a session after its idle timeout (the cookie maxAge) and never returns it, though DynamoDB still holds the item', async () => {
     const sessions = sessionStore('s2:');
+    clock.stop();
     await sessions.set('idle', { cookie: cookie(300), views: 1 });
     expect(await sessions.get('idle')).not.toBeNull();
-    await sleep(450);
+    clock.advance(450);
     expect(await sessions.get('idle')).toBeNull();
     expect((await sessions.all()).idle).toBeUndefined();
   });
@@ -37,11 +41,12 @@ describe('DynamoSessionStore', () => {
     const sessions = sessionStore('s4:', { idleTimeout: 60_000, absoluteTimeout: 400 });
     // Another instance's store, which never read the session: it reads its creation before saving.
     const other = sessionStore('s4:', { idleTimeout: 60_000, absoluteTimeout: 400 });
+    clock.stop();
     await sessions.set('capped', { cookie: cookie(60_000), views: 1 });
-    await sleep(200);
+    clock.advance(200);
     await other.set('capped', { cookie: cookie(60_000), views: 2 });
     expect((await sessions.get('capped'))?.views).toBe(2);
-    await sleep(300);
+    clock.advance(300);
     expect(await sessions.get('capped')).toBeNull();
     expect(await other.get('capped')).toBeNull();
   });

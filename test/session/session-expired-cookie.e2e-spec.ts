@@ -2,10 +2,13 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { DynamoCacheRegistry, type SessionData } from '../../src/index.js';
 import { localClient, recordCommands, useCacheTable } from '../support/dynamo.js';
-import { ONE_DAY_MS, cookie, logIn, sessionStore, untilTime, useSessionApps, whoIs, writesIn } from './session-support.js';
+import { useStoppedClock } from '../support/stopped-clock.js';
+import { ONE_DAY_MS, cookie, logIn, sessionStore, useSessionApps, whoIs, writesIn } from './session-support.js';
 
 const { client, tableName } = useCacheTable('session_expired');
-const MARGIN_MS = 100;
+// Cookies of well under 2 s, crossed on a clock the test moves: in real time, the requests made while
+// they live would have to beat them on a busy machine.
+const clock = useStoppedClock();
 
 const past = () => new Date(Date.now() - 1_000).toISOString();
 const ENDED_COOKIES: Array<[string, () => SessionData['cookie'] & { maxAge?: number }]> = [
@@ -32,10 +35,11 @@ describe('DynamoSessionStore and a cookie that has expired', () => {
 
   it('get of a session whose cookie expires before its idle timeout gives null once the cookie has expired', async () => {
     const sessions = sessionStore(tableName, client, 'e2:', { idleTimeout: 60_000 });
+    clock.stop();
     const sessionCookie = cookie(400);
     await sessions.set('short', { cookie: sessionCookie, user: 'ada' });
     expect((await sessions.get('short'))?.user).toBe('ada');
-    await untilTime(Date.parse(sessionCookie.expires) + MARGIN_MS);
+    clock.moveTo(Date.parse(sessionCookie.expires));
     expect(await sessions.get('short')).toBeNull();
   });
 
@@ -68,21 +72,21 @@ describe('a cookie that has expired, through express-session', () => {
 
   it('a cookie replayed after it expired gets no session, though the idle timeout is longer', async () => {
     const app = await start({ session: { idleTimeout: 60_000 }, cookieMaxAge: 500 });
-    const loggingIn = Date.now();
+    const loggingIn = clock.stop();
     const { cookie: sessionCookie } = await logIn(app);
     expect(await whoIs(app, sessionCookie)).toBe('ada');
-    await untilTime(loggingIn + 500 + MARGIN_MS);
+    clock.moveTo(loggingIn + 500);
     expect(await whoIs(app, sessionCookie)).toBeNull();
   });
 
   it('a rolling session kept busy by requests outlives the expiry its cookie had when it was saved', async () => {
     const app = await start({ session: {}, cookieMaxAge: 1_500, rolling: true });
-    const loggedIn = Date.now();
+    const loggedIn = clock.stop();
     const { cookie: sessionCookie } = await logIn(app);
     // Unmodified requests are touched, never saved: the stored cookie keeps the expiry of the login.
     while (Date.now() < loggedIn + 2_500) {
       expect(await whoIs(app, sessionCookie)).toBe('ada');
-      await untilTime(Date.now() + 100);
+      clock.advance(100);
     }
   });
 });

@@ -7,7 +7,6 @@ import request from 'supertest';
 import { DynamoCache, DynamoCacheModule, type DynamoSessionOptions, DynamoSessionStore, DynamoStore, type SessionData } from '../../src/index.js';
 import { afterAll, afterEach } from 'vitest';
 import { localClient, memoryLogger, recordCommands } from '../support/dynamo.js';
-import { sleep } from '../support/seen-within.js';
 
 export const TABLE_NAMES = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 export const ONE_DAY_MS = 86_400_000;
@@ -33,11 +32,6 @@ export function sessionStore(tableName: string, client: DynamoDBClient, prefix: 
 
 /** express-session's cookie as a store receives it (JSON: `maxAge` is a getter and not kept). */
 export const cookie = (maxAge: number) => ({ originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge).toISOString(), httpOnly: true, path: '/' });
-
-/** Resolves once the clock has reached `instant`: for a threshold that only time can cross. */
-export async function untilTime(instant: number): Promise<void> {
-  while (Date.now() < instant) await sleep(Math.min(20, instant - Date.now()));
-}
 
 type SessionRequest = { session: session.Session & Record<string, unknown> };
 

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { localClient, recordCommands, useCacheTable } from '../support/dynamo.js';
-import { cookie, logIn, sessionStore, untilTime, useSessionApps, whoIs, writesIn } from './session-support.js';
+import { useStoppedClock } from '../support/stopped-clock.js';
+import { cookie, logIn, sessionStore, useSessionApps, whoIs, writesIn } from './session-support.js';
 
 const { tableName } = useCacheTable('session_touch');
 // The store's default slidingRenewThreshold: a renewal must gain a tenth of the window.
 const RENEW_THRESHOLD = 0.1;
-// Past the threshold by this much, so that a busy machine's late timer cannot leave it short.
+// Past the threshold by this much: past it, not on it.
 const MARGIN_MS = 100;
+// Windows of seconds, crossed on a clock the test moves: in real time, the calls made inside them
+// would have to beat them on a busy machine.
+const clock = useStoppedClock();
 
 describe('DynamoSessionStore.touch', () => {
   it('sends no write for 5 touches 20 ms apart within a tenth of a 60 s idle window, from the instance that saved it or another', async () => {
@@ -14,11 +18,12 @@ describe('DynamoSessionStore.touch', () => {
     const sent = recordCommands(counted);
     const saver = sessionStore(tableName, counted, 't1:', { idleTimeout: 60_000 });
     const other = sessionStore(tableName, counted, 't1:', { idleTimeout: 60_000 });
+    clock.stop();
     await saver.set('busy', { cookie: cookie(60_000), views: 1 });
     sent.length = 0;
     for (const sessions of [saver, other]) {
       for (let touch = 0; touch < 5; touch++) {
-        await untilTime(Date.now() + 20);
+        clock.advance(20);
         await sessions.touch('busy', { cookie: cookie(60_000) });
       }
     }
@@ -31,14 +36,14 @@ describe('DynamoSessionStore.touch', () => {
     const counted = localClient();
     const sent = recordCommands(counted);
     const sessions = sessionStore(tableName, counted, 't2:', { idleTimeout: 2_000 });
+    const savedAt = clock.stop();
     await sessions.set('active', { cookie: cookie(2_000), views: 1 });
-    const savedAt = Date.now();
-    await untilTime(savedAt + 2_000 * RENEW_THRESHOLD + MARGIN_MS);
+    clock.moveTo(savedAt + 2_000 * RENEW_THRESHOLD + MARGIN_MS);
     sent.length = 0;
     await sessions.touch('active', { cookie: cookie(2_000) });
     expect(writesIn(sent)).toEqual(['UpdateItemCommand']);
     // Alive past the 2 s it had when saved: the touch pushed it out.
-    await untilTime(savedAt + 2_000 + MARGIN_MS);
+    clock.moveTo(savedAt + 2_000 + MARGIN_MS);
     expect((await sessions.get('active'))?.views).toBe(1);
     counted.destroy();
   });
@@ -49,6 +54,7 @@ describe('DynamoSessionStore.touch through express-session (resave: false, rolli
 
   it('sends no write for 5 requests on an unmodified session within a tenth of a 60 s window', async () => {
     const app = await start({ session: { idleTimeout: 60_000 }, cookieMaxAge: 60_000 });
+    clock.stop();
     const { cookie: sessionCookie } = await logIn(app);
     sent.length = 0;
     for (let request = 0; request < 5; request++) expect(await whoIs(app, sessionCookie)).toBe('ada');
@@ -57,8 +63,9 @@ describe('DynamoSessionStore.touch through express-session (resave: false, rolli
 
   it('writes exactly once for a request after renewing has come to gain a tenth of a 2 s window', async () => {
     const app = await start({ session: { idleTimeout: 2_000 }, cookieMaxAge: 2_000 });
+    clock.stop();
     const { cookie: sessionCookie } = await logIn(app);
-    await untilTime(Date.now() + 2_000 * RENEW_THRESHOLD + MARGIN_MS);
+    clock.advance(2_000 * RENEW_THRESHOLD + MARGIN_MS);
     sent.length = 0;
     expect(await whoIs(app, sessionCookie)).toBe('ada');
     expect(writesIn(sent)).toEqual(['UpdateItemCommand']);
