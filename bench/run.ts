@@ -18,6 +18,10 @@ import { createTable } from './table.js';
  */
 const QUICK = process.env.BENCH_QUICK === '1';
 const TABLE = 'bench_cache';
+// BENCH_ONLY=http,memory runs those sections alone, to repeat one measurement; the report files are
+// then left as they are, since they hold a whole run's figures.
+const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+const runs = (section: string) => ONLY === undefined || ONLY.includes(section);
 
 async function main() {
   const report = new Report(QUICK);
@@ -27,15 +31,16 @@ async function main() {
     await createTable(client, TABLE);
     const store = new DynamoStore({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' });
     await store.initialize();
-    await sdkComparison(client, TABLE, store, report, QUICK);
-    await compressionTable(client, TABLE, report, QUICK);
-    await serializerTable(client, TABLE, report, QUICK);
-    await capacityTable(dynamo.endpoint, TABLE, report);
+    if (runs('sdk')) await sdkComparison(client, TABLE, store, report, QUICK);
+    if (runs('compression')) await compressionTable(client, TABLE, report, QUICK);
+    if (runs('serializers')) await serializerTable(client, TABLE, report, QUICK);
+    if (runs('capacity')) await capacityTable(dynamo.endpoint, TABLE, report);
     const cache = new DynamoCache(new DynamoStore({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'l1:' }));
-    report.add(await memoryHitTable(cache, QUICK));
-    report.add(await stampedeTable(dynamo.endpoint, TABLE));
-    await backplaneTable(dynamo.endpoint, report, QUICK);
-    report.add(await httpTable(dynamo.endpoint, TABLE, QUICK));
+    if (runs('memory')) report.add(await memoryHitTable(cache, QUICK));
+    if (runs('stampede')) report.add(await stampedeTable(dynamo.endpoint, TABLE));
+    if (runs('backplane')) await backplaneTable(dynamo.endpoint, report, QUICK);
+    if (runs('http')) report.add(await httpTable(dynamo.endpoint, TABLE, QUICK));
+    if (ONLY !== undefined) return;
     console.log(`\nReport written to ${await report.write()}`);
   } finally {
     client.destroy();

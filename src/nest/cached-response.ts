@@ -68,15 +68,29 @@ function isPlainObject(value: object): boolean {
 }
 
 /**
- * The body a hit hands to the interceptors outside this one, a copy of its own: the memory tier's
- * value is frozen and may be shared by concurrent hits, and a global interceptor that deletes a
- * field would otherwise fail the hit (or change what later hits get).
+ * The body a hit hands to the interceptors outside this one, one it may change: the memory tier's
+ * value is deeply frozen and shared by concurrent hits, and a global interceptor that deletes a
+ * field would otherwise fail the hit (or change what later hits get). Only that frozen value needs
+ * copying: it is plain JSON (memory freezes nothing else), copied by a walk several times cheaper
+ * than structuredClone, which cost a hit 15 % of its requests per second in the HTTP bench. A body
+ * memory keeps serialized (Dates, bytes…) or read from DynamoDB is decoded anew for each hit already.
  */
 export function bodyForHit(body: unknown): unknown {
-  if (body === null || typeof body !== 'object') return body;
-  // structuredClone would hand back a plain Uint8Array, which Express sends as JSON, not as bytes.
-  if (Buffer.isBuffer(body)) return Buffer.from(body);
-  return structuredClone(body);
+  if (body === null || typeof body !== 'object' || !Object.isFrozen(body)) return body;
+  return copyOfJson(body);
+}
+
+function copyOfJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyOfJson);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const child = copyOfJson((value as Record<string, unknown>)[key]);
+    // A "__proto__" key that JSON.parse made an own property must stay one, not become the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: child, enumerable: true, writable: true, configurable: true });
+    else copy[key] = child;
+  }
+  return copy;
 }
 
 /** Whether the request asked to skip the cache (`Cache-Control: no-cache`), as a browser's hard reload does. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../../src/cache/deep-freeze.js';
 import { bodyForHit, unstorableReason } from '../../src/nest/cached-response.js';
 import { entryTtl } from '../../src/nest/entry-ttl.js';
 import { DEFAULT_CREDENTIAL_HEADERS, defaultRouteKey, personalRequestReason } from '../../src/nest/http-cache-key.js';
@@ -116,6 +117,22 @@ describe('a hit\'s body (bodyForHit)', () => {
     delete body.internal;
     expect(body).toEqual({ keep: 1 });
     expect(stored.internal).toEqual({ secret: 'x' });
+  });
+
+  it('copies every level of a frozen JSON body, arrays and a "__proto__" key included', () => {
+    // As the memory tier keeps it: parsed from JSON, then deeply frozen.
+    const stored = deepFreeze(JSON.parse('{"list":[{"a":1}],"__proto__":{"polluted":true}}')) as { list: Array<{ a: number }> };
+    const body = bodyForHit(stored) as { list: Array<{ a: number }>; polluted?: boolean };
+    body.list[0]!.a = 2;
+    expect(stored.list[0]!.a).toBe(1);
+    expect(Object.getPrototypeOf(body)).toBe(Object.prototype);
+    expect(body.polluted).toBeUndefined();
+    expect(Object.keys(body)).toEqual(['list', '__proto__']);
+  });
+
+  it('hands a body that is not frozen (decoded for this hit) as it is, without a copy', () => {
+    const decoded = { at: new Date(0) };
+    expect(bodyForHit(decoded)).toBe(decoded);
   });
 
   it('keeps bytes as a Buffer and text as it is', () => {
