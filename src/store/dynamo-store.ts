@@ -11,49 +11,31 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { BATCH_GET_LIMIT, batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
-import { chunkKeys } from './chunks.js';
 import { Compression } from './compression.js';
+import { EntryReader } from './entry-reader.js';
 import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
-import { type EntryOptions, type Expiration, resolveExpiration } from './expiry.js';
+import { type EntryOptions, type Expiration, isPast, resolveExpiration } from './expiry.js';
 import {
   ITEM_LIMIT_BYTES,
-  type ChunkRef,
-  type StoredEntry,
   type TableSchema,
   decodeChunkRef,
   decodeExpiry,
-  decodeItem,
   encodeItem,
   expiryProjection,
   itemKey,
 } from './item-codec.js';
 import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
-import { renewSlidingEntry } from './sliding-renewal.js';
-import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody, storedBytes } from './stored-value.js';
+import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
 import { bumpVersion, readVersion } from './version-item.js';
 import { type CommandSender, timedSender } from './timed-sender.js';
-import { PayloadFormat, type SerializedPayload, deserializeValue, serializeValue } from './value-serializer.js';
+import { type SerializedPayload, serializeValue } from './value-serializer.js';
 
-/** A value read back with the instant it expires (undefined: never). */
-export interface CacheEntry<T = unknown> {
-  readonly value: T;
-  readonly expiresAt?: number;
-  /** Set on an entry kept for fail-safe: the instant DynamoDB's TTL may delete it. */
-  readonly staleUntil?: number;
-  /**
-   * The stored bytes of the value and how to read them, for a tier that keeps them.
-   * @internal
-   */
-  readonly payload: SerializedPayload;
-  /**
-   * A sliding entry's window, and the deadline past which it is never renewed, in ms.
-   * @internal
-   */
-  readonly sliding?: { readonly windowMs: number; readonly absoluteDeadline?: number };
-}
+import type { CacheEntry } from './entry-reader.js';
+
+export type { CacheEntry } from './entry-reader.js';
 
 /**
  * A write made ready by `prepareEntry`: checked, serialized, its expiry resolved.
@@ -116,6 +98,7 @@ export class DynamoStore extends EventEmitter {
   private readonly sender: CommandSender;
   private readonly meter?: CapacityMeter;
   private readonly valueStorage: ValueStorage;
+  private readonly reader: EntryReader;
   private readonly ownsClient: boolean;
   private schema?: TableSchema;
   private schemaPromise?: Promise<TableSchema>;
@@ -131,6 +114,7 @@ export class DynamoStore extends EventEmitter {
     this.meter = this.opts.returnConsumedCapacity ? new CapacityMeter((record) => this.reportCapacity(record)) : undefined;
     this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs, this.meter);
     this.valueStorage = { ...this.opts, sender: this.sender };
+    this.reader = new EntryReader(this.opts, this.valueStorage, (error) => this.reportError(error));
   }
 
   /**
@@ -187,10 +171,10 @@ export class DynamoStore extends EventEmitter {
         }),
       );
       if (output.Item === undefined) return undefined;
-      const entry = await this.readEntry<T>(output.Item, schema, key, partitionKey, options?.allowStale);
+      const entry = await this.reader.read<T>(output.Item, schema, key, partitionKey, options?.allowStale);
       if (entry !== CHUNKS_GONE) return entry;
       if (attempt === 1) {
-        this.warnForeign(partitionKey, 'its chunks are missing');
+        this.reader.warnForeign(partitionKey, 'its chunks are missing');
         return undefined;
       }
     }
@@ -221,7 +205,7 @@ export class DynamoStore extends EventEmitter {
       keys.map(async (key, index) => {
         const item = byPartitionKey.get(partitionKeys[index]!.value);
         if (item === undefined) return undefined;
-        const entry = await this.readEntry<T>(item, schema, key, partitionKeys[index]!, false, byPartitionKey);
+        const entry = await this.reader.read<T>(item, schema, key, partitionKeys[index]!, false, byPartitionKey);
         return entry === CHUNKS_GONE ? this.getEntry<T>(key) : entry;
       }),
     );
@@ -437,7 +421,7 @@ export class DynamoStore extends EventEmitter {
     const expiry = output.Item && decodeExpiry(output.Item, schema, key, partitionKey, now);
     if (expiry?.kind !== 'live' || isPast(expiry.expiration.expiresAt, now)) return false;
     const chunks = decodeChunkRef(output.Item!);
-    if (expiry.version !== undefined) await this.renew(schema, key, partitionKey, expiry.expiration, expiry.version, 0, typeof chunks === 'string' ? undefined : chunks);
+    if (expiry.version !== undefined) await this.reader.renew(schema, key, partitionKey, expiry.expiration, expiry.version, 0, typeof chunks === 'string' ? undefined : chunks);
     return true;
   }
 
@@ -510,90 +494,8 @@ export class DynamoStore extends EventEmitter {
     );
   }
 
-  private async readEntry<T>(
-    item: Record<string, AttributeValue>,
-    schema: TableSchema,
-    key: string,
-    partitionKey: PartitionKey,
-    allowStale = false,
-    /** Chunk items a batch read already fetched, by partition key. */
-    fetchedChunks?: ReadonlyMap<string, Item>,
-  ): Promise<CacheEntry<T> | undefined | typeof CHUNKS_GONE> {
-    const now = Date.now();
-    const decoded = decodeItem(item, schema, key, partitionKey, now);
-    if (decoded.kind === 'expired') return undefined;
-    if (decoded.kind === 'foreign') {
-      this.warnForeign(partitionKey, decoded.reason);
-      return undefined;
-    }
-    const { expiration, version, body } = decoded.entry;
-    const stale = isPast(expiration.expiresAt, now);
-    if (stale && !allowStale) return undefined;
-    const serializer = this.serializerFor(decoded.entry);
-    if (typeof serializer === 'string') {
-      this.warnForeign(partitionKey, serializer);
-      return undefined;
-    }
-    // An inline, uncompressed value (most items) is its own bytes: no await on the way.
-    const bytes = body.inline !== undefined && body.compression === Compression.None ? body.inline : await storedBytes(this.valueStorage, body, schema, fetchedChunks);
-    if (bytes === CHUNKS_GONE) return CHUNKS_GONE;
-    if (typeof bytes === 'string') {
-      this.warnForeign(partitionKey, bytes);
-      return undefined;
-    }
-    let value: T;
-    try {
-      value = deserializeValue(bytes, body.format, serializer) as T;
-    } catch (error) {
-      this.warnForeign(partitionKey, `its value does not parse (${(error as Error).message})`);
-      return undefined;
-    }
-    const stored: SerializedPayload = { bytes, format: body.format, serializer };
-    if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
-    // Only sliding entries carry a version, so only they await a renewal.
-    if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
-    const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.opts.slidingRenewThreshold, body.chunks);
-    const sliding = expiration.slidingWindow === undefined ? undefined : { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
-    return { value, expiresAt: renewedExpiry, payload: stored, sliding };
-  }
-
-  /** The configured serializer when the item needs one, or why the item cannot be read. */
-  private serializerFor(entry: StoredEntry) {
-    const name = entry.body.serializerName;
-    if (entry.body.format !== PayloadFormat.Custom) return undefined;
-    if (this.opts.serializer === undefined) return `it was written by serializer "${name}" and none is configured`;
-    if (this.opts.serializer.name !== name) return `it was written by serializer "${name}", not "${this.opts.serializer.name}"`;
-    return this.opts.serializer;
-  }
-
   private reportCapacity(record: CapacityRecord): void {
     if (this.listenerCount('capacity') > 0) this.emit('capacity', record);
-  }
-
-  /** A renewal that fails leaves the entry as it was, and the read that asked for it still succeeds. */
-  private async renew(
-    schema: TableSchema,
-    key: string,
-    partitionKey: PartitionKey,
-    expiration: Expiration,
-    version: string,
-    threshold: number,
-    chunks: ChunkRef | undefined,
-  ): Promise<number | undefined> {
-    const renewedChunks = chunks && { keys: chunkKeys(schema, this.opts.partitionKeyPrefix, chunks.id, chunks.count), keptUntil: chunks.keptUntil };
-    try {
-      return await renewSlidingEntry(this.sender, this.opts.tableName, schema, partitionKey.value, expiration, version, threshold, renewedChunks);
-    } catch (error) {
-      this.reportError(new Error(`Renewing sliding entry "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, { cause: error }));
-      return expiration.expiresAt;
-    }
-  }
-
-  private warnForeign(partitionKey: PartitionKey, reason: string): void {
-    this.opts.logger.warn(
-      `Item "${partitionKey.value}" in DynamoDB table "${this.opts.tableName}" is not a cache entry this library can read (${reason}); ` +
-        'it reads as a miss and is left as it is.',
-    );
   }
 
   /** An EventEmitter throws on an 'error' nobody listens to; such an error is logged instead, never lost. */
@@ -602,6 +504,3 @@ export class DynamoStore extends EventEmitter {
     else this.opts.logger.warn(error.message);
   }
 }
-
-
-const isPast = (instant: number | undefined, now: number): boolean => instant !== undefined && instant <= now;

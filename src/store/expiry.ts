@@ -140,3 +140,6 @@ export function chunksKeptUntil(expiration: Expiration): number | undefined {
 export function ttlSecondsFor(expiresAtMs: number): number {
   return Math.ceil(expiresAtMs / 1000);
 }
+
+/** Whether an instant (an expiry, a deadline) has come; undefined never does. */
+export const isPast = (instant: number | undefined, now: number): boolean => instant !== undefined && instant <= now;
