@@ -92,10 +92,21 @@ export class CacheCore {
     return { kind: 'hit', value: this.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
   }
 
-  /** Writes memory first, so that this instance has the value even while DynamoDB cannot take it. */
+  /**
+   * Writes memory first, so that this instance has the value even while DynamoDB cannot take it (an
+   * outage the caller is not told of); a write that rejects leaves memory without it.
+   */
   async write<T>(prepared: PreparedEntry, value: T): Promise<Resolved<T>> {
     const remembered = this.rememberWritten(prepared);
-    const outcome = await this.distributed.attempt('set', prepared.key, () => this.store.putEntry(prepared));
+    let outcome;
+    try {
+      outcome = await this.distributed.attempt('set', prepared.key, () => this.store.putEntry(prepared));
+    } catch (error) {
+      // A rejected write (input refused once encoded, or any failure under throwOnErrors) told the
+      // caller nothing was stored: memory must not serve it either.
+      this.forget([prepared.key]);
+      throw error;
+    }
     if (outcome.ok) {
       this.events.emitCache('cache:set', prepared.key);
       this.events.emitIfHeard('set', () => ({ key: prepared.key, value }));

@@ -1,4 +1,3 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { DynamoCacheOptions } from '../../src/cache/cache-options.js';
 import { DynamoCache } from '../../src/cache/dynamo-cache.js';
@@ -6,52 +5,13 @@ import { FactoryTimeoutError, RecursiveFactoryError } from '../../src/cache/erro
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { InvalidCacheKeyError, InvalidExpirationError } from '../../src/store/errors.js';
 import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { faultyClient } from '../support/fault-injection.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 
 const { tableName } = useCacheTable('coredefects');
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = useStoppedClock();
-
-/**
- * Faults DynamoDB Local cannot produce on one chosen call: `hold` parks the answer of the next
- * matching command until released (a read in flight), `failWhen` rejects matching commands as a
- * dropped connection would. The calls that do go through reach DynamoDB Local.
- */
-function faultyClient(client: DynamoDBClient) {
-  let held: { command: string; reached: () => void; release: Promise<void> } | undefined;
-  let failWhen: ((command: string, input: Record<string, unknown>) => boolean) | undefined;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = context.commandName as string;
-      if (failWhen?.(command, args.input as Record<string, unknown>)) {
-        throw Object.assign(new Error(`connection reset during ${command} (injected)`), { name: 'ECONNRESET' });
-      }
-      const output = await next(args);
-      if (held !== undefined && held.command === command) {
-        const parked = held;
-        held = undefined;
-        parked.reached();
-        await parked.release;
-      }
-      return output;
-    },
-    { step: 'initialize', name: 'injectFaults' },
-  );
-  return {
-    /** Parks the next `command`'s answer; resolves `reached` once it is parked. */
-    holdNext(command: string) {
-      let release!: () => void;
-      let reached!: () => void;
-      const parked = new Promise<void>((resolve) => (reached = resolve));
-      held = { command, reached, release: new Promise<void>((resolve) => (release = resolve)) };
-      return { parked, release };
-    },
-    failWhen(predicate: typeof failWhen) {
-      failWhen = predicate;
-    },
-  };
-}
 
 function cacheOn(prefix: string, options: DynamoCacheOptions = {}, store: Record<string, unknown> = {}) {
   const client = localClient();
