@@ -125,6 +125,8 @@ describe('named caches', () => {
 });
 
 let reportCalls = 0;
+/** While set, a report's factory runs until the second one has begun, rather than for 300 ms. */
+let untilTwoFactories: { begun: Promise<void>; second(): void } | undefined;
 
 @Injectable()
 class ReportService {
@@ -132,7 +134,11 @@ class ReportService {
   build(id: string) {
     return this.cache.getOrSet(`report:${id}`, async () => {
       reportCalls += 1;
-      await sleep(300);
+      if (untilTwoFactories === undefined) await sleep(300);
+      else {
+        if (reportCalls === 2) untilTwoFactories.second();
+        await untilTwoFactories.begun;
+      }
       return { id, rows: 42 };
     }, { ttl: 60_000 });
   }
@@ -174,7 +180,17 @@ describe('distributedLock across instances', () => {
   it('runs one factory per app without it (what the lock saves)', async () => {
     const [a, b] = await Promise.all([instance(false), instance(false)]);
     reportCalls = 0;
-    await Promise.all([request(a.getHttpServer()).get('/reports/q4'), request(b.getHttpServer()).get('/reports/q4')]);
+    // The first factory runs until the second has begun: however late a busy machine sends the second
+    // request, it cannot find the first one's value stored. Were it kept waiting for the first, both
+    // would hang.
+    let second!: () => void;
+    const begun = new Promise<void>((resolve) => (second = resolve));
+    untilTwoFactories = { begun, second };
+    try {
+      await Promise.all([request(a.getHttpServer()).get('/reports/q4'), request(b.getHttpServer()).get('/reports/q4')]);
+    } finally {
+      untilTwoFactories = undefined;
+    }
     expect(reportCalls).toBe(2);
     await Promise.all([a.close(), b.close()]);
   });

@@ -26,3 +26,13 @@ export async function caughtUpAfter(backplane: { stats(): { lagMs: number } }, i
     return backplane.stats().lagMs < now - instant;
   }, true, within);
 }
+
+/**
+ * Resolves once the clock has moved past the millisecond it shows now. Memory keeps no value whose
+ * read began in the millisecond of a clear (it cannot tell which came first), so a test that reads,
+ * and expects the value kept, right after it has seen a clear happen waits for this first.
+ */
+export async function pastThisMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() <= now) await sleep(1);
+}
