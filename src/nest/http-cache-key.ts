@@ -27,13 +27,15 @@ export const DEFAULT_CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['aut
 
 /**
  * Why a request may not share an entry, if it may not: it carries a credential header (the
- * route's `credentialHeaders`, default {@link DEFAULT_CREDENTIAL_HEADERS}) and the route neither
- * keys entries per user nor says the answer is the same for all (`shared`). Only a key function
- * (which sees the request) or `vary` naming that header keys per user: a fixed string key is one
- * entry for everyone. Such a request is answered by the handler and stores nothing.
+ * route's `credentialHeaders`, default {@link DEFAULT_CREDENTIAL_HEADERS}) and the route has not
+ * said how credentials are handled: `vary` naming that header keys entries by its value, and
+ * `shared: true` says the answer is the same for everyone (or that the route's key function tells
+ * users apart). A key, fixed or a function, says nothing of who is asking: a key function of the
+ * city alone (`city:${req.params.c}`) on a handler that reads Authorization would hand Alice's
+ * answer to Bob. Such a request is answered by the handler and stores nothing.
  */
 export function personalRequestReason(headers: Headers, options: CacheableOptions): string | undefined {
-  if (options.shared === true || typeof options.key === 'function') return undefined;
+  if (options.shared === true) return undefined;
   for (const name of options.credentialHeaders ?? DEFAULT_CREDENTIAL_HEADERS) {
     if (headers[name] !== undefined && !options.vary?.includes(name)) return name;
   }

@@ -112,5 +112,13 @@ function encodeObject(object: object, path: string, ancestors: Set<object>, dept
 function encodeList(list: readonly unknown[], path: string, ancestors: Set<object>, depth: number): string {
   const items: string[] = [];
   for (let index = 0; index < list.length; index++) items.push(index in list ? encode(list[index], `${path}[${index}]`, ancestors, depth) : '');
-  return `[${items.join(',')}]`;
+  // Properties beside the elements (`list.total = 3`) are data the method may read: keyed too, sorted.
+  const extra = Object.keys(list).filter((name) => !isIndex(name, list.length)).sort();
+  const named = extra.map((name) => `${JSON.stringify(name)}:${encode((list as unknown as Record<string, unknown>)[name], `${path}.${name}`, ancestors, depth)}`);
+  return named.length === 0 ? `[${items.join(',')}]` : `[${items.join(',')}|${named.join(',')}]`;
+}
+
+function isIndex(name: string, length: number): boolean {
+  const index = Number(name);
+  return Number.isInteger(index) && index >= 0 && index < length && String(index) === name;
 }

@@ -182,6 +182,18 @@ class AccountController {
     return { user: caller(req), run: ran('account:fixed-key') };
   }
 
+  @Get('city/:city')
+  @Cacheable({ ttl: 60_000, key: (req) => `city:${req.params.city}` })
+  byCity(@Req() req: { headers: Record<string, string> }) {
+    return { user: caller(req), run: ran('account:city') };
+  }
+
+  @Get('vouched')
+  @Cacheable({ ttl: 60_000, key: (req) => `vouched:${req.headers.authorization}`, shared: true })
+  vouched(@Req() req: { headers: Record<string, string> }) {
+    return { user: caller(req), run: ran('account:vouched') };
+  }
+
   @Get('proxy')
   @Cacheable({ ttl: 60_000 })
   proxy(@Req() req: { headers: Record<string, string> }) {
@@ -420,6 +432,24 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     const bob = await http().get('/account/fixed-key').set('Authorization', 'Bearer bob').expect(200);
     expect([alice.body.user, bob.body.user]).toEqual(['Bearer alice', 'Bearer bob']);
     expect([alice.headers['x-cache'], bob.headers['x-cache']]).toEqual(['BYPASS', 'BYPASS']);
+  });
+
+  it('does not take a key function as keyed per user either: a key of the city alone never hands Alice\'s answer to Bob', async () => {
+    const alice = await http().get('/account/city/oslo').set('Authorization', 'Bearer alice').expect(200);
+    const bob = await http().get('/account/city/oslo').set('Authorization', 'Bearer bob').expect(200);
+    expect([alice.body.user, bob.body.user]).toEqual(['Bearer alice', 'Bearer bob']);
+    expect([alice.headers['x-cache'], bob.headers['x-cache']]).toEqual(['BYPASS', 'BYPASS']);
+    // An anonymous request still shares the route's entry.
+    expect((await http().get('/account/city/oslo').expect(200)).headers['x-cache']).toBe('MISS');
+    expect((await http().get('/account/city/oslo').expect(200)).headers['x-cache']).toBe('HIT');
+  });
+
+  it('caches per user through a key function the route vouches for with shared: true', async () => {
+    const alice = await http().get('/account/vouched').set('Authorization', 'Bearer alice').expect(200);
+    const bob = await http().get('/account/vouched').set('Authorization', 'Bearer bob').expect(200);
+    const aliceAgain = await http().get('/account/vouched').set('Authorization', 'Bearer alice').expect(200);
+    expect([alice.body.user, bob.body.user, aliceAgain.body.user]).toEqual(['Bearer alice', 'Bearer bob', 'Bearer alice']);
+    expect([alice.headers['x-cache'], bob.headers['x-cache'], aliceAgain.headers['x-cache']]).toEqual(['MISS', 'MISS', 'HIT']);
   });
 
   it('bypasses a request that carries an API key behind an API-key guard: one client never gets another\'s answer', async () => {

@@ -112,4 +112,12 @@ describe('the default key of a provider method\'s arguments (argumentsKey)', () 
     for (let level = 0; level < 10_000; level++) deep = [deep];
     expect(reason(deep)).toContain('nested more than 100 levels deep');
   });
+
+  it('keys the properties an array holds beside its elements', () => {
+    const one = Object.assign([1], { extra: 'one' });
+    const two = Object.assign([1], { extra: 'two' });
+    expect(key(one)).not.toBe(key(two));
+    expect(key(one)).not.toBe(key([1]));
+    expect(key(Object.assign([1], { b: 2, a: 1 }))).toBe(key(Object.assign([1], { a: 1, b: 2 })));
+  });
 });

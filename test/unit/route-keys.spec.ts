@@ -24,8 +24,10 @@ describe('which requests may share a route\'s entry (personalRequestReason)', ()
     expect(personalRequestReason(alice, { key: 'me' })).toBe('authorization');
   });
 
-  it('takes a key function as keyed per user, since it sees the request', () => {
-    expect(personalRequestReason(alice, { key: () => 'me' })).toBeUndefined();
+  it('does not take a key function as keyed per user: it may key by anything but the user', () => {
+    expect(personalRequestReason(alice, { key: (req: { params: { c: string } }) => `city:${req.params.c}` })).toBe('authorization');
+    // The route vouches for its key function with shared: true.
+    expect(personalRequestReason(alice, { key: () => 'me:alice', shared: true })).toBeUndefined();
   });
 
   it('takes vary as keying per user only for the headers it names', () => {
