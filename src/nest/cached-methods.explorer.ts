@@ -19,6 +19,8 @@ export class CachedMethodsExplorer implements OnModuleInit {
   // The module's `logger` option, as for the store's own warnings.
   private readonly logger = { warn: (message: string) => this.registry.default.core.config.logger.warn(message) };
   private readonly warning = new BurstWarning(this.logger);
+  /** Which class each default key prefix (cache, class and method names) belongs to. */
+  private readonly defaultKeyOwners = new Map<string, unknown>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -61,10 +63,33 @@ export class CachedMethodsExplorer implements OnModuleInit {
         continue;
       }
       const site = { where, warning: this.warning };
-      instance[name] =
-        evict !== undefined
-          ? evictingMethod(method as never, evict, { ...site, cache: this.cacheFor(where, evict.cache ?? cacheable?.cache ?? onClass?.cache) })
-          : cachedMethod(method as never, { ...onClass, ...cacheable }, { ...site, cache: this.cacheFor(where, cacheable?.cache ?? onClass?.cache) });
+      if (evict !== undefined) {
+        instance[name] = evictingMethod(method as never, evict, { ...site, cache: this.cacheFor(where, evict.cache ?? cacheable?.cache ?? onClass?.cache) });
+        continue;
+      }
+      const options = { ...onClass, ...cacheable };
+      const cache = this.cacheFor(where, options.cache);
+      if (options.key === undefined) this.claimDefaultKeys(cache.name, where, prototype.constructor);
+      instance[name] = cachedMethod(method as never, options, { ...site, cache });
+    }
+  }
+
+  /**
+   * A default key begins with the class and method names, the only names a class has in every
+   * instance of the app: two classes of one name (in two modules, or as a minifier names them)
+   * would answer each other's calls. That fails start-up instead, saying what to do.
+   */
+  private claimDefaultKeys(cacheName: string, where: string, owner: unknown): void {
+    const claim = `${cacheName}\u0000${where}`;
+    const claimed = this.defaultKeyOwners.get(claim);
+    if (claimed === undefined) this.defaultKeyOwners.set(claim, owner);
+    else if (claimed !== owner) {
+      throw new CacheRegistrationError(
+        cacheName,
+        `two provider classes are named "${where.slice(0, where.lastIndexOf('.'))}", and @Cacheable on ${where} makes its default keys of that name: ` +
+          "one class's calls would be answered with the other's results. Give @Cacheable a key on one of them (or both), or rename a class " +
+          '(a minified bundle needs keep-names, or keys given).',
+      );
     }
   }
 
