@@ -38,8 +38,8 @@ import type { CacheEntry } from './entry-reader.js';
 export type { CacheEntry } from './entry-reader.js';
 
 /**
- * A write made ready by `prepareEntry`: checked, serialized, its expiry resolved.
- * @internal
+ * A write made ready by `prepareEntry`: checked, serialized, its expiry resolved. Published as a
+ * type only because the engine's own declarations name it.
  */
 export interface PreparedEntry {
   readonly key: string;

@@ -113,12 +113,12 @@ describe('the npm package', () => {
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ body: { greeting: 'hi', from: 'esm' } });
   }, 60_000);
 
-  it('type-checks a TypeScript app against its declarations', async () => {
+  it('type-checks a TypeScript app against its declarations, and the declarations themselves (skipLibCheck off)', async () => {
     await writeFile(join(app, 'app.ts'), APP_TS);
     await writeFile(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, experimentalDecorators: true, emitDecoratorMetadata: true, noEmit: true, types: ['node'], skipLibCheck: true },
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, experimentalDecorators: true, emitDecoratorMetadata: true, noEmit: true, types: ['node'], skipLibCheck: false },
         files: ['app.ts'],
       }),
     );
