@@ -9,7 +9,9 @@ import { afterEach, vi } from 'vitest';
  * The clock stops a minute ahead of real time: the TTL attributes of items written meanwhile then
  * lie in DynamoDB Local's real future, so its TTL sweep (on real time) deletes nothing a test still
  * reads, and the skew stays inside the 5 minutes after which the SDK corrects its signing clock.
- * Real time comes back after each test.
+ * Stop it before the test writes what it checks (an entry written earlier would look a minute
+ * older), and not where something must end by `Date.now()` meanwhile (seenWithin, a backplane's
+ * lag): it stands until moved. Real time comes back after each test.
  */
 export function useStoppedClock(): { stop(): number; advance(ms: number): number; moveTo(instant: number): void } {
   afterEach(() => {
