@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LocalTier } from '../backplane/backplane-port.js';
 import type { CapacityRecord } from '../store/capacity.js';
 import type { CacheEntry, DynamoStore, PreparedEntry } from '../store/dynamo-store.js';
-import type { EntryOptions } from '../store/expiry.js';
+import { type EntryOptions, isPast } from '../store/expiry.js';
 import { partitionKeyFor } from '../store/keys.js';
 import type { CacheConfig } from './cache-config.js';
 import { CacheEvents } from './cache-events.js';
@@ -81,7 +81,7 @@ export class CacheCore {
     if (!outcome.ok) return FAILED;
     const entry = outcome.value;
     if (entry === undefined) {
-      this.memory?.delete(key);
+      this.dropContradicted(key);
       this.events.emitCache('cache:miss', key, 'dynamodb');
       return MISS;
     }
@@ -90,6 +90,16 @@ export class CacheCore {
     }
     this.events.emitCache('cache:hit', key, 'dynamodb');
     return { kind: 'hit', value: this.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
+  }
+
+  /**
+   * DynamoDB holds no live entry: memory drops a copy it still served as live (deleted or replaced
+   * elsewhere), but keeps one already past its expiry, a fail-safe fallback and its throttle, which
+   * a plain read's miss says nothing against.
+   */
+  private dropContradicted(key: string): void {
+    const remembered = this.memory?.get(key, Date.now());
+    if (remembered !== undefined && !isPast(remembered.expiresAt, Date.now())) this.memory!.delete(key);
   }
 
   /**
