@@ -8,7 +8,11 @@ import { createTable, percentile } from './table.js';
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
-async function instance(client: DynamoDBClient, tableName: string, backplane: DynamoCacheModuleOptions['backplane']): Promise<[INestApplicationContext, DynamoCache]> {
+async function instance(
+  client: DynamoDBClient,
+  tableName: string,
+  backplane: DynamoCacheModuleOptions['backplane'],
+): Promise<[INestApplicationContext, DynamoCache]> {
   @Module({ imports: [DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', backplane })] })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
@@ -62,7 +66,7 @@ export async function backplaneTable(endpoint: string, report: Report, quick: bo
     header: ['backplane', 'lag p50 ms', 'lag p99 ms', 'max ms', 'writes'],
     rows,
     note:
-      'Two Nest apps on one DynamoDB Local table, each with its memory tier. The old value is in the reader\'s memory when the writer writes; ' +
+      "Two Nest apps on one DynamoDB Local table, each with its memory tier. The old value is in the reader's memory when the writer writes; " +
       'the reader is asked every 2 ms until it answers the new one. Without a backplane that takes up to memory.maxTtl.',
   });
 }

@@ -129,13 +129,25 @@ function keyvDynamo(endpoint: string): Contender {
   const adapter = new KeyvDynamo({ tableName: 'bench_capacity_keyv', endpoint, region: 'us-east-1', credentials });
   const units = meter(adapter.client);
   const cache = createCache({ stores: [new Keyv({ store: adapter })] });
-  return { name: 'cache-manager 7 + @keyv/dynamo', units, getOrSet: (key, factory) => cache.wrap(key, factory, 600_000), close: () => cache.disconnect() };
+  return {
+    name: 'cache-manager 7 + @keyv/dynamo',
+    units,
+    getOrSet: (key, factory) => cache.wrap(key, factory, 600_000),
+    close: () => cache.disconnect(),
+  };
 }
 
 function bento(endpoint: string): Contender {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
   const units = meter(client);
-  const store = bentostore().useL2Layer(dynamoDbDriver({ table: { name: 'bench_capacity_bento' }, region: 'us-east-1', endpoint, credentials, client } as never));
+  const store = bentostore().useL2Layer(
+    dynamoDbDriver({ table: { name: 'bench_capacity_bento' }, region: 'us-east-1', endpoint, credentials, client } as never),
+  );
   const cache = new BentoCache({ default: 'store', stores: { store } });
-  return { name: 'bentocache, DynamoDB driver', units, getOrSet: (key, factory) => cache.getOrSet({ key, factory, ttl: '10m' }), close: () => cache.disconnectAll() };
+  return {
+    name: 'bentocache, DynamoDB driver',
+    units,
+    getOrSet: (key, factory) => cache.getOrSet({ key, factory, ttl: '10m' }),
+    close: () => cache.disconnectAll(),
+  };
 }

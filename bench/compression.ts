@@ -13,16 +13,33 @@ interface Candidate {
 }
 
 const brotli = (quality: number) => (bytes: Buffer) =>
-  zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: quality, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
+  zlib.brotliCompressSync(bytes, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: quality, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+  });
 const deflate = (level: number) => (bytes: Buffer) => zlib.deflateRawSync(bytes, { level });
 
 const CANDIDATES: Candidate[] = [
   { name: 'none', option: false },
   { name: 'deflate level 1', option: { algorithm: 'deflate', level: 1 }, compress: deflate(1), inflate: (b) => zlib.inflateRawSync(b) },
   { name: 'deflate level 6', option: { algorithm: 'deflate', level: 6 }, compress: deflate(6), inflate: (b) => zlib.inflateRawSync(b) },
-  { name: 'brotli quality 1 (default)', option: { algorithm: 'brotli', level: 1 }, compress: brotli(1), inflate: (b) => zlib.brotliDecompressSync(b) },
-  { name: 'brotli quality 4', option: { algorithm: 'brotli', level: 4 }, compress: brotli(4), inflate: (b) => zlib.brotliDecompressSync(b) },
-  { name: 'brotli quality 6', option: { algorithm: 'brotli', level: 6 }, compress: brotli(6), inflate: (b) => zlib.brotliDecompressSync(b) },
+  {
+    name: 'brotli quality 1 (default)',
+    option: { algorithm: 'brotli', level: 1 },
+    compress: brotli(1),
+    inflate: (b) => zlib.brotliDecompressSync(b),
+  },
+  {
+    name: 'brotli quality 4',
+    option: { algorithm: 'brotli', level: 4 },
+    compress: brotli(4),
+    inflate: (b) => zlib.brotliDecompressSync(b),
+  },
+  {
+    name: 'brotli quality 6',
+    option: { algorithm: 'brotli', level: 6 },
+    compress: brotli(6),
+    inflate: (b) => zlib.brotliDecompressSync(b),
+  },
 ];
 
 function microseconds(work: () => unknown, calls: number): number {
@@ -47,7 +64,15 @@ export async function compressionTable(client: DynamoDBClient, table: string, re
     const json = Buffer.from(JSON.stringify(value));
     const calls = Math.max(3, Math.round((quick ? 200 : 1000) / kb));
     for (const candidate of CANDIDATES) {
-      const store = new DynamoStore({ tableName: table, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'zbench:', compression: candidate.option, returnConsumedCapacity: true });
+      const store = new DynamoStore({
+        tableName: table,
+        client,
+        partitionKeyName: 'pk',
+        ttlAttributeName: 'ttl',
+        partitionKeyPrefix: 'zbench:',
+        compression: candidate.option,
+        returnConsumedCapacity: true,
+      });
       await store.set(`${kb}:${candidate.name}`, value);
       const written = store.capacity.writeUnits;
       await store.get(`${kb}:${candidate.name}`);
@@ -67,7 +92,16 @@ export async function compressionTable(client: DynamoDBClient, table: string, re
   }
   report.add({
     title: 'Compression: API-style JSON, each algorithm and level',
-    header: ['JSON', 'compression', 'stored bytes', 'of JSON', 'compress µs', 'inflate µs', 'write units (DynamoDB)', 'read units (DynamoDB)'],
+    header: [
+      'JSON',
+      'compression',
+      'stored bytes',
+      'of JSON',
+      'compress µs',
+      'inflate µs',
+      'write units (DynamoDB)',
+      'read units (DynamoDB)',
+    ],
     rows,
     note:
       'Units are what DynamoDB Local reported (ReturnConsumedCapacity) for one PutItem and one strongly consistent GetItem of the item. ' +

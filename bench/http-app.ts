@@ -37,7 +37,11 @@ class BenchController {
     CacheModule.register(),
     DynamoCacheModule.forRoot({
       tableName: process.env.BENCH_TABLE!,
-      client: new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } }),
+      client: new DynamoDBClient({
+        endpoint: process.env.DYNAMODB_ENDPOINT,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'b', secretAccessKey: 'b' },
+      }),
       partitionKeyName: 'pk',
       ttlAttributeName: 'ttl',
       partitionKeyPrefix: 'http:',

@@ -34,8 +34,14 @@ export async function httpTable(endpoint: string, tableName: string, quick: bool
     for (let round = 0; round < rounds; round++) {
       for (let turn = 0; turn < ROUTES.length; turn++) {
         const index = (turn + round) % ROUTES.length;
-        const result = await autocannon({ url: `http://127.0.0.1:${port}${ROUTES[index]!.path}`, connections: 10, pipelining: 1, duration });
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${ROUTES[index]!.path}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+        const result = await autocannon({
+          url: `http://127.0.0.1:${port}${ROUTES[index]!.path}`,
+          connections: 10,
+          pipelining: 1,
+          duration,
+        });
+        if (result.non2xx > 0 || result.errors > 0)
+          throw new Error(`${ROUTES[index]!.path}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
         samples[index]!.rps.push(result.requests.average);
         samples[index]!.p50.push(result.latency.p50);
         samples[index]!.p99.push(result.latency.p99);
@@ -45,7 +51,13 @@ export async function httpTable(endpoint: string, tableName: string, quick: bool
     const nestCacheManager = median(samples[1]!.rps);
     const rows = ROUTES.map((route, index) => {
       const rps = median(samples[index]!.rps);
-      return [route.name, rps.toFixed(0), median(samples[index]!.p50).toFixed(1), median(samples[index]!.p99).toFixed(1), (rps / nestCacheManager).toFixed(2)];
+      return [
+        route.name,
+        rps.toFixed(0),
+        median(samples[index]!.p50).toFixed(1),
+        median(samples[index]!.p99).toFixed(1),
+        (rps / nestCacheManager).toFixed(2),
+      ];
     });
     return {
       title: 'HTTP: one cached GET answered from memory, the app in a child process, autocannon on loopback',
@@ -53,7 +65,7 @@ export async function httpTable(endpoint: string, tableName: string, quick: bool
       rows,
       note:
         `${rounds} rounds of ${duration} s each, 10 connections, loopback. Target: @Cacheable ≥ 0.95× CacheInterceptor on hits ` +
-      `(${median(samples[2]!.rps) / nestCacheManager >= 0.95 ? 'met' : 'NOT met'}), while it also sends X-Cache (${headers.get('x-cache')}) and Age (${headers.get('age')}) and keeps credentialed requests apart.`,
+        `(${median(samples[2]!.rps) / nestCacheManager >= 0.95 ? 'met' : 'NOT met'}), while it also sends X-Cache (${headers.get('x-cache')}) and Age (${headers.get('age')}) and keeps credentialed requests apart.`,
     };
   } finally {
     app.send('stop');

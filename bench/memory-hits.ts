@@ -54,7 +54,12 @@ export async function memoryHitTable(cache: DynamoCache, quick: boolean): Promis
   const mapNs = median(samples[1]!);
   const rows = contenders.map(([name, , target], index) => {
     const ns = median(samples[index]!);
-    return [name, ns.toFixed(0), (ns / mapNs).toFixed(1), target === undefined ? '' : `≤ ${target}${ns <= target ? ' (met)' : ' (NOT met)'}`];
+    return [
+      name,
+      ns.toFixed(0),
+      (ns / mapNs).toFixed(1),
+      target === undefined ? '' : `≤ ${target}${ns <= target ? ' (met)' : ' (NOT met)'}`,
+    ];
   });
   return {
     title: 'A hit served from memory (await included, as a caller pays it)',

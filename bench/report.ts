@@ -43,7 +43,10 @@ export class Report {
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
     };
-    await writeFile(join(directory, 'report.json'), `${JSON.stringify({ meta, sections: this.sections, latencies: this.latencies }, null, 2)}\n`);
+    await writeFile(
+      join(directory, 'report.json'),
+      `${JSON.stringify({ meta, sections: this.sections, latencies: this.latencies }, null, 2)}\n`,
+    );
     const markdown = [
       `# nest-dynamo-cache benchmark report`,
       '',
@@ -51,7 +54,13 @@ export class Report {
         'Medians of interleaved rounds; ratios compare contenders measured side by side in this run.',
       '',
       '![p50 latency per operation and value size](latency.svg)',
-      ...this.sections.flatMap((section) => ['', `## ${section.title}`, '', markdownTable(section.header, section.rows), ...(section.note ? ['', section.note] : [])]),
+      ...this.sections.flatMap((section) => [
+        '',
+        `## ${section.title}`,
+        '',
+        markdownTable(section.header, section.rows),
+        ...(section.note ? ['', section.note] : []),
+      ]),
       '',
     ].join('\n');
     await writeFile(join(directory, 'report.md'), markdown);

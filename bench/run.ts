@@ -26,7 +26,11 @@ const runs = (section: string) => ONLY === undefined || ONLY.includes(section);
 async function main() {
   const report = new Report(QUICK);
   const dynamo = await startDynamoDbLocal();
-  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'b', secretAccessKey: 'b' },
+  });
   try {
     await createTable(client, TABLE);
     const store = new DynamoStore({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' });
@@ -35,7 +39,9 @@ async function main() {
     if (runs('compression')) await compressionTable(client, TABLE, report, QUICK);
     if (runs('serializers')) await serializerTable(client, TABLE, report, QUICK);
     if (runs('capacity')) await capacityTable(dynamo.endpoint, TABLE, report);
-    const cache = new DynamoCache(new DynamoStore({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'l1:' }));
+    const cache = new DynamoCache(
+      new DynamoStore({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'l1:' }),
+    );
     if (runs('memory')) report.add(await memoryHitTable(cache, QUICK));
     if (runs('stampede')) report.add(await stampedeTable(dynamo.endpoint, TABLE));
     if (runs('backplane')) await backplaneTable(dynamo.endpoint, report, QUICK);

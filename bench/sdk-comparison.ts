@@ -45,10 +45,23 @@ const met = (value: number, target: number) => (value <= target ? `≤ ${target.
  * hand-written cache would: JSON in a binary attribute with a TTL, one item per value, no
  * compression. The store runs with its defaults (brotli above 1 KB, consumed capacity counted).
  */
-export async function sdkComparison(client: DynamoDBClient, table: string, store: DynamoStore, report: Report, quick: boolean): Promise<void> {
+export async function sdkComparison(
+  client: DynamoDBClient,
+  table: string,
+  store: DynamoStore,
+  report: Report,
+  quick: boolean,
+): Promise<void> {
   const rows: string[][] = [];
   let allReturned = true;
-  const metered = new DynamoStore({ tableName: table, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'metered:', returnConsumedCapacity: true });
+  const metered = new DynamoStore({
+    tableName: table,
+    client,
+    partitionKeyName: 'pk',
+    ttlAttributeName: 'ttl',
+    partitionKeyPrefix: 'metered:',
+    returnConsumedCapacity: true,
+  });
   const ttlSeconds = () => ({ N: String(Math.ceil((Date.now() + 600_000) / 1000)) });
 
   for (const size of sizes(quick)) {
@@ -56,7 +69,12 @@ export async function sdkComparison(client: DynamoDBClient, table: string, store
     const json = Buffer.from(JSON.stringify(value));
     // Serialized on every call, as a hand-written cache would.
     const rawPut = (key: string) =>
-      client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `raw:${key}` }, v: { B: Buffer.from(JSON.stringify(value)) }, ttl: ttlSeconds() } }));
+      client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: `raw:${key}` }, v: { B: Buffer.from(JSON.stringify(value)) }, ttl: ttlSeconds() },
+        }),
+      );
     const rawGet = async (key: string) => {
       const output = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `raw:${key}` } }, ConsistentRead: true }));
       return JSON.parse(Buffer.from(output.Item!.v!.B!).toString('utf8'));
@@ -67,7 +85,13 @@ export async function sdkComparison(client: DynamoDBClient, table: string, store
       await rawGet('warm');
       await store.get('warm');
     }
-    const samples = { rawPut: [] as number[], storeSet: [] as number[], meteredSet: [] as number[], rawGet: [] as number[], storeGet: [] as number[] };
+    const samples = {
+      rawPut: [] as number[],
+      storeSet: [] as number[],
+      meteredSet: [] as number[],
+      rawGet: [] as number[],
+      storeGet: [] as number[],
+    };
     let round = 0;
     const key = () => `${size.label}:${round++ % 20}`;
     await interleaved(size.rounds, [
@@ -86,7 +110,9 @@ export async function sdkComparison(client: DynamoDBClient, table: string, store
     for (const chunk of [keys.slice(0, 25), keys.slice(25, 50), keys.slice(50, 75), keys.slice(75)]) {
       await client.send(
         new BatchWriteItemCommand({
-          RequestItems: { [table]: chunk.map((k) => ({ PutRequest: { Item: { pk: { S: `raw:${k}` }, v: { B: json }, ttl: ttlSeconds() } } })) },
+          RequestItems: {
+            [table]: chunk.map((k) => ({ PutRequest: { Item: { pk: { S: `raw:${k}` }, v: { B: json }, ttl: ttlSeconds() } } })),
+          },
         }),
       );
     }
@@ -113,9 +139,33 @@ export async function sdkComparison(client: DynamoDBClient, table: string, store
     ]);
 
     const getTarget = size.bytes >= 100 * 1024 ? 1.0 : 1.1;
-    rows.push([size.label, 'get', median(samples.rawGet).toFixed(2), median(samples.storeGet).toFixed(2), ratio(samples.storeGet, samples.rawGet), met(median(samples.storeGet) / median(samples.rawGet), getTarget), `${size.rounds}`]);
-    rows.push([size.label, 'set', median(samples.rawPut).toFixed(2), median(samples.storeSet).toFixed(2), ratio(samples.storeSet, samples.rawPut), met(median(samples.storeSet) / median(samples.rawPut), getTarget), `${size.rounds}`]);
-    rows.push([size.label, 'set, returnConsumedCapacity: true', median(samples.rawPut).toFixed(2), median(samples.meteredSet).toFixed(2), ratio(samples.meteredSet, samples.rawPut), '', `${size.rounds}`]);
+    rows.push([
+      size.label,
+      'get',
+      median(samples.rawGet).toFixed(2),
+      median(samples.storeGet).toFixed(2),
+      ratio(samples.storeGet, samples.rawGet),
+      met(median(samples.storeGet) / median(samples.rawGet), getTarget),
+      `${size.rounds}`,
+    ]);
+    rows.push([
+      size.label,
+      'set',
+      median(samples.rawPut).toFixed(2),
+      median(samples.storeSet).toFixed(2),
+      ratio(samples.storeSet, samples.rawPut),
+      met(median(samples.storeSet) / median(samples.rawPut), getTarget),
+      `${size.rounds}`,
+    ]);
+    rows.push([
+      size.label,
+      'set, returnConsumedCapacity: true',
+      median(samples.rawPut).toFixed(2),
+      median(samples.meteredSet).toFixed(2),
+      ratio(samples.meteredSet, samples.rawPut),
+      '',
+      `${size.rounds}`,
+    ]);
     rows.push([
       size.label,
       `mget 100 (raw returned ${rawReturned}/100)`,
@@ -144,12 +194,22 @@ export async function sdkComparison(client: DynamoDBClient, table: string, store
  * the same 2 MB fetched as 20 raw 100 KB items with one BatchGetItem (and written with one
  * BatchWriteItem), the best a hand-written cache could do with values it split itself.
  */
-async function twoMegabytes(client: DynamoDBClient, table: string, store: DynamoStore, report: Report, quick: boolean): Promise<string[][]> {
+async function twoMegabytes(
+  client: DynamoDBClient,
+  table: string,
+  store: DynamoStore,
+  report: Report,
+  quick: boolean,
+): Promise<string[][]> {
   const value = randomBytes(2 * 1024 * 1024);
   const parts = Array.from({ length: 20 }, (_, index) => value.subarray(index * 104_858, (index + 1) * 104_858));
   const partKeys = parts.map((_, index) => ({ pk: { S: `raw:2mb:${index}` } }));
   const rawWrite = () =>
-    client.send(new BatchWriteItemCommand({ RequestItems: { [table]: parts.map((bytes, index) => ({ PutRequest: { Item: { ...partKeys[index]!, v: { B: bytes } } } })) } }));
+    client.send(
+      new BatchWriteItemCommand({
+        RequestItems: { [table]: parts.map((bytes, index) => ({ PutRequest: { Item: { ...partKeys[index]!, v: { B: bytes } } } })) },
+      }),
+    );
   const rawRead = async () => {
     const output = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: partKeys, ConsistentRead: true } } }));
     if ((output.Responses?.[table]?.length ?? 0) !== 20) throw new Error('raw 2 MB read came back short');
@@ -172,7 +232,23 @@ async function twoMegabytes(client: DynamoDBClient, table: string, store: Dynamo
   report.addLatency({ operation: 'get', size: '2 MB', rawMs: median(samples.rawRead), storeMs: median(samples.storeGet), rawLabel });
   report.addLatency({ operation: 'set', size: '2 MB', rawMs: median(samples.rawWrite), storeMs: median(samples.storeSet), rawLabel });
   return [
-    ['2 MB', `get (raw: ${rawLabel})`, median(samples.rawRead).toFixed(2), median(samples.storeGet).toFixed(2), ratio(samples.storeGet, samples.rawRead), met(median(samples.storeGet) / median(samples.rawRead), 2), `${rounds}`],
-    ['2 MB', `set (raw: ${rawLabel})`, median(samples.rawWrite).toFixed(2), median(samples.storeSet).toFixed(2), ratio(samples.storeSet, samples.rawWrite), '', `${rounds}`],
+    [
+      '2 MB',
+      `get (raw: ${rawLabel})`,
+      median(samples.rawRead).toFixed(2),
+      median(samples.storeGet).toFixed(2),
+      ratio(samples.storeGet, samples.rawRead),
+      met(median(samples.storeGet) / median(samples.rawRead), 2),
+      `${rounds}`,
+    ],
+    [
+      '2 MB',
+      `set (raw: ${rawLabel})`,
+      median(samples.rawWrite).toFixed(2),
+      median(samples.storeSet).toFixed(2),
+      ratio(samples.storeSet, samples.rawWrite),
+      '',
+      `${rounds}`,
+    ],
   ];
 }

@@ -20,8 +20,21 @@ export const msgpackSerializer: ValueSerializer = {
  */
 export async function serializerTable(client: DynamoDBClient, table: string, report: Report, quick: boolean): Promise<void> {
   const stores = {
-    'JSON (default)': new DynamoStore({ tableName: table, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'ser-json:' }),
-    msgpackr: new DynamoStore({ tableName: table, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: 'ser-mp:', serializer: msgpackSerializer }),
+    'JSON (default)': new DynamoStore({
+      tableName: table,
+      client,
+      partitionKeyName: 'pk',
+      ttlAttributeName: 'ttl',
+      partitionKeyPrefix: 'ser-json:',
+    }),
+    msgpackr: new DynamoStore({
+      tableName: table,
+      client,
+      partitionKeyName: 'pk',
+      ttlAttributeName: 'ttl',
+      partitionKeyPrefix: 'ser-mp:',
+      serializer: msgpackSerializer,
+    }),
   };
   const rows: string[][] = [];
   for (const kb of [10, 100]) {
@@ -45,7 +58,14 @@ export async function serializerTable(client: DynamoDBClient, table: string, rep
     }
     for (const name of Object.keys(stores)) {
       const bytes = name === 'msgpackr' ? msgpackSerializer.serialize(value).byteLength : Buffer.byteLength(JSON.stringify(value));
-      rows.push([`${kb} KB`, name, String(bytes), median(samples[name]!.set).toFixed(2), median(samples[name]!.get).toFixed(2), `${rounds}`]);
+      rows.push([
+        `${kb} KB`,
+        name,
+        String(bytes),
+        median(samples[name]!.set).toFixed(2),
+        median(samples[name]!.get).toFixed(2),
+        `${rounds}`,
+      ]);
     }
   }
   report.add({

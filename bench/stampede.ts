@@ -58,7 +58,10 @@ function ours(name: string, endpoint: string, tableName: string, options: { memo
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
   const counts = countCommands(client);
   const cache = new DynamoCache(new DynamoStore({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' }), options);
-  return [{ name, getOrSet: (key, factory) => cache.getOrSet(key, factory, { ttl: 600_000 }), close: async () => client.destroy() }, counts];
+  return [
+    { name, getOrSet: (key, factory) => cache.getOrSet(key, factory, { ttl: 600_000 }), close: async () => client.destroy() },
+    counts,
+  ];
 }
 
 function bento(name: string, endpoint: string, tableName: string, withMemory: boolean): [Contender, Map<string, number>] {

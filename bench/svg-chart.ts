@@ -37,16 +37,23 @@ export function latencyChart(bars: readonly LatencyBar[]): string {
   for (let tick = low; tick <= high; tick *= 10) {
     const tx = LEFT + x(tick);
     parts.push(`<line x1="${tx}" y1="${TOP - 4}" x2="${tx}" y2="${height - 34}" stroke="#e3e7eb"/>`);
-    parts.push(`<text x="${tx}" y="${height - 20}" text-anchor="middle">${tick >= 1 ? tick : tick.toFixed(Math.abs(Math.log10(tick)))}</text>`);
+    parts.push(
+      `<text x="${tx}" y="${height - 20}" text-anchor="middle">${tick >= 1 ? tick : tick.toFixed(Math.abs(Math.log10(tick)))}</text>`,
+    );
   }
   bars.forEach((bar, index) => {
     const y = TOP + index * ROW_HEIGHT;
     parts.push(`<text x="${LEFT - 8}" y="${y + 13}" text-anchor="end">${escape(`${bar.operation}, ${bar.size}`)}</text>`);
-    if (bar.rawLabel) parts.push(`<text x="${LEFT - 8}" y="${y + 26}" text-anchor="end" fill="#6b7785" font-size="10">${escape(`raw: ${bar.rawLabel}`)}</text>`);
+    if (bar.rawLabel)
+      parts.push(
+        `<text x="${LEFT - 8}" y="${y + 26}" text-anchor="end" fill="#6b7785" font-size="10">${escape(`raw: ${bar.rawLabel}`)}</text>`,
+      );
     parts.push(`<rect x="${LEFT}" y="${y}" width="${x(bar.rawMs).toFixed(1)}" height="13" fill="${COLORS.raw}"/>`);
     parts.push(`<text x="${LEFT + x(bar.rawMs) + 4}" y="${y + 11}" font-size="10">${bar.rawMs.toFixed(2)}</text>`);
     parts.push(`<rect x="${LEFT}" y="${y + 14}" width="${x(bar.storeMs).toFixed(1)}" height="13" fill="${COLORS.store}"/>`);
-    parts.push(`<text x="${LEFT + x(bar.storeMs) + 4}" y="${y + 25}" font-size="10">${bar.storeMs.toFixed(2)} (${(bar.storeMs / bar.rawMs).toFixed(2)}×)</text>`);
+    parts.push(
+      `<text x="${LEFT + x(bar.storeMs) + 4}" y="${y + 25}" font-size="10">${bar.storeMs.toFixed(2)} (${(bar.storeMs / bar.rawMs).toFixed(2)}×)</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

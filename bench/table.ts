@@ -17,7 +17,9 @@ export async function createTable(
     }),
   );
   if (options.ttl !== undefined) {
-    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: options.ttl, Enabled: true } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: options.ttl, Enabled: true } }),
+    );
   }
 }
 

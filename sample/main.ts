@@ -26,7 +26,9 @@ async function main() {
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
   console.log(`Sample listening on http://localhost:${port} (DynamoDB at ${endpoint ?? `AWS ${process.env.AWS_REGION}`})`);
-  console.log(`Try: curl -s localhost:${port}/weather/Seattle, curl -si localhost:${port}/users, curl -s -c jar -b jar localhost:${port}/visits`);
+  console.log(
+    `Try: curl -s localhost:${port}/weather/Seattle, curl -si localhost:${port}/users, curl -s -c jar -b jar localhost:${port}/visits`,
+  );
   const stop = async () => {
     await app.close();
     await local?.stop();

@@ -14,7 +14,15 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
 
   async function instance(): Promise<INestApplication> {
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ tableName, createTableIfNotExists: true, endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })],
+      imports: [
+        AppModule.register({
+          tableName,
+          createTableIfNotExists: true,
+          endpoint: dynamoEndpoint(),
+          region: LOCAL_REGION,
+          credentials: LOCAL_CREDENTIALS,
+        }),
+      ],
     }).compile();
     const app = configureApp(moduleRef.createNestApplication({ logger: false }), 'test-secret');
     await app.init();
@@ -47,7 +55,13 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
 
   it('answers bad input to PUT /notes/:id with a 400 that says what is wrong, and writes nothing', async () => {
     const [a] = apps.map((app) => () => request(app!.getHttpServer()));
-    const refused = async (id: string, body: unknown) => (await a!().put(`/notes/${id}`).send(body as object).expect(400)).body.message as string;
+    const refused = async (id: string, body: unknown) =>
+      (
+        await a!()
+          .put(`/notes/${id}`)
+          .send(body as object)
+          .expect(400)
+      ).body.message as string;
     expect(await refused('n2', { text: 'no version' })).toBe('version must be a whole number >= 0, got undefined.');
     expect(await refused('n2', { version: 'two', text: 'x' })).toBe('version must be a whole number >= 0, got "two".');
     expect(await refused('n2', { version: -1, text: 'x' })).toBe('version must be a whole number >= 0, got -1.');
@@ -56,7 +70,13 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
     expect(await refused('n2', { version: 1, text: 'x'.repeat(10_001) })).toBe('text must be at most 10000 characters, got 10001.');
     expect(await refused('n2', [1, 2])).toBe('The body must be a JSON object { version, text }.');
     expect(await refused('x'.repeat(300), { version: 1, text: 'x' })).toMatch(/^id must be 1 to 64 letters, digits, "-" or "_"/);
-    expect((await a!().get(`/notes/${'x'.repeat(300)}`).expect(400)).body.message).toMatch(/^id must be/);
+    expect(
+      (
+        await a!()
+          .get(`/notes/${'x'.repeat(300)}`)
+          .expect(400)
+      ).body.message,
+    ).toMatch(/^id must be/);
     await a!().get('/notes/n2').expect(404);
   });
 
@@ -89,7 +109,8 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
     expect(first.body).toEqual({ views: 1 });
     const sessionCookie = first.headers['set-cookie']![0]!.split(';')[0]!;
     const views: number[] = [];
-    for (const app of [b, a, b, b, a]) views.push((await request(app!.getHttpServer()).get('/visits').set('Cookie', sessionCookie).expect(200)).body.views);
+    for (const app of [b, a, b, b, a])
+      views.push((await request(app!.getHttpServer()).get('/visits').set('Cookie', sessionCookie).expect(200)).body.views);
     expect(views).toEqual([2, 3, 4, 5, 6]);
     // Another browser has its own session.
     expect((await request(b!.getHttpServer()).get('/visits').expect(200)).body).toEqual({ views: 1 });

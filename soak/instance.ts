@@ -27,7 +27,9 @@ async function main() {
       credentials: { accessKeyId: 'soak', secretAccessKey: 'soak' },
       partitionKeyName: 'pk',
       ttlAttributeName: 'ttl',
-      ...(process.env.SOAK_BACKPLANE === 'streams' || process.env.SOAK_BACKPLANE === 'poll' ? { backplane: { type: process.env.SOAK_BACKPLANE } } : {}),
+      ...(process.env.SOAK_BACKPLANE === 'streams' || process.env.SOAK_BACKPLANE === 'poll'
+        ? { backplane: { type: process.env.SOAK_BACKPLANE } }
+        : {}),
     }),
     { logger: ['error'] },
   );

@@ -8,7 +8,8 @@ import { type SoakResult, runSoak } from './soak.js';
  * level after warm-up.
  */
 const seconds = Number(process.env.SOAK_SECONDS ?? 60);
-const backplane = process.env.SOAK_BACKPLANE === 'streams' || process.env.SOAK_BACKPLANE === 'poll' ? process.env.SOAK_BACKPLANE : undefined;
+const backplane =
+  process.env.SOAK_BACKPLANE === 'streams' || process.env.SOAK_BACKPLANE === 'poll' ? process.env.SOAK_BACKPLANE : undefined;
 // The sample's notes are cached 5 s; memory.maxTtl is 5 s, and so is a backplane's maxLag (see the
 // README's *The sample*): a read is the latest note or one that was the latest 10 s before.
 const STALE_BOUND_MS = 10_000;
@@ -16,11 +17,19 @@ const STALE_BOUND_MS = 10_000;
 function report(result: SoakResult, bound: number): string[] {
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   const growth = result.rssAtEnd.map((end, index) => end / result.rssAfterWarmup[index]! - 1);
-  console.log(`\n${seconds} s, 3 instances, backplane ${backplane ?? 'none'}, ${result.requests} requests: ${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
-  console.log(`statuses ${JSON.stringify(result.statuses)}, failed requests ${result.failedRequests}, unhandled rejections/exceptions ${result.faults}`);
-  console.log(`note reads ${result.noteReads}, writes ${result.noteWrites}; stale reads ${result.staleReads}, stalest ${result.maxStalenessMs} ms (bound ${bound} ms)`);
+  console.log(
+    `\n${seconds} s, 3 instances, backplane ${backplane ?? 'none'}, ${result.requests} requests: ${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+  );
+  console.log(
+    `statuses ${JSON.stringify(result.statuses)}, failed requests ${result.failedRequests}, unhandled rejections/exceptions ${result.faults}`,
+  );
+  console.log(
+    `note reads ${result.noteReads}, writes ${result.noteWrites}; stale reads ${result.staleReads}, stalest ${result.maxStalenessMs} ms (bound ${bound} ms)`,
+  );
   console.log(`heap after warm-up ${result.heapAfterWarmup.map(mb).join(', ')}; at the end ${result.heapAtEnd.map(mb).join(', ')}`);
-  console.log(`RSS after warm-up ${result.rssAfterWarmup.map(mb).join(', ')}; at the end ${result.rssAtEnd.map(mb).join(', ')} (${growth.map((g) => `${(g * 100).toFixed(1)} %`).join(', ')})`);
+  console.log(
+    `RSS after warm-up ${result.rssAfterWarmup.map(mb).join(', ')}; at the end ${result.rssAtEnd.map(mb).join(', ')} (${growth.map((g) => `${(g * 100).toFixed(1)} %`).join(', ')})`,
+  );
   const failures: string[] = [];
   if (result.serverErrors > 0) failures.push(`${result.serverErrors} 5xx answers`);
   if (result.failedRequests > 0) failures.push(`${result.failedRequests} failed requests`);

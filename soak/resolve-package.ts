@@ -9,7 +9,10 @@ import { join } from 'node:path';
  * the name to the repository's package itself (self-reference), that is to dist/.
  */
 export async function linkPackageToSources(buildDirectory: string): Promise<void> {
-  await writeFile(join(buildDirectory, 'package.json'), JSON.stringify({ name: 'nest-dynamo-cache-soak-build', private: true, type: 'module' }));
+  await writeFile(
+    join(buildDirectory, 'package.json'),
+    JSON.stringify({ name: 'nest-dynamo-cache-soak-build', private: true, type: 'module' }),
+  );
   const shim = join(buildDirectory, 'node_modules', 'nest-dynamo-cache');
   await mkdir(shim, { recursive: true });
   await writeFile(join(shim, 'package.json'), JSON.stringify({ name: 'nest-dynamo-cache', type: 'module', exports: './index.js' }));

@@ -91,7 +91,10 @@ async function measure(children: ChildProcess[]): Promise<Memory[]> {
     await new Promise((resolve) => setTimeout(resolve, MEASURE_MS / 5));
   }
   const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]!;
-  return children.map((_, index) => ({ rss: median(samples.map((s) => s[index]!.rss)), heapUsed: median(samples.map((s) => s[index]!.heapUsed)) }));
+  return children.map((_, index) => ({
+    rss: median(samples.map((s) => s[index]!.rss)),
+    heapUsed: median(samples.map((s) => s[index]!.heapUsed)),
+  }));
 }
 
 function ask<T>(child: ChildProcess, question: string): Promise<T> {
@@ -107,7 +110,6 @@ async function createTables(endpoint: string, tableName: string, stream: boolean
   await createTable(client, `${tableName}_notes`, 'id');
   client.destroy();
 }
-
 
 /**
  * Several instances of the sample app, each in a process of its own, on one table; workers send
@@ -149,7 +151,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const deadline = started + options.durationMs;
   // Both measured under the same load, the second just before it stops: RSS measured idle after a
   // busy one would compare two different things.
-  const measureAt = (at: number) => new Promise<Memory[]>((resolve) => setTimeout(() => resolve(measure(instances.map(({ child }) => child))), at - Date.now()));
+  const measureAt = (at: number) =>
+    new Promise<Memory[]>((resolve) => setTimeout(() => resolve(measure(instances.map(({ child }) => child))), at - Date.now()));
   const afterWarmupMeasured = measureAt(started + options.warmupMs);
   const atEndMeasured = measureAt(deadline - MEASURE_MS - 500);
 
@@ -188,7 +191,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   await Promise.all(Array.from({ length: options.workers }, worker));
   const elapsedMs = Date.now() - started;
   const [afterWarmup, atEnd] = [await afterWarmupMeasured, await atEndMeasured];
-  const faults = (await Promise.all(instances.map(({ child }) => ask<{ faults: number }>(child, 'faults').then((answer) => answer.faults)))).reduce((a, b) => a + b, 0);
+  const faults = (
+    await Promise.all(instances.map(({ child }) => ask<{ faults: number }>(child, 'faults').then((answer) => answer.faults)))
+  ).reduce((a, b) => a + b, 0);
   await Promise.all(
     instances.map(({ child }) => {
       const exited = new Promise((resolve) => child.once('exit', resolve));

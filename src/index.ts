@@ -16,7 +16,12 @@ export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
 export type { BackplaneOptions, PollBackplaneOptions, StreamsBackplaneOptions, StreamsClientLike } from './backplane/backplane-options.js';
 export type { BackplaneState, BackplaneStats } from './backplane/backplane.js';
 export type { DynamoCacheModuleOptions } from './nest/interfaces/dynamo-cache-module-options.js';
-export { DynamoSessionStore, type DynamoSessionOptions, type DynamoSessionStoreOptions, type SessionData } from './session/dynamo-session-store.js';
+export {
+  DynamoSessionStore,
+  type DynamoSessionOptions,
+  type DynamoSessionStoreOptions,
+  type SessionData,
+} from './session/dynamo-session-store.js';
 export { SessionStoreError } from './session/session-store-error.js';
 export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-store.js';
 export type { EntryOptions } from './store/expiry.js';

@@ -8,7 +8,10 @@ const NOTE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The note's id from the path, or a 400 that says what an id may be. */
 export function checkedNoteId(id: string): string {
-  if (!NOTE_ID.test(id)) throw new BadRequestException(`id must be 1 to 64 letters, digits, "-" or "_", got ${JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id)}.`);
+  if (!NOTE_ID.test(id))
+    throw new BadRequestException(
+      `id must be 1 to 64 letters, digits, "-" or "_", got ${JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id)}.`,
+    );
   return id;
 }
 
@@ -18,11 +21,14 @@ export function checkedNoteId(id: string): string {
  */
 export function noteFromBody(id: string, body: unknown): Note {
   checkedNoteId(id);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('The body must be a JSON object { version, text }.');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new BadRequestException('The body must be a JSON object { version, text }.');
   const { version, text } = body as Record<string, unknown>;
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) throw new BadRequestException(`version must be a whole number >= 0, got ${shown(version)}.`);
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0)
+    throw new BadRequestException(`version must be a whole number >= 0, got ${shown(version)}.`);
   if (typeof text !== 'string') throw new BadRequestException(`text must be a string, got ${shown(text)}.`);
-  if (text.length > MAX_TEXT_CHARACTERS) throw new BadRequestException(`text must be at most ${MAX_TEXT_CHARACTERS} characters, got ${text.length}.`);
+  if (text.length > MAX_TEXT_CHARACTERS)
+    throw new BadRequestException(`text must be at most ${MAX_TEXT_CHARACTERS} characters, got ${text.length}.`);
   return { id, version, text };
 }
 

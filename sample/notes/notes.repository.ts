@@ -37,13 +37,18 @@ export class NotesRepository implements OnModuleInit {
   }
 
   async find(id: string): Promise<Note | undefined> {
-    const { Item } = await this.cacheStore.client.send(new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true }));
+    const { Item } = await this.cacheStore.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true }),
+    );
     return Item && { id, version: Number(Item.version!.N), text: Item.text!.S! };
   }
 
   async save(note: Note): Promise<void> {
     await this.cacheStore.client.send(
-      new PutItemCommand({ TableName: this.tableName, Item: { id: { S: note.id }, version: { N: String(note.version) }, text: { S: note.text } } }),
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { id: { S: note.id }, version: { N: String(note.version) }, text: { S: note.text } },
+      }),
     );
   }
 }

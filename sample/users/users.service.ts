@@ -18,6 +18,10 @@ export class UsersService {
   async fetchAll(): Promise<User[]> {
     this.upstreamCalls += 1;
     await new Promise((resolve) => setTimeout(resolve, 300)); // stands for a slow upstream API
-    return ['Ada Lovelace', 'Grace Hopper', 'Alan Turing'].map((name, index) => ({ id: index + 1, name, email: `${name.split(' ')[0]!.toLowerCase()}@example.com` }));
+    return ['Ada Lovelace', 'Grace Hopper', 'Alan Turing'].map((name, index) => ({
+      id: index + 1,
+      name,
+      email: `${name.split(' ')[0]!.toLowerCase()}@example.com`,
+    }));
   }
 }

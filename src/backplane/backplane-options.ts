@@ -57,7 +57,10 @@ export interface ResolvedBackplaneOptions {
 export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOptions | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || !['streams', 'poll'].includes((value as { type?: string }).type!)) {
-    throw new InvalidOptionError('backplane', `must be { type: 'streams', … } or { type: 'poll', … }, got ${JSON.stringify(value) ?? String(value)}.`);
+    throw new InvalidOptionError(
+      'backplane',
+      `must be { type: 'streams', … } or { type: 'poll', … }, got ${JSON.stringify(value) ?? String(value)}.`,
+    );
   }
   const raw = value as Record<string, unknown>;
   const type = raw.type as 'streams' | 'poll';
@@ -65,15 +68,33 @@ export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOption
   const interval = duration(type === 'streams' ? 'pollInterval' : 'interval') ?? 1_000;
   const maxLag = duration('maxLag') ?? 5_000;
   if (maxLag <= interval) {
-    throw new InvalidOptionError('backplane.maxLag', `must be longer than the ${type === 'streams' ? 'pollInterval' : 'interval'} (${interval} ms), got ${maxLag}.`);
+    throw new InvalidOptionError(
+      'backplane.maxLag',
+      `must be longer than the ${type === 'streams' ? 'pollInterval' : 'interval'} (${interval} ms), got ${maxLag}.`,
+    );
   }
   return {
     type,
     intervalMs: interval,
-    batchSize: optional<number>(raw, 'batchSize', (n) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1_000, 'an integer from 1 to 1000', 'backplane.batchSize') ?? 1_000,
+    batchSize:
+      optional<number>(
+        raw,
+        'batchSize',
+        (n) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1_000,
+        'an integer from 1 to 1000',
+        'backplane.batchSize',
+      ) ?? 1_000,
     maxLagMs: maxLag,
     memoryTtlMs: duration('memoryTtl') ?? 300_000,
-    missingStream: optional<'fail' | 'warn'>(raw, 'missingStream', (v) => v === 'fail' || v === 'warn', '"fail" or "warn"', 'backplane.missingStream') ?? 'fail',
-    client: optional(raw, 'client', (c) => typeof (c as { send?: unknown })?.send === 'function', 'a DynamoDBStreamsClient', 'backplane.client'),
+    missingStream:
+      optional<'fail' | 'warn'>(raw, 'missingStream', (v) => v === 'fail' || v === 'warn', '"fail" or "warn"', 'backplane.missingStream') ??
+      'fail',
+    client: optional(
+      raw,
+      'client',
+      (c) => typeof (c as { send?: unknown })?.send === 'function',
+      'a DynamoDBStreamsClient',
+      'backplane.client',
+    ),
   };
 }

@@ -93,7 +93,9 @@ export abstract class Backplane {
       this.failedReads++;
       if (startedAt - this.lastFailureLoggedAt >= 10_000) {
         this.lastFailureLoggedAt = startedAt;
-        this.logger.warn(`Backplane (${this.options.type}) on DynamoDB table "${this.tableName}": a read failed: ${(error as Error)?.message ?? String(error)}`);
+        this.logger.warn(
+          `Backplane (${this.options.type}) on DynamoDB table "${this.tableName}": a read failed: ${(error as Error)?.message ?? String(error)}`,
+        );
       }
     }
     if (this.state === 'healthy' && Date.now() - this.caughtUpAt > this.options.maxLagMs) this.degrade();
@@ -105,7 +107,10 @@ export abstract class Backplane {
     const recovering = this.state === 'degraded';
     this.state = 'healthy';
     for (const tier of this.tiers) tier.setBound(this.options.memoryTtlMs);
-    if (recovering) this.logger.warn(`Backplane (${this.options.type}) on DynamoDB table "${this.tableName}" caught up: memory serves for up to ${this.options.memoryTtlMs} ms again.`);
+    if (recovering)
+      this.logger.warn(
+        `Backplane (${this.options.type}) on DynamoDB table "${this.tableName}" caught up: memory serves for up to ${this.options.memoryTtlMs} ms again.`,
+      );
   }
 
   private degrade(): void {

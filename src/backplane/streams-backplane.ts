@@ -67,11 +67,14 @@ export class StreamsBackplane extends Backplane {
     this.streams = this.options.client ?? (await streamsClientLike(this.sdk, this.setup.client));
     const listed = await this.send<ListStreamsCommandOutput>(new this.sdk.ListStreamsCommand({ TableName: this.setup.tableName }));
     const arn = listed.Streams?.at(-1)?.StreamArn;
-    const description = arn === undefined ? undefined : (await this.send<DescribeStreamCommandOutput>(new this.sdk.DescribeStreamCommand({ StreamArn: arn }))).StreamDescription;
+    const description =
+      arn === undefined
+        ? undefined
+        : (await this.send<DescribeStreamCommandOutput>(new this.sdk.DescribeStreamCommand({ StreamArn: arn }))).StreamDescription;
     if (!arn || description?.StreamStatus === 'DISABLED' || description?.StreamStatus === 'DISABLING') {
       throw new TableConfigurationError(
         this.setup.tableName,
-        'has no DynamoDB Stream, which backplane: { type: \'streams\' } reads. Enable one (UpdateTable, StreamSpecification { StreamEnabled: true, StreamViewType: \'KEYS_ONLY\' }), ' +
+        "has no DynamoDB Stream, which backplane: { type: 'streams' } reads. Enable one (UpdateTable, StreamSpecification { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' }), " +
           "let createTableIfNotExists create the table with one, use backplane: { type: 'poll' }, or set backplane.missingStream: 'warn' to run without it.",
       );
     }
@@ -96,7 +99,9 @@ export class StreamsBackplane extends Backplane {
   private async readShard(shardId: string, cursor: ShardCursor): Promise<void> {
     let output: GetRecordsCommandOutput;
     try {
-      output = await this.send<GetRecordsCommandOutput>(new this.sdk.GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: this.options.batchSize }));
+      output = await this.send<GetRecordsCommandOutput>(
+        new this.sdk.GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: this.options.batchSize }),
+      );
     } catch (error) {
       const name = (error as Error).name;
       if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
@@ -146,7 +151,9 @@ export class StreamsBackplane extends Backplane {
     const shards: Shard[] = [];
     let start: string | undefined;
     do {
-      const page = await this.send<DescribeStreamCommandOutput>(new this.sdk.DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }));
+      const page = await this.send<DescribeStreamCommandOutput>(
+        new this.sdk.DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+      );
       shards.push(...(page.StreamDescription?.Shards ?? []));
       start = page.StreamDescription?.LastEvaluatedShardId;
     } while (start !== undefined);
@@ -155,7 +162,12 @@ export class StreamsBackplane extends Backplane {
 
   private async open(shardId: string, type: 'LATEST' | 'TRIM_HORIZON' | 'AFTER_SEQUENCE_NUMBER', sequence?: string): Promise<void> {
     const output = await this.send<GetShardIteratorCommandOutput>(
-      new this.sdk.GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: type, SequenceNumber: sequence }),
+      new this.sdk.GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shardId,
+        ShardIteratorType: type,
+        SequenceNumber: sequence,
+      }),
     );
     if (output.ShardIterator) this.cursors.set(shardId, { iterator: output.ShardIterator, lastSequence: sequence });
   }
@@ -170,11 +182,18 @@ async function loadStreamsSdk(): Promise<StreamsModule> {
   try {
     return await import('@aws-sdk/client-dynamodb-streams');
   } catch (error) {
-    throw new Error("backplane: { type: 'streams' } needs the package @aws-sdk/client-dynamodb-streams: npm install @aws-sdk/client-dynamodb-streams", { cause: error });
+    throw new Error(
+      "backplane: { type: 'streams' } needs the package @aws-sdk/client-dynamodb-streams: npm install @aws-sdk/client-dynamodb-streams",
+      { cause: error },
+    );
   }
 }
 
 /** A streams client with the DynamoDB client's region, endpoint and credentials. */
 async function streamsClientLike(sdk: StreamsModule, client: DynamoDBClient): Promise<DynamoDBStreamsClient> {
-  return new sdk.DynamoDBStreamsClient({ region: await client.config.region(), credentials: client.config.credentials, endpoint: await endpointUrl(client) });
+  return new sdk.DynamoDBStreamsClient({
+    region: await client.config.region(),
+    credentials: client.config.credentials,
+    endpoint: await endpointUrl(client),
+  });
 }

@@ -35,7 +35,9 @@ export class VersionPollBackplane extends Backplane {
       (version) => this.apply(tier, ledger.bumpAnswered(version)),
       (error: unknown) => {
         // Without the bump, others keep their copies until their memory bound; the next write bumps again.
-        this.logger.warn(`Backplane (poll) on DynamoDB table "${this.tableName}": announcing a write of cache "${tier.cacheName}" failed: ${(error as Error)?.message ?? String(error)}`);
+        this.logger.warn(
+          `Backplane (poll) on DynamoDB table "${this.tableName}": announcing a write of cache "${tier.cacheName}" failed: ${(error as Error)?.message ?? String(error)}`,
+        );
         this.apply(tier, ledger.bumpFailed());
       },
     );

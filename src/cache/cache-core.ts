@@ -149,7 +149,13 @@ export class CacheCore {
     if (this.memory === undefined) return;
     const now = Date.now();
     const payload = this.store.prepareEntry(key, fallback.value, 0).payload;
-    this.memory.set(key, payload, undefined, { expiresAt: fallback.expiresAt, keepUntil: fallback.staleUntil, freshUntil: now + throttleMs }, now);
+    this.memory.set(
+      key,
+      payload,
+      undefined,
+      { expiresAt: fallback.expiresAt, keepUntil: fallback.staleUntil, freshUntil: now + throttleMs },
+      now,
+    );
   }
 
   /** Memory drops the keys, and no read already in flight may put their old values back. */
@@ -185,7 +191,10 @@ export class CacheCore {
   report(error: unknown, operation?: string): void {
     this.events.emitCache('cache:error', undefined, undefined, error);
     if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
-    else this.config.logger.warn(`Cache ${this.config.id}: ${operation ? `${operation} failed: ` : ''}${(error as Error)?.message ?? String(error)}`);
+    else
+      this.config.logger.warn(
+        `Cache ${this.config.id}: ${operation ? `${operation} failed: ` : ''}${(error as Error)?.message ?? String(error)}`,
+      );
   }
 
   /** This cache as a backplane drives it: undefined without a memory tier (nothing to keep coherent). */
@@ -221,7 +230,12 @@ export class CacheCore {
  * When a sliding entry's next read must reach DynamoDB: once renewing its window there would gain
  * `threshold` of it (see `slidingRenewal`). Undefined for an entry no read renews.
  */
-export function renewalDue(expiresAt: number | undefined, windowMs: number | undefined, absoluteDeadline: number | undefined, threshold: number): number | undefined {
+export function renewalDue(
+  expiresAt: number | undefined,
+  windowMs: number | undefined,
+  absoluteDeadline: number | undefined,
+  threshold: number,
+): number | undefined {
   if (windowMs === undefined || expiresAt === undefined) return undefined;
   // Near its absolute deadline no renewal can gain enough: memory may serve it to its end.
   if (absoluteDeadline !== undefined && absoluteDeadline - expiresAt < windowMs * threshold) return undefined;

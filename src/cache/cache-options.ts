@@ -87,21 +87,30 @@ const isObject = (value: unknown) => value !== null && typeof value === 'object'
 export const CACHE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function resolveCallOptions(raw: Record<string, unknown>, base?: ResolvedCallOptions): ResolvedCallOptions {
-  const lock = optional<boolean | DistributedLockOptions>(raw, 'distributedLock', (value) => isBoolean(value) || isObject(value), 'true, false or { leaseDuration, waitTimeout }');
+  const lock = optional<boolean | DistributedLockOptions>(
+    raw,
+    'distributedLock',
+    (value) => isBoolean(value) || isObject(value),
+    'true, false or { leaseDuration, waitTimeout }',
+  );
   let resolvedLock = base?.lock;
   if (lock === false) resolvedLock = undefined;
   else if (lock !== undefined) {
     const lockOptions = (lock === true ? {} : lock) as Record<string, unknown>;
-    const leaseMs = optional<number>(lockOptions, 'leaseDuration', isPositiveDuration, 'a duration in ms > 0') ?? base?.lock?.leaseMs ?? 10_000;
+    const leaseMs =
+      optional<number>(lockOptions, 'leaseDuration', isPositiveDuration, 'a duration in ms > 0') ?? base?.lock?.leaseMs ?? 10_000;
     resolvedLock = { leaseMs, waitMs: optional<number>(lockOptions, 'waitTimeout', isDuration, 'a duration in ms >= 0') ?? leaseMs };
   }
   return {
     failSafe: optional<boolean>(raw, 'failSafe', isBoolean, 'true or false') ?? base?.failSafe ?? false,
-    failSafeMaxDurationMs: optional<number>(raw, 'failSafeMaxDuration', isDuration, 'a duration in ms >= 0') ?? base?.failSafeMaxDurationMs ?? 86_400_000,
-    failSafeThrottleMs: optional<number>(raw, 'failSafeThrottleDuration', isDuration, 'a duration in ms >= 0') ?? base?.failSafeThrottleMs ?? 30_000,
+    failSafeMaxDurationMs:
+      optional<number>(raw, 'failSafeMaxDuration', isDuration, 'a duration in ms >= 0') ?? base?.failSafeMaxDurationMs ?? 86_400_000,
+    failSafeThrottleMs:
+      optional<number>(raw, 'failSafeThrottleDuration', isDuration, 'a duration in ms >= 0') ?? base?.failSafeThrottleMs ?? 30_000,
     softTimeoutMs: optional<number>(raw, 'softTimeout', isPositiveDuration, 'a duration in ms > 0') ?? base?.softTimeoutMs,
     hardTimeoutMs: optional<number>(raw, 'hardTimeout', isPositiveDuration, 'a duration in ms > 0') ?? base?.hardTimeoutMs,
-    eagerRefreshThreshold: optional<number>(raw, 'eagerRefreshThreshold', isFraction, 'a number between 0 and 1') ?? base?.eagerRefreshThreshold,
+    eagerRefreshThreshold:
+      optional<number>(raw, 'eagerRefreshThreshold', isFraction, 'a number between 0 and 1') ?? base?.eagerRefreshThreshold,
     jitterMs: optional<number>(raw, 'jitter', isDuration, 'a duration in ms >= 0') ?? base?.jitterMs ?? 0,
     lock: resolvedLock,
   };
@@ -110,8 +119,19 @@ export function resolveCallOptions(raw: Record<string, unknown>, base?: Resolved
 /** Checks every cache option once, when the cache is built, so that a mistake names its option. */
 export function resolveCacheOptions(options: DynamoCacheOptions = {}): ResolvedCacheOptions {
   const raw = options as Record<string, unknown>;
-  const name = optional<string>(raw, 'name', (value) => typeof value === 'string' && CACHE_NAME.test(value), 'a name of 1 to 64 letters, digits, "_", "-" or "."') ?? 'default';
-  const memory = optional<false | MemoryOptions>(raw, 'memory', (value) => value === false || isObject(value), 'false or { maxEntries, maxBytes, maxTtl }');
+  const name =
+    optional<string>(
+      raw,
+      'name',
+      (value) => typeof value === 'string' && CACHE_NAME.test(value),
+      'a name of 1 to 64 letters, digits, "_", "-" or "."',
+    ) ?? 'default';
+  const memory = optional<false | MemoryOptions>(
+    raw,
+    'memory',
+    (value) => value === false || isObject(value),
+    'false or { maxEntries, maxBytes, maxTtl }',
+  );
   let memoryTier: Omit<MemoryTierOptions, 'changeHorizonMs'> | undefined;
   if (memory !== false) {
     const memoryRaw = (memory ?? {}) as Record<string, unknown>;

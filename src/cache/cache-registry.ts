@@ -48,7 +48,10 @@ export class DynamoCacheRegistry {
   get(name: string = DEFAULT_CACHE_NAME): DynamoCache {
     const found = this.caches.get(name);
     if (found === undefined) {
-      throw new CacheRegistrationError(name, `no such cache. Register it with DynamoCacheModule.forFeature({ name: '${name}' }); known: ${[...this.caches.keys()].join(', ')}.`);
+      throw new CacheRegistrationError(
+        name,
+        `no such cache. Register it with DynamoCacheModule.forFeature({ name: '${name}' }); known: ${[...this.caches.keys()].join(', ')}.`,
+      );
     }
     return found.cache;
   }
@@ -67,18 +70,28 @@ export class DynamoCacheRegistry {
     const name = validateName(options);
     const existing = this.caches.get(name);
     if (existing !== undefined) {
-      if (name === DEFAULT_CACHE_NAME) throw new CacheRegistrationError(name, 'is the default cache; configure it with DynamoCacheModule.forRoot().');
+      if (name === DEFAULT_CACHE_NAME)
+        throw new CacheRegistrationError(name, 'is the default cache; configure it with DynamoCacheModule.forRoot().');
       if (isDeepStrictEqual(existing.options, options)) return existing.cache;
-      throw new CacheRegistrationError(name, 'is registered twice with different options; give both forFeature() calls the same options, or different names.');
+      throw new CacheRegistrationError(
+        name,
+        'is registered twice with different options; give both forFeature() calls the same options, or different names.',
+      );
     }
     const keyPrefix = options.keyPrefix ?? `${name}:`;
     if (!KEY_PREFIX.test(keyPrefix)) {
-      throw new InvalidOptionError('keyPrefix', `of cache "${name}" must be 1 to 64 letters, digits, "_", "-" or "." followed by one ":", got ${JSON.stringify(keyPrefix)}.`);
+      throw new InvalidOptionError(
+        'keyPrefix',
+        `of cache "${name}" must be 1 to 64 letters, digits, "_", "-" or "." followed by one ":", got ${JSON.stringify(keyPrefix)}.`,
+      );
     }
     const fullPrefix = this.tablePrefix + keyPrefix;
     for (const other of this.caches.values()) {
       if (other.cache.core.config.partitionKeyPrefix === fullPrefix) {
-        throw new CacheRegistrationError(name, `key prefix "${keyPrefix}" is already cache "${other.cache.name}"'s; choose another keyPrefix.`);
+        throw new CacheRegistrationError(
+          name,
+          `key prefix "${keyPrefix}" is already cache "${other.cache.name}"'s; choose another keyPrefix.`,
+        );
       }
     }
     const { keyPrefix: _prefix, ttl, memory, compression, serializer, maxValueBytes, ...cacheOptions } = options;
@@ -88,7 +101,12 @@ export class DynamoCacheRegistry {
       ...(serializer === undefined ? {} : { serializer }),
       ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
     });
-    const cache = new DynamoCache(store, { ...this.rootOptions, ...cacheOptions, memory: mergeMemory(this.rootOptions.memory, memory), cacheId: undefined });
+    const cache = new DynamoCache(store, {
+      ...this.rootOptions,
+      ...cacheOptions,
+      memory: mergeMemory(this.rootOptions.memory, memory),
+      cacheId: undefined,
+    });
     this.caches.set(name, { cache, options });
     return cache;
   }

@@ -1,4 +1,10 @@
-import { InvalidCacheKeyError, InvalidExpirationError, InvalidOptionError, SerializationError, ValueTooLargeError } from '../store/errors.js';
+import {
+  InvalidCacheKeyError,
+  InvalidExpirationError,
+  InvalidOptionError,
+  SerializationError,
+  ValueTooLargeError,
+} from '../store/errors.js';
 import type { CacheConfig } from './cache-config.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { CircuitOpenError } from './errors.js';
@@ -39,7 +45,10 @@ export class DistributedTier {
   ) {
     this.throwOnErrors = config.throwOnErrors;
     const { circuitBreaker } = config;
-    this.breaker = new CircuitBreaker({ ...circuitBreaker, onStateChange: (state, failures) => this.logState(state, failures, circuitBreaker.durationMs) });
+    this.breaker = new CircuitBreaker({
+      ...circuitBreaker,
+      onStateChange: (state, failures) => this.logState(state, failures, circuitBreaker.durationMs),
+    });
   }
 
   get circuitState(): CircuitState {
@@ -78,7 +87,9 @@ export class DistributedTier {
     const where = `Cache "${this.config.name}" on DynamoDB table "${this.config.tableName}"`;
     // A probe is no news: only opening (from closed) and closing are logged, once each.
     if (state === 'open' && this.lastLogged !== 'open') {
-      this.config.logger.warn(`${where}: ${failures} calls failed in a row; DynamoDB is skipped for ${durationMs} ms at a time until a probe succeeds (circuit open). Memory and fail-safe values keep serving.`);
+      this.config.logger.warn(
+        `${where}: ${failures} calls failed in a row; DynamoDB is skipped for ${durationMs} ms at a time until a probe succeeds (circuit open). Memory and fail-safe values keep serving.`,
+      );
       this.lastLogged = 'open';
     } else if (state === 'closed' && this.lastLogged === 'open') {
       this.config.logger.warn(`${where}: DynamoDB answers again (circuit closed).`);

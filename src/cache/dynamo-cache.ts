@@ -99,7 +99,8 @@ export class DynamoCache {
       const missingKeys = missing.map((index) => keys[index]!);
       const startedAt = Date.now();
       const outcome = await distributed.attempt('mget', missingKeys, () => this.store.getManyEntries<T>(missingKeys));
-      if (outcome.ok) outcome.value.forEach((entry, at) => (values[missing[at]!] = entry && this.core.remember(missingKeys[at]!, entry, startedAt)));
+      if (outcome.ok)
+        outcome.value.forEach((entry, at) => (values[missing[at]!] = entry && this.core.remember(missingKeys[at]!, entry, startedAt)));
     }
     events.emitIfHeard('mget', () => ({ keys, value: values }));
     return values;
@@ -191,7 +192,9 @@ export class DynamoCache {
       }
       return Promise.resolve(value);
     }
-    return checked(key, () => this.getOrSetSlow(key, factory, options?.ttl, this.callOptions(options), remembered).then((resolved) => resolved.value));
+    return checked(key, () =>
+      this.getOrSetSlow(key, factory, options?.ttl, this.callOptions(options), remembered).then((resolved) => resolved.value),
+    );
   }
 
   /**
@@ -212,7 +215,8 @@ export class DynamoCache {
         ? (ttlOrOptions as WrapOptions<T>)
         : { ttl: ttlOrOptions as Ttl<T>, refreshThreshold };
     const threshold = options.refreshThreshold;
-    const policy: RefreshPolicy<T> | undefined = threshold === undefined ? undefined : typeof threshold === 'function' ? threshold : () => threshold;
+    const policy: RefreshPolicy<T> | undefined =
+      threshold === undefined ? undefined : typeof threshold === 'function' ? threshold : () => threshold;
     const call = this.core.config.defaults;
     const now = Date.now();
     const remembered = this.core.memory?.get(key, now);
@@ -295,7 +299,11 @@ export class DynamoCache {
     policy?: RefreshPolicy<T>,
   ): Promise<Resolved<T>> {
     const resolved = await getOrSetMiss(this.core, key, factory, ttl, call, remembered);
-    const refreshPolicy = policy ?? (call.eagerRefreshThreshold === undefined ? undefined : eagerPolicy<T>(call.eagerRefreshThreshold, ttl, this.core.config.defaultTtlMs));
+    const refreshPolicy =
+      policy ??
+      (call.eagerRefreshThreshold === undefined
+        ? undefined
+        : eagerPolicy<T>(call.eagerRefreshThreshold, ttl, this.core.config.defaultTtlMs));
     if (refreshPolicy) this.refreshIfDue(key, factory, ttl, call, refreshPolicy, resolved.expiresAt, resolved.value, Date.now());
     return resolved;
   }

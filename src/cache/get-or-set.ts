@@ -18,13 +18,24 @@ const isLive = (expiresAt: number | undefined, now: number) => expiresAt === und
  * A miss in memory: joins this process's flight for the key, or starts one that reads DynamoDB and,
  * on a miss, runs the factory. A caller that joins is bound by its own timeouts, not the starter's.
  */
-export function getOrSetMiss<T>(core: CacheCore, key: string, factory: Factory<T>, ttl: Ttl<T>, call: ResolvedCallOptions, remembered: MemoryEntry | undefined): Promise<Resolved<T>> {
+export function getOrSetMiss<T>(
+  core: CacheCore,
+  key: string,
+  factory: Factory<T>,
+  ttl: Ttl<T>,
+  call: ResolvedCallOptions,
+  remembered: MemoryEntry | undefined,
+): Promise<Resolved<T>> {
   const chain = computing.getStore();
   if (chain?.some((running) => running.core === core && running.key === key)) {
     // Joining its own flight would wait for itself, and hold the key until the process ends.
-    return Promise.reject(new RecursiveFactoryError(core.config.name, [...chain.filter((running) => running.core === core).map((running) => running.key), key]));
+    return Promise.reject(
+      new RecursiveFactoryError(core.config.name, [...chain.filter((running) => running.core === core).map((running) => running.key), key]),
+    );
   }
-  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started, chain ?? []));
+  const { flight, joined } = core.flight<T>(key, (started) =>
+    loadOrCompute(core, key, factory, ttl, call, remembered, started, chain ?? []),
+  );
   return joined ? withinOwnTimeouts(core, key, flight, call) : flight.promise;
 }
 
@@ -128,7 +139,11 @@ function withinOwnTimeouts<T>(core: CacheCore, key: string, flight: Flight<T>, c
       timers.push(
         setTimeout(() => {
           const fallback = call.failSafe ? flight.fallback : undefined;
-          settle(() => (fallback !== undefined ? resolve(serveStale(core, key, fallback)) : reject(new FactoryTimeoutError(core.config.name, key, hardTimeoutMs))));
+          settle(() =>
+            fallback !== undefined
+              ? resolve(serveStale(core, key, fallback))
+              : reject(new FactoryTimeoutError(core.config.name, key, hardTimeoutMs)),
+          );
         }, hardTimeoutMs),
       );
     }
@@ -136,7 +151,14 @@ function withinOwnTimeouts<T>(core: CacheCore, key: string, flight: Flight<T>, c
 }
 
 /** Runs the factory in the background for a hit near its expiry; concurrent hits start it once. */
-export function refreshInBackground<T>(core: CacheCore, key: string, factory: Factory<T>, ttl: Ttl<T>, call: ResolvedCallOptions, current: T): void {
+export function refreshInBackground<T>(
+  core: CacheCore,
+  key: string,
+  factory: Factory<T>,
+  ttl: Ttl<T>,
+  call: ResolvedCallOptions,
+  current: T,
+): void {
   core.flight<T>(`\u0000refresh:${key}`, async () => {
     const run = new FactoryRun<T>(key, undefined, false);
     try {
@@ -153,7 +175,14 @@ export function refreshInBackground<T>(core: CacheCore, key: string, factory: Fa
   });
 }
 
-async function storeResult<T>(core: CacheCore, key: string, value: T, run: FactoryRun<T>, ttl: Ttl<T>, call: ResolvedCallOptions): Promise<Resolved<T>> {
+async function storeResult<T>(
+  core: CacheCore,
+  key: string,
+  value: T,
+  run: FactoryRun<T>,
+  ttl: Ttl<T>,
+  call: ResolvedCallOptions,
+): Promise<Resolved<T>> {
   // undefined has no stored form: it is "nothing found", returned as such and never cached.
   if (run.skipped || value === undefined) return { value };
   const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
@@ -176,7 +205,11 @@ function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, thro
  * instance is computing, with backoff. Gives up waiting after `waitMs` (the holder may have died
  * and its lease not yet expired) and runs the factory without the lease.
  */
-async function takeLeaseOrWait<T>(core: CacheCore, key: string, lock: { leaseMs: number; waitMs: number }): Promise<{ holder: boolean; found?: Resolved<T> }> {
+async function takeLeaseOrWait<T>(
+  core: CacheCore,
+  key: string,
+  lock: { leaseMs: number; waitMs: number },
+): Promise<{ holder: boolean; found?: Resolved<T> }> {
   const deadline = Date.now() + lock.waitMs;
   let delay = 20;
   for (let waited = false; ; waited = true) {

@@ -102,7 +102,9 @@ export class MemoryTier {
     readStartedAt?: number,
   ): MemoryEntry {
     const { expiresAt } = lifetime;
-    const freshUntil = lifetime.freshUntil ?? Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
+    const freshUntil =
+      lifetime.freshUntil ??
+      Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {

@@ -21,7 +21,8 @@ export class CallerFailure extends Error {
 
 /** A key function's result, or a TypeError that says what it returned instead. */
 export function checkKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) throw new TypeError(`its key function returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`);
+  if (typeof key !== 'string' || key.length === 0)
+    throw new TypeError(`its key function returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`);
   return key;
 }
 

@@ -22,8 +22,10 @@ export function CacheEvict(options: CacheEvictOptions): MethodDecorator {
 
 const isCacheName = (value: unknown) => typeof value === 'string' && CACHE_NAME.test(value);
 const isKey = (value: unknown) => (typeof value === 'string' && value.length > 0) || typeof value === 'function';
-const isHeaderList = (value: unknown) => Array.isArray(value) && value.every((name) => typeof name === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name));
-const isSuccessList = (value: unknown) => Array.isArray(value) && value.length > 0 && value.every((status) => Number.isInteger(status) && status >= 200 && status <= 299);
+const isHeaderList = (value: unknown) =>
+  Array.isArray(value) && value.every((name) => typeof name === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name));
+const isSuccessList = (value: unknown) =>
+  Array.isArray(value) && value.length > 0 && value.every((status) => Number.isInteger(status) && status >= 200 && status <= 299);
 
 /** Checked where the decorator is written, so that a mistake fails when the class loads and names itself. */
 export function checkCacheableOptions(options: CacheableOptions): CacheableOptions {
@@ -44,12 +46,19 @@ export function checkCacheableOptions(options: CacheableOptions): CacheableOptio
 
 export function checkCacheEvictOptions(options: CacheEvictOptions): CacheEvictOptions {
   return named('@CacheEvict', () => {
-    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be { keys } or { allEntries: true }.');
+    if (options === null || typeof options !== 'object')
+      throw new InvalidOptionError('options', 'must be { keys } or { allEntries: true }.');
     const raw = options as Record<string, unknown>;
     optional(raw, 'cache', isCacheName, 'the name of a cache registered with forFeature');
-    const keys = optional(raw, 'keys', (value) => typeof value === 'function' || (Array.isArray(value) && value.every((key) => typeof key === 'string' && key.length > 0)), 'a list of non-empty keys or a function');
+    const keys = optional(
+      raw,
+      'keys',
+      (value) => typeof value === 'function' || (Array.isArray(value) && value.every((key) => typeof key === 'string' && key.length > 0)),
+      'a list of non-empty keys or a function',
+    );
     const allEntries = optional(raw, 'allEntries', isBoolean, 'true or false');
-    if (keys === undefined && allEntries !== true) throw new InvalidOptionError('keys', 'or allEntries: true is needed: there is nothing to evict.');
+    if (keys === undefined && allEntries !== true)
+      throw new InvalidOptionError('keys', 'or allEntries: true is needed: there is nothing to evict.');
     return Object.freeze({ ...options });
   });
 }
@@ -59,7 +68,8 @@ function named<T>(decorator: string, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof InvalidOptionError) throw new InvalidOptionError(`${decorator} ${error.option}`, error.message.replace(/^.*?" /, ''));
+    if (error instanceof InvalidOptionError)
+      throw new InvalidOptionError(`${decorator} ${error.option}`, error.message.replace(/^.*?" /, ''));
     throw error;
   }
 }

@@ -31,9 +31,21 @@ const AsyncFunction = (async () => undefined).constructor;
  * A key that cannot be made, or a cache that fails, never fails the call: the method runs uncached.
  */
 export function cachedMethod(original: Method, options: CacheableOptions, site: MethodSite): Method {
-  const { cache: _cache, key: _key, vary: _vary, shared: _shared, statuses: _statuses, credentialHeaders: _credentials, ttl, ...rest } = options;
+  const {
+    cache: _cache,
+    key: _key,
+    vary: _vary,
+    shared: _shared,
+    statuses: _statuses,
+    credentialHeaders: _credentials,
+    ttl,
+    ...rest
+  } = options;
   // The factory sets each value's ttl by the shared rule; get-or-set still reads a valid one for eager refresh.
-  const getOrSetOptions: GetOrSetOptions = { ...rest, ...(ttl !== undefined && { ttl: (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }) };
+  const getOrSetOptions: GetOrSetOptions = {
+    ...rest,
+    ...(ttl !== undefined && { ttl: (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }),
+  };
   let returnsPromise: boolean | undefined = original instanceof AsyncFunction ? true : undefined;
 
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
@@ -109,7 +121,9 @@ function storeInBackground(key: string, value: unknown, options: CacheableOption
   const ttl = storableTtl(options, value, key, site);
   if (ttl === null) return;
   try {
-    site.cache.set(key, value, ttl).catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
+    site.cache
+      .set(key, value, ttl)
+      .catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {
     site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`);
   }

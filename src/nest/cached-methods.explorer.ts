@@ -59,12 +59,17 @@ export class CachedMethodsExplorer implements OnModuleInit {
       const where = `${prototype.constructor.name}.${name}`;
       if (!wrapper.isDependencyTreeStatic()) {
         // Nest builds such a provider anew for every request, after start-up, where no explorer can reach it.
-        this.logger.warn(`${where}: @Cacheable/@CacheEvict are not applied to a request-scoped provider; call the cache from it directly, or move the method into a singleton provider.`);
+        this.logger.warn(
+          `${where}: @Cacheable/@CacheEvict are not applied to a request-scoped provider; call the cache from it directly, or move the method into a singleton provider.`,
+        );
         continue;
       }
       const site = { where, warning: this.warning };
       if (evict !== undefined) {
-        instance[name] = evictingMethod(method as never, evict, { ...site, cache: this.cacheFor(where, evict.cache ?? cacheable?.cache ?? onClass?.cache) });
+        instance[name] = evictingMethod(method as never, evict, {
+          ...site,
+          cache: this.cacheFor(where, evict.cache ?? cacheable?.cache ?? onClass?.cache),
+        });
         continue;
       }
       const options = { ...onClass, ...cacheable };
@@ -97,7 +102,8 @@ export class CachedMethodsExplorer implements OnModuleInit {
     try {
       return this.registry.get(name);
     } catch (error) {
-      if (error instanceof CacheRegistrationError) throw new CacheRegistrationError(error.cacheName, `named by ${where}, is not registered. ${error.message.replace(/^.*?: /, '')}`);
+      if (error instanceof CacheRegistrationError)
+        throw new CacheRegistrationError(error.cacheName, `named by ${where}, is not registered. ${error.message.replace(/^.*?: /, '')}`);
       throw error;
     }
   }

@@ -16,15 +16,24 @@ type HeaderValue = string | number | string[] | undefined;
  * cache, a cookie or a private/no-store Cache-Control set for this one client, or a body that would
  * not come back from the cache as it went in.
  */
-export function unstorableReason(body: unknown, status: number, statuses: readonly number[], header: (name: string) => HeaderValue): Unstorable | undefined {
+export function unstorableReason(
+  body: unknown,
+  status: number,
+  statuses: readonly number[],
+  header: (name: string) => HeaderValue,
+): Unstorable | undefined {
   if (body === undefined || body === null) return { reason: 'the handler returned no value', deliberate: true };
-  if (!statuses.includes(status)) return { reason: `its status ${status} is not one of the route's statuses (${statuses.join(', ')})`, deliberate: true };
+  if (!statuses.includes(status))
+    return { reason: `its status ${status} is not one of the route's statuses (${statuses.join(', ')})`, deliberate: true };
   if (header('set-cookie') !== undefined) return { reason: 'it sets a cookie', deliberate: true };
   const cacheControl = String(header('cache-control') ?? '');
   if (/\b(private|no-store)\b/i.test(cacheControl)) return { reason: `it is Cache-Control: ${cacheControl}`, deliberate: true };
   const odd = firstNotPlainData(body, 0);
   if (odd === undefined) return undefined;
-  return { reason: `it holds a ${odd}, which would come back from the cache as a plain object (or not at all); return plain data to cache it`, deliberate: false };
+  return {
+    reason: `it holds a ${odd}, which would come back from the cache as a plain object (or not at all); return plain data to cache it`,
+    deliberate: false,
+  };
 }
 
 export interface Unstorable {

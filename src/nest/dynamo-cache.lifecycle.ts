@@ -69,7 +69,9 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
       await backplane.start();
     } catch (error) {
       if (!(error instanceof TableConfigurationError) || options.missingStream === 'fail') throw error;
-      this.config.store.logger.warn(`${error.message} Running without the backplane (backplane.missingStream: 'warn'): memory keeps entries for memory.maxTtl only.`);
+      this.config.store.logger.warn(
+        `${error.message} Running without the backplane (backplane.missingStream: 'warn'): memory keeps entries for memory.maxTtl only.`,
+      );
       return;
     }
     this.backplane = backplane;

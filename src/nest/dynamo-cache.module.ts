@@ -9,7 +9,13 @@ import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
 import { DYNAMO_CACHE_CONFIG, resolveModuleConfig } from './dynamo-cache.config.js';
-import { asyncConfigProvider, defaultCacheProviders, namedCacheProvider, registryProvider, sessionStoreProvider } from './dynamo-cache.providers.js';
+import {
+  asyncConfigProvider,
+  defaultCacheProviders,
+  namedCacheProvider,
+  registryProvider,
+  sessionStoreProvider,
+} from './dynamo-cache.providers.js';
 
 /** Holds the options and the registry of caches, globally, so that `forFeature` works from any module. */
 @Module({})
@@ -53,8 +59,21 @@ function withCore(generated: DynamicModule, configProvider: Provider): DynamicMo
     module: DynamoCacheCoreModule,
     global: true,
     imports: [...(generated.imports ?? []), DiscoveryModule],
-    providers: [...(generated.providers ?? []), configProvider, registryProvider, sessionStoreProvider, DynamoCacheLifecycle, CachedMethodsExplorer],
+    providers: [
+      ...(generated.providers ?? []),
+      configProvider,
+      registryProvider,
+      sessionStoreProvider,
+      DynamoCacheLifecycle,
+      CachedMethodsExplorer,
+    ],
     exports: [DynamoCacheRegistry, DynamoSessionStore],
   };
-  return { module: DynamoCacheModule, global: generated.global, imports: [core], providers: defaultCacheProviders, exports: [CACHE, DynamoStore] };
+  return {
+    module: DynamoCacheModule,
+    global: generated.global,
+    imports: [core],
+    providers: defaultCacheProviders,
+    exports: [CACHE, DynamoStore],
+  };
 }

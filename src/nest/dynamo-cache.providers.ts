@@ -9,7 +9,11 @@ import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig, resolveModuleConfig 
 import { DYNAMO_CACHE_MODULE_OPTIONS } from './dynamo-cache.module-definition.js';
 
 /** forRootAsync's options are known only when its factory has run: they are resolved then, once. */
-export const asyncConfigProvider: Provider = { provide: DYNAMO_CACHE_CONFIG, inject: [DYNAMO_CACHE_MODULE_OPTIONS], useFactory: resolveModuleConfig };
+export const asyncConfigProvider: Provider = {
+  provide: DYNAMO_CACHE_CONFIG,
+  inject: [DYNAMO_CACHE_MODULE_OPTIONS],
+  useFactory: resolveModuleConfig,
+};
 
 export const registryProvider: Provider = {
   provide: DynamoCacheRegistry,
@@ -52,5 +56,9 @@ function registerOnFirstUse(registry: DynamoCacheRegistry): DynamoCache {
 }
 
 export function namedCacheProvider(options: NamedCacheOptions): Provider {
-  return { provide: getCacheToken(options.name), inject: [DynamoCacheRegistry], useFactory: (registry: DynamoCacheRegistry) => registry.register(options) };
+  return {
+    provide: getCacheToken(options.name),
+    inject: [DynamoCacheRegistry],
+    useFactory: (registry: DynamoCacheRegistry) => registry.register(options),
+  };
 }

@@ -5,7 +5,8 @@ import type { CacheableOptions } from './interfaces/cacheable-options.js';
  * A route's or method's ttl for one value: ms (0: never expires), undefined for the cache's own
  * default; or, when it has none that can be stored, the problem, for a warning.
  */
-export type EntryTtl = { readonly ttl: number | undefined; readonly problem?: undefined } | { readonly ttl?: undefined; readonly problem: string };
+export type EntryTtl =
+  { readonly ttl: number | undefined; readonly problem?: undefined } | { readonly ttl?: undefined; readonly problem: string };
 
 /**
  * The one rule for `@Cacheable`'s ttl, on routes and provider methods alike. The decorator checks a
@@ -22,7 +23,9 @@ export function entryTtl(ttl: CacheableOptions['ttl'], value: unknown): EntryTtl
     return { problem: `its ttl function threw ${describe(error)}` };
   }
   if (typeof resolved === 'number' && Number.isFinite(resolved) && resolved >= 0) return { ttl: resolved };
-  return { problem: `its ttl ${typeof ttl === 'function' ? 'function returned' : 'is'} ${shown(resolved)}, not a duration in ms >= 0 (0: never expires)` };
+  return {
+    problem: `its ttl ${typeof ttl === 'function' ? 'function returned' : 'is'} ${shown(resolved)}, not a duration in ms >= 0 (0: never expires)`,
+  };
 }
 
 function shown(value: unknown): string {

@@ -44,7 +44,9 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private readonly plans = new WeakMap<object, RoutePlan | null>();
   private readonly caches = new Map<string, DynamoCache>();
   // The module's `logger` option, as for the store's own warnings; Nest's Logger without a module.
-  private readonly warning = new BurstWarning({ warn: (message) => (this.registry?.default.core.config.logger ?? fallbackLogger).warn(message) });
+  private readonly warning = new BurstWarning({
+    warn: (message) => (this.registry?.default.core.config.logger ?? fallbackLogger).warn(message),
+  });
 
   constructor(
     @Optional() @Inject(DynamoCacheRegistry) private readonly registry: DynamoCacheRegistry | undefined,
@@ -70,7 +72,11 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       return this.bypassForKey(plan, response, error, next);
     }
     // A hit in memory is answered here and now: no promise, no async frame, as cheap as a route without a cache.
-    if (typeof base === 'string' && plan.getOrSet?.eagerRefreshThreshold === undefined && !asksForFreshAnswer(request.headers['cache-control'])) {
+    if (
+      typeof base === 'string' &&
+      plan.getOrSet?.eagerRefreshThreshold === undefined &&
+      !asksForFreshAnswer(request.headers['cache-control'])
+    ) {
       // A cache that cannot be found fails here silently; the slow path answers from the handler and warns.
       const remembered = this.tryFromMemory(plan, options, base, request.headers);
       if (remembered !== undefined) return of(this.serveStored(response, remembered));
@@ -78,7 +84,14 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     return defer(() => this.answer(plan, options, request, response, base, next));
   }
 
-  private async answer(plan: RoutePlan, options: CacheableOptions, request: CacheableRequest, response: unknown, keyOrPending: string | Promise<string>, next: CallHandler): Promise<unknown> {
+  private async answer(
+    plan: RoutePlan,
+    options: CacheableOptions,
+    request: CacheableRequest,
+    response: unknown,
+    keyOrPending: string | Promise<string>,
+    next: CallHandler,
+  ): Promise<unknown> {
     const runHandler = () => lastValueFrom(next.handle(), { defaultValue: undefined });
     let key: string;
     let cache: DynamoCache;
@@ -115,24 +128,35 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       return this.serveStored(response, entry);
     } catch (error) {
       if (error instanceof CallerFailure) throw error.error;
-      if (error instanceof FactoryTimeoutError) throw new GatewayTimeoutException(`${plan.where} did not answer within its hardTimeout`, { cause: error });
+      if (error instanceof FactoryTimeoutError)
+        throw new GatewayTimeoutException(`${plan.where} did not answer within its hardTimeout`, { cause: error });
       this.warning.warn(plan.where, `answered without the cache, which failed: ${describe(error)}`);
       return this.mark(response, 'MISS', produced !== undefined ? produced.value : runHandler());
     }
   }
 
-  private async storedOrSkipped(produce: () => Promise<CachedResponse & { reason?: string }>, context: FactoryContext<CachedResponse>): Promise<CachedResponse> {
+  private async storedOrSkipped(
+    produce: () => Promise<CachedResponse & { reason?: string }>,
+    context: FactoryContext<CachedResponse>,
+  ): Promise<CachedResponse> {
     const answer = await produce();
     if (answer.reason !== undefined) context.skip();
     else context.setTtl(answer.expiresAt === undefined ? 0 : answer.expiresAt - answer.storedAt);
     return answer;
   }
 
-  private describeAnswer(plan: RoutePlan, options: CacheableOptions, response: unknown, body: unknown, cache: DynamoCache): CachedResponse & { reason?: string } {
+  private describeAnswer(
+    plan: RoutePlan,
+    options: CacheableOptions,
+    response: unknown,
+    body: unknown,
+    cache: DynamoCache,
+  ): CachedResponse & { reason?: string } {
     const adapter = this.adapterHost.httpAdapter;
     const status = (response as { statusCode: number }).statusCode;
     const unstorable = unstorableReason(body, status, plan.statuses, (name) => adapter.getHeader(response, name));
-    if (unstorable !== undefined && !unstorable.deliberate) this.warning.warn(plan.where, `its answer is not cached: ${unstorable.reason}.`);
+    if (unstorable !== undefined && !unstorable.deliberate)
+      this.warning.warn(plan.where, `its answer is not cached: ${unstorable.reason}.`);
     let reason = unstorable?.reason;
     let ttl = 0;
     if (reason === undefined) {
@@ -147,14 +171,22 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     }
     const storedAt = Date.now();
     const contentType = adapter.getHeader(response, 'content-type') as string | undefined;
-    return { status, body, storedAt, ...(contentType && { contentType }), ...(ttl > 0 && { expiresAt: storedAt + ttl }), ...(reason && { reason }) };
+    return {
+      status,
+      body,
+      storedAt,
+      ...(contentType && { contentType }),
+      ...(ttl > 0 && { expiresAt: storedAt + ttl }),
+      ...(reason && { reason }),
+    };
   }
 
   private serveStored(response: unknown, entry: CachedResponse): unknown {
     const adapter = this.adapterHost.httpAdapter;
     const now = Date.now();
     if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
-    if (entry.contentType !== undefined && adapter.getHeader(response, 'content-type') === undefined) adapter.setHeader(response, 'Content-Type', entry.contentType);
+    if (entry.contentType !== undefined && adapter.getHeader(response, 'content-type') === undefined)
+      adapter.setHeader(response, 'Content-Type', entry.contentType);
     adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
     return this.mark(response, entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT', bodyForHit(entry.body));
   }
@@ -169,7 +201,12 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     return this.mark(response, 'BYPASS', next.handle());
   }
 
-  private tryFromMemory(plan: RoutePlan, options: CacheableOptions, base: string, headers: CacheableRequest['headers']): CachedResponse | undefined {
+  private tryFromMemory(
+    plan: RoutePlan,
+    options: CacheableOptions,
+    base: string,
+    headers: CacheableRequest['headers'],
+  ): CachedResponse | undefined {
     try {
       return this.fromMemory(plan, options, base, headers);
     } catch {
@@ -178,7 +215,12 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   }
 
   /** The stored answer this instance holds in memory, fresh, or undefined: then the slow path asks DynamoDB. */
-  private fromMemory(plan: RoutePlan, options: CacheableOptions, base: string, headers: CacheableRequest['headers']): CachedResponse | undefined {
+  private fromMemory(
+    plan: RoutePlan,
+    options: CacheableOptions,
+    base: string,
+    headers: CacheableRequest['headers'],
+  ): CachedResponse | undefined {
     const cache = this.cacheNamed(plan.cacheName);
     let key = base;
     if (options.vary !== undefined && options.vary.length > 0) {
@@ -203,7 +245,12 @@ export class DynamoCacheInterceptor implements NestInterceptor {
    * headers), so the key itself holds a generation that every variant's key contains: evicting the
    * key starts a new generation, and old variants are never read again (their TTL removes them).
    */
-  private async variantKey(cache: DynamoCache, base: string, options: CacheableOptions, headers: CacheableRequest['headers']): Promise<string> {
+  private async variantKey(
+    cache: DynamoCache,
+    base: string,
+    options: CacheableOptions,
+    headers: CacheableRequest['headers'],
+  ): Promise<string> {
     const routeTtl = typeof options.ttl === 'number' ? options.ttl : (cache.core.config.defaultTtlMs ?? 0);
     // Twice the entries' ttl: a generation that expired early would only cost a recomputation.
     const generation = await cache.getOrSet<unknown>(base, () => randomBytes(6).toString('base64url'), { ttl: routeTtl * 2 });
@@ -223,7 +270,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const known = this.caches.get(name ?? '');
     if (known !== undefined) return known;
     if (this.registry === undefined) {
-      throw new TypeError('@Cacheable and @CacheEvict need DynamoCacheModule.forRoot() (or forRootAsync()) among the app\'s imports');
+      throw new TypeError("@Cacheable and @CacheEvict need DynamoCacheModule.forRoot() (or forRootAsync()) among the app's imports");
     }
     const cache = this.registry.get(name);
     this.caches.set(name ?? '', cache);

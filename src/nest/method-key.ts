@@ -101,7 +101,9 @@ function encodeObject(object: object, path: string, ancestors: Set<object>, dept
     }
     const fields = Object.keys(object)
       .sort()
-      .map((name) => `${JSON.stringify(name)}:${encode((object as Record<string, unknown>)[name], `${path}.${name}`, ancestors, depth + 1)}`);
+      .map(
+        (name) => `${JSON.stringify(name)}:${encode((object as Record<string, unknown>)[name], `${path}.${name}`, ancestors, depth + 1)}`,
+      );
     return `{${fields.join(',')}}`;
   }
   const className = (object as { constructor?: { name?: string } }).constructor?.name || 'class';
@@ -111,10 +113,15 @@ function encodeObject(object: object, path: string, ancestors: Set<object>, dept
 /** `[a,b]`; a hole stays empty (`[,b]`), apart from an `undefined` in its place. */
 function encodeList(list: readonly unknown[], path: string, ancestors: Set<object>, depth: number): string {
   const items: string[] = [];
-  for (let index = 0; index < list.length; index++) items.push(index in list ? encode(list[index], `${path}[${index}]`, ancestors, depth) : '');
+  for (let index = 0; index < list.length; index++)
+    items.push(index in list ? encode(list[index], `${path}[${index}]`, ancestors, depth) : '');
   // Properties beside the elements (`list.total = 3`) are data the method may read: keyed too, sorted.
-  const extra = Object.keys(list).filter((name) => !isIndex(name, list.length)).sort();
-  const named = extra.map((name) => `${JSON.stringify(name)}:${encode((list as unknown as Record<string, unknown>)[name], `${path}.${name}`, ancestors, depth)}`);
+  const extra = Object.keys(list)
+    .filter((name) => !isIndex(name, list.length))
+    .sort();
+  const named = extra.map(
+    (name) => `${JSON.stringify(name)}:${encode((list as unknown as Record<string, unknown>)[name], `${path}.${name}`, ancestors, depth)}`,
+  );
   return named.length === 0 ? `[${items.join(',')}]` : `[${items.join(',')}|${named.join(',')}]`;
 }
 

@@ -52,12 +52,24 @@ export function routePlan(controller: Function, handler: Function): RoutePlan | 
 function credentialHeaders(names: unknown, where: string): readonly string[] | undefined {
   if (names === undefined) return undefined;
   if (!Array.isArray(names) || !names.every((name) => typeof name === 'string' && HEADER_NAME.test(name))) {
-    throw new InvalidOptionError('@Cacheable credentialHeaders', `of ${where} must be a list of header names, got ${JSON.stringify(names) ?? String(names)}.`);
+    throw new InvalidOptionError(
+      '@Cacheable credentialHeaders',
+      `of ${where} must be a list of header names, got ${JSON.stringify(names) ?? String(names)}.`,
+    );
   }
   return Object.freeze(names.map((name: string) => name.toLowerCase()));
 }
 
 function getOrSetOptions(options: CacheableOptions): GetOrSetOptions<CachedResponse> {
-  const { cache: _cache, ttl: _ttl, key: _key, vary: _vary, shared: _shared, statuses: _statuses, credentialHeaders: _credentials, ...rest } = options;
+  const {
+    cache: _cache,
+    ttl: _ttl,
+    key: _key,
+    vary: _vary,
+    shared: _shared,
+    statuses: _statuses,
+    credentialHeaders: _credentials,
+    ...rest
+  } = options;
   return rest;
 }

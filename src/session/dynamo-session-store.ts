@@ -110,15 +110,22 @@ export class DynamoSessionStore extends EventEmitter {
   /** A session that cannot be read is no session: the request goes on, and nothing stored is overwritten. */
   get(sid: string, callback: Callback<SessionData | null>): void {
     if (!isSessionId(sid)) return callback(null, null);
-    this.usable().read(sid).then(
-      (data) => callback(null, data),
-      () => callback(null, null),
-    );
+    this.usable()
+      .read(sid)
+      .then(
+        (data) => callback(null, data),
+        () => callback(null, null),
+      );
   }
 
   set(sid: string, session: SessionData, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.tableName));
-    this.usable().save(sid, session).then(() => callback(), (error: unknown) => callback(namingTable(this.tableName, `saving session "${sid}"`, error)));
+    this.usable()
+      .save(sid, session)
+      .then(
+        () => callback(),
+        (error: unknown) => callback(namingTable(this.tableName, `saving session "${sid}"`, error)),
+      );
   }
 
   /**
@@ -130,31 +137,53 @@ export class DynamoSessionStore extends EventEmitter {
     // express-session touches, rather than saves, a session whose only change is its cookie's maxAge set to 0.
     if (cookieHasEnded(session?.cookie, Date.now())) return this.destroy(sid, callback);
     // A renewal that fails (reported by the cache) leaves the session its current expiry.
-    this.usable().renew(sid).then(
-      () => callback(),
-      () => callback(),
-    );
+    this.usable()
+      .renew(sid)
+      .then(
+        () => callback(),
+        () => callback(),
+      );
   }
 
   destroy(sid: string, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback();
     this.known.delete(sid);
-    this.usable().call('delete', sid, (store) => store.delete(sid)).then(() => callback(), (error: unknown) => callback(namingTable(this.tableName, `deleting session "${sid}"`, error)));
+    this.usable()
+      .call('delete', sid, (store) => store.delete(sid))
+      .then(
+        () => callback(),
+        (error: unknown) => callback(namingTable(this.tableName, `deleting session "${sid}"`, error)),
+      );
   }
 
   /** Every live session, by id: a Scan of the whole table (see `clear()` in the README for its cost). */
   all(callback: Callback<Record<string, SessionData>>): void {
-    this.usable().liveSessions().then((sessions) => callback(null, sessions), (error: unknown) => callback(namingTable(this.tableName, 'listing sessions', error)));
+    this.usable()
+      .liveSessions()
+      .then(
+        (sessions) => callback(null, sessions),
+        (error: unknown) => callback(namingTable(this.tableName, 'listing sessions', error)),
+      );
   }
 
   length(callback: Callback<number>): void {
-    this.usable().liveSessions().then((sessions) => callback(null, Object.keys(sessions).length), (error: unknown) => callback(namingTable(this.tableName, 'counting sessions', error)));
+    this.usable()
+      .liveSessions()
+      .then(
+        (sessions) => callback(null, Object.keys(sessions).length),
+        (error: unknown) => callback(namingTable(this.tableName, 'counting sessions', error)),
+      );
   }
 
   /** Deletes every session, and nothing else in the table. */
   clear(callback: Callback = noop): void {
     this.known.clear();
-    this.usable().call('clear', undefined, (store) => store.clear()).then(() => callback(), (error: unknown) => callback(namingTable(this.tableName, 'clearing sessions', error)));
+    this.usable()
+      .call('clear', undefined, (store) => store.clear())
+      .then(
+        () => callback(),
+        (error: unknown) => callback(namingTable(this.tableName, 'clearing sessions', error)),
+      );
   }
 
   /** express-session's: rebuilds `req.session` from stored data, with its Cookie and Session classes. */
@@ -235,7 +264,10 @@ export class DynamoSessionStore extends EventEmitter {
   private learn(sid: string, entry: CacheEntry<StoredSession>): void {
     const { createdAt, idleWindow, data } = entry.value;
     const slidingWindow = idleWindow ?? idleWindowFor(this.idleTimeoutMs, data.cookie);
-    this.remember(sid, { createdAt, expiration: { expiresAt: entry.expiresAt, slidingWindow, absoluteDeadline: this.deadlineOf(createdAt) } });
+    this.remember(sid, {
+      createdAt,
+      expiration: { expiresAt: entry.expiresAt, slidingWindow, absoluteDeadline: this.deadlineOf(createdAt) },
+    });
   }
 
   private remember(sid: string, session: KnownSession): void {
@@ -272,12 +304,21 @@ const isSessionId = (sid: unknown): sid is string => typeof sid === 'string' && 
 // An item under the session prefix that is not a session (written by hand, or corrupt) is no session.
 function isStoredSession(value: unknown): value is StoredSession {
   const stored = value as StoredSession | undefined;
-  return typeof stored === 'object' && stored !== null && typeof stored.createdAt === 'number' && typeof stored.data === 'object' && stored.data !== null;
+  return (
+    typeof stored === 'object' &&
+    stored !== null &&
+    typeof stored.createdAt === 'number' &&
+    typeof stored.data === 'object' &&
+    stored.data !== null
+  );
 }
 
 function invalidSessionId(sid: unknown, tableName: string): InvalidCacheKeyError {
-  const shown = typeof sid === 'string' ? `${JSON.stringify(sid.slice(0, 40))}${sid.length > 40 ? ` (${sid.length} characters)` : ''}` : typeof sid;
-  return new InvalidCacheKeyError(`Session id ${shown} cannot be stored in table "${tableName}": ids are 1 to 256 printable ASCII characters, not beginning with "#".`);
+  const shown =
+    typeof sid === 'string' ? `${JSON.stringify(sid.slice(0, 40))}${sid.length > 40 ? ` (${sid.length} characters)` : ''}` : typeof sid;
+  return new InvalidCacheKeyError(
+    `Session id ${shown} cannot be stored in table "${tableName}": ids are 1 to 256 printable ASCII characters, not beginning with "#".`,
+  );
 }
 
 let expressSession: { prototype: { createSession(this: unknown, request: unknown, data: unknown): unknown } } | undefined;

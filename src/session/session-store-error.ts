@@ -6,7 +6,10 @@ export class SessionStoreError extends Error {
     action: string,
     options: { cause: unknown },
   ) {
-    super(`Session store on DynamoDB table "${tableName}": ${action} failed: ${(options.cause as Error)?.message ?? String(options.cause)}`, options);
+    super(
+      `Session store on DynamoDB table "${tableName}": ${action} failed: ${(options.cause as Error)?.message ?? String(options.cause)}`,
+      options,
+    );
   }
 }
 

@@ -1,10 +1,4 @@
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  ScanCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchGetItemCommand, BatchWriteItemCommand, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { UnprocessedItemsError } from './errors.js';
 import { type RetryPolicy, backoffDelay, chunk, mapWithConcurrency, sleep } from './retry.js';
 import type { CommandSender } from './timed-sender.js';
@@ -62,7 +56,8 @@ export async function batchGetAll(
   /** Read only this attribute (the key), when the values are not wanted. */
   projectAttribute?: string,
 ): Promise<Item[]> {
-  const projection = projectAttribute === undefined ? {} : { ProjectionExpression: '#p', ExpressionAttributeNames: { '#p': projectAttribute } };
+  const projection =
+    projectAttribute === undefined ? {} : { ProjectionExpression: '#p', ExpressionAttributeNames: { '#p': projectAttribute } };
   const found: Item[] = [];
   await untilProcessed('BatchGetItem', tableName, keys, BATCH_GET_LIMIT, policy, async (chunkKeys) => {
     const output = await client.send(
@@ -106,7 +101,9 @@ export async function* scanPartitionKeys(
         TableName: tableName,
         ProjectionExpression: '#pk',
         ExpressionAttributeNames: { '#pk': partitionKeyName },
-        ...(prefix === '' ? {} : { FilterExpression: 'begins_with(#pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
+        ...(prefix === ''
+          ? {}
+          : { FilterExpression: 'begins_with(#pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
         ConsistentRead: consistentRead,
         ExclusiveStartKey: exclusiveStartKey,
       }),

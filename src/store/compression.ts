@@ -53,7 +53,9 @@ function brotliOptions(policy: CompressionPolicy, size: number): zlib.BrotliOpti
 }
 
 function compressSync(bytes: Uint8Array, policy: CompressionPolicy): Uint8Array {
-  return policy.algorithm === 'brotli' ? zlib.brotliCompressSync(bytes, brotliOptions(policy, bytes.byteLength)) : zlib.deflateRawSync(bytes, { level: policy.level });
+  return policy.algorithm === 'brotli'
+    ? zlib.brotliCompressSync(bytes, brotliOptions(policy, bytes.byteLength))
+    : zlib.deflateRawSync(bytes, { level: policy.level });
 }
 
 function worthIt(original: number, compressed: number): boolean {
@@ -72,7 +74,9 @@ export async function compressPayload(bytes: Uint8Array, policy: CompressionPoli
   const sample = bytes.subarray(0, SAMPLE_BYTES);
   if (!worthIt(sample.byteLength, compressSync(sample, policy).byteLength)) return { bytes, compression: Compression.None };
   const compressed =
-    policy.algorithm === 'brotli' ? await brotliCompress(bytes, brotliOptions(policy, size)) : await deflateRaw(bytes, { level: policy.level });
+    policy.algorithm === 'brotli'
+      ? await brotliCompress(bytes, brotliOptions(policy, size))
+      : await deflateRaw(bytes, { level: policy.level });
   return worthIt(size, compressed.byteLength) ? { bytes: compressed, compression } : { bytes, compression: Compression.None };
 }
 

@@ -16,15 +16,7 @@ import { EntryReader } from './entry-reader.js';
 import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration } from './expiry.js';
-import {
-  ITEM_LIMIT_BYTES,
-  type TableSchema,
-  decodeChunkRef,
-  decodeExpiry,
-  encodeItem,
-  expiryProjection,
-  itemKey,
-} from './item-codec.js';
+import { ITEM_LIMIT_BYTES, type TableSchema, decodeChunkRef, decodeExpiry, encodeItem, expiryProjection, itemKey } from './item-codec.js';
 import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
@@ -249,7 +241,14 @@ export class DynamoStore extends EventEmitter {
     // The common case (a small value, the schema known) is encoded now, so that its write awaits nothing first.
     const compressed = this.opts.compression !== undefined && payload.bytes.byteLength >= this.opts.compression.thresholdBytes;
     if (this.schema === undefined || compressed) return prepared;
-    const encoded = encodeItem(this.schema, partitionKey, key, inlineBody(payload, { bytes: payload.bytes, compression: Compression.None }), expiration, version);
+    const encoded = encodeItem(
+      this.schema,
+      partitionKey,
+      key,
+      inlineBody(payload, { bytes: payload.bytes, compression: Compression.None }),
+      expiration,
+      version,
+    );
     return encoded.bytes <= ITEM_LIMIT_BYTES ? { ...prepared, item: encoded.item } : prepared;
   }
 
@@ -260,13 +259,22 @@ export class DynamoStore extends EventEmitter {
    * @internal
    */
   async putEntry(prepared: PreparedEntry): Promise<void> {
-    const write: ItemWrite = prepared.item ? { head: prepared.item } : await encodeWrite(this.valueStorage, this.schema ?? (await this.initialize()), prepared);
+    const write: ItemWrite = prepared.item
+      ? { head: prepared.item }
+      : await encodeWrite(this.valueStorage, this.schema ?? (await this.initialize()), prepared);
     if (write.chunks === undefined) {
       await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: write.head }));
       return;
     }
-    await batchWriteAll(this.sender, this.opts.tableName, write.chunks.map((Item) => ({ PutRequest: { Item } })), this.opts.batchRetry);
-    const output = await this.sender.send(new PutItemCommand({ TableName: this.opts.tableName, Item: write.head, ReturnValues: 'ALL_OLD' }));
+    await batchWriteAll(
+      this.sender,
+      this.opts.tableName,
+      write.chunks.map((Item) => ({ PutRequest: { Item } })),
+      this.opts.batchRetry,
+    );
+    const output = await this.sender.send(
+      new PutItemCommand({ TableName: this.opts.tableName, Item: write.head, ReturnValues: 'ALL_OLD' }),
+    );
     if (output.Attributes !== undefined) await this.deleteReplacedChunks(output.Attributes, prepared.key);
   }
 
@@ -295,7 +303,11 @@ export class DynamoStore extends EventEmitter {
     const lastWrites = new Map<string, PreparedEntry>();
     for (const entry of prepared) lastWrites.set(entry.partitionKey.value, entry);
     const schema = this.schema ?? (await this.initialize());
-    const writes = await Promise.all([...lastWrites.values()].map(async (entry): Promise<ItemWrite> => (entry.item ? { head: entry.item } : encodeWrite(this.valueStorage, schema, entry))));
+    const writes = await Promise.all(
+      [...lastWrites.values()].map(async (entry): Promise<ItemWrite> =>
+        entry.item ? { head: entry.item } : encodeWrite(this.valueStorage, schema, entry),
+      ),
+    );
     // Chunks first, every head after: a failure part-way leaves each key with its previous value.
     const chunks = writes.flatMap((write) => write.chunks ?? []).map((Item): WriteRequest => ({ PutRequest: { Item } }));
     if (chunks.length > 0) await batchWriteAll(this.sender, this.opts.tableName, chunks, this.opts.batchRetry);
@@ -332,7 +344,10 @@ export class DynamoStore extends EventEmitter {
     if (unique.length === 0) return true;
     const schema = this.schema ?? (await this.initialize());
     const existing = await this.batchGet(schema, unique, schema.partitionKeyName);
-    await this.deletePartitionKeys(schema, existing.map((item) => item[schema.partitionKeyName]!.S!));
+    await this.deletePartitionKeys(
+      schema,
+      existing.map((item) => item[schema.partitionKeyName]!.S!),
+    );
     return existing.length === unique.length;
   }
 
@@ -397,8 +412,16 @@ export class DynamoStore extends EventEmitter {
     const schema = this.schema ?? (await this.initialize());
     const namespacePrefix = namespace ? `${namespace}:` : '';
     const prefix = this.opts.partitionKeyPrefix + namespacePrefix;
-    for await (const page of scanPartitionKeys(this.sender, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads)) {
-      yield page.filter((partitionKey) => !partitionKey.startsWith('#', prefix.length)).map((partitionKey) => partitionKey.slice(this.opts.partitionKeyPrefix.length));
+    for await (const page of scanPartitionKeys(
+      this.sender,
+      this.opts.tableName,
+      schema.partitionKeyName,
+      prefix,
+      this.opts.consistentReads,
+    )) {
+      yield page
+        .filter((partitionKey) => !partitionKey.startsWith('#', prefix.length))
+        .map((partitionKey) => partitionKey.slice(this.opts.partitionKeyPrefix.length));
     }
   }
 
@@ -421,7 +444,16 @@ export class DynamoStore extends EventEmitter {
     const expiry = output.Item && decodeExpiry(output.Item, schema, key, partitionKey, now);
     if (expiry?.kind !== 'live' || isPast(expiry.expiration.expiresAt, now)) return false;
     const chunks = decodeChunkRef(output.Item!);
-    if (expiry.version !== undefined) await this.reader.renew(schema, key, partitionKey, expiry.expiration, expiry.version, 0, typeof chunks === 'string' ? undefined : chunks);
+    if (expiry.version !== undefined)
+      await this.reader.renew(
+        schema,
+        key,
+        partitionKey,
+        expiry.expiration,
+        expiry.version,
+        0,
+        typeof chunks === 'string' ? undefined : chunks,
+      );
     return true;
   }
 
@@ -490,7 +522,11 @@ export class DynamoStore extends EventEmitter {
     const deletes = chunkKeysOf(replaced, schema, this.opts.partitionKeyPrefix).map((Key): WriteRequest => ({ DeleteRequest: { Key } }));
     if (deletes.length === 0) return;
     await batchWriteAll(this.sender, this.opts.tableName, deletes, this.opts.batchRetry).catch((error: unknown) =>
-      this.reportError(new Error(`Deleting the replaced chunks of "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, { cause: error })),
+      this.reportError(
+        new Error(`Deleting the replaced chunks of "${key}" in table "${this.opts.tableName}" failed: ${(error as Error).message}`, {
+          cause: error,
+        }),
+      ),
     );
   }
 

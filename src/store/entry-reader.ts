@@ -68,7 +68,10 @@ export class EntryReader {
       return undefined;
     }
     // An inline, uncompressed value (most items) is its own bytes: no await on the way.
-    const bytes = body.inline !== undefined && body.compression === Compression.None ? body.inline : await storedBytes(this.valueStorage, body, schema, fetchedChunks);
+    const bytes =
+      body.inline !== undefined && body.compression === Compression.None
+        ? body.inline
+        : await storedBytes(this.valueStorage, body, schema, fetchedChunks);
     if (bytes === CHUNKS_GONE) return CHUNKS_GONE;
     if (typeof bytes === 'string') {
       this.warnForeign(partitionKey, bytes);
@@ -85,8 +88,19 @@ export class EntryReader {
     if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
     // Only sliding entries carry a version, so only they await a renewal.
     if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
-    const renewedExpiry = await this.renew(schema, key, partitionKey, expiration, version, this.settings.slidingRenewThreshold, body.chunks);
-    const sliding = expiration.slidingWindow === undefined ? undefined : { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
+    const renewedExpiry = await this.renew(
+      schema,
+      key,
+      partitionKey,
+      expiration,
+      version,
+      this.settings.slidingRenewThreshold,
+      body.chunks,
+    );
+    const sliding =
+      expiration.slidingWindow === undefined
+        ? undefined
+        : { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
     return { value, expiresAt: renewedExpiry, payload: stored, sliding };
   }
 
@@ -109,11 +123,27 @@ export class EntryReader {
     threshold: number,
     chunks: ChunkRef | undefined,
   ): Promise<number | undefined> {
-    const renewedChunks = chunks && { keys: chunkKeys(schema, this.settings.partitionKeyPrefix, chunks.id, chunks.count), keptUntil: chunks.keptUntil };
+    const renewedChunks = chunks && {
+      keys: chunkKeys(schema, this.settings.partitionKeyPrefix, chunks.id, chunks.count),
+      keptUntil: chunks.keptUntil,
+    };
     try {
-      return await renewSlidingEntry(this.valueStorage.sender, this.settings.tableName, schema, partitionKey.value, expiration, version, threshold, renewedChunks);
+      return await renewSlidingEntry(
+        this.valueStorage.sender,
+        this.settings.tableName,
+        schema,
+        partitionKey.value,
+        expiration,
+        version,
+        threshold,
+        renewedChunks,
+      );
     } catch (error) {
-      this.reportError(new Error(`Renewing sliding entry "${key}" in table "${this.settings.tableName}" failed: ${(error as Error).message}`, { cause: error }));
+      this.reportError(
+        new Error(`Renewing sliding entry "${key}" in table "${this.settings.tableName}" failed: ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
       return expiration.expiresAt;
     }
   }

@@ -107,7 +107,10 @@ export class CacheStartupError extends Error {
     const problem =
       `DynamoDB table "${tableName}"${where} could not be checked at start-up: ${(options.cause as Error)?.message ?? String(options.cause)} ` +
       `(gave up after ${elapsedMs} ms).`;
-    super(`${problem} Check the endpoint, network and credentials, or set startupCheck: 'warn' to start anyway and answer from handlers until DynamoDB is reachable.`, options);
+    super(
+      `${problem} Check the endpoint, network and credentials, or set startupCheck: 'warn' to start anyway and answer from handlers until DynamoDB is reachable.`,
+      options,
+    );
     this.problem = problem;
   }
 }

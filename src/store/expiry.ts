@@ -43,9 +43,7 @@ function checkInstant(key: string, name: string, instant: number, now: number): 
     throw new InvalidExpirationError(`Cannot cache key "${key}": ${name} reaches past the latest date JavaScript can hold.`);
   }
   if (instant <= now) {
-    throw new InvalidExpirationError(
-      `Cannot cache key "${key}": ${name} ${new Date(instant).toISOString()} is not in the future.`,
-    );
+    throw new InvalidExpirationError(`Cannot cache key "${key}": ${name} ${new Date(instant).toISOString()} is not in the future.`);
   }
   return instant;
 }

@@ -195,7 +195,11 @@ export function decodeExpiry(
   const effectiveExpiry = expiresAt ?? (ttlSeconds === undefined ? undefined : ttlSeconds * 1000);
   const keptUntil = staleUntil ?? effectiveExpiry;
   if (keptUntil !== undefined && keptUntil <= now) return { kind: 'expired' };
-  return { kind: 'live', expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline, staleUntil }, version: item[a.version]?.S };
+  return {
+    kind: 'live',
+    expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline, staleUntil },
+    version: item[a.version]?.S,
+  };
 }
 
 /**
@@ -225,7 +229,8 @@ function decodeBody(item: Record<string, AttributeValue>): ItemBody | string {
   const compression = numberAttribute(item, a.compression) ?? Compression.None;
   if (compression === null || !isCompression(compression)) return `attribute "${a.compression}" is not a known compression`;
   const serializerName = item[a.serializer]?.S;
-  if ((format === PayloadFormat.Custom) !== (serializerName !== undefined)) return `attributes "${a.format}" and "${a.serializer}" disagree`;
+  if ((format === PayloadFormat.Custom) !== (serializerName !== undefined))
+    return `attributes "${a.format}" and "${a.serializer}" disagree`;
   const inline = item[a.value]?.B;
   if (inline !== undefined) return { format, compression, serializerName, inline };
   const chunks = decodeChunkRef(item);
@@ -242,7 +247,16 @@ export function decodeChunkRef(item: Record<string, AttributeValue>): ChunkRef |
   const id = item[a.chunkId]?.S;
   const keptUntil = numberAttribute(item, a.chunksKeptUntil);
   if (count === undefined && id === undefined) return undefined;
-  if (!Number.isInteger(count) || count! < 1 || count! > MAX_CHUNKS || !Number.isInteger(bytes) || bytes! < 0 || id === undefined || !CHUNK_ID.test(id) || keptUntil === null) {
+  if (
+    !Number.isInteger(count) ||
+    count! < 1 ||
+    count! > MAX_CHUNKS ||
+    !Number.isInteger(bytes) ||
+    bytes! < 0 ||
+    id === undefined ||
+    !CHUNK_ID.test(id) ||
+    keptUntil === null
+  ) {
     return `its chunk reference ("${a.chunkCount}", "${a.chunkBytes}", "${a.chunkId}", "${a.chunksKeptUntil}") is malformed`;
   }
   return { id, count: count!, bytes: bytes!, ...(keptUntil === undefined ? {} : { keptUntil }) };

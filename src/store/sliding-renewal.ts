@@ -33,7 +33,10 @@ export async function renewSlidingEntry(
   const renewed = slidingRenewal(expiration, Date.now(), threshold);
   if (renewed === undefined) return expiration.expiresAt;
   const a = ITEM_ATTRIBUTES;
-  const keptUntil = chunks !== undefined && (chunks.keptUntil === undefined || renewed > chunks.keptUntil) ? chunksKeptUntil({ ...expiration, expiresAt: renewed }) : undefined;
+  const keptUntil =
+    chunks !== undefined && (chunks.keptUntil === undefined || renewed > chunks.keptUntil)
+      ? chunksKeptUntil({ ...expiration, expiresAt: renewed })
+      : undefined;
   try {
     if (keptUntil !== undefined) await renewChunks(client, tableName, schema, chunks!.keys, keptUntil);
     await client.send(
@@ -42,7 +45,12 @@ export async function renewSlidingEntry(
         Key: itemKey(schema, partitionKeyValue),
         UpdateExpression: keptUntil === undefined ? 'SET #exp = :exp, #ttl = :ttl' : 'SET #exp = :exp, #ttl = :ttl, #cx = :cx',
         ConditionExpression: '#ver = :ver AND #exp < :exp',
-        ExpressionAttributeNames: { '#exp': a.expiresAt, '#ttl': schema.ttlAttributeName, '#ver': a.version, ...(keptUntil === undefined ? {} : { '#cx': a.chunksKeptUntil }) },
+        ExpressionAttributeNames: {
+          '#exp': a.expiresAt,
+          '#ttl': schema.ttlAttributeName,
+          '#ver': a.version,
+          ...(keptUntil === undefined ? {} : { '#cx': a.chunksKeptUntil }),
+        },
         ExpressionAttributeValues: {
           ':exp': { N: String(renewed) },
           ':ttl': { N: String(ttlSecondsFor(renewed)) },

@@ -115,7 +115,8 @@ export function optional<T>(
 
 export const isBoolean = (value: unknown) => typeof value === 'boolean';
 const isName = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 255;
-export const isPositiveDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2 ** 31 - 1;
+export const isPositiveDuration = (value: unknown) =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2 ** 31 - 1;
 export const isDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 8.64e15;
 
 /** Checks every option once, when the module or store is built, so that a mistake fails start-up and names its option. */
@@ -138,9 +139,19 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
   }
   optional(raw, 'region', isName, 'a region name such as "eu-west-1"');
   optional(raw, 'endpoint', (value) => typeof value === 'string' && URL.canParse(value), 'a URL such as "http://localhost:8000"');
-  const threshold = optional<number>(raw, 'slidingRenewThreshold', (value) => typeof value === 'number' && value >= 0 && value <= 1, 'a number from 0 to 1');
+  const threshold = optional<number>(
+    raw,
+    'slidingRenewThreshold',
+    (value) => typeof value === 'number' && value >= 0 && value <= 1,
+    'a number from 0 to 1',
+  );
   const batchRetryTimeout = optional<number>(raw, 'batchRetryTimeout', isDuration, 'a duration in ms >= 0');
-  const prefix = optional<string>(raw, 'partitionKeyPrefix', (value) => typeof value === 'string' && value.length <= 1024, 'a string of at most 1024 characters');
+  const prefix = optional<string>(
+    raw,
+    'partitionKeyPrefix',
+    (value) => typeof value === 'string' && value.length <= 1024,
+    'a string of at most 1024 characters',
+  );
   return {
     tableName: raw.tableName,
     createTableIfNotExists: optional<boolean>(raw, 'createTableIfNotExists', isBoolean, 'true or false') ?? false,
@@ -156,14 +167,30 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
     // SDK retries in most cases (up to 1.5 s of backoff over 3 attempts); short enough that a hung
     // socket costs a request two seconds, not the OS's minutes.
     operationTimeoutMs: optional<number>(raw, 'operationTimeout', isPositiveDuration, 'a duration in ms > 0') ?? 2_000,
-    logger: optional<WarningLogger>(raw, 'logger', (value) => typeof (value as WarningLogger)?.warn === 'function', 'an object with a warn(message) method') ?? consoleLogger,
+    logger:
+      optional<WarningLogger>(
+        raw,
+        'logger',
+        (value) => typeof (value as WarningLogger)?.warn === 'function',
+        'an object with a warn(message) method',
+      ) ?? consoleLogger,
     compression: resolveCompression(raw.compression),
     maxValueBytes:
-      optional<number>(raw, 'maxValueBytes', (value) => Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_VALUE_BYTES_LIMIT, `an integer from 1 to ${MAX_VALUE_BYTES_LIMIT}`) ??
-      DEFAULT_MAX_VALUE_BYTES,
-    serializer: optional<ValueSerializer>(raw, 'serializer', isSerializer, 'an object with a name (1 to 64 letters, digits, "_", ".", "@", "/" or "-"), serialize(value) and deserialize(bytes)'),
+      optional<number>(
+        raw,
+        'maxValueBytes',
+        (value) => Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_VALUE_BYTES_LIMIT,
+        `an integer from 1 to ${MAX_VALUE_BYTES_LIMIT}`,
+      ) ?? DEFAULT_MAX_VALUE_BYTES,
+    serializer: optional<ValueSerializer>(
+      raw,
+      'serializer',
+      isSerializer,
+      'an object with a name (1 to 64 letters, digits, "_", ".", "@", "/" or "-"), serialize(value) and deserialize(bytes)',
+    ),
     returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? false,
-    startupCheck: optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ?? 'fail',
+    startupCheck:
+      optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ?? 'fail',
     tableStream: optional<boolean>(raw, 'tableStream', isBoolean, 'true or false') ?? false,
   };
 }
@@ -182,13 +209,34 @@ function resolveCompression(value: unknown): CompressionPolicy | undefined {
   if (value === false) return undefined;
   if (value === undefined) return DEFAULT_COMPRESSION;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionError('compression', `must be false or { algorithm?, threshold?, level? }, got ${JSON.stringify(value) ?? String(value)}.`);
+    throw new InvalidOptionError(
+      'compression',
+      `must be false or { algorithm?, threshold?, level? }, got ${JSON.stringify(value) ?? String(value)}.`,
+    );
   }
   const raw = value as Record<string, unknown>;
   const algorithm =
-    optional<CompressionAlgorithm>(raw, 'algorithm', (a) => a === 'brotli' || a === 'deflate', '"brotli" or "deflate"', 'compression.algorithm') ?? DEFAULT_COMPRESSION.algorithm;
+    optional<CompressionAlgorithm>(
+      raw,
+      'algorithm',
+      (a) => a === 'brotli' || a === 'deflate',
+      '"brotli" or "deflate"',
+      'compression.algorithm',
+    ) ?? DEFAULT_COMPRESSION.algorithm;
   const [minLevel, maxLevel] = algorithm === 'brotli' ? [0, 11] : [1, 9];
-  const level = optional<number>(raw, 'level', (l) => Number.isInteger(l) && (l as number) >= minLevel && (l as number) <= maxLevel, `an integer from ${minLevel} to ${maxLevel} for ${algorithm}`, 'compression.level');
-  const threshold = optional<number>(raw, 'threshold', (t) => Number.isInteger(t) && (t as number) >= 0, 'a whole number of bytes >= 0', 'compression.threshold');
+  const level = optional<number>(
+    raw,
+    'level',
+    (l) => Number.isInteger(l) && (l as number) >= minLevel && (l as number) <= maxLevel,
+    `an integer from ${minLevel} to ${maxLevel} for ${algorithm}`,
+    'compression.level',
+  );
+  const threshold = optional<number>(
+    raw,
+    'threshold',
+    (t) => Number.isInteger(t) && (t as number) >= 0,
+    'a whole number of bytes >= 0',
+    'compression.threshold',
+  );
   return { algorithm, level: level ?? DEFAULT_COMPRESSION.level, thresholdBytes: threshold ?? DEFAULT_COMPRESSION.thresholdBytes };
 }

@@ -13,7 +13,10 @@ import type { SerializedPayload } from './value-serializer.js';
 type Item = Record<string, AttributeValue>;
 
 /** What turning a value's bytes into items, and back, needs of the store: its options and its sender. */
-export type ValueStorage = Pick<ResolvedStoreOptions, 'tableName' | 'partitionKeyPrefix' | 'compression' | 'consistentReads' | 'batchRetry'> & {
+export type ValueStorage = Pick<
+  ResolvedStoreOptions,
+  'tableName' | 'partitionKeyPrefix' | 'compression' | 'consistentReads' | 'batchRetry'
+> & {
   readonly sender: CommandSender;
 };
 
@@ -49,9 +52,20 @@ export async function encodeWrite(storage: ValueStorage, schema: TableSchema, wr
   if (whole.bytes <= ITEM_LIMIT_BYTES) return { head: whole.item };
   const id = newChunkId();
   const keptUntil = chunksKeptUntil(expiration);
-  const chunks = encodeChunks(schema, storage.partitionKeyPrefix, id, stored.bytes, keptUntil === undefined ? undefined : ttlSecondsFor(keptUntil));
+  const chunks = encodeChunks(
+    schema,
+    storage.partitionKeyPrefix,
+    id,
+    stored.bytes,
+    keptUntil === undefined ? undefined : ttlSecondsFor(keptUntil),
+  );
   // Only a sliding head is renewed in place, so only it needs to know until when its chunks are kept.
-  const chunkRef = { id, count: chunks.length, bytes: stored.bytes.byteLength, ...(expiration.slidingWindow === undefined ? {} : { keptUntil }) };
+  const chunkRef = {
+    id,
+    count: chunks.length,
+    bytes: stored.bytes.byteLength,
+    ...(expiration.slidingWindow === undefined ? {} : { keptUntil }),
+  };
   const head = encodeItem(schema, partitionKey, key, { ...body, inline: undefined, chunks: chunkRef }, expiration, version);
   // Only a very long key (kept whole in a digest item) can make a head this large.
   if (head.bytes > ITEM_LIMIT_BYTES) throw new ValueTooLargeError(key, head.bytes, ITEM_LIMIT_BYTES, 'item');

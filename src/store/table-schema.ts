@@ -38,7 +38,12 @@ export interface WarningLogger {
  * describes the table and its TTL (DescribeTable, DescribeTimeToLive) and fails on a table that
  * cannot hold cache items, naming the table and what to change.
  */
-export async function prepareTable(client: DynamoDBClient, sender: CommandSender, setup: TableSetup, logger: WarningLogger): Promise<TableSchema> {
+export async function prepareTable(
+  client: DynamoDBClient,
+  sender: CommandSender,
+  setup: TableSetup,
+  logger: WarningLogger,
+): Promise<TableSchema> {
   const { tableName, partitionKeyName, ttlAttributeName } = setup;
   if (partitionKeyName !== undefined && ttlAttributeName !== undefined && !setup.createTableIfNotExists) {
     return checkNames(tableName, { partitionKeyName, ttlAttributeName });
@@ -66,7 +71,7 @@ export async function prepareTable(client: DynamoDBClient, sender: CommandSender
     throw new TableConfigurationError(
       tableName,
       `its partition key is "${tablePartitionKey}", but the option partitionKeyName says "${partitionKeyName}". ` +
-        'Fix the option, or leave it out to use the table\'s.',
+        "Fix the option, or leave it out to use the table's.",
     );
   }
   const ttl = await sender.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
@@ -76,7 +81,7 @@ export async function prepareTable(client: DynamoDBClient, sender: CommandSender
     throw new TableConfigurationError(
       tableName,
       `TTL is enabled on attribute "${enabledAttribute}", but the option ttlAttributeName says "${ttlAttributeName}": ` +
-        'expired entries would never be deleted. Set ttlAttributeName to the table\'s TTL attribute.',
+        "expired entries would never be deleted. Set ttlAttributeName to the table's TTL attribute.",
     );
   }
   if (enabledAttribute === undefined) {

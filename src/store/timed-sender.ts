@@ -4,7 +4,11 @@ import { OperationTimeoutError, ThrottledError } from './errors.js';
 
 export const BATCH_TIMEOUT_FACTOR = 5;
 const MANY_ITEM_OPERATIONS: ReadonlySet<string> = new Set(['BatchGetItem', 'BatchWriteItem', 'Scan']);
-const THROTTLING_ERRORS: ReadonlySet<string> = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
 
 /** What the store's DynamoDB helpers need of a client: only `send`. */
 export type CommandSender = Pick<DynamoDBClient, 'send'>;
@@ -35,7 +39,9 @@ export function timedSender(client: DynamoDBClient, tableName: string, timeoutMs
       if (signal.aborted) throw new OperationTimeoutError(tableName, operation, bound, { cause: error });
       // The client has already retried a throttled call with backoff; what reaches here is its last answer.
       if (THROTTLING_ERRORS.has((error as Error).name)) {
-        throw new ThrottledError(tableName, operation, (error as { $metadata?: { attempts?: number } }).$metadata?.attempts, { cause: error });
+        throw new ThrottledError(tableName, operation, (error as { $metadata?: { attempts?: number } }).$metadata?.attempts, {
+          cause: error,
+        });
       }
       throw error;
     }

@@ -165,7 +165,8 @@ function isPlainJson(value: unknown, depth: number): boolean {
         return true;
       }
       const prototype = Object.getPrototypeOf(value);
-      if ((prototype !== Object.prototype && prototype !== null) || Object.hasOwn(value, TAG) || Object.hasOwn(value, 'toJSON')) return false;
+      if ((prototype !== Object.prototype && prototype !== null) || Object.hasOwn(value, TAG) || Object.hasOwn(value, 'toJSON'))
+        return false;
       for (const property in value) if (!isPlainJson((value as Record<string, unknown>)[property], depth + 1)) return false;
       return true;
     }

@@ -9,7 +9,9 @@ import type { CommandSender } from './timed-sender.js';
  * or deleted by `clear()`).
  */
 export async function readVersion(sender: CommandSender, tableName: string, schema: TableSchema, prefix: string): Promise<number> {
-  const output = await sender.send(new GetItemCommand({ TableName: tableName, Key: itemKey(schema, prefix + VERSION_MARKER), ConsistentRead: true }));
+  const output = await sender.send(
+    new GetItemCommand({ TableName: tableName, Key: itemKey(schema, prefix + VERSION_MARKER), ConsistentRead: true }),
+  );
   return Number(output.Item?.[ITEM_ATTRIBUTES.backplaneVersion]?.N ?? 0);
 }
 

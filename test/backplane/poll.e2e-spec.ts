@@ -36,7 +36,7 @@ async function instance() {
 }
 
 describe('the poll backplane: a version item per cache', () => {
-  it('clears the other app\'s memory of a cache written on one, within the interval, and only that cache', async () => {
+  it("clears the other app's memory of a cache written on one, within the interval, and only that cache", async () => {
     const a = await instance();
     const b = await instance();
     await a.main.set('x', 1);
@@ -59,7 +59,7 @@ describe('the poll backplane: a version item per cache', () => {
     expect(b.registry.backplane!.stats()).toMatchObject({ type: 'poll', state: 'healthy' });
   });
 
-  it('keeps an app\'s own writes in its memory: only another\'s write clears it', async () => {
+  it("keeps an app's own writes in its memory: only another's write clears it", async () => {
     const a = await instance();
     const hits: string[] = [];
     a.main.on('cache:hit', (event: CacheEvent) => hits.push(`${event.tier}`));

@@ -2,8 +2,24 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, DynamoCacheRegistry, TableConfigurationError } from '../../src/index.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, dynamoEndpoint, localClient, memoryLogger, uniqueTableName } from '../support/dynamo.js';
+import {
+  CACHE,
+  type CacheEvent,
+  type DynamoCache,
+  DynamoCacheModule,
+  type DynamoCacheModuleOptions,
+  DynamoCacheRegistry,
+  TableConfigurationError,
+} from '../../src/index.js';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  createTable,
+  dynamoEndpoint,
+  localClient,
+  memoryLogger,
+  uniqueTableName,
+} from '../support/dynamo.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 import { pastThisMillisecond, seenWithin, sleep } from '../support/seen-within.js';
 
@@ -148,7 +164,8 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     // DynamoDB Local's stream does not fail on demand: a middleware fails GetRecords while `failing`.
     streams.middlewareStack.add(
       (next, context) => async (args) => {
-        if (failing && context.commandName === 'GetRecordsCommand') throw Object.assign(new Error('stream unavailable'), { name: 'InternalServerError' });
+        if (failing && context.commandName === 'GetRecordsCommand')
+          throw Object.assign(new Error('stream unavailable'), { name: 'InternalServerError' });
         return next(args);
       },
       { step: 'initialize', name: 'failStream' },
@@ -157,7 +174,10 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     // second read below comes within it however slow the first, and is waited out after.
     const degradeAfter = 1_500;
     const memoryMaxTtl = 3_000;
-    const b = await instance(tableName, { backplane: { type: 'streams', pollInterval: POLL, maxLag: degradeAfter, client: streams }, memory: { maxTtl: memoryMaxTtl } });
+    const b = await instance(tableName, {
+      backplane: { type: 'streams', pollInterval: POLL, maxLag: degradeAfter, client: streams },
+      memory: { maxTtl: memoryMaxTtl },
+    });
     const registry = b.app.get(DynamoCacheRegistry);
     await b.cache.set('k', 1);
     failing = true;

@@ -78,7 +78,7 @@ describe('a read in flight when this instance changes the key', () => {
 });
 
 describe("each caller's own timeouts", () => {
-  it('rejects a joining caller at its own hardTimeout while the first caller\'s factory runs on', async () => {
+  it("rejects a joining caller at its own hardTimeout while the first caller's factory runs on", async () => {
     const { cache } = cacheOn('join-timeout:');
     let finish!: (value: string) => void;
     const first = cache.getOrSet('k', () => new Promise<string>((resolve) => (finish = resolve)), { ttl: 60_000 });
@@ -133,7 +133,11 @@ describe('a factory that asks for its own key', () => {
 
 describe('bad input while the circuit is open', () => {
   it('rejects every operation with a typed error, as it does while the circuit is closed', async () => {
-    const { cache } = cacheOn('open-circuit:', { circuitBreakerThreshold: 1 }, { client: undefined, endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const { cache } = cacheOn(
+      'open-circuit:',
+      { circuitBreakerThreshold: 1 },
+      { client: undefined, endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } },
+    );
     await cache.get('valid');
     expect(cache.circuitState).toBe('open');
     const bad = 42 as unknown as string;
@@ -158,7 +162,10 @@ describe('an mset that fails part-way under throwOnErrors', () => {
     const keys = Array.from({ length: 30 }, (_, index) => `k${index}`);
     for (const key of keys) await cache.set(key, 'old', 60_000);
     // 30 entries are two BatchWriteItem calls of 25 and 5: the call of 5 is cut, the call of 25 lands.
-    faults.failWhen((command, input) => command === 'BatchWriteItemCommand' && Object.values(input.RequestItems as Record<string, unknown[]>)[0]!.length < 25);
+    faults.failWhen(
+      (command, input) =>
+        command === 'BatchWriteItemCommand' && Object.values(input.RequestItems as Record<string, unknown[]>)[0]!.length < 25,
+    );
     await expect(cache.mset(keys.map((key) => ({ key, value: 'new', ttl: 60_000 })))).rejects.toThrow(/injected/);
     faults.failWhen(undefined);
     const values = await cache.mget<string>(keys);
@@ -187,7 +194,7 @@ describe('del and clear when DynamoDB fails', () => {
 });
 
 describe('errors reported to listeners', () => {
-  it('tells a TypeError thrown by the SDK from the caller\'s bad input: a DynamoDB failure, not a rejection', async () => {
+  it("tells a TypeError thrown by the SDK from the caller's bad input: a DynamoDB failure, not a rejection", async () => {
     const { cache, faults } = cacheOn('sdk-typeerror:');
     const errors: unknown[] = [];
     cache.on('error', (error) => errors.push(error));

@@ -26,7 +26,10 @@ function heldFactory<T>(value: T) {
 function cacheOn(prefix: string, options: DynamoCacheOptions = {}, ttl?: number) {
   const client = localClient();
   const sent = recordCommands(client);
-  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, ttl, logger: memoryLogger() }), options);
+  const cache = new DynamoCache(
+    new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, ttl, logger: memoryLogger() }),
+    options,
+  );
   return { cache, sent, count: (name: string) => sent.filter((command) => command === `${name}Command`).length };
 }
 
@@ -49,14 +52,14 @@ describe('getOrSet stampede protection', () => {
   it('coalesces concurrent callers without a memory tier too', async () => {
     const { cache, count } = cacheOn('stampede-nomem:', { memory: false });
     let calls = 0;
-    await Promise.all(Array.from({ length: 20 }, () => cache.getOrSet('cold', async () => (calls += 1, 'v'), { ttl: 60_000 })));
+    await Promise.all(Array.from({ length: 20 }, () => cache.getOrSet('cold', async () => ((calls += 1), 'v'), { ttl: 60_000 })));
     expect(calls).toBe(1);
     expect(count('GetItem')).toBe(1);
   });
 });
 
 describe('the memory tier', () => {
-  it('serves a hit from memory with no DynamoDB call, and hands out a frozen copy, never the caller\'s object', async () => {
+  it("serves a hit from memory with no DynamoDB call, and hands out a frozen copy, never the caller's object", async () => {
     const { cache, sent } = cacheOn('mem-hit:');
     const original = { list: [1, 2], nested: { a: 1 } };
     await cache.set('k', original, 60_000);
@@ -82,7 +85,7 @@ describe('the memory tier', () => {
     expect([...second!.tags]).toEqual([['a', 1]]);
   });
 
-  it('reads DynamoDB again after memory.maxTtl, so another instance\'s change is seen within that bound', async () => {
+  it("reads DynamoDB again after memory.maxTtl, so another instance's change is seen within that bound", async () => {
     const a = cacheOn('mem-maxttl:', { memory: { maxTtl: 150 } }).cache;
     const b = cacheOn('mem-maxttl:', { memory: { maxTtl: 150 } }).cache;
     clock.stop();
@@ -95,7 +98,7 @@ describe('the memory tier', () => {
     expect(await b.get('k')).toBe('two');
   });
 
-  it('updates memory at once on this instance\'s writes and deletes', async () => {
+  it("updates memory at once on this instance's writes and deletes", async () => {
     const { cache } = cacheOn('mem-writes:');
     await cache.set('k', 1, 60_000);
     expect(await cache.get('k')).toBe(1);
@@ -180,7 +183,7 @@ describe('fail-safe', () => {
     expect(await cache.getOrSet('k', () => 'v2', { ttl: 60_000 })).toBe('v2');
   });
 
-  it('rejects with the factory\'s error when fail-safe is off', async () => {
+  it("rejects with the factory's error when fail-safe is off", async () => {
     const { cache } = cacheOn('failsafe-off:');
     await cache.getOrSet('k', () => 'v1', { ttl: 100 });
     await sleep(150);
@@ -196,7 +199,7 @@ describe('fail-safe', () => {
 });
 
 describe('factory timeouts', () => {
-  it('softTimeout serves the stale value, and stores the factory\'s result when it arrives', async () => {
+  it("softTimeout serves the stale value, and stores the factory's result when it arrives", async () => {
     const { cache } = cacheOn('soft:', { failSafe: true, memory: false });
     await cache.getOrSet('k', () => 'old', { ttl: 100 });
     await sleep(150); // past the ttl: the value is stale
@@ -225,7 +228,7 @@ describe('getOrSet options', () => {
     await cache.getOrSet('k', () => 'old', { ttl: 1_000 });
     clock.advance(500);
     let calls = 0;
-    const factory = async () => (calls += 1, await sleep(50), 'new');
+    const factory = async () => ((calls += 1), await sleep(50), 'new');
     const refreshed = new Promise((resolve) => cache.on('cache:refresh', resolve));
     const hits = await Promise.all([1, 2, 3].map(() => cache.getOrSet('k', factory, { ttl: 1_000, eagerRefreshThreshold: 0.3 })));
     expect(hits).toEqual(['old', 'old', 'old']);
@@ -255,14 +258,14 @@ describe('getOrSet options', () => {
     await cache.getOrSet('short', (context) => (context.setTtl(200), 'v'), { ttl: 60_000 });
     expect(await cache.ttl('short')).toBe(setAt + 200);
     let calls = 0;
-    const uncached = (context: { skip(): void }) => (calls += 1, context.skip(), 'error page');
+    const uncached = (context: { skip(): void }) => ((calls += 1), context.skip(), 'error page');
     expect(await cache.getOrSet('skipped', uncached)).toBe('error page');
     expect(await cache.getOrSet('skipped', uncached)).toBe('error page');
     expect(calls).toBe(2);
     expect(await cache.get('skipped')).toBeUndefined();
   });
 
-  it('returns a factory\'s undefined as a miss and caches nothing', async () => {
+  it("returns a factory's undefined as a miss and caches nothing", async () => {
     const { cache, count } = cacheOn('undefined:');
     expect(await cache.getOrSet('nothing', () => undefined)).toBeUndefined();
     expect(count('PutItem')).toBe(0);
@@ -270,7 +273,9 @@ describe('getOrSet options', () => {
 
   it('names the option at fault in a per-call option error', async () => {
     const { cache } = cacheOn('bad-option:');
-    await expect(cache.getOrSet('k', () => 1, { eagerRefreshThreshold: 2 })).rejects.toThrow('option "eagerRefreshThreshold" must be a number between 0 and 1');
+    await expect(cache.getOrSet('k', () => 1, { eagerRefreshThreshold: 2 })).rejects.toThrow(
+      'option "eagerRefreshThreshold" must be a number between 0 and 1',
+    );
   });
 });
 
@@ -278,7 +283,8 @@ describe('cache events', () => {
   it('emits cache:* events with the cache name, key and tier', async () => {
     const { cache } = cacheOn('events:', { name: 'catalogue' });
     const seen: Array<[string, unknown]> = [];
-    for (const name of ['cache:hit', 'cache:miss', 'cache:set', 'cache:delete', 'cache:clear']) cache.on(name, (event) => seen.push([name, event]));
+    for (const name of ['cache:hit', 'cache:miss', 'cache:set', 'cache:delete', 'cache:clear'])
+      cache.on(name, (event) => seen.push([name, event]));
     await cache.getOrSet('k', () => 1, { ttl: 60_000 });
     await cache.get('k');
     await cache.del('k');

@@ -6,7 +6,16 @@ import { memoryLogger, useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('keyvview');
 const cacheOn = (prefix: string) =>
-  new DynamoCache(new DynamoStore({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: prefix, logger: memoryLogger() }));
+  new DynamoCache(
+    new DynamoStore({
+      tableName,
+      client,
+      partitionKeyName: 'pk',
+      ttlAttributeName: 'ttl',
+      partitionKeyPrefix: prefix,
+      logger: memoryLogger(),
+    }),
+  );
 
 describe("the cache's Keyv view (cache.stores[0]), as cache-manager users reach the store", () => {
   it('iterates every live entry the cache holds, with its value, and none of another cache', async () => {

@@ -24,7 +24,12 @@ describe('a DynamoDB outage', () => {
     const logger = memoryLogger();
     const store = new DynamoStore({ tableName: TABLE, client, ...names, operationTimeout: 1_000, logger });
     // A short memory maxTtl, so that every read below goes past memory to the DynamoDB that is down.
-    const cache = new DynamoCache(store, { failSafe: true, circuitBreakerThreshold: 3, circuitBreakerDuration: 1_000, memory: { maxTtl: 100 } });
+    const cache = new DynamoCache(store, {
+      failSafe: true,
+      circuitBreakerThreshold: 3,
+      circuitBreakerDuration: 1_000,
+      memory: { maxTtl: 100 },
+    });
     const errors: unknown[] = [];
     cache.on('error', (error) => errors.push(error));
 
@@ -63,7 +68,12 @@ describe('a DynamoDB outage', () => {
   }, 120_000);
 
   it('rejects with CircuitOpenError while the circuit is open when throwOnErrors is set', async () => {
-    const client = new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    const client = new DynamoDBClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
     const cache = new DynamoCache(new DynamoStore({ tableName: TABLE, client, ...names, logger: memoryLogger() }), {
       throwOnErrors: true,
       circuitBreakerThreshold: 2,

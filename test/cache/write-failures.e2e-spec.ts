@@ -10,7 +10,14 @@ const { tableName } = useCacheTable('writefail');
 function cacheOn(prefix: string, throwOnErrors: boolean) {
   const client = localClient();
   const faults = faultyClient(client);
-  const store = new DynamoStore({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: prefix, logger: memoryLogger() });
+  const store = new DynamoStore({
+    tableName,
+    client,
+    partitionKeyName: 'pk',
+    ttlAttributeName: 'ttl',
+    partitionKeyPrefix: prefix,
+    logger: memoryLogger(),
+  });
   return { cache: new DynamoCache(store, { throwOnErrors }), faults };
 }
 
@@ -25,7 +32,7 @@ describe('a set that DynamoDB refuses', () => {
     expect(await cache.get('k')).toBe('old');
   });
 
-  it('by default, resolves and keeps the value in this instance\'s memory, as the README says of an outage', async () => {
+  it("by default, resolves and keeps the value in this instance's memory, as the README says of an outage", async () => {
     const { cache, faults } = cacheOn('set-keep:', false);
     cache.on('error', () => undefined);
     faults.failWhen((command) => command === 'PutItemCommand');

@@ -27,7 +27,12 @@ class UsersService {
     return Promise.resolve([{ id: '1' }].slice(0, limit));
   }
 
-  @Cacheable({ cache: 'users', key(this: UsersService, id: string) { return `${this.tenant}:score:${id}`; } })
+  @Cacheable({
+    cache: 'users',
+    key(this: UsersService, id: string) {
+      return `${this.tenant}:score:${id}`;
+    },
+  })
   score(id: string): number {
     this.loads.push(`score:${id}`);
     return id.length * 10;
@@ -116,7 +121,7 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
     expect(await app.get(DynamoCacheRegistry).get('users').get('UsersService.findAll([1])')).toEqual([{ id: '1' }]);
   });
 
-  it('keeps a synchronous method synchronous, answered from memory, with the provider as the key function\'s this', () => {
+  it("keeps a synchronous method synchronous, answered from memory, with the provider as the key function's this", () => {
     expect(users.score('abc')).toBe(30);
     const again = users.score('abc');
     expect(again).toBe(30); // a number, not a promise
@@ -124,7 +129,7 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
     expect(app.get(DynamoCacheRegistry).get('users').peek('acme:score:abc')).toBe(30);
   });
 
-  it('passes the method\'s own error to its caller and caches nothing', async () => {
+  it("passes the method's own error to its caller and caches nothing", async () => {
     await expect(users.failing('x')).rejects.toThrow('no user x');
     await expect(users.failing('x')).rejects.toThrow('no user x');
     expect(users.loads.filter((load) => load === 'failing:x')).toHaveLength(2);
@@ -162,10 +167,12 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
     expect(users.negativeTtlSync('s')).toEqual({ id: 's' });
     expect(users.loads.filter((load) => load === 'nan:n' || load === 'negative:s')).toEqual(['nan:n', 'nan:n', 'negative:s', 'negative:s']);
     expect(warnings.some((line) => line.includes('UsersService.nanTtl') && line.includes('its ttl function returned NaN'))).toBe(true);
-    expect(warnings.some((line) => line.includes('UsersService.negativeTtlSync') && line.includes('its ttl function returned -5'))).toBe(true);
+    expect(warnings.some((line) => line.includes('UsersService.negativeTtlSync') && line.includes('its ttl function returned -5'))).toBe(
+      true,
+    );
   });
 
-  it('reports the method\'s own error that fail-safe answered for as an Error naming the method', async () => {
+  it("reports the method's own error that fail-safe answered for as an Error naming the method", async () => {
     const reported: unknown[] = [];
     const cache = app.get(DynamoCacheRegistry).get('users');
     cache.on('cache:error', (event: { error: unknown }) => void reported.push(event.error));

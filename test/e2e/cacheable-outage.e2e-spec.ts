@@ -30,7 +30,16 @@ describe('@Cacheable while DynamoDB is down', () => {
     // The harshest settings: no memory tier to answer from, and every cache failure rejects (throwOnErrors).
     const moduleRef = await Test.createTestingModule({
       imports: [
-        DynamoCacheModule.forRoot({ tableName: TABLE, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', memory: false, throwOnErrors: true, operationTimeout: 500, circuitBreakerDuration: 500 }),
+        DynamoCacheModule.forRoot({
+          tableName: TABLE,
+          client,
+          partitionKeyName: 'pk',
+          ttlAttributeName: 'ttl',
+          memory: false,
+          throwOnErrors: true,
+          operationTimeout: 500,
+          circuitBreakerDuration: 500,
+        }),
       ],
       controllers: [WeatherController],
     }).compile();
@@ -45,7 +54,9 @@ describe('@Cacheable while DynamoDB is down', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => http().get('/weather/Oslo')));
     expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
     expect(answers.every((answer) => answer.body.city === 'Oslo' && answer.headers['x-cache'] === 'MISS')).toBe(true);
-    expect(warnings.filter((line) => line.includes('WeatherController.forecast') && line.includes('answered without the cache'))).toHaveLength(1);
+    expect(
+      warnings.filter((line) => line.includes('WeatherController.forecast') && line.includes('answered without the cache')),
+    ).toHaveLength(1);
 
     await dynamo.restart();
     await new Promise((resolve) => setTimeout(resolve, 600)); // past circuitBreakerDuration, so that a probe goes through

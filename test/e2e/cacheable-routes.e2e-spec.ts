@@ -23,7 +23,15 @@ import { Test } from '@nestjs/testing';
 import { map } from 'rxjs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheEvict, Cacheable, CacheRegistrationError, DynamoCacheModule, DynamoCacheRegistry, DynamoStore, InvalidOptionError } from '../../src/index.js';
+import {
+  CacheEvict,
+  Cacheable,
+  CacheRegistrationError,
+  DynamoCacheModule,
+  DynamoCacheRegistry,
+  DynamoStore,
+  InvalidOptionError,
+} from '../../src/index.js';
 import { useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('cacheable');
@@ -172,7 +180,11 @@ class ApiKeyGuard implements CanActivate {
 }
 
 const caller = (req: { headers: Record<string, string | undefined> }) =>
-  req.headers.authorization ?? req.headers['x-api-key'] ?? req.headers['proxy-authorization'] ?? req.headers['x-tenant-token'] ?? 'anonymous';
+  req.headers.authorization ??
+  req.headers['x-api-key'] ??
+  req.headers['proxy-authorization'] ??
+  req.headers['x-tenant-token'] ??
+  'anonymous';
 
 @Controller('account')
 class AccountController {
@@ -293,7 +305,9 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     expect(second.headers['content-type']).toMatch(/application\/json/);
     expect(second.body).toEqual(first.body);
     expect(runs['forecast:Seattle']).toBe(1);
-    const stored = await new DynamoStore({ ...root, partitionKeyPrefix: 'r1:weather:' }).get<{ status: number; body: unknown }>('GET /weather/Seattle');
+    const stored = await new DynamoStore({ ...root, partitionKeyPrefix: 'r1:weather:' }).get<{ status: number; body: unknown }>(
+      'GET /weather/Seattle',
+    );
     expect(stored).toMatchObject({ status: 200, body: first.body });
   });
 
@@ -358,7 +372,11 @@ describe('@Cacheable and @CacheEvict on Express', () => {
 
     // Concurrent requests of two users on a per-user route, cold: each gets their own answer, every time.
     const answers = await Promise.all(
-      Array.from({ length: 40 }, (_, index) => http().get('/me/keyed').set('Authorization', index % 2 ? 'Bearer ada' : 'Bearer bob')),
+      Array.from({ length: 40 }, (_, index) =>
+        http()
+          .get('/me/keyed')
+          .set('Authorization', index % 2 ? 'Bearer ada' : 'Bearer bob'),
+      ),
     );
     for (const [index, answer] of answers.entries()) expect(answer.body.user).toBe(index % 2 ? 'Bearer ada' : 'Bearer bob');
     expect(runs['me:keyed']).toBe(2);
@@ -427,14 +445,14 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     expect(reordered.body.query).toEqual({ a: '2', b: '1' });
   });
 
-  it('does not take a fixed string key as keyed per user: Bob is never served Alice\'s answer', async () => {
+  it("does not take a fixed string key as keyed per user: Bob is never served Alice's answer", async () => {
     const alice = await http().get('/account/fixed-key').set('Authorization', 'Bearer alice').expect(200);
     const bob = await http().get('/account/fixed-key').set('Authorization', 'Bearer bob').expect(200);
     expect([alice.body.user, bob.body.user]).toEqual(['Bearer alice', 'Bearer bob']);
     expect([alice.headers['x-cache'], bob.headers['x-cache']]).toEqual(['BYPASS', 'BYPASS']);
   });
 
-  it('does not take a key function as keyed per user either: a key of the city alone never hands Alice\'s answer to Bob', async () => {
+  it("does not take a key function as keyed per user either: a key of the city alone never hands Alice's answer to Bob", async () => {
     const alice = await http().get('/account/city/oslo').set('Authorization', 'Bearer alice').expect(200);
     const bob = await http().get('/account/city/oslo').set('Authorization', 'Bearer bob').expect(200);
     expect([alice.body.user, bob.body.user]).toEqual(['Bearer alice', 'Bearer bob']);
@@ -452,7 +470,7 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     expect([alice.headers['x-cache'], bob.headers['x-cache'], aliceAgain.headers['x-cache']]).toEqual(['MISS', 'MISS', 'HIT']);
   });
 
-  it('bypasses a request that carries an API key behind an API-key guard: one client never gets another\'s answer', async () => {
+  it("bypasses a request that carries an API key behind an API-key guard: one client never gets another's answer", async () => {
     const alice = await http().get('/reports').set('X-Api-Key', 'key-alice').expect(200);
     const bob = await http().get('/reports').set('X-Api-Key', 'key-bob').expect(200);
     expect([alice.body.client, bob.body.client]).toEqual(['key-alice', 'key-bob']);
@@ -460,10 +478,12 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     // Proxy-Authorization is a credential too.
     const proxied = await http().get('/account/proxy').set('Proxy-Authorization', 'Basic YWxpY2U6c2VjcmV0').expect(200);
     expect(proxied.headers['x-cache']).toBe('BYPASS');
-    expect((await http().get('/account/proxy').set('Proxy-Authorization', 'Basic Ym9iOnNlY3JldA==')).body.user).toBe('Basic Ym9iOnNlY3JldA==');
+    expect((await http().get('/account/proxy').set('Proxy-Authorization', 'Basic Ym9iOnNlY3JldA==')).body.user).toBe(
+      'Basic Ym9iOnNlY3JldA==',
+    );
   });
 
-  it('keys an API-key route per client with vary: [\'x-api-key\']', async () => {
+  it("keys an API-key route per client with vary: ['x-api-key']", async () => {
     expect((await http().get('/reports/per-client').set('X-Api-Key', 'key-alice').expect(200)).headers['x-cache']).toBe('MISS');
     expect((await http().get('/reports/per-client').set('X-Api-Key', 'key-bob').expect(200)).body.client).toBe('key-bob');
     const again = await http().get('/reports/per-client').set('X-Api-Key', 'key-alice').expect(200);
@@ -477,7 +497,7 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     expect([alice.headers['x-cache'], bob.headers['x-cache'], bob.body.user]).toEqual(['BYPASS', 'BYPASS', 'bob']);
   });
 
-  it('hands a hit\'s body to the interceptors outside it as a copy they may change, and later hits still get the stored answer', async () => {
+  it("hands a hit's body to the interceptors outside it as a copy they may change, and later hits still get the stored answer", async () => {
     const miss = await http().get('/answers/with-internal').expect(200);
     const hit = await http().get('/answers/with-internal').expect(200);
     const again = await http().get('/answers/with-internal').expect(200);
@@ -490,12 +510,18 @@ describe('@Cacheable and @CacheEvict on Express', () => {
   });
 
   it('serves and does not store an answer whose ttl function returns a negative or NaN ttl, with a warning naming the route and the ttl', async () => {
-    for (const [route, handler, ttl] of [['negative-ttl', 'negativeTtl', '-5'], ['nan-ttl', 'nanTtl', 'NaN']] as const) {
+    for (const [route, handler, ttl] of [
+      ['negative-ttl', 'negativeTtl', '-5'],
+      ['nan-ttl', 'nanTtl', 'NaN'],
+    ] as const) {
       const first = await http().get(`/answers/${route}`).expect(200);
       const second = await http().get(`/answers/${route}`).expect(200);
       expect([first.headers['x-cache'], second.headers['x-cache']], route).toEqual(['MISS', 'MISS']);
       expect(runs[`answers:${route}`], route).toBe(2);
-      expect(warnings.some((line) => line.includes(`AnswersController.${handler}`) && line.includes(`its ttl function returned ${ttl}`)), route).toBe(true);
+      expect(
+        warnings.some((line) => line.includes(`AnswersController.${handler}`) && line.includes(`its ttl function returned ${ttl}`)),
+        route,
+      ).toBe(true);
     }
   });
 
@@ -505,7 +531,8 @@ describe('@Cacheable and @CacheEvict on Express', () => {
     expect((await http().get('/answers/flaky').expect(200)).headers['x-cache']).toBe('MISS');
     // The entry's ttl is 1 ms: the next answers are hits until it has passed, then fail-safe's STALE.
     let state: string | undefined;
-    for (let attempt = 0; attempt < 50 && state !== 'STALE'; attempt++) state = (await http().get('/answers/flaky').expect(200)).headers['x-cache'];
+    for (let attempt = 0; attempt < 50 && state !== 'STALE'; attempt++)
+      state = (await http().get('/answers/flaky').expect(200)).headers['x-cache'];
     expect(state).toBe('STALE');
     expect(reported.length).toBeGreaterThan(0);
     const error = reported[0] as Error;
@@ -563,7 +590,10 @@ describe('declaring @Cacheable wrong', () => {
         return 1;
       }
     }
-    const moduleRef = await Test.createTestingModule({ imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'r3:' })], controllers: [TypoController] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'r3:' })],
+      controllers: [TypoController],
+    }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await expect(app.init()).rejects.toThrow(CacheRegistrationError);
     await expect(app.init()).rejects.toThrow(/named by TypoController.get/);
@@ -579,7 +609,10 @@ describe('declaring @Cacheable wrong', () => {
       }
     }
     const seen: string[] = [];
-    const moduleRef = await Test.createTestingModule({ imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'r4:' })], providers: [PerRequestService] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'r4:' })],
+      providers: [PerRequestService],
+    }).compile();
     const app = moduleRef.createNestApplication({ logger: { ...logger, warn: (message: unknown) => void seen.push(String(message)) } });
     await app.init();
     expect(seen.some((line) => line.includes('PerRequestService.load') && line.includes('request-scoped'))).toBe(true);

@@ -30,7 +30,7 @@ async function boot(...services: Array<ReturnType<typeof reportsService>>) {
 }
 
 describe('default keys of provider methods of two classes with one name', () => {
-  it('fail start-up, naming the class and what to do, instead of answering one class with the other\'s results', async () => {
+  it("fail start-up, naming the class and what to do, instead of answering one class with the other's results", async () => {
     const failure = boot(reportsService('A'), reportsService('B'));
     await expect(failure).rejects.toBeInstanceOf(CacheRegistrationError);
     await expect(failure).rejects.toThrow(/two provider classes are named "ReportsService".*ReportsService\.get.*Give @Cacheable a key/);

@@ -37,11 +37,15 @@ class CatalogueService {
   constructor(@Inject(CACHE) private readonly cache: DynamoCache) {}
 
   product(id: string) {
-    return this.cache.wrap(`product:${id}`, async () => {
-      catalogueCalls += 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return { id, name: `Product ${id}`, at: new Date(0) };
-    }, 60_000);
+    return this.cache.wrap(
+      `product:${id}`,
+      async () => {
+        catalogueCalls += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { id, name: `Product ${id}`, at: new Date(0) };
+      },
+      60_000,
+    );
   }
 }
 
@@ -87,7 +91,7 @@ describe('DynamoCacheModule', () => {
     await app.close();
   });
 
-  it('gives a cache assignable to cache-manager\'s Cache', async () => {
+  it("gives a cache assignable to cache-manager's Cache", async () => {
     const app = await boot(DynamoCacheModule.forRoot({ tableName, client, ...names, partitionKeyPrefix: 'cm:' }));
     const cache: Cache = app.get<DynamoCache>(CACHE);
     clock.stop();
@@ -96,7 +100,10 @@ describe('DynamoCacheModule', () => {
     expect(await cache.mget(['a', 'nope'])).toEqual([{ n: 1 }, undefined]);
     const expires = await cache.ttl('a');
     expect(expires! - Date.now()).toBeGreaterThan(9_000);
-    await cache.mset([{ key: 'b', value: 2 }, { key: 'c', value: 3, ttl: 5_000 }]);
+    await cache.mset([
+      { key: 'b', value: 2 },
+      { key: 'c', value: 3, ttl: 5_000 },
+    ]);
     expect(await cache.mget(['b', 'c'])).toEqual([2, 3]);
     expect(await cache.stores[0]!.get('b')).toBe(2);
     await cache.stores[0]!.set('d', 'through keyv', 5_000);
@@ -181,11 +188,15 @@ describe('DynamoCacheModule', () => {
     await expect(boot(DynamoCacheModule.forRoot({ tableName: 'no_such_table', client }))).rejects.toThrow(/"no_such_table"/);
   });
 
-  it('warns through Nest\'s Logger when the table has TTL disabled', async () => {
+  it("warns through Nest's Logger when the table has TTL disabled", async () => {
     const noTtl = uniqueTableName('nottl');
     await createTable(client, noTtl, {});
     const warnings: string[] = [];
-    const logger: LoggerService = { log() {}, error() {}, warn: (message: string, context?: string) => void warnings.push(`${context}: ${message}`) };
+    const logger: LoggerService = {
+      log() {},
+      error() {},
+      warn: (message: string, context?: string) => void warnings.push(`${context}: ${message}`),
+    };
     const app = await boot(DynamoCacheModule.forRoot({ tableName: noTtl, client }), logger);
     expect(warnings.some((warning) => warning.startsWith('DynamoCache: ') && warning.includes('TTL disabled'))).toBe(true);
     await app.close();

@@ -24,7 +24,11 @@ class ForecastService {
   constructor(@InjectCache('weather') readonly weather: DynamoCache) {}
 }
 
-@Module({ imports: [DynamoCacheModule.forFeature({ name: 'weather', ttl: 86_400_000 })], providers: [ForecastService], exports: [ForecastService] })
+@Module({
+  imports: [DynamoCacheModule.forFeature({ name: 'weather', ttl: 86_400_000 })],
+  providers: [ForecastService],
+  exports: [ForecastService],
+})
 class WeatherModule {}
 
 @Injectable()
@@ -32,7 +36,11 @@ class AlertService {
   constructor(@InjectCache('weather') readonly weather: DynamoCache) {}
 }
 
-@Module({ imports: [DynamoCacheModule.forFeature({ name: 'weather', ttl: 86_400_000 })], providers: [AlertService], exports: [AlertService] })
+@Module({
+  imports: [DynamoCacheModule.forFeature({ name: 'weather', ttl: 86_400_000 })],
+  providers: [AlertService],
+  exports: [AlertService],
+})
 class AlertsModule {}
 
 async function boot(imports: unknown[]): Promise<INestApplication> {
@@ -60,8 +68,12 @@ describe('named caches', () => {
     await app.close();
   });
 
-  it('isolates caches: the same key, keys spelled with the other cache\'s prefix, and clear()', async () => {
-    const app = await boot([DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n2:' }), DynamoCacheModule.forFeature({ name: 'weather' }), DynamoCacheModule.forFeature({ name: 'users' })]);
+  it("isolates caches: the same key, keys spelled with the other cache's prefix, and clear()", async () => {
+    const app = await boot([
+      DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n2:' }),
+      DynamoCacheModule.forFeature({ name: 'weather' }),
+      DynamoCacheModule.forFeature({ name: 'users' }),
+    ]);
     const registry = app.get(DynamoCacheRegistry);
     const [main, weather, users] = [registry.get(), registry.get('weather'), registry.get('users')];
     const tricky = ['x', 'weather:x', 'users:x', '../weather/x', 'weather\u2236x', ':x', '#lock:x'];
@@ -98,7 +110,9 @@ describe('named caches', () => {
     // The same 10 KB value: compressed in the default cache, stored whole by the one that turned compression off.
     expect(reports.stats().capacity.writeUnits).toBeGreaterThanOrEqual(10);
     expect(main.stats().capacity.writeUnits).toBeLessThan(reports.stats().capacity.writeUnits / 3);
-    expect(events).toEqual([expect.objectContaining({ cache: 'reports', operation: 'PutItem', writeUnits: reports.stats().capacity.writeUnits })]);
+    expect(events).toEqual([
+      expect.objectContaining({ cache: 'reports', operation: 'PutItem', writeUnits: reports.stats().capacity.writeUnits }),
+    ]);
     expect(await reports.get('r')).toEqual(report);
     expect(reports.stats()).toMatchObject({ capacity: { readUnits: expect.any(Number) }, memory: undefined, circuit: 'closed' });
     await app.close();
@@ -111,10 +125,12 @@ describe('named caches', () => {
       DynamoCacheModule.forFeature({ name: 'weather', ttl: 2_000 }),
     ]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CacheRegistrationError);
-    expect((error as Error).message).toBe('Cache "weather": is registered twice with different options; give both forFeature() calls the same options, or different names.');
+    expect((error as Error).message).toBe(
+      'Cache "weather": is registered twice with different options; give both forFeature() calls the same options, or different names.',
+    );
   });
 
-  it('refuses a name or key prefix that could overlap another cache\'s', async () => {
+  it("refuses a name or key prefix that could overlap another cache's", async () => {
     expect(() => DynamoCacheModule.forFeature({ name: 'a:b' })).toThrow(InvalidOptionError);
     const registry = new DynamoCacheRegistry({ ...root, partitionKeyPrefix: 'n4:' });
     expect(() => registry.register({ name: 'x', keyPrefix: 'a:b:' })).toThrow('option "keyPrefix" of cache "x" must be');
@@ -132,15 +148,19 @@ let untilTwoFactories: { begun: Promise<void>; second(): void } | undefined;
 class ReportService {
   constructor(@InjectCache() private readonly cache: DynamoCache) {}
   build(id: string) {
-    return this.cache.getOrSet(`report:${id}`, async () => {
-      reportCalls += 1;
-      if (untilTwoFactories === undefined) await sleep(300);
-      else {
-        if (reportCalls === 2) untilTwoFactories.second();
-        await untilTwoFactories.begun;
-      }
-      return { id, rows: 42 };
-    }, { ttl: 60_000 });
+    return this.cache.getOrSet(
+      `report:${id}`,
+      async () => {
+        reportCalls += 1;
+        if (untilTwoFactories === undefined) await sleep(300);
+        else {
+          if (reportCalls === 2) untilTwoFactories.second();
+          await untilTwoFactories.begun;
+        }
+        return { id, rows: 42 };
+      },
+      { ttl: 60_000 },
+    );
   }
 }
 

@@ -80,7 +80,17 @@ describe('the npm package', () => {
     app = await mkdtemp(join(tmpdir(), 'nest-dynamo-cache-app-'));
     const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', app], { cwd: repo });
     const tarball = join(app, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
-    const peers = ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@aws-sdk/client-dynamodb', 'cache-manager', 'rxjs', 'reflect-metadata', 'typescript', '@types/node'];
+    const peers = [
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/platform-express',
+      '@aws-sdk/client-dynamodb',
+      'cache-manager',
+      'rxjs',
+      'reflect-metadata',
+      'typescript',
+      '@types/node',
+    ];
     const dependencies: Record<string, string> = { 'nest-dynamo-cache': `file:${tarball}` };
     for (const name of peers) dependencies[name] = await devVersion(name);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true, type: 'module', dependencies }));
@@ -118,7 +128,17 @@ describe('the npm package', () => {
     await writeFile(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, experimentalDecorators: true, emitDecoratorMetadata: true, noEmit: true, types: ['node'], skipLibCheck: false },
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          noEmit: true,
+          types: ['node'],
+          skipLibCheck: false,
+        },
         files: ['app.ts'],
       }),
     );

@@ -46,7 +46,9 @@ class ReportController {
 
 beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
-    imports: [DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', memory: false, logger, session: {} })],
+    imports: [
+      DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', memory: false, logger, session: {} }),
+    ],
     controllers: [ReportController],
   }).compile();
   app = moduleRef.createNestApplication({ logger: false });
@@ -70,7 +72,11 @@ async function allItems(table = tableName): Promise<Item[]> {
 }
 
 const put = (item: Item) => client.send(new PutItemCommand({ TableName: tableName, Item: item }));
-const rejects = (work: () => Promise<unknown>) => work().then(() => undefined, (error: unknown) => error as Error);
+const rejects = (work: () => Promise<unknown>) =>
+  work().then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
 const throws = (work: () => unknown) => {
   try {
     work();
@@ -99,12 +105,19 @@ const CASES: BadInput[] = [
   {
     input: "key `''` (empty)",
     outcome: '`InvalidCacheKeyError` (a TypeError): "must not be empty"',
-    check: async () => expect(await rejects(() => cache.set('', 1))).toMatchObject({ name: 'InvalidCacheKeyError', message: expect.stringMatching(/must not be empty/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('', 1))).toMatchObject({
+        name: 'InvalidCacheKeyError',
+        message: expect.stringMatching(/must not be empty/),
+      }),
   },
   {
     input: 'key `42` (a number)',
     outcome: '`InvalidCacheKeyError`: "must be a string, got a number"',
-    check: async () => expect(await rejects(() => cache.set(42 as never, 1))).toMatchObject({ message: expect.stringMatching(/must be a string, got a number/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set(42 as never, 1))).toMatchObject({
+        message: expect.stringMatching(/must be a string, got a number/),
+      }),
   },
   {
     input: 'key `null`',
@@ -114,7 +127,8 @@ const CASES: BadInput[] = [
   {
     input: 'key with a lone UTF-16 surrogate (`"a\\uD800"`)',
     outcome: '`InvalidCacheKeyError`: "contains a lone UTF-16 surrogate" (it has no UTF-8 form and would collide)',
-    check: async () => expect(await rejects(() => cache.set('a\uD800', 1))).toMatchObject({ message: expect.stringMatching(/lone UTF-16 surrogate/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('a\uD800', 1))).toMatchObject({ message: expect.stringMatching(/lone UTF-16 surrogate/) }),
   },
   {
     input: 'key of 3 KB',
@@ -128,7 +142,7 @@ const CASES: BadInput[] = [
     },
   },
   {
-    input: 'key `#lock:orders` (spelled like the cache\'s own items)',
+    input: "key `#lock:orders` (spelled like the cache's own items)",
     outcome: 'stored in digest form: it cannot read, overwrite or delete a lease or chunk',
     writes: ['dc:default:#sha256:'],
     check: async () => {
@@ -140,22 +154,31 @@ const CASES: BadInput[] = [
   {
     input: 'value `undefined`',
     outcome: '`SerializationError`: "the value is undefined … delete the key instead"',
-    check: async () => expect(await rejects(() => cache.set('u', undefined))).toMatchObject({ name: 'SerializationError', message: expect.stringMatching(/undefined/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('u', undefined))).toMatchObject({
+        name: 'SerializationError',
+        message: expect.stringMatching(/undefined/),
+      }),
   },
   {
     input: 'circular value',
     outcome: '`SerializationError` naming the key: "circular structure"',
-    check: async () => expect(await rejects(() => cache.set('loop', circular()))).toMatchObject({ message: expect.stringMatching(/"loop".*circular/i) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('loop', circular()))).toMatchObject({ message: expect.stringMatching(/"loop".*circular/i) }),
   },
   {
     input: 'value that is a function',
     outcome: '`SerializationError`: "the value is a function, which JSON cannot hold"',
-    check: async () => expect(await rejects(() => cache.set('fn', () => 1))).toMatchObject({ message: expect.stringMatching(/the value is a function/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('fn', () => 1))).toMatchObject({ message: expect.stringMatching(/the value is a function/) }),
   },
   {
     input: 'value with a function property (`{ run() {} }`)',
     outcome: '`SerializationError` naming the property: "property \\"run\\" is a function"',
-    check: async () => expect(await rejects(() => cache.set('obj', { run() {} }))).toMatchObject({ message: expect.stringMatching(/property "run" is a function/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('obj', { run() {} }))).toMatchObject({
+        message: expect.stringMatching(/property "run" is a function/),
+      }),
   },
   {
     input: 'value that is a Symbol',
@@ -183,7 +206,11 @@ const CASES: BadInput[] = [
   {
     input: 'ttl `NaN`',
     outcome: '`InvalidExpirationError` (a RangeError) naming the key',
-    check: async () => expect(await rejects(() => cache.set('t', 1, Number.NaN))).toMatchObject({ name: 'InvalidExpirationError', message: expect.stringMatching(/"t"/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('t', 1, Number.NaN))).toMatchObject({
+        name: 'InvalidExpirationError',
+        message: expect.stringMatching(/"t"/),
+      }),
   },
   {
     input: 'ttl `-5`',
@@ -198,7 +225,8 @@ const CASES: BadInput[] = [
   {
     input: 'ttl `1e20`',
     outcome: '`InvalidExpirationError`: "reaches past the latest date JavaScript can hold"',
-    check: async () => expect(await rejects(() => cache.set('t', 1, 1e20))).toMatchObject({ message: expect.stringMatching(/latest date/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('t', 1, 1e20))).toMatchObject({ message: expect.stringMatching(/latest date/) }),
   },
   {
     input: "ttl `'60s'` (a string)",
@@ -209,49 +237,81 @@ const CASES: BadInput[] = [
     input: 'absoluteExpiration in the past',
     outcome: '`InvalidExpirationError`: "is not in the future"',
     check: async () =>
-      expect(await rejects(() => cache.set('t', 1, { absoluteExpiration: new Date(Date.now() - 1_000) }))).toMatchObject({ message: expect.stringMatching(/is not in the future/) }),
+      expect(await rejects(() => cache.set('t', 1, { absoluteExpiration: new Date(Date.now() - 1_000) }))).toMatchObject({
+        message: expect.stringMatching(/is not in the future/),
+      }),
   },
   {
     input: 'absoluteExpiration `new Date("nope")`',
     outcome: '`InvalidExpirationError`: "must be a valid Date or epoch ms"',
-    check: async () => expect(await rejects(() => cache.set('t', 1, { absoluteExpiration: new Date('nope') }))).toMatchObject({ message: expect.stringMatching(/valid Date/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('t', 1, { absoluteExpiration: new Date('nope') }))).toMatchObject({
+        message: expect.stringMatching(/valid Date/),
+      }),
   },
   {
     input: 'slidingExpiration `0`',
     outcome: '`InvalidExpirationError`: "must be more than 0 ms"',
-    check: async () => expect(await rejects(() => cache.set('t', 1, { slidingExpiration: 0 }))).toMatchObject({ message: expect.stringMatching(/more than 0 ms/) }),
+    check: async () =>
+      expect(await rejects(() => cache.set('t', 1, { slidingExpiration: 0 }))).toMatchObject({
+        message: expect.stringMatching(/more than 0 ms/),
+      }),
   },
   {
     input: '`mget` of a string instead of an array',
     outcome: '`InvalidCacheKeyError`: "mget expects an array of keys"',
     check: async () =>
-      expect(await rejects(() => cache.mget('a,b' as never))).toMatchObject({ name: 'InvalidCacheKeyError', message: expect.stringMatching(/mget expects an array of keys/) }),
+      expect(await rejects(() => cache.mget('a,b' as never))).toMatchObject({
+        name: 'InvalidCacheKeyError',
+        message: expect.stringMatching(/mget expects an array of keys/),
+      }),
   },
   {
     input: '`mset` with one bad entry among good ones',
     outcome: '`SerializationError`; none of the entries is written',
     check: async () =>
-      expect(await rejects(() => cache.mset([{ key: 'ok-1', value: 1 }, { key: 'bad', value: (() => 1) as never }, { key: 'ok-2', value: 2 }]))).toBeInstanceOf(SerializationError),
+      expect(
+        await rejects(() =>
+          cache.mset([
+            { key: 'ok-1', value: 1 },
+            { key: 'bad', value: (() => 1) as never },
+            { key: 'ok-2', value: 2 },
+          ]),
+        ),
+      ).toBeInstanceOf(SerializationError),
   },
   {
     input: 'forRoot without `tableName`',
     outcome: '`InvalidOptionError` naming `tableName`, when the module is declared',
-    check: async () => expect(throws(() => DynamoCacheModule.forRoot({} as never))).toMatchObject({ name: 'InvalidOptionError', message: expect.stringMatching(/"tableName"/) }),
+    check: async () =>
+      expect(throws(() => DynamoCacheModule.forRoot({} as never))).toMatchObject({
+        name: 'InvalidOptionError',
+        message: expect.stringMatching(/"tableName"/),
+      }),
   },
   {
     input: "forRoot `{ ttl: 'soon' }`",
     outcome: '`InvalidOptionError` naming `ttl` and the value given',
-    check: async () => expect(throws(() => DynamoCacheModule.forRoot({ ...root, ttl: 'soon' as never }))).toMatchObject({ message: expect.stringMatching(/"ttl".*"soon"/) }),
+    check: async () =>
+      expect(throws(() => DynamoCacheModule.forRoot({ ...root, ttl: 'soon' as never }))).toMatchObject({
+        message: expect.stringMatching(/"ttl".*"soon"/),
+      }),
   },
   {
     input: 'forRoot `{ memory: { maxEntries: -1 } }`',
     outcome: '`InvalidOptionError` naming `memory.maxEntries`',
-    check: async () => expect(throws(() => DynamoCacheModule.forRoot({ ...root, memory: { maxEntries: -1 } }))).toMatchObject({ message: expect.stringMatching(/maxEntries/) }),
+    check: async () =>
+      expect(throws(() => DynamoCacheModule.forRoot({ ...root, memory: { maxEntries: -1 } }))).toMatchObject({
+        message: expect.stringMatching(/maxEntries/),
+      }),
   },
   {
     input: 'forRoot `{ compression: { level: 99 } }`',
     outcome: '`InvalidOptionError` naming `compression.level` and its range',
-    check: async () => expect(throws(() => DynamoCacheModule.forRoot({ ...root, compression: { level: 99 } }))).toMatchObject({ message: expect.stringMatching(/"compression\.level".*0 to 11/) }),
+    check: async () =>
+      expect(throws(() => DynamoCacheModule.forRoot({ ...root, compression: { level: 99 } }))).toMatchObject({
+        message: expect.stringMatching(/"compression\.level".*0 to 11/),
+      }),
   },
   {
     input: 'forRoot `{ operationTimeout: 0 }`',
@@ -263,24 +323,35 @@ const CASES: BadInput[] = [
     outcome: '`InvalidOptionError`: configure the client instead',
     check: async () => {
       const own = localClient();
-      expect(throws(() => DynamoCacheModule.forRoot({ tableName: 'app_cache', client: own, endpoint: 'http://localhost:8000' }))).toMatchObject({ message: expect.stringMatching(/"client"/) });
+      expect(
+        throws(() => DynamoCacheModule.forRoot({ tableName: 'app_cache', client: own, endpoint: 'http://localhost:8000' })),
+      ).toMatchObject({ message: expect.stringMatching(/"client"/) });
       own.destroy();
     },
   },
   {
     input: 'a table with a sort key',
     outcome: '`TableConfigurationError` at start-up naming the table and the sort key',
-    check: async () => expect(await badTable({ sortKeyName: 'sk', ttlAttributeName: 'ttl' })).toMatchObject({ message: expect.stringMatching(/sort \(range\) key "sk"/) }),
+    check: async () =>
+      expect(await badTable({ sortKeyName: 'sk', ttlAttributeName: 'ttl' })).toMatchObject({
+        message: expect.stringMatching(/sort \(range\) key "sk"/),
+      }),
   },
   {
     input: 'a table whose partition key is a number',
     outcome: '`TableConfigurationError`: "a cache table needs a string (S) partition key"',
-    check: async () => expect(await badTable({ partitionKeyType: 'N', ttlAttributeName: 'ttl' })).toMatchObject({ message: expect.stringMatching(/of type N/) }),
+    check: async () =>
+      expect(await badTable({ partitionKeyType: 'N', ttlAttributeName: 'ttl' })).toMatchObject({
+        message: expect.stringMatching(/of type N/),
+      }),
   },
   {
     input: 'a table with TTL on another attribute than `ttlAttributeName`',
     outcome: '`TableConfigurationError`: "TTL is enabled on attribute …"',
-    check: async () => expect(await badTable({ ttlAttributeName: 'expires_at' }, { ttlAttributeName: 'ttl' })).toMatchObject({ message: expect.stringMatching(/TTL is enabled on attribute "expires_at"/) }),
+    check: async () =>
+      expect(await badTable({ ttlAttributeName: 'expires_at' }, { ttlAttributeName: 'ttl' })).toMatchObject({
+        message: expect.stringMatching(/TTL is enabled on attribute "expires_at"/),
+      }),
   },
   {
     input: 'an item with no value attribute',
@@ -292,7 +363,8 @@ const CASES: BadInput[] = [
     input: 'an item whose value is a string, not bytes',
     outcome: 'a miss and a warning',
     writes: ['dc:default:text-value'],
-    check: async () => expectForeign({ pk: { S: 'dc:default:text-value' }, v: { S: '{"a":1}' } }, 'text-value', /"v" is missing or not binary/),
+    check: async () =>
+      expectForeign({ pk: { S: 'dc:default:text-value' }, v: { S: '{"a":1}' } }, 'text-value', /"v" is missing or not binary/),
   },
   {
     input: 'an item whose value is not JSON',
@@ -304,20 +376,30 @@ const CASES: BadInput[] = [
     input: 'an item whose compressed value is corrupt',
     outcome: 'a miss and a warning: "its value does not inflate"',
     writes: ['dc:default:bad-brotli'],
-    check: async () => expectForeign({ pk: { S: 'dc:default:bad-brotli' }, v: { B: Buffer.from('not brotli') }, z: { N: '2' } }, 'bad-brotli', /does not inflate/),
+    check: async () =>
+      expectForeign(
+        { pk: { S: 'dc:default:bad-brotli' }, v: { B: Buffer.from('not brotli') }, z: { N: '2' } },
+        'bad-brotli',
+        /does not inflate/,
+      ),
   },
   {
     input: 'an item whose expiry is a string, not a number',
     outcome: 'a miss and a warning: "a number attribute is malformed"',
     writes: ['dc:default:bad-exp'],
-    check: async () => expectForeign({ pk: { S: 'dc:default:bad-exp' }, v: { B: Buffer.from('1') }, exp: { S: 'tomorrow' } }, 'bad-exp', /malformed/),
+    check: async () =>
+      expectForeign({ pk: { S: 'dc:default:bad-exp' }, v: { B: Buffer.from('1') }, exp: { S: 'tomorrow' } }, 'bad-exp', /malformed/),
   },
   {
     input: 'a chunked value with a chunk missing',
     outcome: 'a miss and a warning: "its chunks are missing"',
     writes: ['dc:default:chunked'],
     check: async () =>
-      expectForeign({ pk: { S: 'dc:default:chunked' }, ch: { N: '2' }, cb: { N: '10' }, cid: { S: 'AAAAAAAAAAAAAAAA' } }, 'chunked', /chunks are missing/),
+      expectForeign(
+        { pk: { S: 'dc:default:chunked' }, ch: { N: '2' }, cb: { N: '10' }, cid: { S: 'AAAAAAAAAAAAAAAA' } },
+        'chunked',
+        /chunks are missing/,
+      ),
   },
   {
     input: 'a session id of 10 KB',
@@ -326,7 +408,9 @@ const CASES: BadInput[] = [
       const id = 's'.repeat(10 * 1024);
       const read = await new Promise<unknown>((resolve) => sessions.get(id, (_error, data) => resolve(data)));
       expect(read).toBeNull();
-      const saved = await new Promise<Error | undefined>((resolve) => sessions.set(id, { cookie: {} } as never, (error) => resolve(error as Error | undefined)));
+      const saved = await new Promise<Error | undefined>((resolve) =>
+        sessions.set(id, { cookie: {} } as never, (error) => resolve(error as Error | undefined)),
+      );
       expect(saved?.message).toMatch(new RegExp(`table "${tableName}"`));
     },
   },
@@ -362,7 +446,10 @@ async function expectForeign(item: Item, key: string, reason: RegExp): Promise<v
 }
 
 const withoutWrites = (items: Item[], writes: readonly string[] = []) =>
-  items.filter((item) => !writes.some((prefix) => item.pk!.S!.startsWith(prefix))).map((item) => JSON.stringify(item)).sort();
+  items
+    .filter((item) => !writes.some((prefix) => item.pk!.S!.startsWith(prefix)))
+    .map((item) => JSON.stringify(item))
+    .sort();
 
 describe('bad input: a clear error or a documented, logged fallback, and nothing written or corrupted', () => {
   it('covers at least 30 cases', () => {
@@ -379,7 +466,8 @@ describe('bad input: a clear error or a documented, logged fallback, and nothing
   it('is listed in the README, one row per case', async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const missing = CASES.filter(({ input, outcome }) => !readme.includes(`| ${input} | ${outcome} |`));
-    if (missing.length > 0 && process.env.PRINT_BAD_INPUT_ROWS) console.log(CASES.map(({ input, outcome }) => `| ${input} | ${outcome} |`).join('\n'));
+    if (missing.length > 0 && process.env.PRINT_BAD_INPUT_ROWS)
+      console.log(CASES.map(({ input, outcome }) => `| ${input} | ${outcome} |`).join('\n'));
     expect(missing.map(({ input }) => input)).toEqual([]);
   });
 });

@@ -52,7 +52,10 @@ function faultyClient(failAt: number): { client: DynamoDBClient; writes: BatchWr
 
 /** Resolves once the client has had no BatchWriteItem in flight, nor begun one, for a while. */
 const quiet = (writes: BatchWrites) =>
-  vi.waitFor(() => expect(writes.started === writes.finished && Date.now() - writes.lastActivity > 400).toBe(true), { timeout: 10_000, interval: 50 });
+  vi.waitFor(() => expect(writes.started === writes.finished && Date.now() - writes.lastActivity > 400).toBe(true), {
+    timeout: 10_000,
+    interval: 50,
+  });
 
 const keysOf = (count: number) => Array.from({ length: count }, (_, index) => `k${index}`);
 const entriesOf = (keys: string[], generation: number) => keys.map((key) => ({ key, value: { key, generation } }));
@@ -66,25 +69,28 @@ const operations: Array<[string, number, Operation]> = [
 ];
 
 describe('a batch operation that fails part-way', () => {
-  it.each(operations)('%s of %i keys settles only when every call it sent has, and starts none after its first failure', async (name, count, operation) => {
-    const prefix = `${name}:`;
-    const keys = keysOf(count);
-    const clean = storeOn(cleanClient, prefix);
-    await clean.setMany(entriesOf(keys, 0));
-    const { client, writes } = faultyClient(3);
+  it.each(operations)(
+    '%s of %i keys settles only when every call it sent has, and starts none after its first failure',
+    async (name, count, operation) => {
+      const prefix = `${name}:`;
+      const keys = keysOf(count);
+      const clean = storeOn(cleanClient, prefix);
+      await clean.setMany(entriesOf(keys, 0));
+      const { client, writes } = faultyClient(3);
 
-    const error = await operation(storeOn(client, prefix), keys).catch((caught: unknown) => caught);
-    writes.settled = true;
-    expect((error as Error).message).toBe('read ECONNRESET');
-    // 8 chunks are in flight at once; the cut one stops the rest from being sent.
-    expect(writes.started).toBe(8);
-    expect(writes.finished).toBe(8);
+      const error = await operation(storeOn(client, prefix), keys).catch((caught: unknown) => caught);
+      writes.settled = true;
+      expect((error as Error).message).toBe('read ECONNRESET');
+      // 8 chunks are in flight at once; the cut one stops the rest from being sent.
+      expect(writes.started).toBe(8);
+      expect(writes.finished).toBe(8);
 
-    // The caller's next writes, made as soon as it was told of the failure, must be the last word.
-    await clean.setMany(entriesOf(keys, 2));
-    await quiet(writes);
-    expect(writes.startedAfter).toBe(0);
-    expect(writes.finishedAfter).toBe(0);
-    expect(await clean.getMany(keys)).toEqual(entriesOf(keys, 2).map((entry) => entry.value));
-  });
+      // The caller's next writes, made as soon as it was told of the failure, must be the last word.
+      await clean.setMany(entriesOf(keys, 2));
+      await quiet(writes);
+      expect(writes.startedAfter).toBe(0);
+      expect(writes.finishedAfter).toBe(0);
+      expect(await clean.getMany(keys)).toEqual(entriesOf(keys, 2).map((entry) => entry.value));
+    },
+  );
 });

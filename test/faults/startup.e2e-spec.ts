@@ -50,7 +50,9 @@ describe('start-up with DynamoDB unreachable', () => {
     const { app } = await boot({ endpoint: `http://127.0.0.1:${port}` });
     const error = await app.init().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CacheStartupError);
-    expect((error as Error).message).toMatch(new RegExp(`"startup_table" \\(region us-east-1 at endpoint http://127\\.0\\.0\\.1:${port}/?\\) could not be checked at start-up`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`"startup_table" \\(region us-east-1 at endpoint http://127\\.0\\.0\\.1:${port}/?\\) could not be checked at start-up`),
+    );
     expect((error as Error).message).toMatch(/startupCheck: 'warn'/);
   });
 
@@ -73,7 +75,9 @@ describe('start-up with DynamoDB unreachable', () => {
     const endpoint = `http://127.0.0.1:${port}`;
     const { app, logger } = await boot({ endpoint, startupCheck: 'warn', createTableIfNotExists: true });
     await app.init();
-    expect(logger.warnings.join('\n')).toMatch(/"startup_table".*could not be checked at start-up.*Starting anyway \(startupCheck: 'warn'\)/);
+    expect(logger.warnings.join('\n')).toMatch(
+      /"startup_table".*could not be checked at start-up.*Starting anyway \(startupCheck: 'warn'\)/,
+    );
     const http = () => request(app.getHttpServer());
     for (let attempt = 0; attempt < 3; attempt++) {
       const answer = await http().get('/prices/A1').expect(200);
@@ -85,11 +89,15 @@ describe('start-up with DynamoDB unreachable', () => {
     // The table is created on the first call that reaches DynamoDB (createTableIfNotExists), once the
     // circuit lets one through; every answer meanwhile is the handler's.
     const statuses = new Set<number>();
-    await seenWithin(async () => {
-      const answer = await http().get('/prices/A1');
-      statuses.add(answer.status);
-      return answer.headers['x-cache'];
-    }, 'HIT', 30_000);
+    await seenWithin(
+      async () => {
+        const answer = await http().get('/prices/A1');
+        statuses.add(answer.status);
+        return answer.headers['x-cache'];
+      },
+      'HIT',
+      30_000,
+    );
     expect([...statuses]).toEqual([200]);
     const before = served;
     await http().get('/prices/A1').expect(200);

@@ -1,4 +1,9 @@
-import { type BatchGetItemCommandInput, type BatchWriteItemCommandInput, ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
+import {
+  type BatchGetItemCommandInput,
+  type BatchWriteItemCommandInput,
+  ProvisionedThroughputExceededException,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoStore, ThrottledError, UnprocessedItemsError } from '../../src/index.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
@@ -11,7 +16,15 @@ const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 // whole call, retries included, so it is raised here to let three attempts run (see the README),
 // with room for a busy machine: these calls must succeed.
 const storeWith = (prefix: string, options: object = {}) =>
-  new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger(), operationTimeout: 20_000, ...options });
+  new DynamoStore({
+    tableName,
+    client,
+    ...names,
+    partitionKeyPrefix: prefix,
+    logger: memoryLogger(),
+    operationTimeout: 20_000,
+    ...options,
+  });
 
 afterEach(() => {
   client.middlewareStack.remove('throttle');
@@ -73,20 +86,27 @@ function processOnly(processed: number) {
 }
 
 describe('throttling', () => {
-  it.each(['ProvisionedThroughputExceeded', 'Throttling'] as const)('retries a throttled get and set (%s) with backoff and loses nothing', async (kind) => {
-    const store = storeWith(`t1${kind}:`);
-    const attempts = throttle(['PutItemCommand', 'GetItemCommand'], 2, kind);
-    await store.set('order', { id: 7 });
-    expect(attempts).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
-    expect(await store.get('order')).toEqual({ id: 7 });
-  });
+  it.each(['ProvisionedThroughputExceeded', 'Throttling'] as const)(
+    'retries a throttled get and set (%s) with backoff and loses nothing',
+    async (kind) => {
+      const store = storeWith(`t1${kind}:`);
+      const attempts = throttle(['PutItemCommand', 'GetItemCommand'], 2, kind);
+      await store.set('order', { id: 7 });
+      expect(attempts).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
+      expect(await store.get('order')).toEqual({ id: 7 });
+    },
+  );
 
   it('fails with a ThrottledError naming the table, operation and attempts when retries run out, and writes nothing', async () => {
     const store = storeWith('t2:');
     throttle(['PutItemCommand'], Number.POSITIVE_INFINITY, 'ProvisionedThroughputExceeded');
     const error = await store.set('order', { id: 7 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ThrottledError);
-    expect((error as Error).message).toMatch(new RegExp(`PutItem on table "${tableName}" was throttled by DynamoDB \\(ProvisionedThroughputExceededException\\) on all 3 attempts`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `PutItem on table "${tableName}" was throttled by DynamoDB \\(ProvisionedThroughputExceededException\\) on all 3 attempts`,
+      ),
+    );
     client.middlewareStack.remove('throttle');
     expect(await store.get('order')).toBeUndefined();
   });
@@ -105,7 +125,12 @@ describe('throttling', () => {
   it('fails with an UnprocessedItemsError when a batch stays throttled past batchRetryTimeout, naming how many were left', async () => {
     const store = storeWith('t4:', { batchRetryTimeout: 300 });
     processOnly(0);
-    const error = await store.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2 }]).catch((caught: unknown) => caught);
+    const error = await store
+      .setMany([
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2 },
+      ])
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UnprocessedItemsError);
     expect((error as Error).message).toMatch(new RegExp(`BatchWriteItem on table "${tableName}": 2 of 2 items were still unprocessed`));
   });

@@ -33,7 +33,14 @@ class MeController {
 beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', logger: memoryLogger(), session: {} }),
+      DynamoCacheModule.forRoot({
+        tableName,
+        client,
+        partitionKeyName: 'pk',
+        ttlAttributeName: 'ttl',
+        logger: memoryLogger(),
+        session: {},
+      }),
       DynamoCacheModule.forFeature({ name: 'users' }),
       DynamoCacheModule.forFeature({ name: 'orders', keyPrefix: 'ord:' }),
     ],
@@ -66,7 +73,7 @@ const HOSTILE_KEYS = [
 ];
 
 describe('isolation between named caches and the session store', () => {
-  it('no cache reads, overwrites or deletes another\'s items, whatever the key', async () => {
+  it("no cache reads, overwrites or deletes another's items, whatever the key", async () => {
     const registry = app.get(DynamoCacheRegistry);
     const caches: DynamoCache[] = [app.get(CACHE), registry.get('users'), registry.get('orders'), registry.get('session')];
     for (const cache of caches) await cache.mset(HOSTILE_KEYS.map((key) => ({ key, value: `${cache.name}|${key}` })));
@@ -77,7 +84,8 @@ describe('isolation between named caches and the session store', () => {
     for (const key of HOSTILE_KEYS) await main!.del(key);
     await users!.mdel(HOSTILE_KEYS);
     expect(await main!.mget(HOSTILE_KEYS)).toEqual(HOSTILE_KEYS.map(() => undefined));
-    for (const cache of [orders!, sessions!]) expect(await cache.mget(HOSTILE_KEYS)).toEqual(HOSTILE_KEYS.map((key) => `${cache.name}|${key}`));
+    for (const cache of [orders!, sessions!])
+      expect(await cache.mget(HOSTILE_KEYS)).toEqual(HOSTILE_KEYS.map((key) => `${cache.name}|${key}`));
     // clear() reaches its own prefix only.
     await orders!.clear();
     expect(await sessions!.mget(HOSTILE_KEYS)).toEqual(HOSTILE_KEYS.map((key) => `session|${key}`));
@@ -98,7 +106,7 @@ describe('isolation between named caches and the session store', () => {
   });
 });
 
-describe('@Cacheable never serves one user\'s answer to another, even under concurrency', () => {
+describe("@Cacheable never serves one user's answer to another, even under concurrency", () => {
   const USERS = Array.from({ length: 12 }, (_, index) => `user-${index}`);
 
   async function hammer(path: string, credentials: (user: string) => Record<string, string>) {
@@ -115,11 +123,14 @@ describe('@Cacheable never serves one user\'s answer to another, even under conc
   it.each([
     ['Authorization', (user: string) => ({ authorization: user })],
     ['cookie', (user: string) => ({ cookie: `user=${user}` })],
-  ])('per-user entries (vary) keyed by %s: every answer is the caller\'s own, and entries are shared per user', async (_name, credentials) => {
-    const answers = await hammer('/me/per-user', credentials);
-    expect(answers.filter((answer) => answer.body.user !== answer.user)).toEqual([]);
-    expect(answers.some((answer) => answer.cache === 'HIT')).toBe(true);
-  });
+  ])(
+    "per-user entries (vary) keyed by %s: every answer is the caller's own, and entries are shared per user",
+    async (_name, credentials) => {
+      const answers = await hammer('/me/per-user', credentials);
+      expect(answers.filter((answer) => answer.body.user !== answer.user)).toEqual([]);
+      expect(answers.some((answer) => answer.cache === 'HIT')).toBe(true);
+    },
+  );
 
   it.each([
     ['Authorization', (user: string) => ({ authorization: user })],

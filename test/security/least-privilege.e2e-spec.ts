@@ -6,8 +6,27 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { CACHE, CacheEvict, Cacheable, CacheStartupError, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, DynamoCacheRegistry, DynamoSessionStore } from '../../src/index.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, dynamoEndpoint, localClient, memoryLogger, uniqueTableName, useCacheTable } from '../support/dynamo.js';
+import {
+  CACHE,
+  CacheEvict,
+  Cacheable,
+  CacheStartupError,
+  type DynamoCache,
+  DynamoCacheModule,
+  type DynamoCacheModuleOptions,
+  DynamoCacheRegistry,
+  DynamoSessionStore,
+} from '../../src/index.js';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  createTable,
+  dynamoEndpoint,
+  localClient,
+  memoryLogger,
+  uniqueTableName,
+  useCacheTable,
+} from '../support/dynamo.js';
 import { PERMISSIONS, type Policy, enforcePolicy } from '../support/iam-policy.js';
 import { caughtUpAfter } from '../support/seen-within.js';
 
@@ -50,7 +69,10 @@ async function runUnder(policy: Policy, options: Partial<DynamoCacheModuleOption
 async function useEveryFeature(cache: DynamoCache, app: Awaited<ReturnType<typeof runUnder>>['app']) {
   await cache.set('a', 1, 60_000);
   expect(await cache.get('a')).toBe(1);
-  await cache.mset([{ key: 'b', value: 2 }, { key: 'c', value: 3 }]);
+  await cache.mset([
+    { key: 'b', value: 2 },
+    { key: 'c', value: 3 },
+  ]);
   expect(await cache.mget(['a', 'b', 'c'])).toEqual([1, 2, 3]);
   await cache.set('slide', 's', { slidingExpiration: 60_000 });
   expect(await cache.refresh('slide')).toBe(true);
@@ -88,7 +110,10 @@ describe('least privilege: the documented permissions are enough, mode by mode',
   });
 
   it('production with Scan: clear() works as well', async () => {
-    const { app, client, denied, started, cache } = await runUnder({ actions: PERMISSIONS.productionWithScan }, { ...names, partitionKeyPrefix: 'iam2:' });
+    const { app, client, denied, started, cache } = await runUnder(
+      { actions: PERMISSIONS.productionWithScan },
+      { ...names, partitionKeyPrefix: 'iam2:' },
+    );
     expect(started).toBeUndefined();
     await useEveryFeature(cache!, app);
     await cache!.set('x', 1);
@@ -113,7 +138,16 @@ describe('least privilege: the documented permissions are enough, mode by mode',
     const client = localClient({}, 'admin');
     const denied = enforcePolicy(client, { actions: PERMISSIONS.create });
     const moduleRef = await Test.createTestingModule({
-      imports: [DynamoCacheModule.forRoot({ tableName: fresh, client, createTableIfNotExists: true, throwOnErrors: true, logger: memoryLogger(), session: {} })],
+      imports: [
+        DynamoCacheModule.forRoot({
+          tableName: fresh,
+          client,
+          createTableIfNotExists: true,
+          throwOnErrors: true,
+          logger: memoryLogger(),
+          session: {},
+        }),
+      ],
       controllers: [CatalogController],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
@@ -135,7 +169,15 @@ describe('least privilege: the documented permissions are enough, mode by mode',
     const deniedOnStream = enforcePolicy(streams as unknown as DynamoDBClient, { actions: PERMISSIONS.streams });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        DynamoCacheModule.forRoot({ tableName: streamTable, client, ...names, throwOnErrors: true, logger: memoryLogger(), session: {}, backplane: { type: 'streams', client: streams, pollInterval: 100 } }),
+        DynamoCacheModule.forRoot({
+          tableName: streamTable,
+          client,
+          ...names,
+          throwOnErrors: true,
+          logger: memoryLogger(),
+          session: {},
+          backplane: { type: 'streams', client: streams, pollInterval: 100 },
+        }),
       ],
       controllers: [CatalogController],
     }).compile();
@@ -159,7 +201,7 @@ describe('least privilege: the documented permissions are enough, mode by mode',
     client.destroy();
   });
 
-  it('the README lists each mode\'s actions', async () => {
+  it("the README lists each mode's actions", async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('## IAM permissions'), readme.indexOf('## The sample'));
     for (const action of [...PERMISSIONS.create, ...PERMISSIONS.streams]) expect(section).toContain(`dynamodb:${action}`);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoCache, type DynamoSessionOptions, DynamoSessionStore, DynamoStore, InvalidCacheKeyError, InvalidOptionError } from '../../src/index.js';
+import {
+  DynamoCache,
+  type DynamoSessionOptions,
+  DynamoSessionStore,
+  DynamoStore,
+  InvalidCacheKeyError,
+  InvalidOptionError,
+} from '../../src/index.js';
 import { useCacheTable } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 import { TABLE_NAMES, cookie, sessionStore as sessionStoreOn } from './session-support.js';

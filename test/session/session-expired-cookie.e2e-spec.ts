@@ -50,7 +50,11 @@ describe('DynamoSessionStore and a cookie that has expired', () => {
       ['expired', { originalMaxAge: 60_000, expires: past() }],
       ['ended', { originalMaxAge: 0, expires: past() }],
     ] as const) {
-      await sessions.cache.store.set(sid, { data: { cookie: endedCookie, user: 'ada' }, createdAt: Date.now() }, { slidingExpiration: ONE_DAY_MS });
+      await sessions.cache.store.set(
+        sid,
+        { data: { cookie: endedCookie, user: 'ada' }, createdAt: Date.now() },
+        { slidingExpiration: ONE_DAY_MS },
+      );
       expect(await sessions.get(sid)).toBeNull();
       expect(await sessions.cache.store.get(sid)).toBeUndefined();
     }
@@ -60,15 +64,18 @@ describe('DynamoSessionStore and a cookie that has expired', () => {
 describe('a cookie that has expired, through express-session', () => {
   const { sent, start } = useSessionApps(tableName);
 
-  it.each(['end', 'end-and-save'])('a request that sets the cookie maxAge to 0 (/%s) ends the session: deleted, nothing written, the next request has none', async (route) => {
-    const app = await start({ session: {} });
-    const { cookie: sessionCookie, sid } = await logIn(app);
-    sent.length = 0;
-    await request(app.getHttpServer()).get(`/${route}`).set('Cookie', sessionCookie).expect(200);
-    expect(writesIn(sent)).toEqual([]);
-    expect(await app.get(DynamoCacheRegistry).get('session').store.get(sid)).toBeUndefined();
-    expect(await whoIs(app, sessionCookie)).toBeNull();
-  });
+  it.each(['end', 'end-and-save'])(
+    'a request that sets the cookie maxAge to 0 (/%s) ends the session: deleted, nothing written, the next request has none',
+    async (route) => {
+      const app = await start({ session: {} });
+      const { cookie: sessionCookie, sid } = await logIn(app);
+      sent.length = 0;
+      await request(app.getHttpServer()).get(`/${route}`).set('Cookie', sessionCookie).expect(200);
+      expect(writesIn(sent)).toEqual([]);
+      expect(await app.get(DynamoCacheRegistry).get('session').store.get(sid)).toBeUndefined();
+      expect(await whoIs(app, sessionCookie)).toBeNull();
+    },
+  );
 
   it('a cookie replayed after it expired gets no session, though the idle timeout is longer', async () => {
     const app = await start({ session: { idleTimeout: 60_000 }, cookieMaxAge: 500 });

@@ -1,13 +1,25 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheRegistrationError, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry, type DynamoCacheModuleOptions, DynamoSessionStore, getCacheToken } from '../../src/index.js';
+import {
+  CacheRegistrationError,
+  type DynamoCache,
+  DynamoCacheModule,
+  DynamoCacheRegistry,
+  type DynamoCacheModuleOptions,
+  DynamoSessionStore,
+  getCacheToken,
+} from '../../src/index.js';
 import { memoryLogger, useCacheTable } from '../support/dynamo.js';
 import { TABLE_NAMES, logIn, sessionApp, whoIs } from './session-support.js';
 
 const { client, tableName } = useCacheTable('session_registration');
 
-const sessionCaches = (app: INestApplication) => app.get(DynamoCacheRegistry).all().filter((cache) => cache.name === 'session');
+const sessionCaches = (app: INestApplication) =>
+  app
+    .get(DynamoCacheRegistry)
+    .all()
+    .filter((cache) => cache.name === 'session');
 
 describe('the session named cache', () => {
   let app: INestApplication | undefined;
@@ -16,7 +28,10 @@ describe('the session named cache', () => {
     app = undefined;
   });
 
-  async function start(options: Partial<DynamoCacheModuleOptions>, imports: Parameters<typeof Test.createTestingModule>[0]['imports'] = []) {
+  async function start(
+    options: Partial<DynamoCacheModuleOptions>,
+    imports: Parameters<typeof Test.createTestingModule>[0]['imports'] = [],
+  ) {
     const moduleRef = await Test.createTestingModule({
       imports: [DynamoCacheModule.forRoot({ tableName, client, ...TABLE_NAMES, logger: memoryLogger(), ...options }), ...(imports ?? [])],
     }).compile();
@@ -41,7 +56,7 @@ describe('the session named cache', () => {
     expect(sessionCaches(await start({ session: {} }))).toHaveLength(1);
   });
 
-  it('is registered on the store\'s first use without the session option, so that sessions still work', async () => {
+  it("is registered on the store's first use without the session option, so that sessions still work", async () => {
     app = await sessionApp({ tableName, client });
     expect(sessionCaches(app)).toEqual([]);
     const { cookie } = await logIn(app);
@@ -49,7 +64,7 @@ describe('the session named cache', () => {
     expect(sessionCaches(app)).toHaveLength(1);
   });
 
-  it('fails the store\'s first use, saying what to do, when the app took the name for a cache of its own', async () => {
+  it("fails the store's first use, saying what to do, when the app took the name for a cache of its own", async () => {
     await start({}, [DynamoCacheModule.forFeature({ name: 'session', ttl: 5_000 })]);
     const store = app!.get(DynamoSessionStore);
     expect(() => store.get('abc', () => undefined)).toThrow(CacheRegistrationError);

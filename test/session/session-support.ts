@@ -4,7 +4,14 @@ import { Test } from '@nestjs/testing';
 import session from 'express-session';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { DynamoCache, DynamoCacheModule, type DynamoSessionOptions, DynamoSessionStore, DynamoStore, type SessionData } from '../../src/index.js';
+import {
+  DynamoCache,
+  DynamoCacheModule,
+  type DynamoSessionOptions,
+  DynamoSessionStore,
+  DynamoStore,
+  type SessionData,
+} from '../../src/index.js';
 import { afterAll, afterEach } from 'vitest';
 import { localClient, memoryLogger, recordCommands } from '../support/dynamo.js';
 
@@ -14,7 +21,9 @@ export const ONE_DAY_MS = 86_400_000;
 /** A DynamoSessionStore on its own prefix, with its callback methods as promises. */
 export function sessionStore(tableName: string, client: DynamoDBClient, prefix: string, options: DynamoSessionOptions = {}) {
   const logger = memoryLogger();
-  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...TABLE_NAMES, partitionKeyPrefix: prefix, logger }), { memory: false });
+  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...TABLE_NAMES, partitionKeyPrefix: prefix, logger }), {
+    memory: false,
+  });
   const store = new DynamoSessionStore({ cache, ...options });
   return {
     store,
@@ -31,7 +40,12 @@ export function sessionStore(tableName: string, client: DynamoDBClient, prefix: 
 }
 
 /** express-session's cookie as a store receives it (JSON: `maxAge` is a getter and not kept). */
-export const cookie = (maxAge: number) => ({ originalMaxAge: maxAge, expires: new Date(Date.now() + maxAge).toISOString(), httpOnly: true, path: '/' });
+export const cookie = (maxAge: number) => ({
+  originalMaxAge: maxAge,
+  expires: new Date(Date.now() + maxAge).toISOString(),
+  httpOnly: true,
+  path: '/',
+});
 
 type SessionRequest = { session: session.Session & Record<string, unknown> };
 
@@ -78,7 +92,13 @@ export interface SessionAppOptions {
 export async function sessionApp(options: SessionAppOptions): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      DynamoCacheModule.forRoot({ tableName: options.tableName, client: options.client, ...TABLE_NAMES, logger: memoryLogger(), ...(options.session && { session: options.session }) }),
+      DynamoCacheModule.forRoot({
+        tableName: options.tableName,
+        client: options.client,
+        ...TABLE_NAMES,
+        logger: memoryLogger(),
+        ...(options.session && { session: options.session }),
+      }),
       ...(options.imports ?? []),
     ],
     controllers: [SessionController],
@@ -131,6 +151,7 @@ export function useSessionApps(tableName: string) {
   afterAll(() => counted.destroy());
   return {
     sent,
-    start: async (options: Omit<SessionAppOptions, 'tableName' | 'client'>) => (app = await sessionApp({ tableName, client: counted, ...options })),
+    start: async (options: Omit<SessionAppOptions, 'tableName' | 'client'>) =>
+      (app = await sessionApp({ tableName, client: counted, ...options })),
   };
 }

@@ -81,7 +81,12 @@ describe('DynamoStore on DynamoDB Local', () => {
     await client.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: { pk: { S: 'dc:stale' }, v: { B: Buffer.from('"old"') }, exp: { N: String(past) }, ttl: { N: String(Math.ceil(past / 1000)) } },
+        Item: {
+          pk: { S: 'dc:stale' },
+          v: { B: Buffer.from('"old"') },
+          exp: { N: String(past) },
+          ttl: { N: String(Math.ceil(past / 1000)) },
+        },
       }),
     );
     expect(await rawItem('dc:stale')).toBeDefined();
@@ -220,7 +225,9 @@ describe('DynamoStore on DynamoDB Local', () => {
     const store = storeWith();
     await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'dc:foreign-no-value' }, data: { S: 'x' } } }));
     await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'dc:foreign-string' }, v: { S: 'text' } } }));
-    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'dc:foreign-corrupt' }, v: { B: Buffer.from('{oops') } } }));
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'dc:foreign-corrupt' }, v: { B: Buffer.from('{oops') } } }),
+    );
     await client.send(
       new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'dc:foreign-exp' }, v: { B: Buffer.from('1') }, exp: { S: 'soon' } } }),
     );

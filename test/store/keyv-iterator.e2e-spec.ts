@@ -62,11 +62,17 @@ describe('iterating a Keyv over the store', () => {
     expect(sent.filter((name) => name === 'BatchGetItemCommand')).toHaveLength(3);
   });
 
-  it('yields the store\'s own [key, value] pairs, for a caller of the store itself', async () => {
+  it("yields the store's own [key, value] pairs, for a caller of the store itself", async () => {
     const store = storeUnder('k3:');
-    await store.setMany([{ key: 'a', value: 1 }, { key: 'b', value: { two: 2 } }]);
+    await store.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: { two: 2 } },
+    ]);
     const pairs: Array<[string, unknown]> = [];
     for await (const pair of store.iterator()) pairs.push(pair);
-    expect(pairs.sort(([a], [b]) => a.localeCompare(b))).toEqual([['a', 1], ['b', { two: 2 }]]);
+    expect(pairs.sort(([a], [b]) => a.localeCompare(b))).toEqual([
+      ['a', 1],
+      ['b', { two: 2 }],
+    ]);
   });
 });

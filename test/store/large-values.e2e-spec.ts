@@ -85,7 +85,10 @@ describe('compression', () => {
   it('reads an item whose compressed bytes are corrupt as a miss with a warning, and leaves it', async () => {
     const store = storeWith({ partitionKeyPrefix: 'z5:' });
     await client.send(
-      new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'z5:bad' }, v: { B: Buffer.from('not brotli at all') }, z: { N: '2' } } }),
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: 'z5:bad' }, v: { B: Buffer.from('not brotli at all') }, z: { N: '2' } },
+      }),
     );
     expect(await store.get('bad')).toBeUndefined();
     expect(logger.warnings.join('\n')).toMatch(/"z5:bad".*does not inflate/);
@@ -212,7 +215,11 @@ describe('values past 400 KB', () => {
   });
 
   it.each([
-    ['a missing chunk', async (key: string) => client.send(new DeleteItemCommand({ TableName: tableName, Key: { pk: { S: key } } })), /chunks are missing/],
+    [
+      'a missing chunk',
+      async (key: string) => client.send(new DeleteItemCommand({ TableName: tableName, Key: { pk: { S: key } } })),
+      /chunks are missing/,
+    ],
     [
       'a chunk whose value is not binary',
       async (key: string) => client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: key }, v: { S: 'text' } } })),
@@ -220,7 +227,8 @@ describe('values past 400 KB', () => {
     ],
     [
       'a chunk cut short',
-      async (key: string) => client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: key }, v: { B: Buffer.from('short') } } })),
+      async (key: string) =>
+        client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: key }, v: { B: Buffer.from('short') } } })),
       /chunks hold \d+ bytes where the head names \d+/,
     ],
   ])('reads a head with %s as a miss with a warning', async (_case, damage, warning) => {
@@ -236,7 +244,9 @@ describe('values past 400 KB', () => {
 
   it('reads a head whose chunk reference is malformed as a miss with a warning', async () => {
     const store = storeWith({ partitionKeyPrefix: 'c8:' });
-    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'c8:x' }, ch: { N: '5000' }, cb: { N: '1' }, cid: { S: '../../etc' } } }));
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'c8:x' }, ch: { N: '5000' }, cb: { N: '1' }, cid: { S: '../../etc' } } }),
+    );
     expect(await store.get('x')).toBeUndefined();
     expect(logger.warnings.join('\n')).toMatch(/chunk reference .* is malformed/);
   });
@@ -267,7 +277,11 @@ async function collect(pages: AsyncGenerator<string[]>): Promise<string[]> {
 
 describe('a custom serializer', () => {
   const packr = new Packr({ moreTypes: true });
-  const msgpack = { name: 'msgpackr', serialize: (value: unknown) => packr.pack(value), deserialize: (bytes: Uint8Array) => packr.unpack(bytes) };
+  const msgpack = {
+    name: 'msgpackr',
+    serialize: (value: unknown) => packr.pack(value),
+    deserialize: (bytes: Uint8Array) => packr.unpack(bytes),
+  };
 
   it('writes with it, names it in the item, and reads back exact types', async () => {
     const store = storeWith({ partitionKeyPrefix: 's1:', serializer: msgpack });
@@ -286,7 +300,15 @@ describe('a custom serializer', () => {
   });
 
   it('turns a serializer that throws or returns no bytes into a SerializationError, and writes nothing', async () => {
-    const throwing = storeWith({ partitionKeyPrefix: 's3:', serializer: { ...msgpack, serialize: () => { throw new Error('no'); } } });
+    const throwing = storeWith({
+      partitionKeyPrefix: 's3:',
+      serializer: {
+        ...msgpack,
+        serialize: () => {
+          throw new Error('no');
+        },
+      },
+    });
     await expect(throwing.set('k', 1)).rejects.toThrow(SerializationError);
     await expect(throwing.set('k', 1)).rejects.toThrow(/serializer "msgpackr" refused the value \(no\)/);
     const wrongType = storeWith({ partitionKeyPrefix: 's3:', serializer: { ...msgpack, serialize: () => 'text' as never } });
@@ -315,7 +337,10 @@ describe('consumed capacity', () => {
     expect(records[0]!.tableName).toBe(tableName);
     // Batches answer one ConsumedCapacity per table; they are counted too.
     const beforeBatch = store.capacity;
-    await store.setMany([{ key: 'b1', value: 1 }, { key: 'b2', value: 2 }]);
+    await store.setMany([
+      { key: 'b1', value: 1 },
+      { key: 'b2', value: 2 },
+    ]);
     await store.getMany(['b1', 'b2']);
     expect(records.slice(2).map((record) => record.operation)).toEqual(['BatchWriteItem', 'BatchGetItem']);
     expect(store.capacity.writeUnits - beforeBatch.writeUnits).toBeGreaterThanOrEqual(2);

@@ -39,7 +39,7 @@ function recordUpdates(): string[] {
 const MB = 1024 * 1024;
 
 describe('the chunks of a sliding entry', () => {
-  it('carry a TTL at or past their head\'s, bounded by the window, so that DynamoDB deletes them', async () => {
+  it("carry a TTL at or past their head's, bounded by the window, so that DynamoDB deletes them", async () => {
     const store = storeUnder('s1:');
     const window = 60_000;
     const before = Date.now();

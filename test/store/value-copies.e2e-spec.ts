@@ -8,12 +8,14 @@ const { client, tableName } = useCacheTable('copies');
 const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 
 /** A cache with its default options, so the memory tier is on. */
-const cacheUnder = (prefix: string) => new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() }));
+const cacheUnder = (prefix: string) =>
+  new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() }));
 
 type Shape = 'Buffer' | 'Uint8Array' | 'Buffer in an object';
 const valueOf = (shape: Shape, bytes: number[]): unknown =>
   shape === 'Buffer' ? Buffer.from(bytes) : shape === 'Uint8Array' ? new Uint8Array(bytes) : { name: 'avatar', image: Buffer.from(bytes) };
-const bytesOf = (shape: Shape, value: unknown): Uint8Array => (shape === 'Buffer in an object' ? (value as { image: Buffer }).image : (value as Uint8Array));
+const bytesOf = (shape: Shape, value: unknown): Uint8Array =>
+  shape === 'Buffer in an object' ? (value as { image: Buffer }).image : (value as Uint8Array);
 
 describe.each<Shape>(['Buffer', 'Uint8Array', 'Buffer in an object'])('a stored %s', (shape) => {
   it('keeps the bytes it was given at set, and hands each get a copy of its own', async () => {

@@ -44,7 +44,10 @@ describe('value serializer', () => {
     const value = {
       at: new Date('2026-01-02T03:04:05.678Z'),
       invalid: new Date(Number.NaN),
-      map: new Map<unknown, unknown>([['a', 1], [2, new Set(['x'])]]),
+      map: new Map<unknown, unknown>([
+        ['a', 1],
+        [2, new Set(['x'])],
+      ]),
       big: 12345678901234567890n,
       notANumber: Number.NaN,
       list: [Number.NEGATIVE_INFINITY, new Date(0)],

@@ -78,7 +78,10 @@ export async function createTable(client: DynamoDBClient, tableName: string, sha
   );
   if (shape.ttlAttributeName) {
     await client.send(
-      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: shape.ttlAttributeName, Enabled: true } }),
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: shape.ttlAttributeName, Enabled: true },
+      }),
     );
   }
 }

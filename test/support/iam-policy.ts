@@ -46,9 +46,9 @@ function keysNamed(command: string, input: Record<string, unknown>, attribute: s
     case 'BatchGetItem':
       return Object.values(input.RequestItems as Record<string, { Keys: Item[] }>).flatMap((request) => request.Keys.map(value));
     case 'BatchWriteItem':
-      return Object.values(input.RequestItems as Record<string, Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>>).flatMap((requests) =>
-        requests.map((request) => value(request.PutRequest?.Item ?? request.DeleteRequest?.Key)),
-      );
+      return Object.values(
+        input.RequestItems as Record<string, Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>>,
+      ).flatMap((requests) => requests.map((request) => value(request.PutRequest?.Item ?? request.DeleteRequest?.Key)));
     default:
       return [];
   }
@@ -70,10 +70,14 @@ export function enforcePolicy(client: DynamoDBClient, policy: Policy): string[] 
       }
       if (policy.leadingKeys) {
         const { attribute, prefixes } = policy.leadingKeys;
-        const outside = keysNamed(action, args.input as Record<string, unknown>, attribute).find((key) => key === undefined || !prefixes.some((prefix) => key.startsWith(prefix)));
+        const outside = keysNamed(action, args.input as Record<string, unknown>, attribute).find(
+          (key) => key === undefined || !prefixes.some((prefix) => key.startsWith(prefix)),
+        );
         if (outside !== undefined || (action === 'Scan' && prefixes.length > 0)) {
           denied.push(`${action} ${outside ?? '(whole table)'}`);
-          throw new AccessDeniedError(`User is not authorized to perform: dynamodb:${action} on key ${outside ?? '(whole table)'} (dynamodb:LeadingKeys)`);
+          throw new AccessDeniedError(
+            `User is not authorized to perform: dynamodb:${action} on key ${outside ?? '(whole table)'} (dynamodb:LeadingKeys)`,
+          );
         }
       }
       return next(args);

@@ -21,10 +21,14 @@ export async function seenWithin<T>(read: () => Promise<T>, expected: T, within:
  */
 export async function caughtUpAfter(backplane: { stats(): { lagMs: number } }, instant: number, within: number): Promise<void> {
   // lagMs is measured at least as late as `now`, so a lag under `now - instant` puts the read's start after `instant`.
-  await seenWithin(async () => {
-    const now = Date.now();
-    return backplane.stats().lagMs < now - instant;
-  }, true, within);
+  await seenWithin(
+    async () => {
+      const now = Date.now();
+      return backplane.stats().lagMs < now - instant;
+    },
+    true,
+    within,
+  );
 }
 
 /**

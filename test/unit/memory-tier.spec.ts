@@ -36,7 +36,7 @@ describe('the memory tier, on a clock the test moves', () => {
     expect(tier.size).toBe(0);
   });
 
-  it('refuses a read that began before this key changed, and keeps the change\'s own value', () => {
+  it("refuses a read that began before this key changed, and keeps the change's own value", () => {
     const tier = new MemoryTier(OPTIONS);
     tier.set('k', payload('new'), undefined, { expiresAt: undefined }, 100);
     // The read began at 50, before the write at 100: it may hold the value the write replaced.
@@ -44,7 +44,7 @@ describe('the memory tier, on a clock the test moves', () => {
     expect(memoryValue(tier.get('k', 130)!)).toBe('new');
   });
 
-  it('refuses a read that began before a forget (a delete or another instance\'s change)', () => {
+  it("refuses a read that began before a forget (a delete or another instance's change)", () => {
     const tier = new MemoryTier(OPTIONS);
     tier.forget('k', 100);
     tier.set('k', payload('old'), 'old', { expiresAt: undefined }, 120, 100);

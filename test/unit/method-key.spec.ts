@@ -8,7 +8,7 @@ const key = (...args: unknown[]) => {
 };
 const reason = (...args: unknown[]) => argumentsKey(args).unencodable;
 
-describe('the default key of a provider method\'s arguments (argumentsKey)', () => {
+describe("the default key of a provider method's arguments (argumentsKey)", () => {
   it('reads as JSON for strings, numbers, arrays and booleans', () => {
     expect(key(1)).toBe('[1]');
     expect(key('a', [true, null])).toBe('["a",[true,null]]');
@@ -23,7 +23,21 @@ describe('the default key of a provider method\'s arguments (argumentsKey)', () 
 
   it('tells Maps apart by their entries, in any order', () => {
     expect(key(new Map([['role', 'guest']]))).not.toBe(key(new Map([['role', 'admin']])));
-    expect(key(new Map([['a', 1], ['b', 2]]))).toBe(key(new Map([['b', 2], ['a', 1]])));
+    expect(
+      key(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ),
+    ).toBe(
+      key(
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    );
     expect(key(new Map([[1, 'x']]))).not.toBe(key(new Map([['1', 'x']])));
     expect(key(new Map())).not.toBe(key(new Set()));
   });
@@ -81,7 +95,7 @@ describe('the default key of a provider method\'s arguments (argumentsKey)', () 
     expect(key({ 'a":1,"b': 2 })).not.toBe(key({ a: 1, b: 2 }));
   });
 
-  it('tells an array\'s hole from an undefined in its place', () => {
+  it("tells an array's hole from an undefined in its place", () => {
     // eslint-disable-next-line no-sparse-arrays -- the hole is what is tested
     expect(key([, 1])).not.toBe(key([undefined, 1]));
   });

@@ -25,7 +25,7 @@ describe('option resolution', () => {
     expect(() => resolveCacheOptions({ memory: { maxTtl: -1 } })).toThrow(/option "memory\.maxTtl" must be a duration in ms > 0, got -1/);
   });
 
-  it('lets a call override the cache\'s defaults, one option at a time', () => {
+  it("lets a call override the cache's defaults, one option at a time", () => {
     const base = resolveCallOptions({ failSafe: true, jitter: 100, distributedLock: { leaseDuration: 5_000 } });
     const call = resolveCallOptions({ hardTimeout: 300 }, base);
     expect(call).toMatchObject({ failSafe: true, jitterMs: 100, hardTimeoutMs: 300, lock: { leaseMs: 5_000, waitMs: 5_000 } });
@@ -50,7 +50,13 @@ describe('option resolution', () => {
 
   it('gives a store its documented defaults, and reads a ttl of 0 as "no expiry"', () => {
     const store = resolveStoreOptions({ tableName: 'app_cache', ttl: 0 });
-    expect(store).toMatchObject({ partitionKeyPrefix: 'dc:', consistentReads: true, slidingRenewThreshold: 0.1, operationTimeoutMs: 2_000, startupCheck: 'fail' });
+    expect(store).toMatchObject({
+      partitionKeyPrefix: 'dc:',
+      consistentReads: true,
+      slidingRenewThreshold: 0.1,
+      operationTimeoutMs: 2_000,
+      startupCheck: 'fail',
+    });
     expect(store.ttl).toBeUndefined();
   });
 
@@ -58,7 +64,7 @@ describe('option resolution', () => {
     expect(() => resolveStoreOptions({ tableName: 'x' })).toThrow(/option "tableName"/);
   });
 
-  it('requires the backplane\'s maxLag to be longer than its interval', () => {
+  it("requires the backplane's maxLag to be longer than its interval", () => {
     expect(() => resolveBackplaneOptions({ type: 'poll', interval: 1_000, maxLag: 1_000 })).toThrow(/backplane\.maxLag/);
     expect(resolveBackplaneOptions({ type: 'streams' })).toMatchObject({ intervalMs: 1_000, maxLagMs: 5_000, memoryTtlMs: 300_000 });
   });

@@ -4,7 +4,7 @@ import { bodyForHit, unstorableReason } from '../../src/nest/cached-response.js'
 import { entryTtl } from '../../src/nest/entry-ttl.js';
 import { DEFAULT_CREDENTIAL_HEADERS, defaultRouteKey, personalRequestReason } from '../../src/nest/http-cache-key.js';
 
-describe('which requests may share a route\'s entry (personalRequestReason)', () => {
+describe("which requests may share a route's entry (personalRequestReason)", () => {
   const alice = { authorization: 'Bearer alice' };
 
   it('lets a request without credentials share the entry', () => {
@@ -40,7 +40,7 @@ describe('which requests may share a route\'s entry (personalRequestReason)', ()
     expect(personalRequestReason({ ...alice, cookie: 'sid=1', 'x-api-key': 'k' }, { shared: true })).toBeUndefined();
   });
 
-  it('uses the route\'s own credentialHeaders instead of the default list', () => {
+  it("uses the route's own credentialHeaders instead of the default list", () => {
     expect(personalRequestReason({ 'x-tenant-token': 't' }, { credentialHeaders: ['x-tenant-token'] })).toBe('x-tenant-token');
     expect(personalRequestReason(alice, { credentialHeaders: ['x-tenant-token'] })).toBeUndefined();
   });
@@ -49,7 +49,7 @@ describe('which requests may share a route\'s entry (personalRequestReason)', ()
 describe('the default key of a route (defaultRouteKey)', () => {
   const key = (url: string, method = 'GET') => defaultRouteKey(method, url);
 
-  it('is the method and the path when there is no query, HEAD sharing GET\'s', () => {
+  it("is the method and the path when there is no query, HEAD sharing GET's", () => {
     expect(key('/weather/Oslo')).toBe('GET /weather/Oslo');
     expect(key('/weather/Oslo', 'HEAD')).toBe('GET /weather/Oslo');
   });
@@ -100,7 +100,10 @@ describe('which answers are not stored (unstorableReason)', () => {
     expect(unstorableReason(undefined, 200, [200], noHeaders)).toMatchObject({ deliberate: true, reason: 'the handler returned no value' });
     expect(unstorableReason(null, 200, [200], noHeaders)).toMatchObject({ deliberate: true });
     expect(unstorableReason({}, 202, [200], noHeaders)?.reason).toContain('202');
-    expect(unstorableReason({}, 200, [200], headers({ 'set-cookie': 'sid=1' }))).toMatchObject({ deliberate: true, reason: 'it sets a cookie' });
+    expect(unstorableReason({}, 200, [200], headers({ 'set-cookie': 'sid=1' }))).toMatchObject({
+      deliberate: true,
+      reason: 'it sets a cookie',
+    });
     expect(unstorableReason({}, 200, [200], headers({ 'cache-control': 'private, max-age=60' }))?.reason).toContain('private');
     expect(unstorableReason({}, 200, [200], headers({ 'cache-control': 'no-store' }))?.reason).toContain('no-store');
   });
@@ -112,7 +115,7 @@ describe('which answers are not stored (unstorableReason)', () => {
   });
 });
 
-describe('a hit\'s body (bodyForHit)', () => {
+describe("a hit's body (bodyForHit)", () => {
   it('is a copy that may be changed, of a frozen stored body, leaving the stored one as it was', () => {
     const stored = Object.freeze({ keep: 1, internal: Object.freeze({ secret: 'x' }) });
     const body = bodyForHit(stored) as { keep: number; internal?: unknown };
@@ -144,7 +147,7 @@ describe('a hit\'s body (bodyForHit)', () => {
 });
 
 describe('the ttl a route or method stores a value for (entryTtl)', () => {
-  it('is the cache\'s default when none is given', () => {
+  it("is the cache's default when none is given", () => {
     expect(entryTtl(undefined, {})).toEqual({ ttl: undefined });
   });
 
