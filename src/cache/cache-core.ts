@@ -34,8 +34,12 @@ export interface Fallback<T> {
 /** One key's get-or-set in progress in this process, which later callers of the key join. */
 export interface Flight<T> {
   readonly promise: Promise<Resolved<T>>;
+  readonly cacheName: string;
+  readonly key: string;
   /** Set by the caller that started it once it holds a stale value, for joiners' own timeouts. */
   fallback?: Fallback<T>;
+  /** The flights its factory has joined and still waits on: the edges in which a cycle is found. */
+  readonly waitingOn: Set<Flight<unknown>>;
 }
 
 const FAILED: ReadResult<never> = Object.freeze({ kind: 'failed' });
@@ -169,7 +173,9 @@ export class CacheCore {
   flight<T>(key: string, start: (flight: Flight<T>) => Promise<Resolved<T>>): { flight: Flight<T>; joined: boolean } {
     const running = this.flights.get(key) as Flight<T> | undefined;
     if (running !== undefined) return { flight: running, joined: true };
-    const flight = {} as { promise: Promise<Resolved<T>>; fallback?: Fallback<T> };
+    const flight = { cacheName: this.config.name, key, waitingOn: new Set() } as unknown as {
+      -readonly [K in keyof Flight<T>]: Flight<T>[K];
+    };
     flight.promise = start(flight).finally(() => this.flights.delete(key));
     this.flights.set(key, flight as Flight<unknown>);
     return { flight, joined: false };

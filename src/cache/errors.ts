@@ -38,19 +38,31 @@ export class CacheRegistrationError extends Error {
   }
 }
 
+/** One key of a cycle of factories, and the cache it belongs to. */
+export interface FactoryLink {
+  readonly cache: string;
+  readonly key: string;
+}
+
 /**
- * A factory that asked, directly or through other keys' factories, for the key it is computing: it
- * would wait for itself forever. The inner call fails instead; `chain` lists the keys, outermost first.
+ * A factory that asked, directly or through other keys' factories (in this call or in concurrent
+ * ones), for a key whose value waits on it: every call of the cycle would wait for the others
+ * forever. The call that would close the cycle fails instead; `chain` lists the keys in the order
+ * they wait on each other, the first and last alike.
  */
 export class RecursiveFactoryError extends Error {
   override readonly name = 'RecursiveFactoryError';
   constructor(
     readonly cacheName: string,
-    readonly chain: readonly string[],
+    readonly chain: readonly FactoryLink[],
   ) {
+    const oneCache = chain.every((link) => link.cache === cacheName);
+    const shown = chain
+      .map((link) => (oneCache ? JSON.stringify(link.key) : `${JSON.stringify(link.key)} (cache "${link.cache}")`))
+      .join(' → ');
     super(
-      `Cache "${cacheName}": the factory of key ${chain.map((key) => JSON.stringify(key)).join(' → ')} asked for key "${chain[chain.length - 1]}" ` +
-        'while it is being computed, which would wait for itself. Compute the inner value without getOrSet, or give it another key.',
+      `Cache "${cacheName}": factories wait on each other in a cycle, ${shown}: the factory computing the first asked for the last, ` +
+        'which waits for it. Compute the inner value without getOrSet, or give it another key.',
     );
   }
 }

@@ -9,8 +9,15 @@ import { type MemoryEntry, memoryValue } from './memory-tier.js';
 
 export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOptions) | undefined;
 
-/** The keys whose factories the current async context is running inside, outermost first. */
-const computing = new AsyncLocalStorage<ReadonlyArray<{ readonly core: CacheCore; readonly key: string }>>();
+/** A factory the current async context runs inside: its cache, key and flight. */
+interface Computing {
+  readonly core: CacheCore;
+  readonly key: string;
+  readonly flight: Flight<unknown>;
+}
+
+/** The factories the current async context is running inside, outermost first. */
+const computing = new AsyncLocalStorage<readonly Computing[]>();
 
 const isLive = (expiresAt: number | undefined, now: number) => expiresAt === undefined || now < expiresAt;
 
@@ -26,17 +33,41 @@ export function getOrSetMiss<T>(
   call: ResolvedCallOptions,
   remembered: MemoryEntry | undefined,
 ): Promise<Resolved<T>> {
-  const chain = computing.getStore();
-  if (chain?.some((running) => running.core === core && running.key === key)) {
+  const chain = computing.getStore() ?? [];
+  const link = (running: { readonly core: CacheCore; readonly key: string }) => ({ cache: running.core.config.name, key: running.key });
+  if (chain.some((running) => running.core === core && running.key === key)) {
     // Joining its own flight would wait for itself, and hold the key until the process ends.
-    return Promise.reject(
-      new RecursiveFactoryError(core.config.name, [...chain.filter((running) => running.core === core).map((running) => running.key), key]),
+    return Promise.reject(new RecursiveFactoryError(core.config.name, [...chain.map(link), link({ core, key })]));
+  }
+  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started, chain));
+  const waiter = chain.at(-1)?.flight;
+  if (joined && waiter !== undefined) {
+    // Another call's factory holds this key: if it waits, through others, for the flight asking,
+    // the two wait for each other forever.
+    const cycle = pathTo(flight as Flight<unknown>, waiter);
+    if (cycle !== undefined) {
+      const links = [...chain.map(link), ...cycle.map((step) => ({ cache: step.cacheName, key: step.key }))];
+      return Promise.reject(new RecursiveFactoryError(core.config.name, links));
+    }
+    waiter.waitingOn.add(flight as Flight<unknown>);
+    void flight.promise.then(
+      () => waiter.waitingOn.delete(flight as Flight<unknown>),
+      () => waiter.waitingOn.delete(flight as Flight<unknown>),
     );
   }
-  const { flight, joined } = core.flight<T>(key, (started) =>
-    loadOrCompute(core, key, factory, ttl, call, remembered, started, chain ?? []),
-  );
   return joined ? withinOwnTimeouts(core, key, flight, call) : flight.promise;
+}
+
+/** The flights from `from` to `to` along what each waits on, both included; undefined when `from` does not wait for `to`. */
+function pathTo(from: Flight<unknown>, to: Flight<unknown>, seen = new Set<Flight<unknown>>()): Flight<unknown>[] | undefined {
+  if (from === to) return [from];
+  if (seen.has(from)) return undefined;
+  seen.add(from);
+  for (const next of from.waitingOn) {
+    const rest = pathTo(next, to, seen);
+    if (rest !== undefined) return [from, ...rest];
+  }
+  return undefined;
 }
 
 /**
@@ -52,7 +83,7 @@ async function loadOrCompute<T>(
   call: ResolvedCallOptions,
   remembered: MemoryEntry | undefined,
   flight: Flight<T>,
-  chain: ReadonlyArray<{ readonly core: CacheCore; readonly key: string }>,
+  chain: readonly Computing[],
 ): Promise<Resolved<T>> {
   const read = await core.readThrough<T>(key, call.failSafe);
   if (read.kind === 'hit') return read;
@@ -81,7 +112,9 @@ async function loadOrCompute<T>(
   };
 
   const run = new FactoryRun<T>(key, fallback?.value, fallback !== undefined);
-  const running = computing.run([...chain, { core, key }], () => Promise.resolve().then(() => factory(run)));
+  const running = computing.run([...chain, { core, key, flight: flight as Flight<unknown> }], () =>
+    Promise.resolve().then(() => factory(run)),
+  );
   let outcome;
   try {
     outcome = await raceTimeouts(running, call.softTimeoutMs, call.hardTimeoutMs, fallback !== undefined);

@@ -118,8 +118,34 @@ describe('a factory that asks for its own key', () => {
   it('detects a cycle through another key, and names both', async () => {
     const { cache } = cacheOn('recursive-cycle:');
     const failure = cache.getOrSet('a', () => cache.getOrSet('b', () => cache.getOrSet('a', () => 'never')));
-    await expect(failure).rejects.toThrow(/"a".*"b"|"b".*"a"/);
+    await expect(failure).rejects.toThrow(/"a" → "b" → "a"/);
     await expect(cache.disconnect()).resolves.toBeUndefined();
+  });
+
+  it('breaks a cycle between two concurrent callers, each holding the key the other needs, and frees both keys', async () => {
+    const { cache } = cacheOn('recursive-concurrent:');
+    let started = 0;
+    let bothStarted!: () => void;
+    const meeting = new Promise<void>((resolve) => (bothStarted = resolve));
+    // Each factory starts, waits until the other has too, then asks for the other's key.
+    const needs = (other: string) => async () => {
+      if (++started === 2) bothStarted();
+      await meeting;
+      return `needs ${await cache.getOrSet(other, () => other)}`;
+    };
+    const outcomes = await Promise.allSettled([cache.getOrSet('a', needs('b')), cache.getOrSet('b', needs('a'))]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(RecursiveFactoryError);
+    expect(await cache.getOrSet('a', () => 'free')).toBe('free');
+    expect(await cache.getOrSet('b', () => 'free')).toBe('free');
+    await expect(cache.disconnect()).resolves.toBeUndefined();
+  });
+
+  it('names each key with its cache when the cycle crosses two caches', async () => {
+    const x = cacheOn('recursive-x:', { name: 'x' }).cache;
+    const y = cacheOn('recursive-y:', { name: 'y' }).cache;
+    const failure = x.getOrSet('a', () => y.getOrSet('b', () => x.getOrSet('a', () => 'never')));
+    await expect(failure).rejects.toThrow(/"a" \(cache "x"\) → "b" \(cache "y"\) → "a" \(cache "x"\)/);
   });
 
   it('lets unrelated concurrent callers of the same key coalesce as before', async () => {
