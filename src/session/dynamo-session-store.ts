@@ -18,6 +18,14 @@ export interface DynamoSessionOptions {
   idleTimeout?: number;
   /** And never lives longer than this many ms from its creation, however active. Default: no bound. */
   absoluteTimeout?: number;
+  /**
+   * What a request whose session cannot be read (DynamoDB down, the circuit open) gets. `'fail'`
+   * (the default, as other express-session stores do): an error, so express-session fails that
+   * request and the user's login survives the outage. `'anonymous'`: no session, so the request
+   * is answered, but a route that writes to the session then gives the user a new session cookie
+   * in place of the one that held the login.
+   */
+  readFailure?: 'fail' | 'anonymous';
 }
 
 export interface DynamoSessionStoreOptions extends DynamoSessionOptions {
@@ -69,6 +77,7 @@ export class DynamoSessionStore extends EventEmitter {
   private resolvedCore?: CacheCore;
   private readonly idleTimeoutMs?: number;
   private readonly absoluteTimeoutMs?: number;
+  private readonly readFailure: 'fail' | 'anonymous';
   private readonly known = new Map<string, KnownSession>();
 
   constructor(options: DynamoSessionStoreOptions) {
@@ -76,6 +85,9 @@ export class DynamoSessionStore extends EventEmitter {
     const raw = options as unknown as Record<string, unknown>;
     this.idleTimeoutMs = optional<number>(raw, 'idleTimeout', isPositiveDuration, 'a duration in ms > 0');
     this.absoluteTimeoutMs = optional<number>(raw, 'absoluteTimeout', isPositiveDuration, 'a duration in ms > 0');
+    this.readFailure =
+      optional<'fail' | 'anonymous'>(raw, 'readFailure', (value) => value === 'fail' || value === 'anonymous', '"fail" or "anonymous"') ??
+      'fail';
     const { cache } = options;
     this.cacheOf = typeof cache === 'function' ? cache : () => cache;
   }
@@ -107,14 +119,19 @@ export class DynamoSessionStore extends EventEmitter {
     throw outcome.error ?? new CircuitOpenError(this.tableName, distributed.retryAt);
   }
 
-  /** A session that cannot be read is no session: the request goes on, and nothing stored is overwritten. */
+  /**
+   * express-session asks only for a session whose cookie a request carried. One that cannot be read
+   * fails that request (`readFailure: 'fail'`) or is no session for it (`'anonymous'`); nothing
+   * stored is overwritten either way.
+   */
   get(sid: string, callback: Callback<SessionData | null>): void {
     if (!isSessionId(sid)) return callback(null, null);
     this.usable()
       .read(sid)
       .then(
         (data) => callback(null, data),
-        () => callback(null, null),
+        (error: unknown) =>
+          this.readFailure === 'fail' ? callback(namingTable(this.tableName, `reading session "${sid}"`, error)) : callback(null, null),
       );
   }
 

@@ -18,9 +18,11 @@ describe('DynamoSessionStore errors', () => {
       expect(failure).toBeInstanceOf(Error);
       expect((failure as Error).message).toContain('table "sessions_unreachable"');
     }
-    // Reads and touches go on without the session; the cache's DynamoDB tier reported each failure
-    // once, and its circuit breaker opened after five in a row (logged once), so these were skipped.
-    expect(await sessions.get('abc')).toBeNull();
+    // The cache's DynamoDB tier reported each failure once, and its circuit breaker opened after
+    // five in a row (logged once): the read and the touch below are skipped, not sent. A read that
+    // fails is an error (readFailure: 'fail'), so express-session keeps the user's cookie; a touch
+    // that fails keeps the session's expiry and is no error.
+    await expect(sessions.get('abc')).rejects.toThrow(/table "sessions_unreachable".*reading session "abc"|table "sessions_unreachable".*circuit breaker/);
     await sessions.touch('abc', { cookie: {} });
     expect(sessions.cache.circuitState).toBe('open');
     const { warnings } = sessions.logger;
@@ -28,6 +30,13 @@ describe('DynamoSessionStore errors', () => {
     for (const warning of warnings) expect(warning).toContain('sessions_unreachable');
     // With the circuit open a save is refused at once, naming the table.
     await expect(sessions.set('abc', { cookie: {} })).rejects.toThrow(/table "sessions_unreachable".*circuit breaker/);
+    unreachable.destroy();
+  });
+
+  it("read as no session with readFailure: 'anonymous'", async () => {
+    const unreachable = localClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
+    const sessions = sessionStore('sessions_unreachable', unreachable, 'x2:', { readFailure: 'anonymous' });
+    expect(await sessions.get('abc')).toBeNull();
     unreachable.destroy();
   });
 });
