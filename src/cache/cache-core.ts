@@ -9,6 +9,7 @@ import { CacheEvents } from './cache-events.js';
 import type { ResolvedCallOptions } from './cache-options.js';
 import { DistributedTier } from './distributed-tier.js';
 import { type MemoryEntry, MemoryTier, memoryValue } from './memory-tier.js';
+import { RefreshBackoff } from './refresh-backoff.js';
 
 /** What a read of DynamoDB (through the memory tier) came to. */
 export type ReadResult<T> =
@@ -59,6 +60,8 @@ export class CacheCore {
   readonly ownerId = randomUUID();
   private readonly flights = new Map<string, Flight<unknown>>();
   private readonly background = new Set<Promise<unknown>>();
+  /** Background refreshes that failed wait `failSafeThrottleDuration` before they are tried again. */
+  readonly refreshes = new RefreshBackoff();
 
   constructor(
     readonly store: DynamoStore,

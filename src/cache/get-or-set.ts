@@ -192,15 +192,20 @@ export function refreshInBackground<T>(
   call: ResolvedCallOptions,
   current: T,
 ): void {
+  // A refresh that failed is not tried again on every hit: an upstream already down would get one
+  // call per request, and the log one warning per request.
+  if (!core.refreshes.mayTry(key, Date.now())) return;
   core.flight<T>(`\u0000refresh:${key}`, async () => {
     const run = new FactoryRun<T>(key, undefined, false);
     try {
       const value = await factory(run);
       const stored = await storeResult(core, key, value, run, ttl, call);
+      core.refreshes.succeeded(key);
       core.events.emitCache('cache:refresh', key);
       core.events.emitIfHeard('refresh', () => ({ key, value }));
       return stored;
     } catch (error) {
+      core.refreshes.failed(key, Date.now() + call.failSafeThrottleMs);
       core.events.emitIfHeard('refresh', () => ({ key, value: current, error }));
       core.report(error, `background refresh of "${key}"`);
       return { value: current };

@@ -252,3 +252,29 @@ describe('the fail-safe throttle', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('eager refresh with a failing factory', () => {
+  it('tries the refresh once, not once a hit, until failSafeThrottleDuration has passed', async () => {
+    const { cache } = cacheOn('eager-failing:', { failSafeThrottleDuration: 1_000 });
+    const errors: unknown[] = [];
+    cache.on('error', (error) => errors.push(error));
+    clock.stop();
+    await cache.getOrSet('k', () => 'v1', { ttl: 5_000 });
+    // Past half of its 5 s: every hit is due for an eager refresh.
+    clock.advance(2_600);
+    let calls = 0;
+    const failing = async () => {
+      calls += 1;
+      throw new Error('upstream down');
+    };
+    for (let hit = 0; hit < 20; hit++) {
+      expect(await cache.getOrSet('k', failing, { ttl: 5_000, eagerRefreshThreshold: 0.5 })).toBe('v1');
+      // Each hit waits for any refresh it started to settle, so that the next one could start anew.
+      await expect.poll(() => errors.length).toBe(calls);
+    }
+    expect(calls).toBe(1);
+    clock.advance(1_000);
+    expect(await cache.getOrSet('k', failing, { ttl: 5_000, eagerRefreshThreshold: 0.5 })).toBe('v1');
+    await expect.poll(() => calls).toBe(2);
+  });
+});
