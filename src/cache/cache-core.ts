@@ -111,10 +111,13 @@ export class CacheCore {
 
   /**
    * Writes memory first, so that this instance has the value even while DynamoDB cannot take it (an
-   * outage the caller is not told of); a write that rejects leaves memory without it.
+   * outage the caller is not told of); under throwOnErrors, memory last. A write that rejects leaves
+   * memory without it.
    */
   async write<T>(prepared: PreparedEntry, value: T): Promise<Resolved<T>> {
-    const remembered = this.rememberWritten(prepared);
+    // Under throwOnErrors the caller learns whether the write landed, so memory takes the value only
+    // once it has: until then, readers get what DynamoDB holds, not a value that may be refused.
+    const rememberedFirst = this.config.throwOnErrors ? undefined : this.rememberWritten(prepared);
     let outcome;
     try {
       outcome = await this.distributed.attempt('set', prepared.key, () => this.store.putEntry(prepared));
@@ -124,6 +127,7 @@ export class CacheCore {
       this.forget([prepared.key]);
       throw error;
     }
+    const remembered = rememberedFirst ?? (this.config.throwOnErrors ? this.rememberWritten(prepared) : undefined);
     if (outcome.ok) {
       this.events.emitCache('cache:set', prepared.key);
       this.events.emitIfHeard('set', () => ({ key: prepared.key, value }));

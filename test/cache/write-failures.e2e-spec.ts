@@ -48,3 +48,45 @@ describe('a set that DynamoDB refuses', () => {
     expect(cache.peek(key)).toBeUndefined();
   });
 });
+
+describe('a set in flight under throwOnErrors', () => {
+  it('is not served to other callers before DynamoDB has taken it, so a set that then rejects was never seen', async () => {
+    const client = localClient();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let parked!: () => void;
+    const reached = new Promise<void>((resolve) => (parked = resolve));
+    let cut = false;
+    // A fault DynamoDB Local cannot produce: the PutItem hangs, then its connection is reset.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (cut && context.commandName === 'PutItemCommand') {
+          parked();
+          await gate;
+          throw Object.assign(new Error('connection reset during PutItem (injected)'), { name: 'ECONNRESET' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'hangThenReset' },
+    );
+    const store = new DynamoStore({
+      tableName,
+      client,
+      partitionKeyName: 'pk',
+      ttlAttributeName: 'ttl',
+      partitionKeyPrefix: 'set-inflight:',
+      logger: memoryLogger(),
+    });
+    const cache = new DynamoCache(store, { throwOnErrors: true });
+    await cache.set('k', 'old', 60_000);
+    cut = true;
+    const writing = cache.set('k', 'new', 60_000);
+    await reached;
+    expect(cache.peek('k')).toBe('old');
+    expect(await cache.get('k')).toBe('old');
+    release();
+    await expect(writing).rejects.toThrow(/injected/);
+    cut = false;
+    expect(await cache.get('k')).toBe('old');
+  });
+});
