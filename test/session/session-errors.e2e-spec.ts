@@ -22,7 +22,9 @@ describe('DynamoSessionStore errors', () => {
     // five in a row (logged once): the read and the touch below are skipped, not sent. A read that
     // fails is an error (readFailure: 'fail'), so express-session keeps the user's cookie; a touch
     // that fails keeps the session's expiry and is no error.
-    await expect(sessions.get('abc')).rejects.toThrow(/table "sessions_unreachable".*reading session "abc"|table "sessions_unreachable".*circuit breaker/);
+    await expect(sessions.get('abc')).rejects.toThrow(
+      /table "sessions_unreachable".*reading session "abc"|table "sessions_unreachable".*circuit breaker/,
+    );
     await sessions.touch('abc', { cookie: {} });
     expect(sessions.cache.circuitState).toBe('open');
     const { warnings } = sessions.logger;
