@@ -16,6 +16,9 @@ export interface LocalTier {
   bumpVersion(): Promise<number>;
   /** `listener` is told after each of this cache's writes that reached DynamoDB. */
   watchWrites(listener: () => void): void;
-  /** How long memory may serve an entry; undefined restores `memory.maxTtl`. */
-  setBound(maxTtlMs: number | undefined): void;
+  /**
+   * How long memory may serve an entry, and the check, made at each hit past `memory.maxTtl`, that
+   * the backplane is still keeping up; undefined restores `memory.maxTtl` alone.
+   */
+  setBound(maxTtlMs: number | undefined, vouched?: (now: number) => boolean): void;
 }

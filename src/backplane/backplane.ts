@@ -101,12 +101,18 @@ export abstract class Backplane {
     if (this.state === 'healthy' && Date.now() - this.caughtUpAt > this.options.maxLagMs) this.degrade();
   }
 
+  /**
+   * Asked by memory at a hit older than `memory.maxTtl`: the last complete read began within
+   * `maxLag`. The loop's own check runs only on its timer, which a frozen process has not run yet.
+   */
+  private readonly keepingUp = (now: number): boolean => now - this.caughtUpAt <= this.options.maxLagMs;
+
   private caughtUp(at: number): void {
     this.caughtUpAt = at;
     if (this.state === 'healthy') return;
     const recovering = this.state === 'degraded';
     this.state = 'healthy';
-    for (const tier of this.tiers) tier.setBound(this.options.memoryTtlMs);
+    for (const tier of this.tiers) tier.setBound(this.options.memoryTtlMs, this.keepingUp);
     if (recovering)
       this.logger.warn(
         `Backplane (${this.options.type}) on DynamoDB table "${this.tableName}" caught up: memory serves for up to ${this.options.memoryTtlMs} ms again.`,

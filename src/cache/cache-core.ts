@@ -232,8 +232,9 @@ export class CacheCore {
       watchWrites: (listener) => {
         this.distributed.afterWrite = listener;
       },
-      setBound: (maxTtlMs) => {
+      setBound: (maxTtlMs, vouched) => {
         memory.maxTtlMs = maxTtlMs ?? memory.options.maxTtlMs;
+        memory.vouched = (maxTtlMs !== undefined && vouched) || (() => false);
       },
     };
   }

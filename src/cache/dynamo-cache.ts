@@ -12,7 +12,7 @@ import type { CircuitState } from './circuit-breaker.js';
 import type { Factory } from './factory-run.js';
 import { type Ttl, getOrSetMiss, refreshInBackground } from './get-or-set.js';
 import { keyvOver } from './keyv-bridge.js';
-import { type MemoryEntry, memoryValue } from './memory-tier.js';
+import { type MemoryEntry, type MemoryTier, memoryValue } from './memory-tier.js';
 
 export interface WrapOptions<T> {
   ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
@@ -46,6 +46,9 @@ export class DynamoCache {
   /** @internal The engine under this facade, for the module's own handlers (interceptor, sessions, backplane). */
   readonly core: CacheCore;
   private keyvStores?: Keyv[];
+  // Read on every hit: one field each, not a chain of them.
+  private readonly defaultEagerRefreshThreshold: number | undefined;
+  private readonly events: CacheCore['events'];
 
   constructor(
     readonly store: DynamoStore,
@@ -53,15 +56,23 @@ export class DynamoCache {
   ) {
     this.core = new CacheCore(store, resolveCacheConfig(store, options));
     this.name = this.core.config.name;
+    this.defaultEagerRefreshThreshold = this.core.config.defaults.eagerRefreshThreshold;
+    this.events = this.core.events;
   }
 
   /** Not an async function: a memory hit then costs one resolved promise, not an async frame. */
   get<T>(key: string): Promise<T | undefined> {
     const now = Date.now();
-    const remembered = this.core.memory?.get(key, now);
-    if (remembered !== undefined && isFreshHit(remembered, now)) {
-      this.core.events.emitCache('cache:hit', key, 'memory');
-      return Promise.resolve(this.announceGet(key, memoryValue<T>(remembered)));
+    const memory = this.core.memory;
+    const remembered = memory?.get(key, now);
+    if (remembered !== undefined && isFreshHit(memory!, remembered, now)) {
+      const value = memoryValue<T>(remembered);
+      // Checked here, so that a hit nobody listens to makes no call for its events.
+      if (this.events.heard) {
+        this.events.emitCache('cache:hit', key, 'memory');
+        this.announceGet(key, value);
+      }
+      return Promise.resolve(value);
     }
     // Only a valid key is ever kept in memory, so the check costs nothing on a hit.
     return checked(key, () => this.getFromDynamo(key, remembered, now));
@@ -74,8 +85,9 @@ export class DynamoCache {
    */
   peek<T>(key: string): T | undefined {
     const now = Date.now();
-    const remembered = this.core.memory?.get(key, now);
-    if (remembered === undefined || !isFreshHit(remembered, now)) {
+    const memory = this.core.memory;
+    const remembered = memory?.get(key, now);
+    if (remembered === undefined || !isFreshHit(memory!, remembered, now)) {
       assertValidKey(key);
       return undefined;
     }
@@ -91,7 +103,7 @@ export class DynamoCache {
     const missing: number[] = [];
     keys.forEach((key, index) => {
       const remembered = memory?.get(key, now);
-      if (remembered !== undefined && isFreshHit(remembered, now)) {
+      if (remembered !== undefined && isFreshHit(memory!, remembered, now)) {
         values[index] = memoryValue<T>(remembered);
       } else missing.push(index);
     });
@@ -181,11 +193,12 @@ export class DynamoCache {
    */
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions<T>): Promise<T> {
     const now = Date.now();
-    const remembered = this.core.memory?.get(key, now);
-    if (remembered !== undefined && now < remembered.freshUntil) {
+    const memory = this.core.memory;
+    const remembered = memory?.get(key, now);
+    if (remembered !== undefined && memory!.isFresh(remembered, now)) {
       const value = memoryValue<T>(remembered);
-      this.announceMemoryHit(key, remembered, now);
-      const threshold = options?.eagerRefreshThreshold ?? this.core.config.defaults.eagerRefreshThreshold;
+      if (this.events.heard) this.announceMemoryHit(key, remembered, now);
+      const threshold = options?.eagerRefreshThreshold ?? this.defaultEagerRefreshThreshold;
       if (threshold !== undefined) {
         const policy = eagerPolicy(threshold, options?.ttl, this.core.config.defaultTtlMs);
         this.refreshIfDue(key, factory, options?.ttl, this.callOptions(options), policy, remembered.expiresAt, value, now);
@@ -221,7 +234,7 @@ export class DynamoCache {
     const now = Date.now();
     const remembered = this.core.memory?.get(key, now);
     let resolved: Resolved<T>;
-    if (remembered !== undefined && now < remembered.freshUntil) {
+    if (remembered !== undefined && this.core.memory!.isFresh(remembered, now)) {
       resolved = { value: memoryValue<T>(remembered), expiresAt: remembered.expiresAt };
       this.announceMemoryHit(key, remembered, now);
       if (policy) this.refreshIfDue(key, factory, options.ttl, call, policy, resolved.expiresAt, resolved.value, now);
@@ -339,8 +352,8 @@ export class DynamoCache {
 }
 
 /** A fail-safe value served for its throttle is fresh in memory but past its own expiry: not a hit for get. */
-function isFreshHit(remembered: MemoryEntry, now: number): boolean {
-  return now < remembered.freshUntil && (remembered.expiresAt === undefined || now < remembered.expiresAt);
+function isFreshHit(memory: MemoryTier, remembered: MemoryEntry, now: number): boolean {
+  return memory.isFresh(remembered, now) && (remembered.expiresAt === undefined || now < remembered.expiresAt);
 }
 
 /** Runs `then` for a valid key; a bad key or option rejects the call's promise, as every other failure does. */

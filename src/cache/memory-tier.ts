@@ -28,12 +28,19 @@ export interface MemoryEntry {
   readonly expiresAt: number | undefined;
   /** Served as a hit until then: the logical expiry, capped by maxTtl (or a fail-safe throttle). */
   readonly freshUntil: number;
+  /**
+   * Past this instant (stored + `memory.maxTtl`), a hit needs a backplane that is keeping up to vouch
+   * for it: only its news of other instances' changes lets memory serve longer than that.
+   */
+  readonly unvouchedUntil: number;
   /** Kept until then as a fallback for when DynamoDB or the factory fails. */
   readonly keepUntil: number;
   readonly bytes: number;
   /** Second-chance eviction: set on a hit, so that a hit costs one write and no reordering. */
   recentlyUsed: boolean;
 }
+
+const NEVER_VOUCHED = () => false;
 
 // A Map entry, the record and its numbers, beside the payload and key.
 const ENTRY_OVERHEAD_BYTES = 120;
@@ -70,9 +77,23 @@ export class MemoryTier {
   private clearedAt = -1;
   /** The bound in force: `options.maxTtlMs`, or what a backplane sets. */
   maxTtlMs: number;
+  /**
+   * Whether a backplane has applied every other instance's change up to `maxLag` ago, asked at the
+   * hit itself: a process frozen past that (a Lambda between invocations, SIGSTOP) must not answer
+   * from memory on waking, before the backplane's own timer has run and noticed.
+   */
+  vouched: (now: number) => boolean = NEVER_VOUCHED;
 
   constructor(readonly options: MemoryTierOptions) {
     this.maxTtlMs = options.maxTtlMs;
+  }
+
+  /**
+   * Whether `entry` may be served as a hit now: before its freshness ends, and, past `memory.maxTtl`
+   * from when it was stored, only while the backplane vouches (one comparison without a backplane).
+   */
+  isFresh(entry: MemoryEntry, now: number): boolean {
+    return now < entry.freshUntil && (now < entry.unvouchedUntil || this.vouched(now));
   }
 
   /** The entry, if it is still kept (fresh or as a fallback). */
@@ -105,6 +126,8 @@ export class MemoryTier {
     const freshUntil =
       lifetime.freshUntil ??
       Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
+    // A fail-safe throttle's own freshness needs no backplane: it serves a value known to be stale.
+    const unvouchedUntil = lifetime.freshUntil ?? now + this.options.maxTtlMs;
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {
@@ -113,6 +136,7 @@ export class MemoryTier {
       payload: freezable ? undefined : payload,
       expiresAt,
       freshUntil,
+      unvouchedUntil,
       keepUntil: Math.max(lifetime.keepUntil ?? expiresAt ?? Number.POSITIVE_INFINITY, freshUntil),
       bytes,
       recentlyUsed: false,

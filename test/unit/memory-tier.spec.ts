@@ -98,4 +98,25 @@ describe('the memory tier, on a clock the test moves', () => {
     expect(value).not.toBe(original);
     expect(Object.isFrozen(value.list)).toBe(true);
   });
+
+  it('serves an entry past memory.maxTtl only while a backplane vouches, asked at the hit', () => {
+    const tier = new MemoryTier(OPTIONS);
+    let keepingUp = true;
+    tier.maxTtlMs = 300_000;
+    tier.vouched = () => keepingUp;
+    const entry = tier.set('k', payload('v'), undefined, { expiresAt: undefined }, 0);
+    expect(tier.isFresh(entry, 4_999)).toBe(true);
+    expect(tier.isFresh(entry, 60_000)).toBe(true);
+    keepingUp = false;
+    // Within memory.maxTtl of its storing, the entry needs no backplane; past it, it does.
+    expect(tier.isFresh(entry, 4_999)).toBe(true);
+    expect(tier.isFresh(entry, 5_000)).toBe(false);
+  });
+
+  it('keeps a fail-safe throttle fresh for its whole duration, with no backplane to vouch', () => {
+    const tier = new MemoryTier(OPTIONS);
+    const entry = tier.set('k', payload('v'), undefined, { expiresAt: 0, keepUntil: 100_000, freshUntil: 30_000 }, 0);
+    expect(tier.isFresh(entry, 29_999)).toBe(true);
+    expect(tier.isFresh(entry, 30_000)).toBe(false);
+  });
 });
