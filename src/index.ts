@@ -5,7 +5,7 @@ export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-regis
 export type { Factory, FactoryContext } from './cache/factory-run.js';
 export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError, RecursiveFactoryError } from './cache/errors.js';
 export type { CircuitState } from './cache/circuit-breaker.js';
-export { CACHE, getCacheToken } from './nest/dynamo-cache.constants.js';
+export { CACHE, CACHE_MANAGER, getCacheToken } from './nest/dynamo-cache.constants.js';
 export { InjectCache } from './nest/dynamo-cache.decorators.js';
 export { Cacheable, CacheEvict } from './nest/cacheable.decorators.js';
 export { DEFAULT_CREDENTIAL_HEADERS } from './nest/http-cache-key.js';

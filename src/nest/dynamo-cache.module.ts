@@ -5,7 +5,7 @@ import { resolveCacheOptions } from '../cache/cache-options.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { CachedMethodsExplorer } from './cached-methods.explorer.js';
-import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
+import { CACHE, CACHE_MANAGER, getCacheToken } from './dynamo-cache.constants.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
 import { DYNAMO_CACHE_CONFIG, resolveModuleConfig } from './dynamo-cache.config.js';
@@ -74,6 +74,6 @@ function withCore(generated: DynamicModule, configProvider: Provider): DynamicMo
     global: generated.global,
     imports: [core],
     providers: defaultCacheProviders,
-    exports: [CACHE, DynamoStore],
+    exports: [CACHE, CACHE_MANAGER, DynamoStore],
   };
 }

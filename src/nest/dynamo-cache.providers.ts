@@ -4,7 +4,7 @@ import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { CacheRegistrationError } from '../cache/errors.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
-import { CACHE, getCacheToken } from './dynamo-cache.constants.js';
+import { CACHE, CACHE_MANAGER, getCacheToken } from './dynamo-cache.constants.js';
 import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig, resolveModuleConfig } from './dynamo-cache.config.js';
 import { DYNAMO_CACHE_MODULE_OPTIONS } from './dynamo-cache.module-definition.js';
 
@@ -24,6 +24,7 @@ export const registryProvider: Provider = {
 export const defaultCacheProviders: Provider[] = [
   { provide: CACHE, inject: [DynamoCacheRegistry], useFactory: (registry: DynamoCacheRegistry) => registry.default },
   { provide: DynamoStore, inject: [CACHE], useFactory: (cache: DynamoCache) => cache.store },
+  { provide: CACHE_MANAGER, useExisting: CACHE },
 ];
 
 export const sessionStoreProvider: Provider = {
