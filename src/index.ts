@@ -7,7 +7,7 @@ export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError, Recursiv
 export type { CircuitState } from './cache/circuit-breaker.js';
 export { CACHE, CACHE_MANAGER, getCacheToken } from './nest/dynamo-cache.constants.js';
 export { InjectCache } from './nest/dynamo-cache.decorators.js';
-export { Cacheable, CacheEvict } from './nest/cacheable.decorators.js';
+export { Cacheable, CacheEvict, NoCache } from './nest/cacheable.decorators.js';
 export { DEFAULT_CREDENTIAL_HEADERS } from './nest/http-cache-key.js';
 export { DynamoCacheInterceptor } from './nest/http-cache.interceptor.js';
 export type { CachedResponse } from './nest/cached-response.js';

@@ -2,7 +2,7 @@ import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { CACHE_NAME, resolveCallOptions } from '../cache/cache-options.js';
 import { InvalidOptionError } from '../store/errors.js';
 import { isBoolean, isDuration, optional } from '../store/store-options.js';
-import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
+import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from './dynamo-cache.constants.js';
 import { DynamoCacheInterceptor } from './http-cache.interceptor.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 
@@ -13,6 +13,11 @@ import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable
  */
 export function Cacheable(options: CacheableOptions = {}): ClassDecorator & MethodDecorator {
   return applyDecorators(SetMetadata(CACHEABLE_METADATA, checkCacheableOptions(options)), UseInterceptors(DynamoCacheInterceptor));
+}
+
+/** Leaves one route of a controller marked `@Cacheable()` out of the cache: it always runs its handler. */
+export function NoCache(): MethodDecorator {
+  return SetMetadata(NO_CACHE_METADATA, true);
 }
 
 /** After the route or method succeeds, deletes `keys` (or, with `allEntries`, every entry) of its cache. */
@@ -38,6 +43,7 @@ export function checkCacheableOptions(options: CacheableOptions): CacheableOptio
     const vary = optional<string[]>(raw, 'vary', isHeaderList, 'a list of header names');
     optional(raw, 'shared', isBoolean, 'true or false');
     optional(raw, 'statuses', isSuccessList, 'a non-empty list of 2xx statuses');
+    optional(raw, 'skipIf', (value) => typeof value === 'function', 'a function of the ExecutionContext');
     resolveCallOptions(raw);
     // Node lowercases incoming header names; so does the list, so that 'Accept-Language' matches.
     return Object.freeze({ ...options, vary: vary && Object.freeze(vary.map((name) => name.toLowerCase())) });

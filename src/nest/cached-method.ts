@@ -38,6 +38,7 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
     shared: _shared,
     statuses: _statuses,
     credentialHeaders: _credentials,
+    skipIf: _skipIf,
     ttl,
     ...rest
   } = options;

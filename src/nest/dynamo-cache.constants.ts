@@ -15,3 +15,4 @@ export function getCacheToken(name?: string): string {
 /** Where `@Cacheable()` and `@CacheEvict()` keep their options, on a class or a method. */
 export const CACHEABLE_METADATA = 'nest-dynamo-cache:cacheable';
 export const CACHE_EVICT_METADATA = 'nest-dynamo-cache:cache-evict';
+export const NO_CACHE_METADATA = 'nest-dynamo-cache:no-cache';

@@ -65,6 +65,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const options = plan.cacheable;
     if (options === undefined || (method !== 'GET' && method !== 'HEAD')) return next.handle();
     if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', next.handle());
+    if (options.skipIf !== undefined && this.skips(plan, options.skipIf, context)) return this.mark(response, 'BYPASS', next.handle());
     let base: string | Promise<string>;
     try {
       base = this.keyOf(options, request, method);
@@ -194,6 +195,16 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private mark<T>(response: unknown, state: XCache, value: T): T {
     this.adapterHost.httpAdapter.setHeader(response, 'X-Cache', state);
     return value;
+  }
+
+  /** A skipIf that throws skips the cache for that request, with a warning: it never fails the request. */
+  private skips(plan: RoutePlan, skipIf: NonNullable<CacheableOptions['skipIf']>, context: ExecutionContext): boolean {
+    try {
+      return skipIf(context) === true;
+    } catch (error) {
+      this.warning.warn(plan.where, `answered without the cache, its skipIf threw: ${describe(error)}`);
+      return true;
+    }
   }
 
   private bypassForKey(plan: RoutePlan, response: unknown, error: unknown, next: CallHandler): Observable<unknown> {

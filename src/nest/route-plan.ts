@@ -2,7 +2,7 @@ import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import type { GetOrSetOptions } from '../cache/cache-options.js';
 import { InvalidOptionError } from '../store/errors.js';
 import type { CachedResponse } from './cached-response.js';
-import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
+import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from './dynamo-cache.constants.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 
 /** What a route does with the cache, worked out once per route from its decorators. */
@@ -39,6 +39,7 @@ export function routePlan(controller: Function, handler: Function): RoutePlan | 
   const cacheName = onMethod?.cache ?? onClass?.cache;
   if (evict !== undefined) return { where, evict, cacheName, statuses: [] };
   if (onClass === undefined && onMethod === undefined) return null;
+  if (Reflect.getMetadata(NO_CACHE_METADATA, handler) === true) return null;
   // A handler that writes the response itself (@Res, @Next) or streams events (@Sse) has no value to store.
   if (Reflect.getMetadata(SSE_METADATA, handler)) return null;
   const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
@@ -69,6 +70,7 @@ function getOrSetOptions(options: CacheableOptions): GetOrSetOptions<CachedRespo
     shared: _shared,
     statuses: _statuses,
     credentialHeaders: _credentials,
+    skipIf: _skipIf,
     ...rest
   } = options;
   return rest;

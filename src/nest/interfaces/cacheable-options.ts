@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { GetOrSetOptions } from '../../cache/cache-options.js';
 
 /** What a key function of a controller route is handed: the request of Express or Fastify alike. */
@@ -40,6 +41,11 @@ export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl'> {
    * Replaces the default list: `['authorization', 'proxy-authorization', 'cookie', 'x-api-key']`.
    */
   credentialHeaders?: readonly string[];
+  /**
+   * Routes: answer this request from its handler, without the cache (`X-Cache: BYPASS`), when it
+   * returns true: `skipIf: (context) => context.switchToHttp().getRequest().query.preview === '1'`.
+   */
+  skipIf?: (context: ExecutionContext) => boolean;
   /** Routes: the 2xx statuses whose responses are stored. Default [200]. */
   statuses?: readonly number[];
 }
