@@ -9,15 +9,8 @@ import { type MemoryEntry, memoryValue } from './memory-tier.js';
 
 export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOptions) | undefined;
 
-/** A factory the current async context runs inside: its cache, key and flight. */
-interface Computing {
-  readonly core: CacheCore;
-  readonly key: string;
-  readonly flight: Flight<unknown>;
-}
-
-/** The factories the current async context is running inside, outermost first. */
-const computing = new AsyncLocalStorage<readonly Computing[]>();
+/** The flight whose factory the current async context runs inside, if any. */
+const computing = new AsyncLocalStorage<Flight<unknown>>();
 
 const isLive = (expiresAt: number | undefined, now: number) => expiresAt === undefined || now < expiresAt;
 
@@ -33,27 +26,22 @@ export function getOrSetMiss<T>(
   call: ResolvedCallOptions,
   remembered: MemoryEntry | undefined,
 ): Promise<Resolved<T>> {
-  const chain = computing.getStore() ?? [];
-  const link = (running: { readonly core: CacheCore; readonly key: string }) => ({ cache: running.core.config.name, key: running.key });
-  if (chain.some((running) => running.core === core && running.key === key)) {
-    // Joining its own flight would wait for itself, and hold the key until the process ends.
-    return Promise.reject(new RecursiveFactoryError(core.config.name, [...chain.map(link), link({ core, key })]));
-  }
-  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started, chain));
-  const waiter = chain.at(-1)?.flight;
-  if (joined && waiter !== undefined) {
-    // Another call's factory holds this key: if it waits, through others, for the flight asking,
-    // the two wait for each other forever.
-    const cycle = pathTo(flight as Flight<unknown>, waiter);
+  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started));
+  const waiter = computing.getStore();
+  if (waiter !== undefined) {
+    const awaited = flight as Flight<unknown>;
+    // A factory that asks for a key held by a flight which waits, through others, for that
+    // factory's own flight would wait for itself forever (a needs b needs a, in one call or across
+    // concurrent ones). A flight just started waits on nothing yet, so only a join can close a cycle.
+    const cycle = joined ? pathTo(awaited, waiter) : undefined;
     if (cycle !== undefined) {
-      const links = [...chain.map(link), ...cycle.map((step) => ({ cache: step.cacheName, key: step.key }))];
+      const links = [...cycle, awaited].map((step) => ({ cache: step.cacheName, key: step.key }));
       return Promise.reject(new RecursiveFactoryError(core.config.name, links));
     }
-    waiter.waitingOn.add(flight as Flight<unknown>);
-    void flight.promise.then(
-      () => waiter.waitingOn.delete(flight as Flight<unknown>),
-      () => waiter.waitingOn.delete(flight as Flight<unknown>),
-    );
+    // Every flight a factory awaits is an edge, joined or started by it: a cycle can run through either.
+    waiter.waitingOn.add(awaited);
+    const done = () => waiter.waitingOn.delete(awaited);
+    void flight.promise.then(done, done);
   }
   return joined ? withinOwnTimeouts(core, key, flight, call) : flight.promise;
 }
@@ -83,7 +71,6 @@ async function loadOrCompute<T>(
   call: ResolvedCallOptions,
   remembered: MemoryEntry | undefined,
   flight: Flight<T>,
-  chain: readonly Computing[],
 ): Promise<Resolved<T>> {
   const read = await core.readThrough<T>(key, call.failSafe);
   if (read.kind === 'hit') return read;
@@ -112,9 +99,7 @@ async function loadOrCompute<T>(
   };
 
   const run = new FactoryRun<T>(key, fallback?.value, fallback !== undefined);
-  const running = computing.run([...chain, { core, key, flight: flight as Flight<unknown> }], () =>
-    Promise.resolve().then(() => factory(run)),
-  );
+  const running = computing.run(flight as Flight<unknown>, () => Promise.resolve().then(() => factory(run)));
   let outcome;
   try {
     outcome = await raceTimeouts(running, call.softTimeoutMs, call.hardTimeoutMs, fallback !== undefined);

@@ -141,6 +141,31 @@ describe('a factory that asks for its own key', () => {
     await expect(cache.disconnect()).resolves.toBeUndefined();
   });
 
+  it('breaks a cycle that runs through a flight a factory started itself: a starts b, b needs c, c needs a', async () => {
+    const { cache } = cacheOn('recursive-started:');
+    let cStarted!: () => void;
+    const cIsRunning = new Promise<void>((resolve) => (cStarted = resolve));
+    let bAsks!: () => void;
+    const bMayAsk = new Promise<void>((resolve) => (bAsks = resolve));
+    // Another caller holds c; its factory waits until b is running, then needs a.
+    const c = cache.getOrSet('c', async () => {
+      cStarted();
+      await bMayAsk;
+      return `c needs ${await cache.getOrSet('a', () => 'a')}`;
+    });
+    await cIsRunning;
+    const a = cache.getOrSet('a', () =>
+      cache.getOrSet('b', async () => {
+        bAsks();
+        return `b needs ${await cache.getOrSet('c', () => 'c')}`;
+      }),
+    );
+    const outcomes = await Promise.allSettled([a, c]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect(outcomes.some((outcome) => (outcome as PromiseRejectedResult).reason instanceof RecursiveFactoryError)).toBe(true);
+    await expect(cache.disconnect()).resolves.toBeUndefined();
+  });
+
   it('names each key with its cache when the cycle crosses two caches', async () => {
     const x = cacheOn('recursive-x:', { name: 'x' }).cache;
     const y = cacheOn('recursive-y:', { name: 'y' }).cache;
