@@ -1,8 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { useNestApps } from '../support/nest-apps.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 
 // A table without a stream: the poll backplane needs none.
@@ -12,11 +11,10 @@ const clock = useStoppedClock();
 // stopped clock moves, as a frozen process's clock does while its timers wait.
 const INTERVAL = 60_000;
 const MAX_LAG = 120_000;
-const apps: INestApplication[] = [];
-afterAll(() => Promise.all(apps.map((app) => app.close())));
+const apps = useNestApps();
 
 async function instance(): Promise<DynamoCache> {
-  const moduleRef = await Test.createTestingModule({
+  const app = await apps.start({
     imports: [
       DynamoCacheModule.forRoot({
         tableName,
@@ -27,10 +25,7 @@ async function instance(): Promise<DynamoCache> {
         backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG },
       }),
     ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  apps.push(app);
+  });
   return app.get<DynamoCache>(CACHE);
 }
 

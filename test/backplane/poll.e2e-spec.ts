@@ -1,8 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { useNestApps } from '../support/nest-apps.js';
 import { caughtUpAfter, pastThisMillisecond, seenWithin } from '../support/seen-within.js';
 
 // A table without a stream: the poll backplane needs none.
@@ -11,11 +10,10 @@ const INTERVAL = 100;
 // Generous, so that a busy machine's slow poll does not degrade the backplane (which clears memory)
 // in the middle of a test about what memory keeps.
 const MAX_LAG = 10_000;
-const apps: INestApplication[] = [];
-afterAll(() => Promise.all(apps.map((app) => app.close())));
+const apps = useNestApps();
 
 async function instance() {
-  const moduleRef = await Test.createTestingModule({
+  const app = await apps.start({
     imports: [
       DynamoCacheModule.forRoot({
         tableName,
@@ -27,10 +25,7 @@ async function instance() {
       }),
       DynamoCacheModule.forFeature({ name: 'prices' }),
     ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  apps.push(app);
+  });
   const registry = app.get(DynamoCacheRegistry);
   return { app, main: app.get<DynamoCache>(CACHE), prices: registry.get('prices'), registry };
 }

@@ -257,27 +257,6 @@ describe('errors reported to listeners', () => {
   });
 });
 
-describe('the fail-safe throttle', () => {
-  it('holds through a plain get of the key: the factory is not tried again before failSafeThrottleDuration', async () => {
-    const { cache } = cacheOn('throttle-get:', { failSafe: true, failSafeThrottleDuration: 300 });
-    cache.on('error', () => undefined);
-    clock.stop();
-    await cache.getOrSet('k', () => 'v1', { ttl: 100 });
-    clock.advance(150);
-    let calls = 0;
-    const failing = () => {
-      calls += 1;
-      throw new Error('upstream down');
-    };
-    expect(await cache.getOrSet('k', failing, { ttl: 100 })).toBe('v1');
-    // A get is no fail-safe read: it misses, and must leave the throttled fallback where it is.
-    expect(await cache.get('k')).toBeUndefined();
-    clock.advance(100);
-    expect(await cache.getOrSet('k', failing, { ttl: 100 })).toBe('v1');
-    expect(calls).toBe(1);
-  });
-});
-
 describe('eager refresh with a failing factory', () => {
   it('tries the refresh once, not once a hit, until failSafeThrottleDuration has passed', async () => {
     const { cache } = cacheOn('eager-failing:', { failSafeThrottleDuration: 1_000 });

@@ -179,7 +179,11 @@ describe('fail-safe', () => {
     expect(await cache.getOrSet('k', failing, { ttl: 100 })).toBe('v1');
     expect(calls).toBe(1);
     expect(await cache.get('k')).toBeUndefined(); // get is not fail-safe: the value has expired
-    clock.advance(300);
+    // That get's miss left the throttled fallback where it was: still within the throttle, no retry.
+    clock.advance(100);
+    expect(await cache.getOrSet('k', failing, { ttl: 100 })).toBe('v1');
+    expect(calls).toBe(1);
+    clock.advance(200);
     expect(await cache.getOrSet('k', () => 'v2', { ttl: 60_000 })).toBe('v2');
   });
 

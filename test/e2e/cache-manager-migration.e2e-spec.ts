@@ -1,11 +1,11 @@
 import { CACHE_MANAGER, CacheInterceptor, CacheKey, CacheTTL } from '@nestjs/cache-manager';
 import { Controller, Get, Inject, Injectable, type INestApplication, Module, UseInterceptors } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import type { Cache } from 'cache-manager';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoCache, DynamoCacheModule, DynamoStore } from '../../src/index.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { useNestApps } from '../support/nest-apps.js';
 
 const { tableName } = useCacheTable('migration');
 
@@ -49,12 +49,11 @@ class CatalogueController {
 class CatalogueModule {}
 // ---- End of the app's code. ----
 
-const apps: INestApplication[] = [];
-afterAll(() => Promise.all(apps.map((app) => app.close())));
+const apps = useNestApps();
 
 /** The one change a migration makes: DynamoCacheModule.forRoot({ isGlobal: true }) where CacheModule.register({ isGlobal: true }) was. */
-async function app(): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
+function app(): Promise<INestApplication> {
+  return apps.start({
     imports: [
       DynamoCacheModule.forRoot({
         tableName,
@@ -66,11 +65,7 @@ async function app(): Promise<INestApplication> {
       }),
       CatalogueModule,
     ],
-  }).compile();
-  const created = moduleRef.createNestApplication({ logger: false });
-  await created.init();
-  apps.push(created);
-  return created;
+  });
 }
 
 describe('an app written for @nestjs/cache-manager, with DynamoCacheModule in place of CacheModule', () => {

@@ -1,0 +1,21 @@
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterAll } from 'vitest';
+
+/**
+ * For a test file that starts several Nest apps (instances of one service on one table): `start`
+ * builds and inits one from its imports, and every app is closed after the file's tests.
+ */
+export function useNestApps(): { start(metadata: Pick<ModuleMetadata, 'imports' | 'controllers'>): Promise<INestApplication> } {
+  const apps: INestApplication[] = [];
+  afterAll(() => Promise.all(apps.map((app) => app.close())));
+  return {
+    async start(metadata) {
+      const moduleRef = await Test.createTestingModule(metadata).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.init();
+      apps.push(app);
+      return app;
+    },
+  };
+}
