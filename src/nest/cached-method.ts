@@ -3,6 +3,7 @@ import type { DynamoCache } from '../cache/dynamo-cache.js';
 import type { FactoryContext } from '../cache/factory-run.js';
 import { type BurstWarning, describe } from './burst-warning.js';
 import { CallerFailure, checkedKey, evictEntries } from './cache-calls.js';
+import { getOrSetOptionsOf } from './get-or-set-options.js';
 import { entryTtl } from './entry-ttl.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 import { argumentsKey } from './method-key.js';
@@ -31,21 +32,11 @@ const AsyncFunction = (async () => undefined).constructor;
  * A key that cannot be made, or a cache that fails, never fails the call: the method runs uncached.
  */
 export function cachedMethod(original: Method, options: CacheableOptions, site: MethodSite): Method {
-  const {
-    cache: _cache,
-    key: _key,
-    vary: _vary,
-    shared: _shared,
-    statuses: _statuses,
-    credentialHeaders: _credentials,
-    skipIf: _skipIf,
-    ttl,
-    ...rest
-  } = options;
+  const { ttl } = options;
   // The factory sets each value's ttl by the shared rule; get-or-set still reads a valid one for eager refresh.
   const getOrSetOptions: GetOrSetOptions = {
-    ...rest,
-    ...(ttl !== undefined && { ttl: (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }),
+    ...getOrSetOptionsOf(options),
+    ...(ttl !== undefined && { ttl: typeof ttl === 'number' ? ttl : (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }),
   };
   let returnsPromise: boolean | undefined = original instanceof AsyncFunction ? true : undefined;
 

@@ -3,6 +3,7 @@ import type { GetOrSetOptions } from '../cache/cache-options.js';
 import { InvalidOptionError } from '../store/errors.js';
 import type { CachedResponse } from './cached-response.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from './dynamo-cache.constants.js';
+import { getOrSetOptionsOf } from './get-or-set-options.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 
 /** What a route does with the cache, worked out once per route from its decorators. */
@@ -61,17 +62,9 @@ function credentialHeaders(names: unknown, where: string): readonly string[] | u
   return Object.freeze(names.map((name: string) => name.toLowerCase()));
 }
 
+/** A stored answer's own ttl, which eager refresh measures a hit against (the cache's default is not the route's). */
+const answerTtl = (answer: CachedResponse) => (answer.expiresAt === undefined ? 0 : answer.expiresAt - answer.storedAt);
+
 function getOrSetOptions(options: CacheableOptions): GetOrSetOptions<CachedResponse> {
-  const {
-    cache: _cache,
-    ttl: _ttl,
-    key: _key,
-    vary: _vary,
-    shared: _shared,
-    statuses: _statuses,
-    credentialHeaders: _credentials,
-    skipIf: _skipIf,
-    ...rest
-  } = options;
-  return rest;
+  return { ...getOrSetOptionsOf(options), ttl: answerTtl };
 }
