@@ -77,16 +77,19 @@ function isPlainObject(value: object): boolean {
 }
 
 /**
- * The body a hit hands to the interceptors outside this one, one it may change: the memory tier's
- * value is deeply frozen and shared by concurrent hits, and a global interceptor that deletes a
- * field would otherwise fail the hit (or change what later hits get). Only that frozen value needs
- * copying: it is plain JSON (memory freezes nothing else), copied by a walk several times cheaper
- * than structuredClone, which cost a hit 15 % of its requests per second in the HTTP bench. A body
- * memory keeps serialized (Dates, bytes…) or read from DynamoDB is decoded anew for each hit already.
+ * The body a hit hands to the interceptors outside this one, one it may change without changing
+ * another request's. The memory tier's value is deeply frozen and shared by concurrent hits: plain
+ * JSON (memory freezes nothing else), copied by a walk several times cheaper than structuredClone,
+ * which cost a hit 15 % of its requests per second in the HTTP bench. Any other body is copied when
+ * `shared`: requests that joined one in-flight load get one answer object between them (with the
+ * memory tier off, or a body it keeps serialized), on a path that has waited for DynamoDB anyway.
  */
-export function bodyForHit(body: unknown): unknown {
-  if (body === null || typeof body !== 'object' || !Object.isFrozen(body)) return body;
-  return copyOfJson(body);
+export function bodyForHit(body: unknown, shared: boolean): unknown {
+  if (body === null || typeof body !== 'object') return body;
+  if (Object.isFrozen(body)) return copyOfJson(body);
+  if (!shared) return body;
+  // structuredClone would hand back a plain Uint8Array, which Express sends as JSON, not as bytes.
+  return Buffer.isBuffer(body) ? Buffer.from(body) : structuredClone(body);
 }
 
 function copyOfJson(value: unknown): unknown {

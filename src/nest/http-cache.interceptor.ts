@@ -80,7 +80,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     ) {
       // A cache that cannot be found fails here silently; the slow path answers from the handler and warns.
       const remembered = this.tryFromMemory(plan, options, base, request.headers);
-      if (remembered !== undefined) return of(this.serveStored(response, remembered));
+      if (remembered !== undefined) return of(this.serveStored(response, remembered, false));
     }
     return defer(() => this.answer(plan, options, request, response, base, next));
   }
@@ -126,7 +126,8 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       if (produced !== undefined) return this.mark(response, 'MISS', produced.value);
       // Another request of this process ran the handler, and its answer was its own (a cookie, say): run ours.
       if ((entry as { reason?: string }).reason !== undefined) return this.mark(response, 'MISS', runHandler());
-      return this.serveStored(response, entry);
+      // Other requests that joined this load hold the same answer object.
+      return this.serveStored(response, entry, true);
     } catch (error) {
       if (error instanceof CallerFailure) throw error.error;
       if (error instanceof FactoryTimeoutError)
@@ -182,14 +183,14 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     };
   }
 
-  private serveStored(response: unknown, entry: CachedResponse): unknown {
+  private serveStored(response: unknown, entry: CachedResponse, shared: boolean): unknown {
     const adapter = this.adapterHost.httpAdapter;
     const now = Date.now();
     if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
     if (entry.contentType !== undefined && adapter.getHeader(response, 'content-type') === undefined)
       adapter.setHeader(response, 'Content-Type', entry.contentType);
     adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
-    return this.mark(response, entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT', bodyForHit(entry.body));
+    return this.mark(response, entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT', bodyForHit(entry.body, shared));
   }
 
   private mark<T>(response: unknown, state: XCache, value: T): T {

@@ -6,7 +6,9 @@ import { afterAll } from 'vitest';
  * For a test file that starts several Nest apps (instances of one service on one table): `start`
  * builds and inits one from its imports, and every app is closed after the file's tests.
  */
-export function useNestApps(): { start(metadata: Pick<ModuleMetadata, 'imports' | 'controllers'>): Promise<INestApplication> } {
+export function useNestApps(): {
+  start(metadata: Pick<ModuleMetadata, 'imports' | 'controllers' | 'providers'>): Promise<INestApplication>;
+} {
   const apps: INestApplication[] = [];
   afterAll(() => Promise.all(apps.map((app) => app.close())));
   return {

@@ -118,7 +118,7 @@ describe('which answers are not stored (unstorableReason)', () => {
 describe("a hit's body (bodyForHit)", () => {
   it('is a copy that may be changed, of a frozen stored body, leaving the stored one as it was', () => {
     const stored = Object.freeze({ keep: 1, internal: Object.freeze({ secret: 'x' }) });
-    const body = bodyForHit(stored) as { keep: number; internal?: unknown };
+    const body = bodyForHit(stored, false) as { keep: number; internal?: unknown };
     delete body.internal;
     expect(body).toEqual({ keep: 1 });
     expect(stored.internal).toEqual({ secret: 'x' });
@@ -127,7 +127,7 @@ describe("a hit's body (bodyForHit)", () => {
   it('copies every level of a frozen JSON body, arrays and a "__proto__" key included', () => {
     // As the memory tier keeps it: parsed from JSON, then deeply frozen.
     const stored = deepFreeze(JSON.parse('{"list":[{"a":1}],"__proto__":{"polluted":true}}')) as { list: Array<{ a: number }> };
-    const body = bodyForHit(stored) as { list: Array<{ a: number }>; polluted?: boolean };
+    const body = bodyForHit(stored, false) as { list: Array<{ a: number }>; polluted?: boolean };
     body.list[0]!.a = 2;
     expect(stored.list[0]!.a).toBe(1);
     expect(Object.getPrototypeOf(body)).toBe(Object.prototype);
@@ -135,14 +135,23 @@ describe("a hit's body (bodyForHit)", () => {
     expect(Object.keys(body)).toEqual(['list', '__proto__']);
   });
 
-  it('hands a body that is not frozen (decoded for this hit) as it is, without a copy', () => {
+  it("hands a body that is not frozen and is this request's own (decoded for this hit) as it is, without a copy", () => {
     const decoded = { at: new Date(0) };
-    expect(bodyForHit(decoded)).toBe(decoded);
+    expect(bodyForHit(decoded, false)).toBe(decoded);
+  });
+
+  it('copies a body shared with the other requests that joined one load, Dates and all', () => {
+    const sharedBody = { at: new Date(0), list: [1] };
+    const body = bodyForHit(sharedBody, true) as typeof sharedBody;
+    expect(body).not.toBe(sharedBody);
+    expect(body).toEqual(sharedBody);
+    body.list.push(2);
+    expect(sharedBody.list).toEqual([1]);
   });
 
   it('keeps bytes as a Buffer and text as it is', () => {
-    expect(Buffer.isBuffer(bodyForHit(Buffer.from('hi')))).toBe(true);
-    expect(bodyForHit('plain text')).toBe('plain text');
+    expect(Buffer.isBuffer(bodyForHit(Buffer.from('hi'), true))).toBe(true);
+    expect(bodyForHit('plain text', true)).toBe('plain text');
   });
 });
 
