@@ -114,7 +114,7 @@ export class DynamoSessionStore extends EventEmitter {
    */
   private async call<R>(operation: string, sid: string | undefined, work: (store: DynamoStore) => Promise<R>): Promise<R> {
     const { distributed, store } = this.core;
-    const outcome = await distributed.attempt(`session ${operation}`, sid, () => work(store));
+    const outcome = await distributed.attempt(`session ${operation}`, sid === undefined ? undefined : shownId(sid), () => work(store));
     if (outcome.ok) return outcome.value;
     throw outcome.error ?? new CircuitOpenError(this.tableName, distributed.retryAt);
   }
@@ -131,7 +131,9 @@ export class DynamoSessionStore extends EventEmitter {
       .then(
         (data) => callback(null, data),
         (error: unknown) =>
-          this.readFailure === 'fail' ? callback(namingTable(this.tableName, `reading session "${sid}"`, error)) : callback(null, null),
+          this.readFailure === 'fail'
+            ? callback(namingTable(this.tableName, `reading session "${shownId(sid)}"`, error))
+            : callback(null, null),
       );
   }
 
@@ -141,7 +143,7 @@ export class DynamoSessionStore extends EventEmitter {
       .save(sid, session)
       .then(
         () => callback(),
-        (error: unknown) => callback(namingTable(this.tableName, `saving session "${sid}"`, error)),
+        (error: unknown) => callback(namingTable(this.tableName, `saving session "${shownId(sid)}"`, error)),
       );
   }
 
@@ -169,7 +171,7 @@ export class DynamoSessionStore extends EventEmitter {
       .call('delete', sid, (store) => store.delete(sid))
       .then(
         () => callback(),
-        (error: unknown) => callback(namingTable(this.tableName, `deleting session "${sid}"`, error)),
+        (error: unknown) => callback(namingTable(this.tableName, `deleting session "${shownId(sid)}"`, error)),
       );
   }
 
@@ -316,6 +318,8 @@ export class DynamoSessionStore extends EventEmitter {
 }
 
 const noop = () => undefined;
+/** A session id is a bearer credential: logs and errors show its first characters only. */
+const shownId = (sid: string) => `${sid.slice(0, 6)}…`;
 const isSessionId = (sid: unknown): sid is string => typeof sid === 'string' && SESSION_ID.test(sid);
 
 // An item under the session prefix that is not a session (written by hand, or corrupt) is no session.

@@ -23,7 +23,7 @@ describe('DynamoSessionStore errors', () => {
     // fails is an error (readFailure: 'fail'), so express-session keeps the user's cookie; a touch
     // that fails keeps the session's expiry and is no error.
     await expect(sessions.get('abc')).rejects.toThrow(
-      /table "sessions_unreachable".*reading session "abc"|table "sessions_unreachable".*circuit breaker/,
+      /table "sessions_unreachable".*reading session "abc…"|table "sessions_unreachable".*circuit breaker/,
     );
     await sessions.touch('abc', { cookie: {} });
     expect(sessions.cache.circuitState).toBe('open');
@@ -39,6 +39,20 @@ describe('DynamoSessionStore errors', () => {
     const unreachable = localClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
     const sessions = sessionStore('sessions_unreachable', unreachable, 'x2:', { readFailure: 'anonymous' });
     expect(await sessions.get('abc')).toBeNull();
+    unreachable.destroy();
+  });
+});
+
+describe('session ids in errors and logs', () => {
+  it('show only their first characters: an id is a credential', async () => {
+    const unreachable = localClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
+    const sessions = sessionStore('sessions_unreachable', unreachable, 'x3:');
+    const sid = 'abcdefSECRETPART0123456789abcdef';
+    const failure = (await sessions.set(sid, { cookie: {}, user: 'ada' }).catch((error: Error) => error)) as Error;
+    expect(failure.message).toContain('saving session "abcdef…"');
+    expect(failure.message).not.toContain('SECRETPART');
+    expect(sessions.logger.warnings.join('\n')).not.toContain('SECRETPART');
+    expect(sessions.logger.warnings.length).toBeGreaterThan(0);
     unreachable.destroy();
   });
 });
