@@ -25,6 +25,8 @@ export function CacheEvict(options: CacheEvictOptions): MethodDecorator {
   return applyDecorators(SetMetadata(CACHE_EVICT_METADATA, checkCacheEvictOptions(options)), UseInterceptors(DynamoCacheInterceptor));
 }
 
+// Node lowercases incoming header names; so do these lists, so that 'X-Api-Key' matches.
+const lowercased = (names: readonly string[] | undefined) => names && Object.freeze(names.map((name) => name.toLowerCase()));
 const isCacheName = (value: unknown) => typeof value === 'string' && CACHE_NAME.test(value);
 const isKey = (value: unknown) => (typeof value === 'string' && value.length > 0) || typeof value === 'function';
 const isHeaderList = (value: unknown) =>
@@ -41,12 +43,12 @@ export function checkCacheableOptions(options: CacheableOptions): CacheableOptio
     optional(raw, 'ttl', (value) => isDuration(value) || typeof value === 'function', 'a duration in ms >= 0 or a function of the value');
     optional(raw, 'key', isKey, 'a non-empty string or a function');
     const vary = optional<string[]>(raw, 'vary', isHeaderList, 'a list of header names');
+    const credentialHeaders = optional<string[]>(raw, 'credentialHeaders', isHeaderList, 'a list of header names');
     optional(raw, 'shared', isBoolean, 'true or false');
     optional(raw, 'statuses', isSuccessList, 'a non-empty list of 2xx statuses');
     optional(raw, 'skipIf', (value) => typeof value === 'function', 'a function of the ExecutionContext');
     resolveCallOptions(raw);
-    // Node lowercases incoming header names; so does the list, so that 'Accept-Language' matches.
-    return Object.freeze({ ...options, vary: vary && Object.freeze(vary.map((name) => name.toLowerCase())) });
+    return Object.freeze({ ...options, vary: lowercased(vary), credentialHeaders: lowercased(credentialHeaders) });
   });
 }
 

@@ -1,6 +1,5 @@
 import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import type { GetOrSetOptions } from '../cache/cache-options.js';
-import { InvalidOptionError } from '../store/errors.js';
 import type { CachedResponse } from './cached-response.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from './dynamo-cache.constants.js';
 import { getOrSetOptionsOf } from './get-or-set-options.js';
@@ -22,9 +21,6 @@ export interface RoutePlan {
 const RESPONSE_PARAM = 1;
 const NEXT_PARAM = 2;
 
-// RFC 9110's token: what a header name may hold.
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-
 /**
  * The route's decorators merged (the method's options over the controller's), or null when the
  * cache has no part in it. Made at start-up for every route (the explorer checks their caches), so
@@ -45,21 +41,8 @@ export function routePlan(controller: Function, handler: Function): RoutePlan | 
   if (Reflect.getMetadata(SSE_METADATA, handler)) return null;
   const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
   if (Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])))) return null;
-  const merged = { ...onClass, ...onMethod };
-  const cacheable = { ...merged, credentialHeaders: credentialHeaders(merged.credentialHeaders, where) };
+  const cacheable = { ...onClass, ...onMethod };
   return { where, cacheable, cacheName, statuses: cacheable.statuses ?? [200], getOrSet: getOrSetOptions(cacheable) };
-}
-
-/** Lowercased, as Node lowercases incoming header names, so that 'X-Api-Key' matches. */
-function credentialHeaders(names: unknown, where: string): readonly string[] | undefined {
-  if (names === undefined) return undefined;
-  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string' && HEADER_NAME.test(name))) {
-    throw new InvalidOptionError(
-      '@Cacheable credentialHeaders',
-      `of ${where} must be a list of header names, got ${JSON.stringify(names) ?? String(names)}.`,
-    );
-  }
-  return Object.freeze(names.map((name: string) => name.toLowerCase()));
 }
 
 /** A stored answer's own ttl, which eager refresh measures a hit against (the cache's default is not the route's). */

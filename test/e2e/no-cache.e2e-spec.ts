@@ -83,7 +83,9 @@ describe('@NoCache() and skipIf', () => {
     );
   });
 
-  it('refuses a skipIf that is not a function where the decorator is written', () => {
+  it('refuses a skipIf that is not a function, or credentialHeaders that are not header names, where the decorator is written', () => {
     expect(() => Cacheable({ skipIf: 'yes' as never })).toThrow(/skipIf.*a function of the ExecutionContext/);
+    // credentialHeaders too, where it is written, as vary is.
+    expect(() => Cacheable({ credentialHeaders: ['x tenant'] })).toThrow(/credentialHeaders.*a list of header names/);
   });
 });
