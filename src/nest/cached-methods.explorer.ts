@@ -6,7 +6,7 @@ import { CacheRegistrationError } from '../cache/errors.js';
 import { BurstWarning } from './burst-warning.js';
 import { cachedMethod, evictingMethod, isWrapped } from './cached-method.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
-import { routePlan } from './http-cache.interceptor.js';
+import { routePlan } from './route-plan.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 
 /**

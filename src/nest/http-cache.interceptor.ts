@@ -23,9 +23,6 @@ import { defaultRouteKey, personalRequestReason, varySuffix } from './http-cache
 import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './interfaces/cacheable-options.js';
 import { type RoutePlan, routePlan } from './route-plan.js';
 
-// The explorer checks every route's plan at start-up from here.
-export { routePlan } from './route-plan.js';
-
 /** A response being answered without the cache, and why, in the X-Cache header. */
 type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
@@ -167,7 +164,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         this.warning.warn(plan.where, `its answer is served and not cached: ${routeTtl.problem}.`);
         reason = routeTtl.problem;
       } else {
-        // The cache's default ttl, read from the store's options as before; the core is to give it another way.
+        // The answer records its own expiry (for Age, STALE and eager refresh): a route without a ttl takes the cache's.
         ttl = routeTtl.ttl ?? cache.core.config.defaultTtlMs ?? 0;
       }
     }
