@@ -280,13 +280,12 @@ export class DynamoSessionStore extends EventEmitter {
     return isStoredSession(stored) ? stored.createdAt : Date.now();
   }
 
+  /** What the item itself says of its window and deadline, as the store read it: not today's settings. */
   private learn(sid: string, entry: CacheEntry<StoredSession>): void {
     const { createdAt, idleWindow, data } = entry.value;
-    const slidingWindow = idleWindow ?? idleWindowFor(this.idleTimeoutMs, data.cookie);
-    this.remember(sid, {
-      createdAt,
-      expiration: { expiresAt: entry.expiresAt, slidingWindow, absoluteDeadline: this.deadlineOf(createdAt) },
-    });
+    const slidingWindow = entry.sliding?.windowMs ?? idleWindow ?? idleWindowFor(this.idleTimeoutMs, data.cookie);
+    const absoluteDeadline = entry.sliding === undefined ? this.deadlineOf(createdAt) : entry.sliding.absoluteDeadline;
+    this.remember(sid, { createdAt, expiration: { expiresAt: entry.expiresAt, slidingWindow, absoluteDeadline } });
   }
 
   private remember(sid: string, session: KnownSession): void {
