@@ -10,13 +10,25 @@ import { InvalidOptionError } from '../store/errors.js';
 import { isPositiveDuration, optional } from '../store/store-options.js';
 
 /**
- * `backplane: { type: 'streams' }`: every instance reads the table's DynamoDB Stream and drops from
- * its memory tier each key the stream says was written, refreshed or deleted.
+ * `backplane: { type: 'streams' }`: `streamReaders` instances, elected through a lease item in the
+ * table, read its DynamoDB Stream and publish the keys it names in a journal in the table; every
+ * other instance reads the journal's head item once per interval and drops those keys from memory.
  */
 export interface StreamsBackplaneOptions {
   type: 'streams';
-  /** How often each shard is read, in ms. DynamoDB Streams allows about 5 reads per second per shard, across all readers. Default 1,000. */
+  /** How often the stream (by a reader) and the journal (by the others) are read, in ms. Default 1,000. */
   pollInterval?: number;
+  /**
+   * How many instances read the stream at a time: 1 (default) or 2. DynamoDB Streams throttles more
+   * than 2 readers of a shard; with 2, a reader that dies leaves the other publishing, with no gap.
+   */
+  streamReaders?: number;
+  /**
+   * How long a reader's lease holds without renewal (it renews every `pollInterval`), in ms: a reader
+   * that died is replaced after at most this plus one `pollInterval`. Default: the larger of
+   * 2 × `pollInterval` and `maxLag` − 2 × `pollInterval` (3,000 with the defaults).
+   */
+  leaseDuration?: number;
   /** Records per GetRecords call (at most 1,000). Default 1,000. */
   batchSize?: number;
   /** Without a successful read of every shard for this long, memory is cleared and falls back to `memory.maxTtl`. Default 5,000. */
@@ -47,6 +59,8 @@ export type BackplaneOptions = StreamsBackplaneOptions | PollBackplaneOptions;
 export interface ResolvedBackplaneOptions {
   readonly type: 'streams' | 'poll';
   readonly intervalMs: number;
+  readonly streamReaders: number;
+  readonly leaseMs: number;
   readonly batchSize: number;
   readonly maxLagMs: number;
   readonly memoryTtlMs: number;
@@ -73,9 +87,16 @@ export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOption
       `must be longer than the ${type === 'streams' ? 'pollInterval' : 'interval'} (${interval} ms), got ${maxLag}.`,
     );
   }
+  const leaseMs = duration('leaseDuration') ?? Math.max(2 * interval, maxLag - 2 * interval);
+  // A reader renews once per interval: a lease no longer than that would lapse between renewals.
+  if (leaseMs <= interval) {
+    throw new InvalidOptionError('backplane.leaseDuration', `must be longer than the pollInterval (${interval} ms), got ${leaseMs}.`);
+  }
   return {
     type,
     intervalMs: interval,
+    streamReaders: optional<number>(raw, 'streamReaders', (n) => n === 1 || n === 2, '1 or 2', 'backplane.streamReaders') ?? 1,
+    leaseMs,
     batchSize:
       optional<number>(
         raw,

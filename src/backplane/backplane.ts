@@ -15,6 +15,14 @@ export interface BackplaneStats {
   /** Keys (streams) or whole caches (poll) dropped from memory because another instance changed them. */
   readonly invalidations: number;
   readonly failedReads: number;
+  /** Streams: whether this instance reads the stream (and publishes the journal) or reads the journal. */
+  readonly role?: 'reader' | 'follower';
+  /** Streams: the journal reads this instance made (one request each, a follower's one per interval). */
+  readonly journalReads?: number;
+  /** Streams: the GetRecords calls this instance made (a follower makes none). */
+  readonly streamReads?: number;
+  /** Streams: how many times this instance took a lane whose reader had stopped or died. */
+  readonly takeovers?: number;
 }
 
 /**
@@ -62,13 +70,26 @@ export abstract class Backplane {
       lagMs: this.caughtUpAt === 0 ? Number.POSITIVE_INFINITY : Date.now() - this.caughtUpAt,
       invalidations: this.invalidations,
       failedReads: this.failedReads,
+      ...this.roleStats(),
     };
   }
 
   protected abstract connect(): Promise<void>;
-  /** One read of everything: resolves when every change committed before the call began is applied. */
-  protected abstract readAll(): Promise<void>;
+  /**
+   * One cycle's read. Resolves to the instant before which every change is now applied to memory
+   * (at most `startedAt`), or undefined when this cycle proved nothing new.
+   */
+  protected abstract readAll(startedAt: number): Promise<number | undefined>;
   protected abstract disconnect(): Promise<void>;
+
+  /** How long to wait before the next cycle. */
+  protected nextDelay(): number {
+    return this.options.intervalMs;
+  }
+
+  protected roleStats(): Partial<BackplaneStats> {
+    return {};
+  }
 
   /** Every memory tier forgets everything: what it missed is not known. */
   protected clearAll(): void {
@@ -79,7 +100,7 @@ export abstract class Backplane {
     if (this.state === 'stopped') return;
     this.timer = setTimeout(() => {
       this.running = this.cycle().finally(() => this.schedule());
-    }, this.options.intervalMs);
+    }, this.nextDelay());
     // The loop must not keep a process alive that has nothing else to do.
     this.timer.unref();
   }
@@ -87,8 +108,8 @@ export abstract class Backplane {
   private async cycle(): Promise<void> {
     const startedAt = Date.now();
     try {
-      await this.readAll();
-      if (this.state !== 'stopped') this.caughtUp(startedAt);
+      const through = await this.readAll(startedAt);
+      if (this.state !== 'stopped' && through !== undefined && through > this.caughtUpAt) this.caughtUp(Math.min(through, startedAt));
     } catch (error) {
       this.failedReads++;
       if (startedAt - this.lastFailureLoggedAt >= 10_000) {
@@ -109,7 +130,8 @@ export abstract class Backplane {
 
   private caughtUp(at: number): void {
     this.caughtUpAt = at;
-    if (this.state === 'healthy') return;
+    // News that was already too old when it came (a journal whose reader died) restores nothing.
+    if (this.state === 'healthy' || Date.now() - at > this.options.maxLagMs) return;
     const recovering = this.state === 'degraded';
     this.state = 'healthy';
     for (const tier of this.tiers) tier.setBound(this.options.memoryTtlMs, this.keepingUp);

@@ -1,55 +1,63 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type {
-  DescribeStreamCommandOutput,
-  DynamoDBStreamsClient,
-  GetRecordsCommandOutput,
-  GetShardIteratorCommandOutput,
-  ListStreamsCommandOutput,
-  Shard,
-  _Record,
-} from '@aws-sdk/client-dynamodb-streams';
+import { randomUUID } from 'node:crypto';
+import type { ReservedItemAccess } from '../store/dynamo-store.js';
+import type { WarningLogger } from '../store/table-schema.js';
+import { Backplane, type BackplaneStats } from './backplane.js';
+import type { ResolvedBackplaneOptions } from './backplane-options.js';
 import type { LocalTier } from './backplane-port.js';
-import { TableConfigurationError } from '../store/errors.js';
-import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
-import { type WarningLogger, endpointUrl } from '../store/table-schema.js';
-import { Backplane } from './backplane.js';
-import type { ResolvedBackplaneOptions, StreamsClientLike } from './backplane-options.js';
+import { CLEAR_ALL, type JournalEntry, type JournalHead, compactKeys, followerDelay, isPublished } from './journal.js';
+import { JournalTable } from './journal-table.js';
+import { KeyRouter } from './key-router.js';
+import { type StreamPosition, StreamShards } from './stream-shards.js';
 
-type StreamsModule = typeof import('@aws-sdk/client-dynamodb-streams');
-
-/** How often the shard list is read again, to follow splits; a closed shard also triggers it. */
-const SHARD_DISCOVERY_MS = 30_000;
-
-interface ShardCursor {
-  iterator: string;
-  lastSequence?: string;
-}
+/** A follower further behind than this many entries clears its memory rather than read them all. */
+const MAX_CATCH_UP_ENTRIES = 100;
+/** What one entry may list before caches are cleared instead (DynamoDB's item limit is 400 KB). */
+const ENTRY_BUDGET_BYTES = 256 * 1024;
 
 export interface StreamsBackplaneSetup {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly partitionKeyName: string;
   readonly operationTimeoutMs: number;
+  readonly journal: ReservedItemAccess;
+}
+
+/** The lane this instance reads the stream for. */
+interface HeldLane {
+  readonly index: number;
+  head: JournalHead;
+  shards?: StreamShards;
+  /** The lane had a reader before, and where it was in the stream is not known: the first entry clears all. */
+  lostOnOpen: boolean;
+  savedPosition?: string;
+}
+
+/** Where this instance is in each lane's journal. */
+interface LaneCursor {
+  seq: number;
+  publishedAt?: number;
 }
 
 /**
- * The streams backplane: reads every shard of the table's stream (KEYS_ONLY is enough) and drops
- * from the matching cache's memory tier each key a record names, whatever the record's event:
- * INSERT, MODIFY, REMOVE, and TTL deletions, which DynamoDB Local reports under an event name the
- * SDK does not know. An instance's own writes come back too and drop its own copy; the next read
- * fetches it again once.
+ * The streams backplane. DynamoDB Streams throttles more than two readers of a shard, so at most
+ * `streamReaders` instances read the stream: each holds a lane, a lease in the table renewed every
+ * cycle, and publishes the keys it read as journal entries in the table. Every other instance (a
+ * follower) reads the lanes' heads, and the entries it expects next, in one BatchGetItem per
+ * interval, timed just after the readers publish; when a lane's lease lapses, a follower takes it
+ * and resumes the stream where the last reader saved its position. See README, "At scale".
  */
 export class StreamsBackplane extends Backplane {
-  private sdk!: StreamsModule;
-  private streams!: StreamsClientLike;
-  private ownsClient = false;
-  private streamArn!: string;
-  private readonly cursors = new Map<string, ShardCursor>();
-  private readonly finishedShards = new Set<string>();
-  private lastDiscoveryAt = 0;
-  private discoverySoon = false;
-  /** Longest prefix first, so that a cache whose prefix extends another's gets its own keys. */
-  private readonly byPrefix: readonly LocalTier[];
+  private readonly owner = randomUUID();
+  private readonly router: KeyRouter;
+  private readonly cursors: LaneCursor[];
+  /** Spreads the followers' reads over a fifth of the interval after each publication. */
+  private readonly offsetMs: number;
+  private journal!: JournalTable;
+  private held?: HeldLane;
+  private journalReads = 0;
+  private streamReads = 0;
+  private takeovers = 0;
 
   constructor(
     tiers: readonly LocalTier[],
@@ -58,142 +66,188 @@ export class StreamsBackplane extends Backplane {
     private readonly setup: StreamsBackplaneSetup,
   ) {
     super(tiers, options, logger, setup.tableName);
-    this.byPrefix = [...tiers].sort((a, b) => b.partitionKeyPrefix.length - a.partitionKeyPrefix.length);
+    this.router = new KeyRouter(tiers);
+    this.cursors = Array.from({ length: options.streamReaders }, () => ({ seq: 0 }));
+    this.offsetMs = options.intervalMs * (0.05 + Math.random() * 0.2);
   }
 
+  /**
+   * Reads the heads; takes a free lane at once, so that the first instance on a table reads the
+   * stream from its start-up on (and a table without a stream fails that start-up).
+   */
   protected async connect(): Promise<void> {
-    this.sdk = await loadStreamsSdk();
-    this.ownsClient = this.options.client === undefined;
-    this.streams = this.options.client ?? (await streamsClientLike(this.sdk, this.setup.client));
-    const listed = await this.send<ListStreamsCommandOutput>(new this.sdk.ListStreamsCommand({ TableName: this.setup.tableName }));
-    const arn = listed.Streams?.at(-1)?.StreamArn;
-    const description =
-      arn === undefined
-        ? undefined
-        : (await this.send<DescribeStreamCommandOutput>(new this.sdk.DescribeStreamCommand({ StreamArn: arn }))).StreamDescription;
-    if (!arn || description?.StreamStatus === 'DISABLED' || description?.StreamStatus === 'DISABLING') {
-      throw new TableConfigurationError(
-        this.setup.tableName,
-        "has no DynamoDB Stream, which backplane: { type: 'streams' } reads. Enable one (UpdateTable, StreamSpecification { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' }), " +
-          "let createTableIfNotExists create the table with one, use backplane: { type: 'poll' }, or set backplane.missingStream: 'warn' to run without it.",
-      );
+    this.journal = new JournalTable(this.setup.journal);
+    const { heads } = await this.readHeads([]);
+    heads.forEach((head, lane) => (this.cursors[lane] = { seq: head?.seq ?? 0, publishedAt: head?.publishedAt }));
+    await this.takeFreeLane(heads);
+    if (this.held === undefined) return;
+    try {
+      await this.openStream(this.held);
+    } catch (error) {
+      await this.journal.release(this.held.index, this.held.head).catch(() => undefined);
+      this.held = undefined;
+      throw error;
     }
-    this.streamArn = arn;
-    // Shards open now are read from now on; the stream's past is of no interest to a memory that starts empty.
-    for (const shard of await this.allShards()) {
-      if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) await this.open(shard.ShardId!, 'LATEST');
-      else this.finishedShards.add(shard.ShardId!);
-    }
-    this.lastDiscoveryAt = Date.now();
   }
 
-  protected async readAll(): Promise<void> {
-    if (this.discoverySoon || Date.now() - this.lastDiscoveryAt > SHARD_DISCOVERY_MS) await this.discover();
-    await Promise.all([...this.cursors].map(([shardId, cursor]) => this.readShard(shardId, cursor)));
+  protected readAll(startedAt: number): Promise<number | undefined> {
+    return this.held === undefined ? this.followJournal() : this.readStream(this.held, startedAt);
   }
 
   protected async disconnect(): Promise<void> {
-    if (this.ownsClient) this.streams?.destroy();
-  }
-
-  private async readShard(shardId: string, cursor: ShardCursor): Promise<void> {
-    let output: GetRecordsCommandOutput;
+    const held = this.held;
+    if (held === undefined) return;
+    this.held = undefined;
+    held.shards?.close();
+    // A successor resumes where this reader stopped, and need not wait for the lease to lapse.
     try {
-      output = await this.send<GetRecordsCommandOutput>(
-        new this.sdk.GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: this.options.batchSize }),
-      );
+      if (held.shards !== undefined) await this.savePosition(held, held.shards.position(held.head.through));
+      await this.journal.release(held.index, held.head);
     } catch (error) {
-      const name = (error as Error).name;
-      if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
-      // Resumed after the last record applied when there is one; otherwise what was missed is unknown.
-      if (cursor.lastSequence === undefined || name === 'TrimmedDataAccessException') this.clearAll();
-      await this.open(shardId, cursor.lastSequence === undefined ? 'LATEST' : 'AFTER_SEQUENCE_NUMBER', cursor.lastSequence);
-      return;
-    }
-    for (const record of output.Records ?? []) {
-      this.apply(record);
-      cursor.lastSequence = record.dynamodb?.SequenceNumber ?? cursor.lastSequence;
-    }
-    if (output.NextShardIterator === undefined || output.NextShardIterator === null) {
-      // A closed shard, read to its end: its children hold what follows.
-      this.cursors.delete(shardId);
-      this.finishedShards.add(shardId);
-      this.discoverySoon = true;
-    } else {
-      cursor.iterator = output.NextShardIterator;
-    }
-  }
-
-  private apply(record: _Record): void {
-    const partitionKey = record.dynamodb?.Keys?.[this.setup.partitionKeyName]?.S;
-    if (partitionKey === undefined) return;
-    const tier = this.byPrefix.find((candidate) => partitionKey.startsWith(candidate.partitionKeyPrefix));
-    if (tier === undefined) return;
-    const key = partitionKey.slice(tier.partitionKeyPrefix.length);
-    if (key.startsWith(DIGEST_MARKER)) tier.invalidateDigest(partitionKey);
-    // Chunks, leases and version items are the cache's own; a head item's record carries the news.
-    else if (key.startsWith(RESERVED_KEY_START)) return;
-    else tier.invalidate(key);
-    this.invalidations++;
-  }
-
-  /** New shards (after a split, or the children of a closed one) are read from their start. */
-  private async discover(): Promise<void> {
-    for (const shard of await this.allShards()) {
-      const id = shard.ShardId!;
-      if (!this.cursors.has(id) && !this.finishedShards.has(id)) await this.open(id, 'TRIM_HORIZON');
-    }
-    this.lastDiscoveryAt = Date.now();
-    this.discoverySoon = false;
-  }
-
-  private async allShards(): Promise<Shard[]> {
-    const shards: Shard[] = [];
-    let start: string | undefined;
-    do {
-      const page = await this.send<DescribeStreamCommandOutput>(
-        new this.sdk.DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+      this.logger.warn(
+        `Backplane (streams) on DynamoDB table "${this.tableName}": releasing stream reader lane ${held.index} failed ` +
+          `(another instance takes it when its lease lapses): ${(error as Error)?.message ?? String(error)}`,
       );
-      shards.push(...(page.StreamDescription?.Shards ?? []));
-      start = page.StreamDescription?.LastEvaluatedShardId;
-    } while (start !== undefined);
-    return shards;
+    }
   }
 
-  private async open(shardId: string, type: 'LATEST' | 'TRIM_HORIZON' | 'AFTER_SEQUENCE_NUMBER', sequence?: string): Promise<void> {
-    const output = await this.send<GetShardIteratorCommandOutput>(
-      new this.sdk.GetShardIteratorCommand({
-        StreamArn: this.streamArn,
-        ShardId: shardId,
-        ShardIteratorType: type,
-        SequenceNumber: sequence,
-      }),
+  protected override nextDelay(): number {
+    if (this.held !== undefined) return this.options.intervalMs;
+    const latest = Math.max(0, ...this.cursors.map((cursor) => cursor.publishedAt ?? 0));
+    return followerDelay(Date.now(), latest, this.options.intervalMs, this.offsetMs);
+  }
+
+  protected override roleStats(): Partial<BackplaneStats> {
+    return {
+      role: this.held === undefined ? 'follower' : 'reader',
+      journalReads: this.journalReads,
+      streamReads: this.streamReads,
+      takeovers: this.takeovers,
+    };
+  }
+
+  private async readStream(held: HeldLane, startedAt: number): Promise<number | undefined> {
+    if (held.shards === undefined) await this.openStream(held);
+    const shards = held.shards!;
+    const read = await shards.read();
+    this.streamReads += read.calls;
+    const news: string[] = [];
+    for (const partitionKey of read.partitionKeys) {
+      if (this.journal.isOwnItem(partitionKey)) continue;
+      const routed = this.router.apply(partitionKey);
+      if (routed.dropped) this.invalidations++;
+      if (routed.news) news.push(partitionKey);
+    }
+    const lost = read.lost || held.lostOnOpen;
+    if (lost) this.router.clear(CLEAR_ALL);
+    const head: JournalHead = { ...held.head, leaseUntil: Date.now() + this.options.leaseMs, through: startedAt, publishedAt: Date.now() };
+    let entry: JournalEntry | undefined;
+    if (news.length > 0 || lost) {
+      const compact = lost ? { keys: [], clear: [CLEAR_ALL] } : compactKeys(news, this.router.prefixes, ENTRY_BUDGET_BYTES);
+      entry = { seq: head.seq + 1, term: head.term, ...compact };
+      Object.assign(head, { seq: entry.seq });
+    }
+    if (!(await this.journal.publish(held.index, head, entry))) {
+      this.logger.warn(
+        `Backplane (streams) on DynamoDB table "${this.tableName}": another instance took stream reader lane ${held.index} ` +
+          '(this one missed renewing its lease); this instance follows the journal again.',
+      );
+      shards.close();
+      this.held = undefined;
+      // What this reader read but could not publish, its successor reads again from the saved position.
+      this.cursors[held.index] = { seq: held.head.seq, publishedAt: held.head.publishedAt };
+      return startedAt;
+    }
+    held.head = head;
+    held.lostOnOpen = false;
+    this.cursors[held.index] = { seq: head.seq, publishedAt: head.publishedAt };
+    await this.savePosition(held, shards.position(startedAt));
+    return startedAt;
+  }
+
+  private async followJournal(): Promise<number | undefined> {
+    const { heads, entries } = await this.readHeads(this.cursors.map((cursor, lane) => ({ lane, seq: cursor.seq + 1 })));
+    let through: number | undefined;
+    for (const [lane, head] of heads.entries()) {
+      if (head === undefined) continue;
+      await this.catchUp(lane, head, entries[lane]!);
+      this.cursors[lane] = { seq: head.seq, publishedAt: head.publishedAt };
+      through = Math.max(through ?? 0, head.through);
+    }
+    await this.takeFreeLane(heads);
+    return through;
+  }
+
+  /** Applies the lane's entries after this instance's cursor, up to the head, in order. */
+  private async catchUp(lane: number, head: JournalHead, prefetched: readonly JournalEntry[]): Promise<void> {
+    const from = this.cursors[lane]!.seq;
+    if (head.seq <= from) return;
+    const wanted = Array.from({ length: head.seq - from }, (_, i) => from + 1 + i);
+    if (wanted.length > MAX_CATCH_UP_ENTRIES) return this.lostTrack(lane, `${wanted.length} entries behind`);
+    const found = new Map(prefetched.filter((entry) => isPublished(head, entry)).map((entry) => [entry.seq, entry]));
+    const missing = wanted.filter((seq) => !found.has(seq));
+    if (missing.length > 0) {
+      this.journalReads++;
+      for (const entry of await this.journal.readEntries(lane, missing)) if (isPublished(head, entry)) found.set(entry.seq, entry);
+    }
+    if (found.size < wanted.length) return this.lostTrack(lane, `entries ${wanted.filter((seq) => !found.has(seq)).join(', ')} are gone`);
+    for (const seq of wanted) {
+      const entry = found.get(seq)!;
+      for (const prefix of entry.clear) if (this.router.clear(prefix)) this.invalidations++;
+      for (const partitionKey of entry.keys) if (this.router.apply(partitionKey).dropped) this.invalidations++;
+    }
+  }
+
+  private lostTrack(lane: number, why: string): void {
+    this.router.clear(CLEAR_ALL);
+    this.logger.warn(
+      `Backplane (streams) on DynamoDB table "${this.tableName}": lane ${lane} of the journal cannot be followed (${why}): memory was cleared.`,
     );
-    if (output.ShardIterator) this.cursors.set(shardId, { iterator: output.ShardIterator, lastSequence: sequence });
   }
 
-  /** Every call bounded like the store's, so that a hung stream endpoint shows as a failed read. */
-  private send<T>(command: object): Promise<T> {
-    return this.streams.send(command as never, { abortSignal: AbortSignal.timeout(this.setup.operationTimeoutMs) }) as Promise<T>;
+  /** A follower takes the first lane with no live lease; an instance holds one lane at most. */
+  private async takeFreeLane(heads: ReadonlyArray<JournalHead | undefined>): Promise<void> {
+    if (this.held !== undefined) return;
+    const now = Date.now();
+    const lane = heads.findIndex((head) => head === undefined || head.leaseUntil < now);
+    if (lane < 0) return;
+    const observed = heads[lane];
+    const head = await this.journal.takeLane(lane, observed, this.owner, this.options.leaseMs);
+    if (head === undefined) return;
+    if (observed !== undefined) this.takeovers++;
+    this.held = { index: lane, head, lostOnOpen: false };
+    this.cursors[lane] = { seq: head.seq, publishedAt: head.publishedAt };
+  }
+
+  /** Where the last reader of the lane stopped, or from now on when the lane never had one. */
+  private async openStream(held: HeldLane): Promise<void> {
+    const shards = await StreamShards.find({ ...this.setup, batchSize: this.options.batchSize, streamsClient: this.options.client });
+    try {
+      const saved = await this.journal.readPosition(held.index);
+      held.lostOnOpen = saved === undefined && held.head.term > 1;
+      await shards.open(saved?.position);
+      held.savedPosition = saved === undefined ? undefined : positionKey(saved.position);
+    } catch (error) {
+      shards.close();
+      throw error;
+    }
+    held.shards = shards;
+  }
+
+  private async savePosition(held: HeldLane, position: StreamPosition): Promise<void> {
+    const key = positionKey(position);
+    if (key === held.savedPosition) return;
+    await this.journal.savePosition(held.index, held.head.term, position);
+    held.savedPosition = key;
+  }
+
+  private readHeads(expected: ReadonlyArray<{ lane: number; seq: number }>) {
+    this.journalReads++;
+    return this.journal.readHeads(this.options.streamReaders, expected);
   }
 }
 
-async function loadStreamsSdk(): Promise<StreamsModule> {
-  try {
-    return await import('@aws-sdk/client-dynamodb-streams');
-  } catch (error) {
-    throw new Error(
-      "backplane: { type: 'streams' } needs the package @aws-sdk/client-dynamodb-streams: npm install @aws-sdk/client-dynamodb-streams",
-      { cause: error },
-    );
-  }
-}
-
-/** A streams client with the DynamoDB client's region, endpoint and credentials. */
-async function streamsClientLike(sdk: StreamsModule, client: DynamoDBClient): Promise<DynamoDBStreamsClient> {
-  return new sdk.DynamoDBStreamsClient({
-    region: await client.config.region(),
-    credentials: client.config.credentials,
-    endpoint: await endpointUrl(client),
-  });
+/** A position differs from the saved one when a shard moved, not when only its time did. */
+function positionKey(position: StreamPosition): string {
+  return JSON.stringify([position.shards, position.finished]);
 }

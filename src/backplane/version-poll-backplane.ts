@@ -19,8 +19,9 @@ export class VersionPollBackplane extends Backplane {
     }
   }
 
-  protected async readAll(): Promise<void> {
+  protected async readAll(startedAt: number): Promise<number> {
     await Promise.all(this.tiers.map(async (tier) => this.apply(tier, this.ledgers.get(tier)!.polled(await tier.readVersion()))));
+    return startedAt;
   }
 
   protected async disconnect(): Promise<void> {

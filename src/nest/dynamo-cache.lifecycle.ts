@@ -63,6 +63,7 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
             tableName: store.tableName,
             partitionKeyName: schema.partitionKeyName,
             operationTimeoutMs: this.config.store.operationTimeoutMs,
+            journal: await store.reservedItems(),
           })
         : new VersionPollBackplane(tiers, options, this.config.store.logger, store.tableName);
     try {

@@ -17,13 +17,14 @@ import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration } from './expiry.js';
 import { ITEM_LIMIT_BYTES, type TableSchema, decodeChunkRef, decodeExpiry, encodeItem, expiryProjection, itemKey } from './item-codec.js';
-import { type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
+import { type PartitionKey, RESERVED_KEY_START, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
 import { bumpVersion, readVersion } from './version-item.js';
 import { type CommandSender, timedSender } from './timed-sender.js';
 import { type SerializedPayload, serializeValue } from './value-serializer.js';
+import type { RetryPolicy } from './retry.js';
 
 import type { CacheEntry } from './entry-reader.js';
 
@@ -41,6 +42,16 @@ export interface PreparedEntry {
   readonly version?: string;
   /** The encoded item, when the table's schema was known at preparation. */
   readonly item?: Record<string, AttributeValue>;
+}
+
+/** @internal See `DynamoStore.reservedItems`. */
+export interface ReservedItemAccess {
+  readonly sender: CommandSender;
+  readonly tableName: string;
+  readonly schema: TableSchema;
+  /** Where the cache's own items begin: no caller's key can address a partition key under it. */
+  readonly keyPrefix: string;
+  readonly batchRetry: RetryPolicy;
 }
 
 export interface ReadOptions {
@@ -488,6 +499,21 @@ export class DynamoStore extends EventEmitter {
    */
   async bumpVersion(): Promise<number> {
     return bumpVersion(this.sender, this.opts.tableName, this.schema ?? (await this.initialize()), this.opts.partitionKeyPrefix);
+  }
+
+  /**
+   * What the streams backplane needs to keep its journal in this cache's reserved key space (see
+   * `backplane/journal-table.ts`): the store's bounded sender, and the schema.
+   * @internal
+   */
+  async reservedItems(): Promise<ReservedItemAccess> {
+    return {
+      sender: this.sender,
+      tableName: this.opts.tableName,
+      schema: this.schema ?? (await this.initialize()),
+      keyPrefix: this.opts.partitionKeyPrefix + RESERVED_KEY_START,
+      batchRetry: this.opts.batchRetry,
+    };
   }
 
   /** Destroys the client only if the store built it; a client passed in belongs to the application. */

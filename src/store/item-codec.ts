@@ -30,6 +30,19 @@ export const ITEM_ATTRIBUTES = Object.freeze({
   chunksKeptUntil: 'cx',
   /** The counter of the poll backplane's version item (see `DynamoStore.bumpVersion`). */
   backplaneVersion: 'bpv',
+  /** The owner of a distributed lock's lease item (see `lease.ts`). */
+  leaseOwner: 'own',
+  /** The streams backplane's journal items (see `backplane/journal-table.ts`). */
+  journalOwner: 'bpo',
+  journalTerm: 'bpt',
+  journalLeaseUntil: 'bpl',
+  journalSeq: 'bps',
+  journalThrough: 'bpa',
+  journalPublishedAt: 'bpp',
+  journalTermStart: 'bpts',
+  journalKeys: 'bpk',
+  journalClear: 'bpc',
+  journalPosition: 'bpx',
 });
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.values(ITEM_ATTRIBUTES));

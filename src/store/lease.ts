@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ttlSecondsFor } from './expiry.js';
-import { type TableSchema, itemKey } from './item-codec.js';
+import { ITEM_ATTRIBUTES, type TableSchema, itemKey } from './item-codec.js';
 import type { CommandSender } from './timed-sender.js';
 
-const OWNER = 'own';
-const LEASE_EXPIRES_AT = 'exp';
+const OWNER = ITEM_ATTRIBUTES.leaseOwner;
+const LEASE_EXPIRES_AT = ITEM_ATTRIBUTES.expiresAt;
 
 /**
  * Takes the lease item unless another owner holds one that has not expired: one conditional

@@ -174,7 +174,8 @@ describe('the streams backplane: two Nest apps on one table, both with memory ti
     // second read below comes within it however slow the first, and is waited out after.
     const degradeAfter = 1_500;
     const memoryMaxTtl = 3_000;
-    const b = await instance(tableName, {
+    // A table of its own, so that this app is its stream's reader (not a follower of another test's app).
+    const b = await instance(uniqueTableName('bp_degrade'), {
       backplane: { type: 'streams', pollInterval: POLL, maxLag: degradeAfter, client: streams },
       memory: { maxTtl: memoryMaxTtl },
     });

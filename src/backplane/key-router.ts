@@ -1,0 +1,40 @@
+import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
+import type { LocalTier } from './backplane-port.js';
+import { CLEAR_ALL } from './journal.js';
+
+/**
+ * Routes a changed partition key to the memory tier of the cache it belongs to, by key prefix
+ * (longest first, so that a cache whose prefix extends another's gets its own keys).
+ */
+export class KeyRouter {
+  /** Longest first. */
+  readonly prefixes: readonly string[];
+  private readonly byPrefix: readonly LocalTier[];
+
+  constructor(tiers: readonly LocalTier[]) {
+    this.byPrefix = [...tiers].sort((a, b) => b.partitionKeyPrefix.length - a.partitionKeyPrefix.length);
+    this.prefixes = this.byPrefix.map((tier) => tier.partitionKeyPrefix);
+  }
+
+  /**
+   * Drops the key's memory copy, if one of these caches holds it, and says whether other instances
+   * need the news: not for a cache's own items (chunks, leases, version items), whose head item's
+   * record carries it; yes for a key of no cache known here, which another instance may have.
+   */
+  apply(partitionKey: string): { readonly dropped: boolean; readonly news: boolean } {
+    const tier = this.byPrefix.find((candidate) => partitionKey.startsWith(candidate.partitionKeyPrefix));
+    if (tier === undefined) return { dropped: false, news: true };
+    const key = partitionKey.slice(tier.partitionKeyPrefix.length);
+    if (key.startsWith(DIGEST_MARKER)) tier.invalidateDigest(partitionKey);
+    else if (key.startsWith(RESERVED_KEY_START)) return { dropped: false, news: false };
+    else tier.invalidate(key);
+    return { dropped: true, news: true };
+  }
+
+  /** Clears the cache whose prefix this is (`CLEAR_ALL`: every cache); true when one was. */
+  clear(prefix: string): boolean {
+    const tiers = prefix === CLEAR_ALL ? this.byPrefix : this.byPrefix.filter((tier) => tier.partitionKeyPrefix === prefix);
+    for (const tier of tiers) tier.clear();
+    return tiers.length > 0;
+  }
+}
