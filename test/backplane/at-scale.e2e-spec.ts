@@ -1,0 +1,201 @@
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CACHE,
+  type CacheEvent,
+  type DynamoCache,
+  DynamoCacheModule,
+  DynamoCacheRegistry,
+  type StreamsBackplaneOptions,
+} from '../../src/index.js';
+import type { BackplaneStats } from '../../src/backplane/backplane.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, dynamoEndpoint, localClient, memoryLogger, uniqueTableName } from '../support/dynamo.js';
+import { faultyClient } from '../support/fault-injection.js';
+import { caughtUpAfter, seenWithin } from '../support/seen-within.js';
+
+// The defaults: pollInterval 1,000, maxLag 5,000 (so a lease of 3,000), memory on.
+const INTERVAL = 1_000;
+const MAX_LAG = 5_000;
+const LEASE = 3_000;
+
+interface Instance {
+  readonly name: string;
+  readonly app: INestApplication;
+  readonly cache: DynamoCache;
+  /** GetRecords calls this instance sent, and every DynamoDB command it sent, by name. */
+  readonly getRecords: { count: number };
+  readonly dynamoCommands: string[];
+  stats(): BackplaneStats;
+  /** Cuts this instance off DynamoDB and its stream, as a dead host or a network partition would, without a shutdown. */
+  cut(): void;
+  closed: boolean;
+}
+
+const running: Instance[] = [];
+afterAll(() => Promise.all(running.filter((instance) => !instance.closed).map((instance) => instance.app.close())));
+
+async function start(name: string, tableName: string, backplane: Partial<StreamsBackplaneOptions> = {}): Promise<Instance> {
+  let cut = false;
+  const getRecords = { count: 0 };
+  // Each instance its own streams client, so that the GetRecords calls of each are counted apart.
+  const streams = new DynamoDBStreamsClient({ endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  streams.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (cut) throw Object.assign(new Error('network cut (injected)'), { name: 'ECONNRESET' });
+      if (context.commandName === 'GetRecordsCommand') getRecords.count++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countGetRecords' },
+  );
+  const client = localClient();
+  const dynamoCommands: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      dynamoCommands.push(context.commandName as string);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  faultyClient(client).failWhen(() => cut);
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      DynamoCacheModule.forRoot({
+        tableName,
+        client,
+        createTableIfNotExists: true,
+        logger: memoryLogger(),
+        backplane: { type: 'streams', client: streams, ...backplane },
+      }),
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  const registry = app.get(DynamoCacheRegistry);
+  const instance: Instance = {
+    name,
+    app,
+    cache: app.get<DynamoCache>(CACHE),
+    getRecords,
+    dynamoCommands,
+    stats: () => registry.backplane!.stats(),
+    cut: () => (cut = true),
+    closed: false,
+  };
+  running.push(instance);
+  return instance;
+}
+
+async function close(instance: Instance): Promise<void> {
+  instance.closed = true;
+  await instance.app.close();
+}
+
+/** Every instance holds `value` in memory, with the news of its own write already applied. */
+async function heldByAll(instances: readonly Instance[], key: string, value: string): Promise<void> {
+  await instances[0]!.cache.set(key, value, 3_600_000);
+  const written = Date.now();
+  await Promise.all(instances.map((instance) => caughtUpAfter(instance, written, 2 * MAX_LAG)));
+  for (const instance of instances) {
+    const tiers: string[] = [];
+    const hits = (event: CacheEvent) => tiers.push(event.tier!);
+    instance.cache.on('cache:hit', hits);
+    await instance.cache.get(key);
+    await instance.cache.get(key);
+    instance.cache.off('cache:hit', hits);
+    expect(tiers.at(-1)).toBe('memory');
+  }
+}
+
+/** Every instance holds an old value in memory, then `writer` changes it: each must stop serving the old one within maxLag. */
+async function everyoneSees(instances: readonly Instance[], writer: Instance, key: string, value: string): Promise<number[]> {
+  await heldByAll(instances, key, `before ${value}`);
+  await writer.cache.set(key, value, 3_600_000);
+  return Promise.all(instances.map((instance) => seenWithin(() => instance.cache.get(key), value, MAX_LAG)));
+}
+
+describe('six instances on one table with the streams backplane, at its defaults', () => {
+  const tableName = uniqueTableName('bp_scale');
+  let six: Instance[];
+
+  it('has one of them read the stream, and each change on any reaches all within maxLag', async () => {
+    six = [];
+    for (let i = 0; i < 6; i++) six.push(await start(`app${i}`, tableName));
+    const readers = () => six.filter((instance) => !instance.closed && instance.stats().role === 'reader');
+    expect(readers()).toHaveLength(1);
+
+    for (const instance of six) instance.getRecords.count = 0;
+    for (const [i, writer] of six.entries()) await everyoneSees(six, writer, 'price', `v${i}`);
+    // DynamoDB Streams throttles a third reader of a shard: only the elected one sent GetRecords.
+    expect(six.filter((instance) => instance.getRecords.count > 0)).toEqual(readers());
+    for (const instance of six) expect(instance.stats()).toMatchObject({ state: 'healthy' });
+  }, 120_000);
+
+  it('costs a follower one DynamoDB request per interval while nothing happens', async () => {
+    const followers = six.filter((instance) => instance.stats().role === 'follower');
+    for (const instance of followers) instance.dynamoCommands.length = 0;
+    const window = 5 * INTERVAL;
+    const started = Date.now();
+    await seenWithin(async () => Date.now() - started >= window, true, window + 1_000);
+    for (const instance of followers) {
+      // One BatchGetItem of the lane heads (and the entry it expects next) per interval; a window
+      // of five intervals can hold six reads, depending on where it falls between two of them.
+      expect(instance.dynamoCommands.every((command) => command === 'BatchGetItemCommand')).toBe(true);
+      expect(instance.dynamoCommands.length).toBeGreaterThanOrEqual(4);
+      expect(instance.dynamoCommands.length).toBeLessThanOrEqual(6);
+    }
+  }, 30_000);
+
+  it('has another take over when the reader shuts down, with a change made in the meantime seen by all', async () => {
+    const reader = six.find((instance) => instance.stats().role === 'reader')!;
+    const survivors = six.filter((instance) => instance !== reader);
+    await heldByAll(survivors, 'during-takeover', 'before');
+    await close(reader);
+    await survivors[0]!.cache.set('during-takeover', 'after-close', 3_600_000);
+    await Promise.all(survivors.map((instance) => seenWithin(() => instance.cache.get('during-takeover'), 'after-close', MAX_LAG)));
+    const readers = survivors.filter((instance) => instance.stats().role === 'reader');
+    expect(readers).toHaveLength(1);
+    expect(readers[0]!.stats().takeovers).toBe(1);
+    for (const instance of survivors) expect(instance.stats()).toMatchObject({ state: 'healthy' });
+  }, 60_000);
+
+  it('has another take over when the reader dies without a word, and resumes the stream where it was', async () => {
+    const survivors = six.filter((instance) => !instance.closed);
+    const reader = survivors.find((instance) => instance.stats().role === 'reader')!;
+    const rest = survivors.filter((instance) => instance !== reader);
+    await heldByAll(rest, 'while-dead', 'before');
+    reader.cut();
+    // Written after the reader's last read: only the saved stream position brings it to the successor.
+    await rest[0]!.cache.set('while-dead', 'written-while-no-one-reads', 3_600_000);
+    // The lease lapses, a follower takes the lane and reads from the dead reader's position.
+    await Promise.all(
+      rest.map((instance) => seenWithin(() => instance.cache.get('while-dead'), 'written-while-no-one-reads', LEASE + MAX_LAG)),
+    );
+    const readers = rest.filter((instance) => instance.stats().role === 'reader');
+    expect(readers).toHaveLength(1);
+    expect(readers[0]!.stats().takeovers).toBeGreaterThanOrEqual(1);
+    await seenWithin(async () => rest.every((instance) => instance.stats().state === 'healthy'), true, MAX_LAG);
+    await everyoneSees(rest, rest[rest.length - 1]!, 'after-failover', 'v');
+  }, 60_000);
+});
+
+describe('two stream readers', () => {
+  it('has two instances read the stream, and one of them closing leaves no gap', async () => {
+    const tableName = uniqueTableName('bp_two_readers');
+    const four: Instance[] = [];
+    for (let i = 0; i < 4; i++) four.push(await start(`two${i}`, tableName, { streamReaders: 2 }));
+    for (const instance of four) instance.getRecords.count = 0;
+    await everyoneSees(four, four[0]!, 'k', 'v1');
+    const readers = four.filter((instance) => instance.stats().role === 'reader');
+    expect(readers).toHaveLength(2);
+    expect(four.filter((instance) => instance.getRecords.count > 0)).toEqual(readers);
+
+    await close(readers[0]!);
+    const rest = four.filter((instance) => !instance.closed);
+    // The other reader keeps publishing: within one interval or two, not a lease later.
+    const seen = await everyoneSees(rest, rest[0]!, 'k', 'v2');
+    expect(Math.max(...seen)).toBeLessThan(MAX_LAG);
+    for (const instance of rest) expect(instance.stats()).toMatchObject({ state: 'healthy' });
+  }, 60_000);
+});
