@@ -11,6 +11,7 @@ import { httpTable } from './http.js';
 import { memoryHitTable } from './memory-hits.js';
 import { Report } from './report.js';
 import { sdkComparison } from './sdk-comparison.js';
+import { scaleTable } from './scale.js';
 import { serializerTable } from './serializers.js';
 import { stampedeTable } from './stampede.js';
 import { createTable } from './table.js';
@@ -53,6 +54,7 @@ async function main() {
     if (runs('stampede')) report.add(await stampedeTable(dynamo.endpoint, TABLE));
     if (runs('backplane')) await backplaneTable(dynamo.endpoint, report, QUICK);
     if (runs('http')) report.add(await httpTable(dynamo.endpoint, TABLE, QUICK));
+    if (runs('scale')) await scaleTable(dynamo.endpoint, report, QUICK);
     if (ONLY !== undefined) return;
     console.log(`\nReport written to ${await report.write()}`);
   } finally {
