@@ -68,4 +68,14 @@ describe('option resolution', () => {
     expect(() => resolveBackplaneOptions({ type: 'poll', interval: 1_000, maxLag: 1_000 })).toThrow(/backplane\.maxLag/);
     expect(resolveBackplaneOptions({ type: 'streams' })).toMatchObject({ intervalMs: 1_000, maxLagMs: 5_000, memoryTtlMs: 300_000 });
   });
+
+  it('elects one stream reader by default, two at most, with a lease that outlives a renewal interval', () => {
+    expect(resolveBackplaneOptions({ type: 'streams' })).toMatchObject({ streamReaders: 1, leaseMs: 3_000 });
+    expect(resolveBackplaneOptions({ type: 'streams', pollInterval: 200, maxLag: 500 })).toMatchObject({ leaseMs: 400 });
+    expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 3 })).toThrow(/backplane\.streamReaders.*1 or 2/);
+    expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 0 })).toThrow(/backplane\.streamReaders/);
+    expect(() => resolveBackplaneOptions({ type: 'streams', leaseDuration: 1_000 })).toThrow(
+      /backplane\.leaseDuration.*longer than the pollInterval/,
+    );
+  });
 });
