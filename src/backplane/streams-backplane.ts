@@ -51,13 +51,18 @@ export class StreamsBackplane extends Backplane {
   private readonly owner = randomUUID();
   private readonly router: KeyRouter;
   private readonly cursors: LaneCursor[];
-  /** Spreads the followers' reads over a fifth of the interval after each publication. */
+  /**
+   * How long after a reader's publication this follower reads: a tenth of the interval at least, for
+   * a reader's cycle that took longer than the last; spread over a fifth more, so that the
+   * followers' reads of one head item do not all come in the same millisecond.
+   */
   private readonly offsetMs: number;
   private journal!: JournalTable;
   private held?: HeldLane;
   private journalReads = 0;
   private streamReads = 0;
   private takeovers = 0;
+  private readerCycleStartedAt = 0;
 
   constructor(
     tiers: readonly LocalTier[],
@@ -68,7 +73,7 @@ export class StreamsBackplane extends Backplane {
     super(tiers, options, logger, setup.tableName);
     this.router = new KeyRouter(tiers);
     this.cursors = Array.from({ length: options.streamReaders }, () => ({ seq: 0 }));
-    this.offsetMs = options.intervalMs * (0.05 + Math.random() * 0.2);
+    this.offsetMs = options.intervalMs * (0.1 + Math.random() * 0.2);
   }
 
   /**
@@ -91,7 +96,7 @@ export class StreamsBackplane extends Backplane {
   }
 
   protected readAll(startedAt: number): Promise<number | undefined> {
-    return this.held === undefined ? this.followJournal() : this.readStream(this.held, startedAt);
+    return this.held === undefined ? this.followJournal(startedAt) : this.readStream(this.held, startedAt);
   }
 
   protected async disconnect(): Promise<void> {
@@ -112,7 +117,8 @@ export class StreamsBackplane extends Backplane {
   }
 
   protected override nextDelay(): number {
-    if (this.held !== undefined) return this.options.intervalMs;
+    // A reader keeps a fixed rate, so that its followers, timed on its last publication, find the next one there.
+    if (this.held !== undefined) return Math.max(0, this.readerCycleStartedAt + this.options.intervalMs - Date.now());
     const latest = Math.max(0, ...this.cursors.map((cursor) => cursor.publishedAt ?? 0));
     return followerDelay(Date.now(), latest, this.options.intervalMs, this.offsetMs);
   }
@@ -127,6 +133,7 @@ export class StreamsBackplane extends Backplane {
   }
 
   private async readStream(held: HeldLane, startedAt: number): Promise<number | undefined> {
+    this.readerCycleStartedAt = startedAt;
     if (held.shards === undefined) await this.openStream(held);
     const shards = held.shards!;
     const read = await shards.read();
@@ -165,7 +172,7 @@ export class StreamsBackplane extends Backplane {
     return startedAt;
   }
 
-  private async followJournal(): Promise<number | undefined> {
+  private async followJournal(startedAt: number): Promise<number | undefined> {
     const { heads, entries } = await this.readHeads(this.cursors.map((cursor, lane) => ({ lane, seq: cursor.seq + 1 })));
     let through: number | undefined;
     for (const [lane, head] of heads.entries()) {
@@ -175,6 +182,8 @@ export class StreamsBackplane extends Backplane {
       through = Math.max(through ?? 0, head.through);
     }
     await this.takeFreeLane(heads);
+    // A new reader reads the stream at once: the lane has gone a lease without one already.
+    if (this.held !== undefined) return this.readStream(this.held, startedAt);
     return through;
   }
 
