@@ -35,6 +35,7 @@ export interface BackplaneStats {
 export abstract class Backplane {
   private state: BackplaneState = 'starting';
   private caughtUpAt = 0;
+  private startedAt = 0;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private lastFailureLoggedAt = 0;
@@ -50,9 +51,8 @@ export abstract class Backplane {
 
   /** Connects (finds the stream, reads the versions) and starts the loop; a failure to connect rejects. */
   async start(): Promise<void> {
-    const startedAt = Date.now();
-    await this.connect();
-    this.caughtUp(startedAt);
+    this.startedAt = Date.now();
+    if (await this.connect()) this.caughtUp(this.startedAt);
     this.schedule();
   }
 
@@ -74,7 +74,11 @@ export abstract class Backplane {
     };
   }
 
-  protected abstract connect(): Promise<void>;
+  /**
+   * Resolves to whether every change from now on will reach this instance. When it does not (no
+   * reader was reading yet), memory keeps its own `memory.maxTtl` until a cycle proves otherwise.
+   */
+  protected abstract connect(): Promise<boolean>;
   /**
    * One cycle's read. Resolves to the instant before which every change is now applied to memory
    * (at most `startedAt`), or undefined when this cycle proved nothing new.
@@ -109,7 +113,9 @@ export abstract class Backplane {
     const startedAt = Date.now();
     try {
       const through = await this.readAll(startedAt);
-      if (this.state !== 'stopped' && through !== undefined && through > this.caughtUpAt) this.caughtUp(Math.min(through, startedAt));
+      // Not yet coherent at start-up, only news from after the start makes it so.
+      const proves = through !== undefined && through > this.caughtUpAt && (this.state !== 'starting' || through >= this.startedAt);
+      if (this.state !== 'stopped' && proves) this.caughtUp(Math.min(through, startedAt));
     } catch (error) {
       this.failedReads++;
       if (startedAt - this.lastFailureLoggedAt >= 10_000) {

@@ -88,7 +88,8 @@ export class JournalTable {
     const now = Date.now();
     const head: JournalHead = {
       owner,
-      term: (observed?.term ?? 0) + 1,
+      // Past every term before it, even one whose head expired (after a week unread) while its entries had not.
+      term: Math.max((observed?.term ?? 0) + 1, now),
       leaseUntil: now + leaseMs,
       seq: observed?.seq ?? 0,
       through: observed?.through ?? 0,
@@ -122,8 +123,9 @@ export class JournalTable {
           [this.access.schema.ttlAttributeName]: n(ttlSecondsFor(Date.now() + ENTRY_RETENTION_MS)),
         },
         {
-          // A replaced reader's late entry must not overwrite its successor's at the same number.
-          ConditionExpression: 'attribute_not_exists(#pk) OR #term < :term',
+          // A replaced reader's late entry must not overwrite its successor's at the same number; a
+          // reader's own, from a publication whose head write failed, it rewrites.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #term <= :term',
           ExpressionAttributeNames: { '#pk': this.access.schema.partitionKeyName, '#term': A.journalTerm },
           ExpressionAttributeValues: { ':term': n(entry.term) },
         },

@@ -28,8 +28,15 @@ interface HeldLane {
   readonly index: number;
   head: JournalHead;
   shards?: StreamShards;
-  /** The lane had a reader before, and where it was in the stream is not known: the first entry clears all. */
-  lostOnOpen: boolean;
+  /**
+   * What was read and not yet published (a publication that failed is tried again with it, since
+   * the stream's cursors have moved past it), and whether what was missed is unknown (a lost
+   * position, or a lane whose last reader saved none): then the entry clears every cache.
+   */
+  unpublished: string[];
+  lost: boolean;
+  /** The lane had a reader before this one. */
+  readonly succeeds: boolean;
   savedPosition?: string;
 }
 
@@ -78,14 +85,18 @@ export class StreamsBackplane extends Backplane {
 
   /**
    * Reads the heads; takes a free lane at once, so that the first instance on a table reads the
-   * stream from its start-up on (and a table without a stream fails that start-up).
+   * stream from its start-up on (and a table without a stream fails that start-up). A follower is
+   * coherent from now on only if a reader is reading already: one that lost the race for a free
+   * lane waits for the winner's first publication, which may open the stream after this instant.
    */
-  protected async connect(): Promise<void> {
+  protected async connect(): Promise<boolean> {
     this.journal = new JournalTable(this.setup.journal);
     const { heads } = await this.readHeads([]);
+    const now = Date.now();
     heads.forEach((head, lane) => (this.cursors[lane] = { seq: head?.seq ?? 0, publishedAt: head?.publishedAt }));
+    const readerAlready = heads.some((head) => head !== undefined && head.leaseUntil >= now);
     await this.takeFreeLane(heads);
-    if (this.held === undefined) return;
+    if (this.held === undefined) return readerAlready;
     try {
       await this.openStream(this.held);
     } catch (error) {
@@ -93,6 +104,7 @@ export class StreamsBackplane extends Backplane {
       this.held = undefined;
       throw error;
     }
+    return true;
   }
 
   protected readAll(startedAt: number): Promise<number | undefined> {
@@ -138,14 +150,14 @@ export class StreamsBackplane extends Backplane {
     const shards = held.shards!;
     const read = await shards.read();
     this.streamReads += read.calls;
-    const news: string[] = [];
     for (const partitionKey of read.partitionKeys) {
       if (this.journal.isOwnItem(partitionKey)) continue;
       const routed = this.router.apply(partitionKey);
       if (routed.dropped) this.invalidations++;
-      if (routed.news) news.push(partitionKey);
+      if (routed.news) held.unpublished.push(partitionKey);
     }
-    const lost = read.lost || held.lostOnOpen;
+    if (read.lost) held.lost = true;
+    const { lost, unpublished: news } = held;
     if (lost) this.router.clear(CLEAR_ALL);
     const head: JournalHead = { ...held.head, leaseUntil: Date.now() + this.options.leaseMs, through: startedAt, publishedAt: Date.now() };
     let entry: JournalEntry | undefined;
@@ -166,7 +178,8 @@ export class StreamsBackplane extends Backplane {
       return startedAt;
     }
     held.head = head;
-    held.lostOnOpen = false;
+    held.unpublished = [];
+    held.lost = false;
     this.cursors[held.index] = { seq: head.seq, publishedAt: head.publishedAt };
     await this.savePosition(held, shards.position(startedAt));
     return startedAt;
@@ -224,7 +237,7 @@ export class StreamsBackplane extends Backplane {
     const head = await this.journal.takeLane(lane, observed, this.owner, this.options.leaseMs);
     if (head === undefined) return;
     if (observed !== undefined) this.takeovers++;
-    this.held = { index: lane, head, lostOnOpen: false };
+    this.held = { index: lane, head, unpublished: [], lost: false, succeeds: observed !== undefined };
     this.cursors[lane] = { seq: head.seq, publishedAt: head.publishedAt };
   }
 
@@ -233,7 +246,7 @@ export class StreamsBackplane extends Backplane {
     const shards = await StreamShards.find({ ...this.setup, batchSize: this.options.batchSize, streamsClient: this.options.client });
     try {
       const saved = await this.journal.readPosition(held.index);
-      held.lostOnOpen = saved === undefined && held.head.term > 1;
+      held.lost = saved === undefined && held.succeeds;
       await shards.open(saved?.position);
       held.savedPosition = saved === undefined ? undefined : positionKey(saved.position);
     } catch (error) {

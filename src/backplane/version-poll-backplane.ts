@@ -12,11 +12,12 @@ import { type LedgerVerdict, VersionLedger } from './version-ledger.js';
 export class VersionPollBackplane extends Backplane {
   private readonly ledgers = new Map<LocalTier, VersionLedger>();
 
-  protected async connect(): Promise<void> {
+  protected async connect(): Promise<boolean> {
     for (const tier of this.tiers) {
       this.ledgers.set(tier, new VersionLedger(await tier.readVersion()));
       tier.watchWrites(() => this.announce(tier));
     }
+    return true;
   }
 
   protected async readAll(startedAt: number): Promise<number> {

@@ -30,6 +30,8 @@ interface Instance {
   stats(): BackplaneStats;
   /** Cuts this instance off DynamoDB and its stream, as a dead host or a network partition would, without a shutdown. */
   cut(): void;
+  /** Fails the next DynamoDB command that matches, as a dropped connection would. */
+  failNextMatching(predicate: (command: string, input: Record<string, unknown>) => boolean): void;
   closed: boolean;
 }
 
@@ -58,7 +60,14 @@ async function start(name: string, tableName: string, backplane: Partial<Streams
     },
     { step: 'initialize', name: 'recordCommands' },
   );
-  faultyClient(client).failWhen(() => cut);
+  const faults = faultyClient(client);
+  let failNext: ((command: string, input: Record<string, unknown>) => boolean) | undefined;
+  faults.failWhen((command, input) => {
+    if (cut) return true;
+    if (failNext === undefined || !failNext(command, input)) return false;
+    failNext = undefined;
+    return true;
+  });
   const moduleRef = await Test.createTestingModule({
     imports: [
       DynamoCacheModule.forRoot({
@@ -81,6 +90,7 @@ async function start(name: string, tableName: string, backplane: Partial<Streams
     dynamoCommands,
     stats: () => registry.backplane!.stats(),
     cut: () => (cut = true),
+    failNextMatching: (predicate) => (failNext = predicate),
     closed: false,
   };
   running.push(instance);
@@ -197,5 +207,24 @@ describe('two stream readers', () => {
     const seen = await everyoneSees(rest, rest[0]!, 'k', 'v2');
     expect(Math.max(...seen)).toBeLessThan(MAX_LAG);
     for (const instance of rest) expect(instance.stats()).toMatchObject({ state: 'healthy' });
+  }, 60_000);
+});
+
+describe('a reader whose publication fails half-way', () => {
+  it('publishes what it read with its next one, so that no follower misses it', async () => {
+    const tableName = uniqueTableName('bp_publish_fails');
+    const reader = await start('reader', tableName);
+    const writer = await start('writer', tableName);
+    const observer = await start('observer', tableName);
+    expect(reader.stats().role).toBe('reader');
+    await heldByAll([reader, writer, observer], 'k', 'before');
+    // The entry is written, then the head's write fails: the stream's cursor has moved past the record.
+    const headKey = 'dc:default:#bp:0';
+    reader.failNextMatching(
+      (command, input) => command === 'PutItemCommand' && (input.Item as Record<string, { S?: string }>).pk?.S === headKey,
+    );
+    await writer.cache.set('k', 'after', 3_600_000);
+    await seenWithin(() => observer.cache.get('k'), 'after', MAX_LAG);
+    expect(reader.stats()).toMatchObject({ role: 'reader', failedReads: 1 });
   }, 60_000);
 });
