@@ -193,10 +193,29 @@ async function measureSize(endpoint: string, size: number, rounds: number): Prom
 /** The writer: an app of its own without a backplane (it must not compete for the stream reader's lane). */
 async function writerApp(endpoint: string, tableName: string) {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
-  @Module({ imports: [DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' })] })
+  // throwOnErrors: a measured write that did not land must be known (and sent again), not taken for acknowledged.
+  @Module({
+    imports: [DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', throwOnErrors: true })],
+  })
   class WriterModule {}
   const app = await NestFactory.createApplicationContext(WriterModule, { logger: false });
   return { app, cache: app.get<DynamoCache>(CACHE) };
+}
+
+/**
+ * Sets until DynamoDB has the value: under the load of 100 instances DynamoDB Local sometimes does
+ * not answer in time, and a write that failed has no stream record for any instance to see.
+ */
+async function landed(cache: DynamoCache, key: string, value: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cache.set(key, value, TTL);
+      return;
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await sleep(100);
+    }
+  }
 }
 
 /** Sets of other keys at a steady rate, not waiting for one to finish before the next is due. */
@@ -229,7 +248,7 @@ function backgroundLoad(cache: DynamoCache) {
  */
 async function prefill(fleet: ScaleFleet, cache: DynamoCache, keys: WatchedKey[]): Promise<void> {
   const since = now();
-  for (const key of keys) await cache.set(key, OLD_VALUE, TTL);
+  for (const key of keys) await landed(cache, key, OLD_VALUE);
   const late = await Promise.all(keys.map((key) => fleet.seenBy(key, fleet.instances(), since, 30_000)));
   const unseen = late.reduce((total, seen) => total + fleet.instances().length - seen.size, 0);
   if (unseen > 0) console.log(`scale: ${unseen} instance-key invalidations of the prefill were not reported within 30 s`);
@@ -252,7 +271,7 @@ async function coherenceRounds(fleet: ScaleFleet, cache: DynamoCache, keys: Watc
     notInMemory += (await fleet.read(fleet.instances(), [key], [OLD_VALUE], true)).notInMemory;
     await sleep(Math.random() * POLL_INTERVAL_MS);
     const since = now();
-    await cache.set(key, round, TTL);
+    await landed(cache, key, round);
     const acknowledged = now();
     const seen = await fleet.seenBy(key, fleet.instances(), since, SEEN_TIMEOUT_MS);
     if (seen.size < fleet.instances().length) unsignalledRounds++;
@@ -294,7 +313,7 @@ async function killTheReader(fleet: ScaleFleet, cache: DynamoCache, keys: Watche
   for (const [i, key] of keys.entries()) {
     await sleep(killedAt + i * FAILOVER_WRITE_EVERY_MS - now());
     const since = now();
-    await cache.set(key, i, TTL);
+    await landed(cache, key, i);
     written.push({ since, acknowledged: now() });
   }
   const seen = await Promise.all(keys.map((key, i) => fleet.seenBy(key, survivors, written[i]!.since, SEEN_TIMEOUT_MS)));

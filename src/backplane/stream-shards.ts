@@ -17,11 +17,11 @@ type StreamsModule = typeof import('@aws-sdk/client-dynamodb-streams');
 const SHARD_DISCOVERY_MS = 30_000;
 
 /**
- * A record's creation time is rounded down to the second, and reaches the stream up to about a
- * second after its write: records created this long before a read that found nothing were there
- * to be found by it.
+ * A record's creation time is rounded down (to the second on AWS, to the minute by DynamoDB Local)
+ * and the record reaches the stream up to about a second after its write: records stamped this
+ * long before a read that found nothing were there to be found by it.
  */
-const CREATION_TIME_MARGIN_MS = 10_000;
+const CREATION_TIME_MARGIN_MS = 120_000;
 
 /**
  * Where a reader is in the stream, saved in the table so that the next reader resumes there.
