@@ -68,6 +68,19 @@ export interface ResolvedBackplaneOptions {
   readonly client?: StreamsClientLike;
 }
 
+const STREAMS_OPTIONS = [
+  'type',
+  'pollInterval',
+  'streamReaders',
+  'leaseDuration',
+  'batchSize',
+  'maxLag',
+  'memoryTtl',
+  'missingStream',
+  'client',
+];
+const POLL_OPTIONS = ['type', 'interval', 'maxLag', 'memoryTtl'];
+
 export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOptions | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || !['streams', 'poll'].includes((value as { type?: string }).type!)) {
@@ -78,6 +91,12 @@ export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOption
   }
   const raw = value as Record<string, unknown>;
   const type = raw.type as 'streams' | 'poll';
+  // A misspelt option would otherwise be ignored in silence, and its default taken for the user's choice.
+  const known = type === 'streams' ? STREAMS_OPTIONS : POLL_OPTIONS;
+  const unknown = Object.keys(raw).find((name) => !known.includes(name));
+  if (unknown !== undefined) {
+    throw new InvalidOptionError(`backplane.${unknown}`, `is not an option of the ${type} backplane, which takes ${known.join(', ')}.`);
+  }
   const duration = (name: string) => optional<number>(raw, name, isPositiveDuration, 'a duration in ms > 0', `backplane.${name}`);
   const interval = duration(type === 'streams' ? 'pollInterval' : 'interval') ?? 1_000;
   const maxLag = duration('maxLag') ?? 5_000;

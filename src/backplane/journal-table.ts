@@ -9,6 +9,7 @@ import { batchGetAll } from '../store/batches.js';
 import type { ReservedItemAccess } from '../store/dynamo-store.js';
 import { ttlSecondsFor } from '../store/expiry.js';
 import { ITEM_ATTRIBUTES, itemKey } from '../store/item-codec.js';
+import { BACKPLANE_MARKER } from '../store/keys.js';
 import type { JournalEntry, JournalHead } from './journal.js';
 import type { StreamPosition } from './stream-shards.js';
 
@@ -26,6 +27,9 @@ const ENTRY_RETENTION_MS = 60 * 60_000;
 const POSITION_RETENTION_MS = 48 * 60 * 60_000;
 const HEAD_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
+/** `<prefix>#bp:<lane>`, `<prefix>#bp:<lane>:<seq>` and `<prefix>#bp:<lane>:position`, whatever the prefix. */
+const FOREIGN_JOURNAL_ITEM = new RegExp(`:${BACKPLANE_MARKER}\\d+(:\\d+|:position)?$`);
+
 const n = (value: number): AttributeValue => ({ N: String(value) });
 const num = (item: Item, name: string): number => Number(item[name]?.N ?? 0);
 
@@ -39,12 +43,16 @@ export class JournalTable {
   private readonly base: string;
 
   constructor(private readonly access: ReservedItemAccess) {
-    this.base = `${access.keyPrefix}bp:`;
+    this.base = access.journalPrefix;
   }
 
-  /** The backplane's own items come back through the stream too; no instance needs news of them. */
-  isOwnItem(partitionKey: string): boolean {
-    return partitionKey.startsWith(this.base);
+  /**
+   * The backplane's items come back through the stream too, and no instance needs news of them:
+   * this journal's, and those of another app's journal on the same table (under another prefix),
+   * which no caller's key can be spelled like since keys beginning with `#` are digested.
+   */
+  isJournalItem(partitionKey: string): boolean {
+    return partitionKey.startsWith(this.base) || FOREIGN_JOURNAL_ITEM.test(partitionKey);
   }
 
   /**

@@ -51,7 +51,8 @@ export function compactKeys(
   budgetBytes: number,
 ): { keys: string[]; clear: string[] } {
   const unique = [...new Set(partitionKeys)];
-  const size = (keys: readonly string[]) => keys.reduce((total, key) => total + Buffer.byteLength(key, 'utf8') + 3, 2);
+  // As JSON writes them: a control character in a key takes six bytes there.
+  const size = (keys: readonly string[]) => keys.reduce((total, key) => total + Buffer.byteLength(JSON.stringify(key), 'utf8') + 1, 2);
   if (size(unique) <= budgetBytes) return { keys: unique, clear: [] };
   const groups = new Map<string, string[]>();
   for (const key of unique) {

@@ -71,6 +71,8 @@ export class StreamShards {
   private lastDiscoveryAt = 0;
   private discoverySoon = false;
   private lostSinceLastRead = false;
+  /** Keys of shards read in a cycle in which another shard's read failed: their cursors have moved on. */
+  private readonly unreturned: string[] = [];
 
   private constructor(
     private readonly sdk: StreamsModule,
@@ -134,13 +136,19 @@ export class StreamShards {
     this.lastDiscoveryAt = now;
   }
 
-  /** One GetRecords per open shard, in parallel. */
+  /**
+   * One GetRecords per open shard, in parallel. When one fails, what the others read is kept for
+   * the next call, which returns it: their cursors have moved past it.
+   */
   async read(): Promise<StreamRead> {
     if (this.discoverySoon || Date.now() - this.lastDiscoveryAt > SHARD_DISCOVERY_MS) await this.discover();
-    const perShard = await Promise.all([...this.cursors].map(([shardId, cursor]) => this.readShard(shardId, cursor)));
+    const perShard = await Promise.allSettled([...this.cursors].map(([shardId, cursor]) => this.readShard(shardId, cursor)));
+    for (const result of perShard) if (result.status === 'fulfilled') this.unreturned.push(...result.value);
+    const failed = perShard.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     const lost = this.lostSinceLastRead;
     this.lostSinceLastRead = false;
-    return { partitionKeys: perShard.flat(), lost, calls: perShard.length };
+    return { partitionKeys: this.unreturned.splice(0), lost, calls: perShard.length };
   }
 
   position(readAt: number): StreamPosition {

@@ -70,6 +70,8 @@ export class StreamsBackplane extends Backplane {
   private streamReads = 0;
   private takeovers = 0;
   private readerCycleStartedAt = 0;
+  /** Lanes whose head this instance has seen: one that vanished (deleted) had a reader whose news is unknown. */
+  private readonly lanesSeen = new Set<number>();
 
   constructor(
     tiers: readonly LocalTier[],
@@ -93,7 +95,10 @@ export class StreamsBackplane extends Backplane {
     this.journal = new JournalTable(this.setup.journal);
     const { heads } = await this.readHeads([]);
     const now = Date.now();
-    heads.forEach((head, lane) => (this.cursors[lane] = { seq: head?.seq ?? 0, publishedAt: head?.publishedAt }));
+    heads.forEach((head, lane) => {
+      this.cursors[lane] = { seq: head?.seq ?? 0, publishedAt: head?.publishedAt };
+      if (head !== undefined) this.lanesSeen.add(lane);
+    });
     const readerAlready = heads.some((head) => head !== undefined && head.leaseUntil >= now);
     await this.takeFreeLane(heads);
     if (this.held === undefined) return readerAlready;
@@ -146,12 +151,47 @@ export class StreamsBackplane extends Backplane {
 
   private async readStream(held: HeldLane, startedAt: number): Promise<number | undefined> {
     this.readerCycleStartedAt = startedAt;
+    try {
+      return await this.readAndPublish(held, startedAt);
+    } catch (error) {
+      // A reader that cannot publish must not go on reading once its lease has lapsed: another has
+      // taken the lane, or will, and re-reads from the saved position what this one could not publish.
+      if (Date.now() >= held.head.leaseUntil) this.stepDown(held, 'it could not publish within its lease');
+      throw error;
+    }
+  }
+
+  /** An entry DynamoDB refuses (past its item limit, however the budget was counted) becomes a clear of everything. */
+  private async publish(lane: number, head: JournalHead, entry: JournalEntry | undefined): Promise<boolean> {
+    try {
+      return await this.journal.publish(lane, head, entry);
+    } catch (error) {
+      if (entry === undefined || entry.keys.length === 0 || (error as Error).name !== 'ValidationException') throw error;
+      this.logger.warn(
+        `Backplane (streams) on DynamoDB table "${this.tableName}": DynamoDB refused journal entry ${entry.seq} of ${entry.keys.length} keys ` +
+          `(${(error as Error).message}); every instance clears its memory instead.`,
+      );
+      this.router.clear(CLEAR_ALL);
+      return this.journal.publish(lane, head, { ...entry, keys: [], clear: [CLEAR_ALL] });
+    }
+  }
+
+  private stepDown(held: HeldLane, why: string): void {
+    this.logger.warn(
+      `Backplane (streams) on DynamoDB table "${this.tableName}": stream reader lane ${held.index} given up (${why}); this instance follows the journal again.`,
+    );
+    held.shards?.close();
+    this.held = undefined;
+    this.cursors[held.index] = { seq: held.head.seq, publishedAt: held.head.publishedAt };
+  }
+
+  private async readAndPublish(held: HeldLane, startedAt: number): Promise<number | undefined> {
     if (held.shards === undefined) await this.openStream(held);
     const shards = held.shards!;
     const read = await shards.read();
     this.streamReads += read.calls;
     for (const partitionKey of read.partitionKeys) {
-      if (this.journal.isOwnItem(partitionKey)) continue;
+      if (this.journal.isJournalItem(partitionKey)) continue;
       const routed = this.router.apply(partitionKey);
       if (routed.dropped) this.invalidations++;
       if (routed.news) held.unpublished.push(partitionKey);
@@ -166,15 +206,9 @@ export class StreamsBackplane extends Backplane {
       entry = { seq: head.seq + 1, term: head.term, ...compact };
       Object.assign(head, { seq: entry.seq });
     }
-    if (!(await this.journal.publish(held.index, head, entry))) {
-      this.logger.warn(
-        `Backplane (streams) on DynamoDB table "${this.tableName}": another instance took stream reader lane ${held.index} ` +
-          '(this one missed renewing its lease); this instance follows the journal again.',
-      );
-      shards.close();
-      this.held = undefined;
+    if (!(await this.publish(held.index, head, entry))) {
       // What this reader read but could not publish, its successor reads again from the saved position.
-      this.cursors[held.index] = { seq: held.head.seq, publishedAt: held.head.publishedAt };
+      this.stepDown(held, 'another instance took it: this one missed renewing its lease');
       return startedAt;
     }
     held.head = head;
@@ -190,6 +224,7 @@ export class StreamsBackplane extends Backplane {
     let through: number | undefined;
     for (const [lane, head] of heads.entries()) {
       if (head === undefined) continue;
+      this.lanesSeen.add(lane);
       await this.catchUp(lane, head, entries[lane]!);
       this.cursors[lane] = { seq: head.seq, publishedAt: head.publishedAt };
       through = Math.max(through ?? 0, head.through);
@@ -237,7 +272,7 @@ export class StreamsBackplane extends Backplane {
     const head = await this.journal.takeLane(lane, observed, this.owner, this.options.leaseMs);
     if (head === undefined) return;
     if (observed !== undefined) this.takeovers++;
-    this.held = { index: lane, head, unpublished: [], lost: false, succeeds: observed !== undefined };
+    this.held = { index: lane, head, unpublished: [], lost: false, succeeds: observed !== undefined || this.lanesSeen.has(lane) };
     this.cursors[lane] = { seq: head.seq, publishedAt: head.publishedAt };
   }
 

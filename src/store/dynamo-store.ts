@@ -17,7 +17,7 @@ import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration } from './expiry.js';
 import { ITEM_LIMIT_BYTES, type TableSchema, decodeChunkRef, decodeExpiry, encodeItem, expiryProjection, itemKey } from './item-codec.js';
-import { type PartitionKey, RESERVED_KEY_START, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
+import { BACKPLANE_MARKER, type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
@@ -49,8 +49,8 @@ export interface ReservedItemAccess {
   readonly sender: CommandSender;
   readonly tableName: string;
   readonly schema: TableSchema;
-  /** Where the cache's own items begin: no caller's key can address a partition key under it. */
-  readonly keyPrefix: string;
+  /** Where the backplane's journal items begin, in the reserved key space that no caller's key can address. */
+  readonly journalPrefix: string;
   readonly batchRetry: RetryPolicy;
 }
 
@@ -382,7 +382,13 @@ export class DynamoStore extends EventEmitter {
     const schema = this.schema ?? (await this.initialize());
     const prefix = this.opts.partitionKeyPrefix + (this.namespace ? `${this.namespace}:` : '');
     const pages = scanPartitionKeys(this.sender, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads);
-    for await (const page of pages) await this.deletePartitionKeys(schema, page);
+    // The backplane's journal holds its lease and stream position: deleting them would lose what it read.
+    const journal = this.opts.partitionKeyPrefix + BACKPLANE_MARKER;
+    for await (const page of pages)
+      await this.deletePartitionKeys(
+        schema,
+        page.filter((key) => !key.startsWith(journal)),
+      );
   }
 
   /**
@@ -511,7 +517,7 @@ export class DynamoStore extends EventEmitter {
       sender: this.sender,
       tableName: this.opts.tableName,
       schema: this.schema ?? (await this.initialize()),
-      keyPrefix: this.opts.partitionKeyPrefix + RESERVED_KEY_START,
+      journalPrefix: this.opts.partitionKeyPrefix + BACKPLANE_MARKER,
       batchRetry: this.opts.batchRetry,
     };
   }

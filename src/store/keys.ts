@@ -20,6 +20,12 @@ export const LEASE_MARKER = '#lock:';
 /** The poll backplane's version item of a cache (see `DynamoStore.bumpVersion`). */
 export const VERSION_MARKER = '#version';
 
+/**
+ * Marks the streams backplane's journal items, in the default cache's reserved key space (see
+ * `backplane/journal-table.ts`). `clear()` leaves them: they are the backplane's, not the cache's.
+ */
+export const BACKPLANE_MARKER = '#bp:';
+
 /** Marks the items that hold the chunks of a value too large for one item (see `chunks.ts`). */
 export const CHUNK_MARKER = '#chunk:';
 

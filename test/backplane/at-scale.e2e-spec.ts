@@ -1,3 +1,4 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -7,6 +8,7 @@ import {
   type CacheEvent,
   type DynamoCache,
   DynamoCacheModule,
+  type DynamoCacheModuleOptions,
   DynamoCacheRegistry,
   type StreamsBackplaneOptions,
 } from '../../src/index.js';
@@ -38,7 +40,12 @@ interface Instance {
 const running: Instance[] = [];
 afterAll(() => Promise.all(running.filter((instance) => !instance.closed).map((instance) => instance.app.close())));
 
-async function start(name: string, tableName: string, backplane: Partial<StreamsBackplaneOptions> = {}): Promise<Instance> {
+async function start(
+  name: string,
+  tableName: string,
+  backplane: Partial<StreamsBackplaneOptions> = {},
+  options: Partial<DynamoCacheModuleOptions> = {},
+): Promise<Instance> {
   let cut = false;
   const getRecords = { count: 0 };
   // Each instance its own streams client, so that the GetRecords calls of each are counted apart.
@@ -76,6 +83,7 @@ async function start(name: string, tableName: string, backplane: Partial<Streams
         createTableIfNotExists: true,
         logger: memoryLogger(),
         backplane: { type: 'streams', client: streams, ...backplane },
+        ...options,
       }),
     ],
   }).compile();
@@ -226,5 +234,40 @@ describe('a reader whose publication fails half-way', () => {
     await writer.cache.set('k', 'after', 3_600_000);
     await seenWithin(() => observer.cache.get('k'), 'after', MAX_LAG);
     expect(reader.stats()).toMatchObject({ role: 'reader', failedReads: 1 });
+  }, 60_000);
+});
+
+describe('what other code does to the table', () => {
+  it("leaves the backplane's journal alone when the default cache is cleared, and every instance forgets what was cleared", async () => {
+    const tableName = uniqueTableName('bp_clear');
+    const three = [await start('reader', tableName), await start('clearing', tableName), await start('observer', tableName)];
+    const [reader, clearing, observer] = three as [Instance, Instance, Instance];
+    await heldByAll(three, 'a', 'cached a');
+    await heldByAll(three, 'b', 'cached b');
+    await clearing.cache.clear();
+    await seenWithin(async () => [await observer.cache.get('a'), await observer.cache.get('b')].join(), ',', MAX_LAG);
+    await seenWithin(async () => [await reader.cache.get('a'), await reader.cache.get('b')].join(), ',', MAX_LAG);
+    expect(reader.stats()).toMatchObject({ role: 'reader', state: 'healthy' });
+    await everyoneSees(three, clearing, 'after-clear', 'v');
+  }, 60_000);
+
+  it("does not publish, as news, another app's journal items on the same table", async () => {
+    const tableName = uniqueTableName('bp_two_apps');
+    const ours = await start('ours', tableName);
+    await start('theirs', tableName, {}, { partitionKeyPrefix: 'x:' });
+    const admin = localClient({}, 'admin');
+    const seqOfOurLane = async () =>
+      Number(
+        (await admin.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'dc:default:#bp:0' } }, ConsistentRead: true }))).Item
+          ?.bps?.N,
+      );
+    await caughtUpAfter(ours, Date.now(), 2 * MAX_LAG);
+    const before = await seqOfOurLane();
+    // Their reader renews its lease every interval: four of its writes reach our reader's stream.
+    const quietFrom = Date.now();
+    await seenWithin(async () => Date.now() - quietFrom > 4 * INTERVAL, true, 6 * INTERVAL);
+    await caughtUpAfter(ours, Date.now(), 2 * MAX_LAG);
+    expect(await seqOfOurLane()).toBe(before);
+    admin.destroy();
   }, 60_000);
 });

@@ -47,6 +47,13 @@ describe('an entry within its budget', () => {
     expect(compactKeys([...foreign, 'dc:price'], prefixes, 200)).toEqual({ keys: [], clear: [CLEAR_ALL] });
   });
 
+  it('counts the bytes of the keys as JSON writes them, escapes included', () => {
+    const controlCharacters = ['dc:' + '\u0001'.repeat(40)];
+    // 43 characters, 283 bytes of JSON: a budget counted in characters would let it through.
+    expect(compactKeys(controlCharacters, prefixes, 200).clear).toEqual(['dc:']);
+    expect(compactKeys(controlCharacters, prefixes, 300).keys).toEqual(controlCharacters);
+  });
+
   it('counts bytes, not characters', () => {
     const wide = ['dc:' + 'é'.repeat(40)];
     expect(compactKeys(wide, prefixes, 60).clear).toEqual(['dc:']);

@@ -74,6 +74,10 @@ describe('option resolution', () => {
     expect(resolveBackplaneOptions({ type: 'streams', pollInterval: 200, maxLag: 500 })).toMatchObject({ leaseMs: 400 });
     expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 3 })).toThrow(/backplane\.streamReaders.*1 or 2/);
     expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 0 })).toThrow(/backplane\.streamReaders/);
+    expect(() => resolveBackplaneOptions({ type: 'streams', streamreaders: 2 })).toThrow(
+      /backplane\.streamreaders.*takes type, pollInterval, streamReaders/,
+    );
+    expect(() => resolveBackplaneOptions({ type: 'poll', pollInterval: 500 })).toThrow(/backplane\.pollInterval.*poll backplane/);
     expect(() => resolveBackplaneOptions({ type: 'streams', leaseDuration: 1_000 })).toThrow(
       /backplane\.leaseDuration.*longer than the pollInterval/,
     );

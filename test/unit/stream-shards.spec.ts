@@ -12,6 +12,7 @@ import { type StreamPosition, StreamShards } from '../../src/backplane/stream-sh
 class ScriptedStream implements StreamsClientLike {
   readonly iterators: Array<{ ShardId: string; ShardIteratorType: string; SequenceNumber?: string }> = [];
   trimmedBefore?: string;
+  failNextRead?: string;
 
   constructor(
     private readonly shards: Shard[],
@@ -38,6 +39,10 @@ class ScriptedStream implements StreamsClientLike {
         return { ShardIterator: wanted.ShardId };
       }
       case 'GetRecordsCommand':
+        if (this.failNextRead === input.ShardIterator) {
+          this.failNextRead = undefined;
+          throw Object.assign(new Error('connection reset (scripted)'), { name: 'ECONNRESET' });
+        }
         return { Records: this.records[input.ShardIterator!] ?? [], NextShardIterator: input.ShardIterator };
       default:
         throw new Error(`unexpected ${constructor.name}`);
@@ -102,6 +107,15 @@ describe("a new reader resuming the last one's stream position", () => {
     const read = await shards.read();
     expect(read).toMatchObject({ partitionKeys: ['dc:k'], lost: true });
     expect((await shards.read()).lost).toBe(false);
+  });
+
+  it('keeps what one shard read when another shard failed in the same cycle, and returns it with the next read', async () => {
+    const stream = new ScriptedStream([open('a'), open('b')], { a: [record('dc:from-a', '0001', savedAt)], b: [] });
+    const shards = await shardsOver(stream);
+    await shards.open(undefined);
+    stream.failNextRead = 'b';
+    await expect(shards.read()).rejects.toThrow(/connection reset/);
+    expect((await shards.read()).partitionKeys).toEqual(['dc:from-a', 'dc:from-a']);
   });
 
   it('without a position (the first reader of its lane), reads from now on', async () => {
