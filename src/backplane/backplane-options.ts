@@ -25,8 +25,9 @@ export interface StreamsBackplaneOptions {
   streamReaders?: number;
   /**
    * How long a reader's lease holds without renewal (it renews every `pollInterval`), in ms: a reader
-   * that died is replaced after at most this plus one `pollInterval`. Default: the larger of
-   * 2 × `pollInterval` and `maxLag` − 2 × `pollInterval` (3,000 with the defaults).
+   * that died is replaced after at most this plus one `pollInterval`. Longer than `pollInterval`
+   * and shorter than `maxLag`. Default: the larger of 2 × `pollInterval` and `maxLag` − 2 ×
+   * `pollInterval` (3,000 with the defaults), or halfway between them when that is not shorter.
    */
   leaseDuration?: number;
   /** Records per GetRecords call (at most 1,000). Default 1,000. */
@@ -106,11 +107,17 @@ export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOption
       `must be longer than the ${type === 'streams' ? 'pollInterval' : 'interval'} (${interval} ms), got ${maxLag}.`,
     );
   }
-  const leaseMs = duration('leaseDuration') ?? Math.max(2 * interval, maxLag - 2 * interval);
+  const explicitLease = duration('leaseDuration');
   // A reader renews once per interval: a lease no longer than that would lapse between renewals.
-  if (leaseMs <= interval) {
-    throw new InvalidOptionError('backplane.leaseDuration', `must be longer than the pollInterval (${interval} ms), got ${leaseMs}.`);
+  if (explicitLease !== undefined && explicitLease <= interval) {
+    throw new InvalidOptionError('backplane.leaseDuration', `must be longer than the pollInterval (${interval} ms), got ${explicitLease}.`);
   }
+  // A dead reader's lane is taken once its lease lapses: a lease past maxLag outlasts the staleness bound.
+  if (explicitLease !== undefined && explicitLease >= maxLag) {
+    throw new InvalidOptionError('backplane.leaseDuration', `must be shorter than maxLag (${maxLag} ms), got ${explicitLease}.`);
+  }
+  const defaultLease = Math.max(2 * interval, maxLag - 2 * interval);
+  const leaseMs = explicitLease ?? (defaultLease < maxLag ? defaultLease : (interval + maxLag) / 2);
   return {
     type,
     intervalMs: interval,

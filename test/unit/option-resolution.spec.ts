@@ -72,6 +72,10 @@ describe('option resolution', () => {
   it('elects one stream reader by default, two at most, with a lease that outlives a renewal interval', () => {
     expect(resolveBackplaneOptions({ type: 'streams' })).toMatchObject({ streamReaders: 1, leaseMs: 3_000 });
     expect(resolveBackplaneOptions({ type: 'streams', pollInterval: 200, maxLag: 500 })).toMatchObject({ leaseMs: 400 });
+    expect(resolveBackplaneOptions({ type: 'streams', pollInterval: 1_000, maxLag: 1_500 })).toMatchObject({ leaseMs: 1_250 });
+    expect(() => resolveBackplaneOptions({ type: 'streams', leaseDuration: 60_000 })).toThrow(
+      /backplane\.leaseDuration.*shorter than maxLag \(5000 ms\)/,
+    );
     expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 3 })).toThrow(/backplane\.streamReaders.*1 or 2/);
     expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 0 })).toThrow(/backplane\.streamReaders/);
     expect(() => resolveBackplaneOptions({ type: 'streams', streamreaders: 2 })).toThrow(
