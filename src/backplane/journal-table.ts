@@ -9,7 +9,6 @@ import { batchGetAll } from '../store/batches.js';
 import type { ReservedItemAccess } from '../store/dynamo-store.js';
 import { ttlSecondsFor } from '../store/expiry.js';
 import { ITEM_ATTRIBUTES, itemKey } from '../store/item-codec.js';
-import { BACKPLANE_MARKER } from '../store/keys.js';
 import type { JournalEntry, JournalHead } from './journal.js';
 import type { StreamPosition } from './stream-shards.js';
 
@@ -27,9 +26,6 @@ const ENTRY_RETENTION_MS = 60 * 60_000;
 const POSITION_RETENTION_MS = 48 * 60 * 60_000;
 const HEAD_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
-/** `<prefix>#bp:<lane>`, `<prefix>#bp:<lane>:<seq>` and `<prefix>#bp:<lane>:position`, whatever the prefix. */
-const FOREIGN_JOURNAL_ITEM = new RegExp(`:${BACKPLANE_MARKER}\\d+(:\\d+|:position)?$`);
-
 const n = (value: number): AttributeValue => ({ N: String(value) });
 const num = (item: Item, name: string): number => Number(item[name]?.N ?? 0);
 
@@ -46,13 +42,9 @@ export class JournalTable {
     this.base = access.journalPrefix;
   }
 
-  /**
-   * The backplane's items come back through the stream too, and no instance needs news of them:
-   * this journal's, and those of another app's journal on the same table (under another prefix),
-   * which no caller's key can be spelled like since keys beginning with `#` are digested.
-   */
+  /** This journal's items come back through the stream too, and no instance needs news of them. */
   isJournalItem(partitionKey: string): boolean {
-    return partitionKey.startsWith(this.base) || FOREIGN_JOURNAL_ITEM.test(partitionKey);
+    return partitionKey.startsWith(this.base);
   }
 
   /**

@@ -25,6 +25,17 @@ export interface JournalEntry {
   readonly clear: readonly string[];
 }
 
+/**
+ * The shape of a journal item of any app on the table: the default cache's prefix (ending in
+ * `default:`), `#bp:`, a lane, and an entry number or `position`. Asked only of keys of no cache
+ * this instance has: in a cache it has, the cache's own rule tells a caller's key from its items.
+ */
+const JOURNAL_ITEM = /default:#bp:\d+(:\d+|:position)?$/;
+
+export function isJournalShaped(partitionKey: string): boolean {
+  return JOURNAL_ITEM.test(partitionKey);
+}
+
 /** Clears every cache: what was read is not known (a lost stream position, or keys of no known cache, too many to list). */
 export const CLEAR_ALL = '';
 

@@ -1,6 +1,6 @@
 import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
 import type { LocalTier } from './backplane-port.js';
-import { CLEAR_ALL } from './journal.js';
+import { CLEAR_ALL, isJournalShaped } from './journal.js';
 
 /**
  * Routes a changed partition key to the memory tier of the cache it belongs to, by key prefix
@@ -19,11 +19,12 @@ export class KeyRouter {
   /**
    * Drops the key's memory copy, if one of these caches holds it, and says whether other instances
    * need the news: not for a cache's own items (chunks, leases, version items), whose head item's
-   * record carries it; yes for a key of no cache known here, which another instance may have.
+   * record carries it; yes for a key of no cache known here, which another instance may have,
+   * unless it is another app's journal item (whose renewals would otherwise be news every cycle).
    */
   apply(partitionKey: string): { readonly dropped: boolean; readonly news: boolean } {
     const tier = this.byPrefix.find((candidate) => partitionKey.startsWith(candidate.partitionKeyPrefix));
-    if (tier === undefined) return { dropped: false, news: true };
+    if (tier === undefined) return { dropped: false, news: !isJournalShaped(partitionKey) };
     const key = partitionKey.slice(tier.partitionKeyPrefix.length);
     if (key.startsWith(DIGEST_MARKER)) tier.invalidateDigest(partitionKey);
     else if (key.startsWith(RESERVED_KEY_START)) return { dropped: false, news: false };

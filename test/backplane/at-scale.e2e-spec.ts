@@ -251,6 +251,12 @@ describe('what other code does to the table', () => {
     await everyoneSees(three, clearing, 'after-clear', 'v');
   }, 60_000);
 
+  it("publishes a caller's key spelled like a journal item, as any other key", async () => {
+    const tableName = uniqueTableName('bp_journal_like_keys');
+    const three = [await start('reader', tableName), await start('writer', tableName), await start('observer', tableName)];
+    for (const key of ['a:#bp:0', 'order:#bp:1:position', 'x:default:#bp:0:5']) await everyoneSees(three, three[1]!, key, 'new');
+  }, 60_000);
+
   it("does not publish, as news, another app's journal items on the same table", async () => {
     const tableName = uniqueTableName('bp_two_apps');
     const ours = await start('ours', tableName);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLEAR_ALL, type JournalHead, compactKeys, followerDelay, isPublished } from '../../src/backplane/journal.js';
+import { CLEAR_ALL, type JournalHead, compactKeys, followerDelay, isJournalShaped, isPublished } from '../../src/backplane/journal.js';
 
 const head = (over: Partial<JournalHead>): JournalHead => ({
   owner: 'b',
@@ -58,6 +58,14 @@ describe('an entry within its budget', () => {
     const wide = ['dc:' + 'é'.repeat(40)];
     expect(compactKeys(wide, prefixes, 60).clear).toEqual(['dc:']);
     expect(compactKeys(wide, prefixes, 100).keys).toEqual(wide);
+  });
+});
+
+describe("another app's journal items", () => {
+  it('are told by the default cache prefix, #bp:, a lane and an entry number or position', () => {
+    for (const key of ['x:default:#bp:0', 'x:default:#bp:1:42', 'app_default:#bp:0:position']) expect(isJournalShaped(key)).toBe(true);
+    for (const key of ['x:users:a:#bp:0', 'x:default:a', 'x:default:#bp:zero', 'x:default:#bp:0:other'])
+      expect(isJournalShaped(key)).toBe(false);
   });
 });
 
