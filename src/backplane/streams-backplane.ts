@@ -10,6 +10,8 @@ import { JournalTable } from './journal-table.js';
 import { KeyRouter } from './key-router.js';
 import { type StreamPosition, StreamShards } from './stream-shards.js';
 
+/** DynamoDB Streams' GetRecords limit per shard, across its readers. */
+const STREAM_READS_PER_SHARD_PER_SECOND = 5;
 /** A follower further behind than this many entries clears its memory rather than read them all. */
 const MAX_CATCH_UP_ENTRIES = 100;
 /** What one entry may list before caches are cleared instead (DynamoDB's item limit is 400 KB). */
@@ -92,6 +94,14 @@ export class StreamsBackplane extends Backplane {
    * lane waits for the winner's first publication, which may open the stream after this instant.
    */
   protected async connect(): Promise<boolean> {
+    const getRecordsPerSecond = (this.options.streamReaders * 1_000) / this.options.intervalMs;
+    if (getRecordsPerSecond > STREAM_READS_PER_SHARD_PER_SECOND) {
+      this.logger.warn(
+        `Backplane (streams) on DynamoDB table "${this.tableName}": ${this.options.streamReaders} reader(s) every ${this.options.intervalMs} ms ` +
+          `make ${getRecordsPerSecond} GetRecords per second per shard, where DynamoDB Streams allows about ${STREAM_READS_PER_SHARD_PER_SECOND}: ` +
+          'expect throttled reads on AWS (DynamoDB Local does not throttle). Raise backplane.pollInterval.',
+      );
+    }
     this.journal = new JournalTable(this.setup.journal);
     const { heads } = await this.readHeads([]);
     const now = Date.now();

@@ -109,8 +109,18 @@ export function optional<T>(
 ): T | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
-  if (!check(value)) throw new InvalidOptionError(label, `must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
-  return value as T;
+  if (check(value)) return value as T;
+  throw new InvalidOptionError(label, `must be ${expected}, got ${shown(value)}.`);
+}
+
+/** JSON where it can (it spells NaN and Infinity "null", and cannot write a circular object). */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 export const isBoolean = (value: unknown) => typeof value === 'boolean';

@@ -78,6 +78,7 @@ describe('option resolution', () => {
     );
     expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 3 })).toThrow(/backplane\.streamReaders.*1 or 2/);
     expect(() => resolveBackplaneOptions({ type: 'streams', streamReaders: 0 })).toThrow(/backplane\.streamReaders/);
+    expect(() => resolveBackplaneOptions({ type: 'streams', pollInterval: Number.NaN })).toThrow(/backplane\.pollInterval.*got NaN/);
     expect(() => resolveBackplaneOptions({ type: 'streams', streamreaders: 2 })).toThrow(
       /backplane\.streamreaders.*takes type, pollInterval, streamReaders/,
     );
