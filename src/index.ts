@@ -1,6 +1,6 @@
 export { DynamoCache, type CacheStats, type WrapOptions } from './cache/dynamo-cache.js';
 export type { DynamoCacheOptions, DistributedLockOptions, GetOrSetOptions, MemoryOptions } from './cache/cache-options.js';
-export type { CacheEvent, CacheEventName, CacheTier } from './cache/cache-events.js';
+export type { CacheCapacityEvent, CacheEvent, CacheEventListener, CacheEventName, CacheTier } from './cache/cache-events.js';
 export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-registry.js';
 export type { Factory, FactoryContext } from './cache/factory-run.js';
 export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError, RecursiveFactoryError } from './cache/errors.js';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { CapacityRecord } from '../store/capacity.js';
 
 export type CacheTier = 'memory' | 'dynamodb';
 
@@ -23,6 +24,16 @@ export interface CacheEvent {
   readonly tier?: CacheTier;
   readonly error?: unknown;
 }
+
+/** What `cache:capacity` carries: one DynamoDB call's consumed units, and the cache that made it. */
+export interface CacheCapacityEvent extends CapacityRecord {
+  readonly cache: string;
+}
+
+/** The listener each `cache:*` event takes. */
+export type CacheEventListener<E extends CacheEventName> = E extends 'cache:capacity'
+  ? (event: CacheCapacityEvent) => void
+  : (event: CacheEvent) => void;
 
 /**
  * The cache's events: bentocache-style `cache:*` events with the cache name, key and tier, and

@@ -7,6 +7,7 @@ import type { EntryOptions } from '../store/expiry.js';
 import { assertValidKey } from '../store/keys.js';
 import { resolveCacheConfig } from './cache-config.js';
 import { CacheCore, type Resolved } from './cache-core.js';
+import type { CacheEventListener, CacheEventName } from './cache-events.js';
 import { type DynamoCacheOptions, type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
 import type { CircuitState } from './circuit-breaker.js';
 import type { Factory } from './factory-run.js';
@@ -245,11 +246,18 @@ export class DynamoCache {
     return options.raw ? { value: resolved.value, expires: resolved.expiresAt } : resolved.value;
   }
 
-  /** `cache:*` events (see CacheEventName), `error`, and cache-manager's `get`, `set`, `del`, … */
+  /**
+   * `cache:*` events (see CacheEventName), typed: `on('cache:hit', (event) => event.tier)`; and
+   * `error` and cache-manager's `get`, `set`, `del`, … with the listeners cache-manager gives them.
+   */
+  on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): EventEmitter;
+  on<E extends string>(event: E extends CacheEventName ? never : E, listener: (...args: any[]) => void): EventEmitter;
   on(event: string, listener: (...args: any[]) => void): EventEmitter {
     return this.core.events.on(event, listener);
   }
 
+  off<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): EventEmitter;
+  off<E extends string>(event: E extends CacheEventName ? never : E, listener: (...args: any[]) => void): EventEmitter;
   off(event: string, listener: (...args: any[]) => void): EventEmitter {
     return this.core.events.off(event, listener);
   }

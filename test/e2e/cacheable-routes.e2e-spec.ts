@@ -527,7 +527,7 @@ describe('@Cacheable and @CacheEvict on Express', () => {
 
   it('reports a handler\'s own error that fail-safe answered for as an Error that names the route, never "[object Object]"', async () => {
     const reported: unknown[] = [];
-    app.get(DynamoCacheRegistry).default.on('cache:error', (event: { error: unknown }) => void reported.push(event.error));
+    app.get(DynamoCacheRegistry).default.on('cache:error', (event) => void reported.push(event.error));
     expect((await http().get('/answers/flaky').expect(200)).headers['x-cache']).toBe('MISS');
     // The entry's ttl is 1 ms: the next answers are hits until it has passed, then fail-safe's STALE.
     let state: string | undefined;

@@ -1,0 +1,35 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { type CacheCapacityEvent, type CacheEvent, DynamoCache, DynamoStore } from '../../src/index.js';
+
+// No call reaches DynamoDB: the events are emitted by the cache's own event hub.
+const cache = new DynamoCache(
+  new DynamoStore({ tableName: 'typed_events', region: 'us-east-1', partitionKeyName: 'pk', ttlAttributeName: 'ttl' }),
+);
+
+describe("the cache's events, typed", () => {
+  it('gives a cache:* listener its event type without an annotation, and hands it what was emitted', () => {
+    const tiers: unknown[] = [];
+    cache.on('cache:hit', (event) => {
+      expectTypeOf(event).toEqualTypeOf<CacheEvent>();
+      tiers.push(event.tier);
+    });
+    cache.on('cache:capacity', (event) => expectTypeOf(event).toEqualTypeOf<CacheCapacityEvent>());
+    cache.core.events.emitCache('cache:hit', 'k', 'memory');
+    expect(tiers).toEqual(['memory']);
+  });
+
+  it('refuses, at compile time (npm test type-checks), a cache:* listener of another shape; other events stay untyped', () => {
+    // @ts-expect-error: a hit's event has no `count`
+    cache.on('cache:hit', (event: { count: number }) => event.count);
+    // @ts-expect-error: a capacity event is not a CacheEvent
+    cache.on('cache:capacity', (event: CacheEvent & { tier: 'memory' }) => event.tier);
+    // cache-manager's own events keep their untyped listeners.
+    const sets: unknown[] = [];
+    const onSet = (...args: unknown[]) => void sets.push(args);
+    cache.on('set', onSet);
+    cache.core.events.emit('set', { key: 'k' });
+    cache.off('set', onSet);
+    cache.core.events.emit('set', { key: 'k2' });
+    expect(sets).toEqual([[{ key: 'k' }]]);
+  });
+});
