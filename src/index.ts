@@ -2,6 +2,7 @@ export { DynamoCache, type CacheStats, type WrapOptions } from './cache/dynamo-c
 export type { DynamoCacheOptions, DistributedLockOptions, GetOrSetOptions, MemoryOptions } from './cache/cache-options.js';
 export type { CacheCapacityEvent, CacheEvent, CacheEventListener, CacheEventName, CacheTier } from './cache/cache-events.js';
 export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-registry.js';
+export type { NamedCacheAsyncOptions } from './nest/dynamo-cache.providers.js';
 export type { Factory, FactoryContext } from './cache/factory-run.js';
 export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError, RecursiveFactoryError } from './cache/errors.js';
 export type { CircuitState } from './cache/circuit-breaker.js';

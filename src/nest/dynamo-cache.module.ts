@@ -10,7 +10,9 @@ import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
 import { DYNAMO_CACHE_CONFIG, resolveModuleConfig } from './dynamo-cache.config.js';
 import {
+  type NamedCacheAsyncOptions,
   asyncConfigProvider,
+  asyncNamedCacheProvider,
   defaultCacheProviders,
   namedCacheProvider,
   registryProvider,
@@ -46,6 +48,19 @@ export class DynamoCacheModule extends ConfigurableDynamoCacheModule {
   static forFeature(options: NamedCacheOptions): DynamicModule {
     resolveCacheOptions(options);
     return { module: DynamoCacheModule, providers: [namedCacheProvider(options)], exports: [getCacheToken(options.name)] };
+  }
+
+  /**
+   * `forFeature` with options that come from configuration:
+   * `forFeatureAsync({ name: 'weather', imports: [ConfigModule], inject: [ConfigService], useFactory: (config) => ({ ttl: config.get('WEATHER_TTL') }) })`.
+   */
+  static forFeatureAsync(options: NamedCacheAsyncOptions): DynamicModule {
+    return {
+      module: DynamoCacheModule,
+      imports: options.imports ?? [],
+      providers: [asyncNamedCacheProvider(options)],
+      exports: [getCacheToken(options.name)],
+    };
   }
 }
 

@@ -1,6 +1,7 @@
-import type { Provider } from '@nestjs/common';
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import { DynamoCacheRegistry, type NamedCacheOptions } from '../cache/cache-registry.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
+import { resolveCacheOptions } from '../cache/cache-options.js';
 import { CacheRegistrationError } from '../cache/errors.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
@@ -54,6 +55,26 @@ function registerOnFirstUse(registry: DynamoCacheRegistry): DynamoCache {
         '(With session: {} in DynamoCacheModule.forRoot(), this clash fails start-up instead of the first request.)',
     );
   }
+}
+
+/** `forFeatureAsync`: the name is known when the module is written, the rest once `useFactory` resolves. */
+export interface NamedCacheAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  name: string;
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+  useFactory: (...args: any[]) => Omit<NamedCacheOptions, 'name'> | Promise<Omit<NamedCacheOptions, 'name'>>;
+}
+
+export function asyncNamedCacheProvider(options: NamedCacheAsyncOptions): Provider {
+  return {
+    provide: getCacheToken(options.name),
+    inject: [DynamoCacheRegistry, ...(options.inject ?? [])],
+    useFactory: async (registry: DynamoCacheRegistry, ...dependencies: unknown[]) => {
+      const resolved = { ...(await options.useFactory(...dependencies)), name: options.name };
+      // Checked as forFeature checks its options where they are written: here, when they exist.
+      resolveCacheOptions(resolved);
+      return registry.register(resolved);
+    },
+  };
 }
 
 export function namedCacheProvider(options: NamedCacheOptions): Provider {

@@ -50,6 +50,45 @@ async function boot(imports: unknown[]): Promise<INestApplication> {
   return app;
 }
 
+const WEATHER_SETTINGS = 'WEATHER_SETTINGS';
+
+@Module({ providers: [{ provide: WEATHER_SETTINGS, useFactory: async () => ({ ttlMs: 7_200_000 }) }], exports: [WEATHER_SETTINGS] })
+class SettingsModule {}
+
+describe('a named cache whose options come from configuration (forFeatureAsync)', () => {
+  const weatherFromSettings = (settings: Record<string, unknown>) =>
+    DynamoCacheModule.forFeatureAsync({
+      name: 'weather',
+      imports: [SettingsModule],
+      inject: [WEATHER_SETTINGS],
+      useFactory: async (injected: { ttlMs: number }) => ({ ttl: injected.ttlMs, ...settings }),
+    });
+
+  it('builds the cache from the injected settings, injectable by name like forFeature', async () => {
+    @Injectable()
+    class Forecasts {
+      constructor(@InjectCache('weather') readonly weather: DynamoCache) {}
+    }
+    @Module({ imports: [weatherFromSettings({})], providers: [Forecasts], exports: [Forecasts] })
+    class AsyncWeatherModule {}
+    const app = await boot([DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n6:' }), AsyncWeatherModule]);
+    const weather = app.get(Forecasts).weather;
+    expect(weather.name).toBe('weather');
+    await weather.set('oslo', 'snow');
+    const left = (await weather.ttl('oslo'))! - Date.now();
+    expect(left).toBeGreaterThan(7_100_000);
+    expect(left).toBeLessThanOrEqual(7_200_000);
+    expect(await new DynamoStore({ ...root, partitionKeyPrefix: 'n6:weather:' }).get('oslo')).toBe('snow');
+    await app.close();
+  });
+
+  it('fails start-up naming the option when the factory gives a bad one', async () => {
+    await expect(
+      boot([DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n7:' }), weatherFromSettings({ ttl: -5 })]),
+    ).rejects.toThrow(/option "ttl"/);
+  });
+});
+
 describe('named caches', () => {
   it('injects a named cache with @InjectCache, shares one instance between modules, and finds it by token and registry', async () => {
     const app = await boot([DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'n1:' }), WeatherModule, AlertsModule]);
