@@ -112,9 +112,17 @@ async function close(instance: Instance): Promise<void> {
 
 /** Every instance holds `value` in memory, with the news of its own write already applied. */
 async function heldByAll(instances: readonly Instance[], key: string, value: string): Promise<void> {
+  // The write's own news reaches every instance (the stream can bring it a little after a cycle
+  // that began later): only after it has, what an instance reads stays in its memory.
+  const told = new Set<Instance>();
+  const listeners = instances.map((instance) => {
+    const listener = (event: CacheEvent) => void (event.key === key && told.add(instance));
+    instance.cache.on('cache:invalidated', listener);
+    return () => instance.cache.off('cache:invalidated', listener);
+  });
   await instances[0]!.cache.set(key, value, 3_600_000);
-  const written = Date.now();
-  await Promise.all(instances.map((instance) => caughtUpAfter(instance, written, 2 * MAX_LAG)));
+  await seenWithin(async () => told.size, instances.length, 2 * MAX_LAG);
+  for (const stopListening of listeners) stopListening();
   for (const instance of instances) {
     const tiers: string[] = [];
     const hits = (event: CacheEvent) => tiers.push(event.tier!);

@@ -87,7 +87,12 @@ describe('an instance frozen with SIGSTOP for longer than maxLag, at the default
     // The news of that write has reached the frozen-to-be instance, so what it reads now stays in memory.
     await seenWithin(async () => (await lagOf(frozen.url)) < Date.now() - writtenAt, true, 3 * MAX_LAG);
     expect(await read(frozen.url, 'price')).toEqual({ value: 'old', tier: 'dynamodb' });
-    expect(await read(frozen.url, 'price')).toEqual({ value: 'old', tier: 'memory' });
+    // The stream may bring that write's news a little after a cycle that began later, and drop the copy once more.
+    await seenWithin(
+      async () => JSON.stringify(await read(frozen.url, 'price')),
+      JSON.stringify({ value: 'old', tier: 'memory' }),
+      3 * MAX_LAG,
+    );
 
     frozen.child.kill('SIGSTOP');
     const frozenAt = Date.now();
