@@ -209,13 +209,22 @@ export class StreamsBackplane extends Backplane {
     if (read.lost) held.lost = true;
     const { lost, unpublished: news } = held;
     if (lost) this.router.clear(CLEAR_ALL);
-    const head: JournalHead = { ...held.head, leaseUntil: Date.now() + this.options.leaseMs, through: startedAt, publishedAt: Date.now() };
-    let entry: JournalEntry | undefined;
-    if (news.length > 0 || lost) {
-      const compact = lost ? { keys: [], clear: [CLEAR_ALL] } : compactKeys(news, this.router.prefixes, ENTRY_BUDGET_BYTES);
-      entry = { seq: head.seq + 1, term: head.term, ...compact };
-      Object.assign(head, { seq: entry.seq });
-    }
+    const entry: JournalEntry | undefined =
+      news.length > 0 || lost
+        ? {
+            seq: held.head.seq + 1,
+            term: held.head.term,
+            ...(lost ? { keys: [], clear: [CLEAR_ALL] } : compactKeys(news, this.router.prefixes, ENTRY_BUDGET_BYTES)),
+          }
+        : undefined;
+    const now = Date.now();
+    const head: JournalHead = {
+      ...held.head,
+      seq: entry?.seq ?? held.head.seq,
+      leaseUntil: now + this.options.leaseMs,
+      through: startedAt,
+      publishedAt: now,
+    };
     if (!(await this.publish(held.index, head, entry))) {
       // What this reader read but could not publish, its successor reads again from the saved position.
       this.stepDown(held, 'another instance took it: this one missed renewing its lease');

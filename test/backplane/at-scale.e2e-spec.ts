@@ -34,6 +34,8 @@ interface Instance {
   cut(): void;
   /** Fails the next DynamoDB command that matches, as a dropped connection would. */
   failNextMatching(predicate: (command: string, input: Record<string, unknown>) => boolean): void;
+  /** Fails every DynamoDB command that matches, until called again with undefined. */
+  failAllMatching(predicate: ((command: string, input: Record<string, unknown>) => boolean) | undefined): void;
   closed: boolean;
 }
 
@@ -69,8 +71,9 @@ async function start(
   );
   const faults = faultyClient(client);
   let failNext: ((command: string, input: Record<string, unknown>) => boolean) | undefined;
+  let failAll: ((command: string, input: Record<string, unknown>) => boolean) | undefined;
   faults.failWhen((command, input) => {
-    if (cut) return true;
+    if (cut || failAll?.(command, input)) return true;
     if (failNext === undefined || !failNext(command, input)) return false;
     failNext = undefined;
     return true;
@@ -99,6 +102,7 @@ async function start(
     stats: () => registry.backplane!.stats(),
     cut: () => (cut = true),
     failNextMatching: (predicate) => (failNext = predicate),
+    failAllMatching: (predicate) => (failAll = predicate),
     closed: false,
   };
   running.push(instance);
@@ -242,6 +246,30 @@ describe('a reader whose publication fails half-way', () => {
     await writer.cache.set('k', 'after', 3_600_000);
     await seenWithin(() => observer.cache.get('k'), 'after', MAX_LAG);
     expect(reader.stats()).toMatchObject({ role: 'reader', failedReads: 1 });
+  }, 60_000);
+});
+
+describe('a reader that can no longer publish', () => {
+  it('gives its lane up once its lease lapses, so that one instance, not two, reads the stream', async () => {
+    const tableName = uniqueTableName('bp_cannot_publish');
+    const three = [await start('reader', tableName), await start('writer', tableName), await start('observer', tableName)];
+    const [reader, writer, observer] = three as [Instance, Instance, Instance];
+    expect(reader.stats().role).toBe('reader');
+    await heldByAll(three, 'k', 'before');
+    // Its journal writes fail from now on; it still reaches the stream.
+    reader.failAllMatching(
+      (command, input) =>
+        command === 'PutItemCommand' && ((input.Item as Record<string, { S?: string }>).pk?.S ?? '').startsWith('dc:default:#bp:0'),
+    );
+    await writer.cache.set('k', 'after', 3_600_000);
+    await seenWithin(() => observer.cache.get('k'), 'after', LEASE + MAX_LAG);
+    await seenWithin(async () => reader.stats().role, 'follower', LEASE + MAX_LAG);
+    expect(reader.stats().failedReads).toBeGreaterThan(0);
+    for (const instance of three) instance.getRecords.count = 0;
+    const quietFrom = Date.now();
+    await seenWithin(async () => Date.now() - quietFrom > 3 * INTERVAL, true, 5 * INTERVAL);
+    expect(three.filter((instance) => instance.getRecords.count > 0)).toHaveLength(1);
+    expect(reader.getRecords.count).toBe(0);
   }, 60_000);
 });
 
