@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import type { CacheCore } from '../cache/cache-core.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { CircuitOpenError } from '../cache/errors.js';
@@ -128,6 +127,8 @@ export class DynamoSessionStore extends EventEmitter {
     if (!isSessionId(sid)) return callback(null, null);
     this.usable()
       .read(sid)
+      // express-session rebuilds a found session with createSession, synchronously, right after this callback.
+      .then((data) => (data === null ? data : expressSessionLoaded().then(() => data)))
       .then(
         (data) => callback(null, data),
         (error: unknown) =>
@@ -341,16 +342,35 @@ function invalidSessionId(sid: unknown, tableName: string): InvalidCacheKeyError
   );
 }
 
-let expressSession: { prototype: { createSession(this: unknown, request: unknown, data: unknown): unknown } } | undefined;
+type ExpressSessionStore = { prototype: { createSession(this: unknown, request: unknown, data: unknown): unknown } };
+let expressSession: { store?: ExpressSessionStore; error?: unknown } | undefined;
+let expressSessionLoading: Promise<void> | undefined;
 
-/** express-session is the app's, and only needed by its own calls: loaded on first use, so that apps without it never load it. */
-function expressSessionStore() {
-  if (expressSession === undefined) {
-    try {
-      expressSession = createRequire(import.meta.url)('express-session').Store;
-    } catch (error) {
-      throw new Error('DynamoSessionStore.createSession needs the express-session package: npm install express-session', { cause: error });
-    }
-  }
-  return expressSession!;
+/**
+ * express-session is the app's, and only needed by its own calls: loaded (once) when a session is
+ * found, so that apps without it (Fastify's) never need it. A dynamic import, because it is the one
+ * way to load a package that reads the same in the ESM build and the CommonJS one.
+ */
+function expressSessionLoaded(): Promise<void> {
+  expressSessionLoading ??= import('express-session').then(
+    (loaded) => {
+      const exported =
+        (loaded as { default?: { Store: ExpressSessionStore } }).default ?? (loaded as unknown as { Store: ExpressSessionStore });
+      expressSession = { store: exported.Store };
+    },
+    (error: unknown) => {
+      expressSession = { error };
+    },
+  );
+  return expressSessionLoading;
+}
+
+function expressSessionStore(): ExpressSessionStore {
+  if (expressSession?.store !== undefined) return expressSession.store;
+  throw new Error(
+    expressSession === undefined
+      ? "DynamoSessionStore.createSession is express-session's, called after its get() found the session: call get() first"
+      : 'DynamoSessionStore.createSession needs the express-session package: npm install express-session',
+    { cause: expressSession?.error },
+  );
 }
