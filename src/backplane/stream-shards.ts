@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientLike } from '../store/dynamodb-client.js';
 import type {
   DescribeStreamCommandOutput,
   DynamoDBStreamsClient,
@@ -8,6 +8,7 @@ import type {
   Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import { TableConfigurationError } from '../store/errors.js';
+import { type TableSchema, hasCacheSortKey } from '../store/item-key.js';
 import { endpointUrl } from '../store/table-schema.js';
 import type { StreamsClientLike } from './backplane-options.js';
 
@@ -53,9 +54,11 @@ interface ShardCursor {
 }
 
 export interface StreamShardsSetup {
-  readonly client: DynamoDBClient;
+  readonly client: DynamoDBClientLike;
   readonly tableName: string;
   readonly partitionKeyName: string;
+  /** On a table of a single-table design: a record of an item with another sort key value is not the cache's. */
+  readonly sortKey?: TableSchema['sortKey'];
   readonly operationTimeoutMs: number;
   readonly batchSize: number;
   readonly streamsClient?: StreamsClientLike;
@@ -187,6 +190,7 @@ export class StreamShards {
       cursor.lastSequence = record.dynamodb?.SequenceNumber ?? cursor.lastSequence;
       const createdAt = record.dynamodb?.ApproximateCreationDateTime?.getTime();
       if (cursor.skipCreatedBefore !== undefined && createdAt !== undefined && createdAt < cursor.skipCreatedBefore) continue;
+      if (!hasCacheSortKey(this.setup, record.dynamodb?.Keys)) continue;
       const partitionKey = record.dynamodb?.Keys?.[this.setup.partitionKeyName]?.S;
       if (partitionKey !== undefined) keys.push(partitionKey);
     }
@@ -275,7 +279,7 @@ async function loadStreamsSdk(): Promise<StreamsModule> {
 }
 
 /** A streams client with the DynamoDB client's region, endpoint and credentials. */
-async function streamsClientLike(sdk: StreamsModule, client: DynamoDBClient): Promise<DynamoDBStreamsClient> {
+async function streamsClientLike(sdk: StreamsModule, client: DynamoDBClientLike): Promise<DynamoDBStreamsClient> {
   return new sdk.DynamoDBStreamsClient({
     region: await client.config.region(),
     credentials: client.config.credentials,

@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientLike } from '../store/dynamodb-client.js';
 import { randomUUID } from 'node:crypto';
 import type { ReservedItemAccess } from '../store/dynamo-store.js';
 import type { WarningLogger } from '../store/table-schema.js';
@@ -18,7 +18,8 @@ const MAX_CATCH_UP_ENTRIES = 100;
 const ENTRY_BUDGET_BYTES = 256 * 1024;
 
 export interface StreamsBackplaneSetup {
-  readonly client: DynamoDBClient;
+  /** The store's client, whose region, endpoint and credentials a streams client of the backplane's own is built with. */
+  readonly client: DynamoDBClientLike;
   readonly tableName: string;
   readonly partitionKeyName: string;
   readonly operationTimeoutMs: number;
@@ -297,7 +298,12 @@ export class StreamsBackplane extends Backplane {
 
   /** Where the last reader of the lane stopped, or from now on when the lane never had one. */
   private async openStream(held: HeldLane): Promise<void> {
-    const shards = await StreamShards.find({ ...this.setup, batchSize: this.options.batchSize, streamsClient: this.options.client });
+    const shards = await StreamShards.find({
+      ...this.setup,
+      sortKey: this.setup.journal.schema.sortKey,
+      batchSize: this.options.batchSize,
+      streamsClient: this.options.client,
+    });
     try {
       const saved = await this.journal.readPosition(held.index);
       held.lost = saved === undefined && held.succeeds;

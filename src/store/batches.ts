@@ -1,6 +1,7 @@
 import { type AttributeValue, BatchGetItemCommand, BatchWriteItemCommand, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { UnprocessedItemsError } from './errors.js';
 import { type RetryPolicy, backoffDelay, chunk, mapWithConcurrency, sleep } from './retry.js';
+import type { TableSchema } from './item-key.js';
 import type { CommandSender } from './timed-sender.js';
 
 /** DynamoDB's limits per call: BatchGetItem reads up to 100 keys, BatchWriteItem writes up to 25 items. */
@@ -85,30 +86,43 @@ export async function batchWriteAll(
 
 /**
  * Pages through the whole table reading only the partition key, and yields each page's keys that
- * start with `prefix`. A Scan reads (and bills) every item, whatever the filter keeps.
+ * start with `prefix` (and, on a table with a sort key, hold the cache's value in it: an item of
+ * the table's own design may share a partition key with the cache's). A Scan reads (and bills)
+ * every item, whatever the filter keeps.
  */
 export async function* scanPartitionKeys(
   client: CommandSender,
   tableName: string,
-  partitionKeyName: string,
+  schema: TableSchema,
   prefix: string,
   consistentRead: boolean,
 ): AsyncGenerator<string[]> {
+  const conditions: string[] = [];
+  const names: Record<string, string> = { '#pk': schema.partitionKeyName };
+  const values: Record<string, AttributeValue> = {};
+  if (prefix !== '') {
+    conditions.push('begins_with(#pk, :prefix)');
+    values[':prefix'] = { S: prefix };
+  }
+  if (schema.sortKey !== undefined) {
+    conditions.push('#sk = :sk');
+    names['#sk'] = schema.sortKey.name;
+    values[':sk'] = { S: schema.sortKey.value };
+  }
+  const filter = conditions.length === 0 ? {} : { FilterExpression: conditions.join(' AND '), ExpressionAttributeValues: values };
   let exclusiveStartKey: Key | undefined;
   do {
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,
         ProjectionExpression: '#pk',
-        ExpressionAttributeNames: { '#pk': partitionKeyName },
-        ...(prefix === ''
-          ? {}
-          : { FilterExpression: 'begins_with(#pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
+        ExpressionAttributeNames: names,
+        ...filter,
         ConsistentRead: consistentRead,
         ExclusiveStartKey: exclusiveStartKey,
       }),
     );
-    yield (page.Items ?? []).map((item) => item[partitionKeyName]!.S!);
+    yield (page.Items ?? []).map((item) => item[schema.partitionKeyName]!.S!);
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey !== undefined);
 }

@@ -1,11 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import type { TableSchema } from './item-codec.js';
+import { type TableSchema, itemKey } from './item-key.js';
 import { CHUNK_MARKER } from './keys.js';
 
 /**
- * The bytes one chunk item carries: DynamoDB's 400 KB item limit less room for its key (a prefix of
- * up to 1024 characters, so up to 3 KB of UTF-8), the value's attribute name and its TTL.
+ * The bytes one chunk item carries: DynamoDB's 400 KB item limit less room for the rest of it, under
+ * 4 KB: a partition key of up to 2,048 bytes and a sort key of up to 1,024 (DynamoDB's limits), up
+ * to 255 bytes for each of their names and the TTL's, the value's name and the TTL's number.
  */
 export const CHUNK_PAYLOAD_BYTES = 400 * 1024 - 4 * 1024;
 /** One BatchGetItem reads up to 100 keys, so a chunked value is read back with one call. */
@@ -27,7 +28,7 @@ export function chunkPartitionKey(prefix: string, id: string, index: number): st
 }
 
 export function chunkKeys(schema: TableSchema, prefix: string, id: string, count: number): Item[] {
-  return Array.from({ length: count }, (_, index) => ({ [schema.partitionKeyName]: { S: chunkPartitionKey(prefix, id, index) } }));
+  return Array.from({ length: count }, (_, index) => itemKey(schema, chunkPartitionKey(prefix, id, index)));
 }
 
 /**
@@ -39,7 +40,7 @@ export function encodeChunks(schema: TableSchema, prefix: string, id: string, by
   const items: Item[] = [];
   for (let offset = 0, index = 0; offset < bytes.byteLength; offset += CHUNK_PAYLOAD_BYTES, index++) {
     const item: Item = {
-      [schema.partitionKeyName]: { S: chunkPartitionKey(prefix, id, index) },
+      ...itemKey(schema, chunkPartitionKey(prefix, id, index)),
       [CHUNK_VALUE]: { B: bytes.subarray(offset, offset + CHUNK_PAYLOAD_BYTES) },
     };
     if (ttlSeconds !== undefined) item[schema.ttlAttributeName] = { N: String(ttlSeconds) };

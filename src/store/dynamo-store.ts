@@ -97,6 +97,11 @@ export class DynamoStore extends EventEmitter {
   readonly opts: ResolvedStoreOptions & KeyvAdapterIdentity;
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
   namespace?: string;
+  /**
+   * The client the store sends with: the application's, or its own. A DocumentClient given as
+   * `client` is typed here as the DynamoDBClient it wraps, whose config, middleware and commands it
+   * shares: only `destroy()` (which does nothing on it) and `instanceof` tell them apart.
+   */
   readonly client: DynamoDBClient;
   private readonly sender: CommandSender;
   private readonly meter?: CapacityMeter;
@@ -113,7 +118,8 @@ export class DynamoStore extends EventEmitter {
     this.opts = { ...resolved, dialect: 'dynamodb', url: `dynamodb:${resolved.tableName}` };
     this.ownsClient = options.client === undefined;
     this.client =
-      options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
+      (options.client as DynamoDBClient | undefined) ??
+      new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
     this.meter = this.opts.returnConsumedCapacity ? new CapacityMeter((record) => this.reportCapacity(record)) : undefined;
     this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs, this.meter);
     this.valueStorage = { ...this.opts, sender: this.sender };
@@ -381,7 +387,7 @@ export class DynamoStore extends EventEmitter {
   async clear(): Promise<void> {
     const schema = this.schema ?? (await this.initialize());
     const prefix = this.opts.partitionKeyPrefix + (this.namespace ? `${this.namespace}:` : '');
-    const pages = scanPartitionKeys(this.sender, this.opts.tableName, schema.partitionKeyName, prefix, this.opts.consistentReads);
+    const pages = scanPartitionKeys(this.sender, this.opts.tableName, schema, prefix, this.opts.consistentReads);
     // The backplane's journal holds its lease and stream position: deleting them would lose what it read.
     const journal = this.opts.partitionKeyPrefix + BACKPLANE_MARKER;
     for await (const page of pages)
@@ -429,13 +435,7 @@ export class DynamoStore extends EventEmitter {
     const schema = this.schema ?? (await this.initialize());
     const namespacePrefix = namespace ? `${namespace}:` : '';
     const prefix = this.opts.partitionKeyPrefix + namespacePrefix;
-    for await (const page of scanPartitionKeys(
-      this.sender,
-      this.opts.tableName,
-      schema.partitionKeyName,
-      prefix,
-      this.opts.consistentReads,
-    )) {
+    for await (const page of scanPartitionKeys(this.sender, this.opts.tableName, schema, prefix, this.opts.consistentReads)) {
       yield page
         .filter((partitionKey) => !partitionKey.startsWith('#', prefix.length))
         .map((partitionKey) => partitionKey.slice(this.opts.partitionKeyPrefix.length));

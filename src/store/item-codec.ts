@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CHUNK_ID, MAX_CHUNKS } from './chunks.js';
 import { Compression, isCompression } from './compression.js';
 import { type Expiration, ttlSecondsFor } from './expiry.js';
+import { type TableSchema, itemKey, keyBytes } from './item-key.js';
 import type { PartitionKey } from './keys.js';
 import { PayloadFormat } from './value-serializer.js';
 
@@ -51,11 +52,7 @@ export function isReservedAttributeName(name: string): boolean {
   return RESERVED_NAMES.has(name);
 }
 
-/** The names that the table's schema decides. */
-export interface TableSchema {
-  readonly partitionKeyName: string;
-  readonly ttlAttributeName: string;
-}
+export { type TableSchema, itemKey } from './item-key.js';
 
 /** Where a chunked value's bytes are: `count` chunk items written under one write id. */
 export interface ChunkRef {
@@ -83,11 +80,6 @@ export interface StoredEntry {
   readonly expiration: Expiration;
   /** Changes on every write of a sliding entry, so a renewal can tell it still holds what it read. */
   readonly version?: string;
-}
-
-/** The item key of a partition key value. */
-export function itemKey(schema: TableSchema, partitionKeyValue: string): Record<string, AttributeValue> {
-  return { [schema.partitionKeyName]: { S: partitionKeyValue } };
 }
 
 export type DecodedItem =
@@ -118,8 +110,8 @@ export function encodeItem(
   version: string | undefined,
 ): EncodedItem {
   const a = ITEM_ATTRIBUTES;
-  const item: Record<string, AttributeValue> = { [schema.partitionKeyName]: { S: partitionKey.value } };
-  let bytes = Buffer.byteLength(schema.partitionKeyName) + Buffer.byteLength(partitionKey.value);
+  const item = itemKey(schema, partitionKey.value);
+  let bytes = keyBytes(schema, partitionKey.value);
   const addNumber = (name: string, value: number) => {
     item[name] = n(value);
     bytes += Buffer.byteLength(name) + numberBytes(value);

@@ -1,7 +1,9 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { type CompressionAlgorithm, type CompressionPolicy, DEFAULT_COMPRESSION } from './compression.js';
 import { CHUNK_PAYLOAD_BYTES, MAX_CHUNKS } from './chunks.js';
+import { type DynamoDBClientLike, clientProblem } from './dynamodb-client.js';
 import { InvalidOptionError } from './errors.js';
+import { ITEM_ATTRIBUTES, isReservedAttributeName } from './item-codec.js';
 import type { ValueSerializer } from './value-serializer.js';
 import type { RetryPolicy } from './retry.js';
 import type { WarningLogger } from './table-schema.js';
@@ -9,8 +11,11 @@ import type { WarningLogger } from './table-schema.js';
 export interface DynamoStoreOptions {
   /** The DynamoDB table that holds the cache. Required. */
   tableName: string;
-  /** A client the application owns; the store never destroys it. Leave out to let the store build its own. */
-  client?: DynamoDBClient;
+  /**
+   * A client the application owns, a `DynamoDBClient` or a `DynamoDBDocumentClient` (@aws-sdk/lib-dynamodb);
+   * the store never destroys it. Leave out to let the store build its own.
+   */
+  client?: DynamoDBClientLike;
   /** For the store's own client (when `client` is not given). */
   region?: string;
   /** For the store's own client, e.g. `http://localhost:8000` for DynamoDB Local. */
@@ -25,6 +30,16 @@ export interface DynamoStoreOptions {
   partitionKeyName?: string;
   /** The table's TTL attribute; found with DescribeTimeToLive when left out. */
   ttlAttributeName?: string;
+  /**
+   * The table's sort key (a string), for a table of a single-table design; absent for a table with
+   * a partition key only. Never discovered: a table with a sort key that the options do not name fails start-up.
+   */
+  sortKeyName?: string;
+  /**
+   * What every cache item holds in the sort key (`sortKeyName`), and what tells the cache's items from
+   * the table's other items under the same partition key. Default `'dc'`.
+   */
+  sortKeyValue?: string;
   /** Put before every key, so that the cache's items can be told apart in a shared table. Default `dc:`. */
   partitionKeyPrefix?: string;
   /** Default time to live of an entry in ms. 0 or absent: entries never expire. */
@@ -75,6 +90,7 @@ export interface ResolvedStoreOptions {
   readonly consistentReads: boolean;
   readonly partitionKeyName?: string;
   readonly ttlAttributeName?: string;
+  readonly sortKey?: { readonly name: string; readonly value: string };
   readonly partitionKeyPrefix: string;
   readonly ttl?: number;
   readonly slidingRenewThreshold: number;
@@ -91,6 +107,13 @@ export interface ResolvedStoreOptions {
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024;
+/**
+ * The sort key value of the cache's items when `sortKeyValue` is left out: short (it is billed with
+ * every item), and the default key prefix's own letters, so that an item reads as the cache's.
+ */
+export const DEFAULT_SORT_KEY_VALUE = 'dc';
+/** DynamoDB's limit on a sort key value, in UTF-8 bytes. */
+const SORT_KEY_LIMIT_BYTES = 1024;
 /** What one BatchGetItem can name: 100 chunks. */
 export const MAX_VALUE_BYTES_LIMIT = MAX_CHUNKS * CHUNK_PAYLOAD_BYTES;
 
@@ -141,8 +164,12 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
       `must be a DynamoDB table name (3 to 255 letters, digits, "_", "-" or "."), got ${JSON.stringify(raw.tableName) ?? String(raw.tableName)}.`,
     );
   }
-  if (options.client !== undefined && !(options.client instanceof DynamoDBClient)) {
-    throw new InvalidOptionError('client', 'must be a DynamoDBClient from @aws-sdk/client-dynamodb.');
+  const problem = options.client === undefined ? undefined : clientProblem(options.client);
+  if (problem !== undefined) {
+    throw new InvalidOptionError(
+      'client',
+      `must be a DynamoDBClient (@aws-sdk/client-dynamodb) or a DynamoDBDocumentClient (@aws-sdk/lib-dynamodb), ${problem}.`,
+    );
   }
   if (options.client !== undefined && (options.region ?? options.endpoint ?? options.credentials) !== undefined) {
     throw new InvalidOptionError('client', 'cannot be given together with region, endpoint or credentials; configure the client instead.');
@@ -162,12 +189,15 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
     (value) => typeof value === 'string' && value.length <= 1024,
     'a string of at most 1024 characters',
   );
+  const partitionKeyName = optional<string>(raw, 'partitionKeyName', isName, 'a non-empty attribute name');
+  const ttlAttributeName = optional<string>(raw, 'ttlAttributeName', isName, 'a non-empty attribute name');
   return {
     tableName: raw.tableName,
     createTableIfNotExists: optional<boolean>(raw, 'createTableIfNotExists', isBoolean, 'true or false') ?? false,
     consistentReads: optional<boolean>(raw, 'consistentReads', isBoolean, 'true or false') ?? true,
-    partitionKeyName: optional<string>(raw, 'partitionKeyName', isName, 'a non-empty attribute name'),
-    ttlAttributeName: optional<string>(raw, 'ttlAttributeName', isName, 'a non-empty attribute name'),
+    partitionKeyName,
+    ttlAttributeName,
+    sortKey: resolveSortKey(raw, partitionKeyName, ttlAttributeName),
     partitionKeyPrefix: prefix ?? 'dc:',
     ttl: optional<number>(raw, 'ttl', isDuration, 'a duration in ms >= 0 (0: no expiry)') || undefined,
     slidingRenewThreshold: threshold ?? 0.1,
@@ -203,6 +233,41 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
       optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ?? 'fail',
     tableStream: optional<boolean>(raw, 'tableStream', isBoolean, 'true or false') ?? false,
   };
+}
+
+/** The sort key's name must be no attribute a cache item writes, or the item would write its key twice over. */
+function resolveSortKey(
+  raw: Record<string, unknown>,
+  partitionKeyName: string | undefined,
+  ttlAttributeName: string | undefined,
+): ResolvedStoreOptions['sortKey'] {
+  const name = optional<string>(raw, 'sortKeyName', isName, 'a non-empty attribute name of up to 255 characters');
+  const value = optional<string>(
+    raw,
+    'sortKeyValue',
+    (v) => typeof v === 'string' && v.length > 0 && v.isWellFormed() && Buffer.byteLength(v, 'utf8') <= SORT_KEY_LIMIT_BYTES,
+    `a non-empty string of at most ${SORT_KEY_LIMIT_BYTES} UTF-8 bytes`,
+  );
+  if (name === undefined) {
+    if (value !== undefined) {
+      throw new InvalidOptionError('sortKeyValue', 'needs sortKeyName, the sort key attribute of the table, to be written in.');
+    }
+    return undefined;
+  }
+  if (isReservedAttributeName(name)) {
+    throw new InvalidOptionError(
+      'sortKeyName',
+      `"${name}" is one of the attribute names cache items use (${Object.values(ITEM_ATTRIBUTES).join(', ')}); ` +
+        'a table whose sort key has that name cannot hold the cache.',
+    );
+  }
+  for (const [option, other] of [
+    ['partitionKeyName', partitionKeyName],
+    ['ttlAttributeName', ttlAttributeName],
+  ] as const) {
+    if (name === other) throw new InvalidOptionError('sortKeyName', `is "${name}", the same as ${option}.`);
+  }
+  return { name, value: value ?? DEFAULT_SORT_KEY_VALUE };
 }
 
 function isSerializer(value: unknown): boolean {

@@ -1,12 +1,15 @@
 import {
+  type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  type KeySchemaElement,
   type TableDescription,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientLike } from './dynamodb-client.js';
 import { TableConfigurationError } from './errors.js';
 import type { CommandSender } from './timed-sender.js';
 import { type TableSchema, isReservedAttributeName, ITEM_ATTRIBUTES } from './item-codec.js';
@@ -19,6 +22,8 @@ export interface TableSetup {
   readonly tableName: string;
   readonly partitionKeyName?: string;
   readonly ttlAttributeName?: string;
+  /** The sort key the options name, for a table of a single-table design. */
+  readonly sortKey?: TableSchema['sortKey'];
   readonly createTableIfNotExists: boolean;
   /** How long to wait for a created table to become ACTIVE. */
   readonly tableReadyTimeoutMs: number;
@@ -39,14 +44,15 @@ export interface WarningLogger {
  * cannot hold cache items, naming the table and what to change.
  */
 export async function prepareTable(
-  client: DynamoDBClient,
+  client: DynamoDBClientLike,
   sender: CommandSender,
   setup: TableSetup,
   logger: WarningLogger,
 ): Promise<TableSchema> {
-  const { tableName, partitionKeyName, ttlAttributeName } = setup;
+  const { tableName, partitionKeyName, ttlAttributeName, sortKey } = setup;
+  const withSortKey = (names: Omit<TableSchema, 'sortKey'>): TableSchema => (sortKey === undefined ? names : { ...names, sortKey });
   if (partitionKeyName !== undefined && ttlAttributeName !== undefined && !setup.createTableIfNotExists) {
-    return checkNames(tableName, { partitionKeyName, ttlAttributeName });
+    return checkNames(tableName, withSortKey({ partitionKeyName, ttlAttributeName }));
   }
 
   const table = await describeTable(sender, tableName);
@@ -55,18 +61,22 @@ export async function prepareTable(
       throw new TableConfigurationError(
         tableName,
         `does not exist in region ${await regionOf(client)}${await endpointNote(client)}. ` +
-          'Create it (a string partition key, TTL enabled), or set createTableIfNotExists: true to let the cache create it.',
+          `Create it (a string partition key${sortKey === undefined ? '' : ` and a string sort key "${sortKey.name}"`}, TTL enabled), ` +
+          'or set createTableIfNotExists: true to let the cache create it.',
       );
     }
-    const schema = checkNames(tableName, {
-      partitionKeyName: partitionKeyName ?? DEFAULT_PARTITION_KEY_NAME,
-      ttlAttributeName: ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
-    });
+    const schema = checkNames(
+      tableName,
+      withSortKey({
+        partitionKeyName: partitionKeyName ?? DEFAULT_PARTITION_KEY_NAME,
+        ttlAttributeName: ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
+      }),
+    );
     await createTable(client, sender, tableName, schema, setup.tableReadyTimeoutMs, setup.tableStream === true);
     return schema;
   }
 
-  const tablePartitionKey = checkKeySchema(table, tableName);
+  const tablePartitionKey = checkKeySchema(table, tableName, sortKey?.name);
   if (partitionKeyName !== undefined && partitionKeyName !== tablePartitionKey) {
     throw new TableConfigurationError(
       tableName,
@@ -90,14 +100,18 @@ export async function prepareTable(
         `deleted and will fill the table (reads still treat them as misses). Enable TTL on attribute "${ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME}".`,
     );
   }
-  return checkNames(tableName, {
-    partitionKeyName: tablePartitionKey,
-    ttlAttributeName: enabledAttribute ?? ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
-  });
+  return checkNames(
+    tableName,
+    withSortKey({
+      partitionKeyName: tablePartitionKey,
+      ttlAttributeName: enabledAttribute ?? ttlAttributeName ?? DEFAULT_TTL_ATTRIBUTE_NAME,
+    }),
+  );
 }
 
 function checkNames(tableName: string, schema: TableSchema): TableSchema {
-  for (const [option, name] of Object.entries(schema)) {
+  const names = { partitionKeyName: schema.partitionKeyName, ttlAttributeName: schema.ttlAttributeName };
+  for (const [option, name] of Object.entries(names)) {
     if (isReservedAttributeName(name)) {
       throw new TableConfigurationError(
         tableName,
@@ -107,6 +121,13 @@ function checkNames(tableName: string, schema: TableSchema): TableSchema {
   }
   if (schema.partitionKeyName === schema.ttlAttributeName) {
     throw new TableConfigurationError(tableName, `partitionKeyName and ttlAttributeName are both "${schema.partitionKeyName}".`);
+  }
+  // The options' names were checked against each other when resolved; a discovered TTL attribute was not.
+  if (schema.sortKey !== undefined && schema.sortKey.name === schema.ttlAttributeName) {
+    throw new TableConfigurationError(
+      tableName,
+      `TTL is enabled on "${schema.ttlAttributeName}", its sort key, which the option sortKeyName names: a sort key cannot be the TTL attribute.`,
+    );
   }
   return schema;
 }
@@ -120,19 +141,43 @@ async function describeTable(sender: CommandSender, tableName: string): Promise<
   }
 }
 
-/** A cache item is addressed by one string: a range key or a numeric hash key cannot hold it. */
-function checkKeySchema(table: TableDescription, tableName: string): string {
+/**
+ * A cache item is addressed by a string partition key and, in a table of a single-table design,
+ * the string sort key that the option `sortKeyName` names: any other key schema cannot hold it.
+ */
+function checkKeySchema(table: TableDescription, tableName: string, sortKeyName: string | undefined): string {
   const keys = table.KeySchema ?? [];
-  const rangeKey = keys.find((key) => key.KeyType === 'RANGE');
-  if (rangeKey) {
+  const typeOf = (name: string) => table.AttributeDefinitions?.find((definition) => definition.AttributeName === name)?.AttributeType;
+  const rangeKey = keys.find((key) => key.KeyType === 'RANGE')?.AttributeName;
+  if (rangeKey !== undefined && sortKeyName === undefined) {
     throw new TableConfigurationError(
       tableName,
-      `has a sort (range) key "${rangeKey.AttributeName}"; a cache table needs a partition key only. Use a table with a single string partition key.`,
+      `has a sort (range) key "${rangeKey}", which the options do not name. For a table of a single-table design, set ` +
+        `sortKeyName: '${rangeKey}' (and sortKeyValue, what every cache item holds in it); otherwise use a table with a partition key only.`,
+    );
+  }
+  if (rangeKey === undefined && sortKeyName !== undefined) {
+    throw new TableConfigurationError(
+      tableName,
+      `has no sort key, but the option sortKeyName says "${sortKeyName}". Leave the option out, or use the table that has that sort key.`,
+    );
+  }
+  if (rangeKey !== undefined && rangeKey !== sortKeyName) {
+    throw new TableConfigurationError(
+      tableName,
+      `its sort key is "${rangeKey}", but the option sortKeyName says "${sortKeyName}". Set sortKeyName to the table's sort key.`,
+    );
+  }
+  if (rangeKey !== undefined && typeOf(rangeKey) !== 'S') {
+    throw new TableConfigurationError(
+      tableName,
+      `its sort key "${rangeKey}" (the option sortKeyName) is of type ${typeOf(rangeKey) ?? 'unknown'}; ` +
+        'the cache writes a string in it, so it needs a string (S) sort key.',
     );
   }
   const hashKey = keys.find((key) => key.KeyType === 'HASH')?.AttributeName;
   if (hashKey === undefined) throw new TableConfigurationError(tableName, 'DescribeTable returned no partition key.');
-  const type = table.AttributeDefinitions?.find((definition) => definition.AttributeName === hashKey)?.AttributeType;
+  const type = typeOf(hashKey);
   if (type !== 'S') {
     throw new TableConfigurationError(
       tableName,
@@ -143,19 +188,25 @@ function checkKeySchema(table: TableDescription, tableName: string): string {
 }
 
 async function createTable(
-  client: DynamoDBClient,
+  client: DynamoDBClientLike,
   sender: CommandSender,
   tableName: string,
   schema: TableSchema,
   readyTimeoutMs: number,
   stream: boolean,
 ): Promise<void> {
+  const attributes: AttributeDefinition[] = [{ AttributeName: schema.partitionKeyName, AttributeType: 'S' }];
+  const keySchema: KeySchemaElement[] = [{ AttributeName: schema.partitionKeyName, KeyType: 'HASH' }];
+  if (schema.sortKey !== undefined) {
+    attributes.push({ AttributeName: schema.sortKey.name, AttributeType: 'S' });
+    keySchema.push({ AttributeName: schema.sortKey.name, KeyType: 'RANGE' });
+  }
   try {
     await sender.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: schema.partitionKeyName, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: schema.partitionKeyName, KeyType: 'HASH' }],
+        AttributeDefinitions: attributes,
+        KeySchema: keySchema,
         BillingMode: 'PAY_PER_REQUEST',
         ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const } } : {}),
       }),
@@ -164,8 +215,9 @@ async function createTable(
     // Several instances starting together race to create the table; the losers wait for it like the winner.
     if ((error as Error).name !== 'ResourceInUseException') throw error;
   }
+  // The waiter only sends DescribeTable, which a DocumentClient sends as its DynamoDBClient would.
   const waited = await waitUntilTableExists(
-    { client, maxWaitTime: Math.max(1, Math.ceil(readyTimeoutMs / 1000)), minDelay: 1, maxDelay: 5 },
+    { client: client as DynamoDBClient, maxWaitTime: Math.max(1, Math.ceil(readyTimeoutMs / 1000)), minDelay: 1, maxDelay: 5 },
     { TableName: tableName },
   ).catch((error: unknown) => ({ state: 'FAILURE', reason: error }));
   if (waited.state !== 'SUCCESS') {
@@ -187,11 +239,11 @@ async function createTable(
 }
 
 /** Where the client sends its calls, for an error message: ` (region …, endpoint …)`. */
-export async function clientLocation(client: DynamoDBClient): Promise<string> {
+export async function clientLocation(client: DynamoDBClientLike): Promise<string> {
   return ` (region ${await regionOf(client)}${await endpointNote(client)})`;
 }
 
-async function regionOf(client: DynamoDBClient): Promise<string> {
+async function regionOf(client: DynamoDBClientLike): Promise<string> {
   try {
     return await client.config.region();
   } catch {
@@ -199,7 +251,7 @@ async function regionOf(client: DynamoDBClient): Promise<string> {
   }
 }
 
-async function endpointNote(client: DynamoDBClient): Promise<string> {
+async function endpointNote(client: DynamoDBClientLike): Promise<string> {
   try {
     const url = await endpointUrl(client);
     return url ? ` at endpoint ${url}` : '';
@@ -209,7 +261,7 @@ async function endpointNote(client: DynamoDBClient): Promise<string> {
 }
 
 /** The endpoint the client was configured with, as a URL; undefined when the SDK resolves AWS's own. */
-export async function endpointUrl(client: DynamoDBClient): Promise<string | undefined> {
+export async function endpointUrl(client: DynamoDBClientLike): Promise<string | undefined> {
   const endpoint = await client.config.endpoint?.();
   return endpoint && `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path}`;
 }

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientLike } from './dynamodb-client.js';
 import { type CapacityMeter, METERED_OPERATIONS } from './capacity.js';
 import { OperationTimeoutError, ThrottledError } from './errors.js';
 
@@ -24,7 +25,7 @@ export type CommandSender = Pick<DynamoDBClient, 'send'>;
  * With a meter, every data call asks DynamoDB what it consumed (the answer costs no capacity) and
  * the meter adds it up.
  */
-export function timedSender(client: DynamoDBClient, tableName: string, timeoutMs: number, meter?: CapacityMeter): CommandSender {
+export function timedSender(client: DynamoDBClientLike, tableName: string, timeoutMs: number, meter?: CapacityMeter): CommandSender {
   const send = async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
     const operation = command.constructor.name.replace(/Command$/, '');
     const bound = MANY_ITEM_OPERATIONS.has(operation) ? timeoutMs * BATCH_TIMEOUT_FACTOR : timeoutMs;

@@ -1,3 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { resolveBackplaneOptions } from '../../src/backplane/backplane-options.js';
 import { resolveCacheOptions, resolveCallOptions } from '../../src/cache/cache-options.js';
@@ -86,5 +89,58 @@ describe('option resolution', () => {
     expect(() => resolveBackplaneOptions({ type: 'streams', leaseDuration: 1_000 })).toThrow(
       /backplane\.leaseDuration.*longer than the pollInterval/,
     );
+  });
+
+  it('gives a sort key the value "dc" unless sortKeyValue says otherwise', () => {
+    expect(resolveStoreOptions({ tableName: 'app_table', sortKeyName: 'SK' }).sortKey).toEqual({ name: 'SK', value: 'dc' });
+    expect(resolveStoreOptions({ tableName: 'app_table', sortKeyName: 'SK', sortKeyValue: 'CACHE' }).sortKey).toEqual({
+      name: 'SK',
+      value: 'CACHE',
+    });
+    expect(resolveStoreOptions({ tableName: 'app_table' }).sortKey).toBeUndefined();
+  });
+
+  it.each([
+    [{ sortKeyValue: 'CACHE' }, 'sortKeyValue', /needs sortKeyName/],
+    [{ sortKeyName: 'v' }, 'sortKeyName', /"v" is one of the attribute names cache items use \(v, f, exp/],
+    [{ sortKeyName: 'bpk' }, 'sortKeyName', /"bpk" is one of the attribute names/],
+    [{ sortKeyName: 'pk', partitionKeyName: 'pk' }, 'sortKeyName', /is "pk", the same as partitionKeyName/],
+    [{ sortKeyName: 'ttl', ttlAttributeName: 'ttl' }, 'sortKeyName', /is "ttl", the same as ttlAttributeName/],
+    [{ sortKeyName: '' }, 'sortKeyName', /non-empty attribute name/],
+    [{ sortKeyName: 42 }, 'sortKeyName', /got 42/],
+    [{ sortKeyName: 'SK', sortKeyValue: '' }, 'sortKeyValue', /non-empty string of at most 1024 UTF-8 bytes/],
+    [{ sortKeyName: 'SK', sortKeyValue: 'é'.repeat(513) }, 'sortKeyValue', /at most 1024 UTF-8 bytes/],
+    [{ sortKeyName: 'SK', sortKeyValue: 'a\uD800' }, 'sortKeyValue', /non-empty string/],
+  ])('refuses the sort key options %j with an InvalidOptionError naming %s', (options, option, message) => {
+    try {
+      resolveStoreOptions({ tableName: 'app_table', ...(options as object) });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).option).toBe(option);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+
+  it('takes a DynamoDBClient or a DynamoDBDocumentClient as client, and refuses anything else naming the option', () => {
+    const client = new DynamoDBClient({ region: 'eu-west-1' });
+    expect(() => resolveStoreOptions({ tableName: 'app_table', client })).not.toThrow();
+    expect(() => resolveStoreOptions({ tableName: 'app_table', client: DynamoDBDocumentClient.from(client) })).not.toThrow();
+    const refused = (value: unknown) => {
+      try {
+        resolveStoreOptions({ tableName: 'app_table', client: value as DynamoDBClient });
+        return expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect((error as InvalidOptionError).option).toBe('client');
+        return (error as Error).message;
+      }
+    };
+    expect(refused({})).toMatch(
+      /must be a DynamoDBClient \(@aws-sdk\/client-dynamodb\) or a DynamoDBDocumentClient.*got an object \(Object\)/,
+    );
+    expect(refused(null)).toMatch(/got null, which is no AWS SDK v3 client/);
+    expect(refused(new DynamoDBStreamsClient({ region: 'eu-west-1' }))).toMatch(/got a client of service "DynamoDB Streams"/);
+    client.destroy();
   });
 });
