@@ -16,7 +16,11 @@ export type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './ne
 export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
 export type { BackplaneOptions, PollBackplaneOptions, StreamsBackplaneOptions, StreamsClientLike } from './backplane/backplane-options.js';
 export type { BackplaneState, BackplaneStats } from './backplane/backplane.js';
-export type { DynamoCacheModuleOptions } from './nest/interfaces/dynamo-cache-module-options.js';
+export type {
+  DistributedModuleOptions,
+  DynamoCacheModuleOptions,
+  MemoryOnlyModuleOptions,
+} from './nest/interfaces/dynamo-cache-module-options.js';
 export {
   DynamoSessionStore,
   type DynamoSessionOptions,
@@ -26,6 +30,7 @@ export {
 export { SessionStoreError } from './session/session-store-error.js';
 export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-store.js';
 export type { EntryOptions } from './store/expiry.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type { DynamoStoreOptions } from './store/store-options.js';
 export type { CapacityRecord, CapacityUnits } from './store/capacity.js';
 export type { CompressionAlgorithm } from './store/compression.js';

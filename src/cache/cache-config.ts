@@ -1,4 +1,4 @@
-import type { DynamoStore } from '../store/dynamo-store.js';
+import type { EntryStore } from '../store/entry-store.js';
 import type { WarningLogger } from '../store/table-schema.js';
 import { BATCH_TIMEOUT_FACTOR } from '../store/timed-sender.js';
 import { type DynamoCacheOptions, type ResolvedCallOptions, resolveCacheOptions } from './cache-options.js';
@@ -28,7 +28,7 @@ export interface CacheConfig {
   readonly defaults: ResolvedCallOptions;
 }
 
-export function resolveCacheConfig(store: DynamoStore, options: DynamoCacheOptions = {}): CacheConfig {
+export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOptions = {}): CacheConfig {
   const resolved = resolveCacheOptions(options);
   const settings = store.opts;
   // The longest a read can be in flight: a batch call's bound, after a batch's retries.

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { LocalTier } from '../backplane/backplane-port.js';
 import type { CapacityRecord } from '../store/capacity.js';
-import type { CacheEntry, DynamoStore, PreparedEntry } from '../store/dynamo-store.js';
+import type { CacheEntry, PreparedEntry } from '../store/dynamo-store.js';
+import type { EntryStore } from '../store/entry-store.js';
+import { MemoryStore } from '../store/memory-store.js';
 import { type EntryOptions, isPast } from '../store/expiry.js';
 import { partitionKeyFor } from '../store/keys.js';
 import type { CacheConfig } from './cache-config.js';
@@ -64,7 +66,7 @@ export class CacheCore {
   readonly refreshes = new RefreshBackoff();
 
   constructor(
-    readonly store: DynamoStore,
+    readonly store: EntryStore,
     readonly config: CacheConfig,
   ) {
     this.events = new CacheEvents(config.name);
@@ -210,10 +212,13 @@ export class CacheCore {
       );
   }
 
-  /** This cache as a backplane drives it: undefined without a memory tier (nothing to keep coherent). */
+  /**
+   * This cache as a backplane drives it: undefined without a memory tier, or for a memory-only
+   * cache, whose entries no other instance shares (nothing to keep coherent).
+   */
   localTier(): LocalTier | undefined {
     const memory = this.memory;
-    if (memory === undefined) return undefined;
+    if (memory === undefined || this.store instanceof MemoryStore) return undefined;
     const prefix = this.config.partitionKeyPrefix;
     const invalidate = (key: string) => {
       memory.forget(key, Date.now());

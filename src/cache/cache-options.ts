@@ -53,6 +53,12 @@ export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl'> {
   cacheId?: string;
   /** The in-memory first tier; `false` turns it off. */
   memory?: false | MemoryOptions;
+  /**
+   * `false`: a memory-only cache, with no DynamoDB client, table, backplane or Java, for development
+   * and an app's own unit tests. The same API and behaviour (stampede protection, fail-safe, eager
+   * refresh, sliding expiry, `@Cacheable`), its entries held in this process only. Default true.
+   */
+  distributed?: boolean;
   /** Consecutive DynamoDB failures that open the circuit breaker; 0 turns it off. Default 5. */
   circuitBreakerThreshold?: number;
   /** How long an open circuit skips DynamoDB before probing it again, in ms. Default 10,000. */
@@ -75,6 +81,7 @@ export interface ResolvedCacheOptions {
   readonly throwOnErrors: boolean;
   readonly cacheId?: string;
   readonly memory?: Omit<MemoryTierOptions, 'changeHorizonMs'>;
+  readonly distributed: boolean;
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
   readonly defaults: ResolvedCallOptions;
 }
@@ -148,6 +155,7 @@ export function resolveCacheOptions(options: DynamoCacheOptions = {}): ResolvedC
     throwOnErrors: optional<boolean>(raw, 'throwOnErrors', isBoolean, 'true or false') ?? false,
     cacheId: optional<string>(raw, 'cacheId', (value) => typeof value === 'string', 'a string'),
     memory: memoryTier,
+    distributed: optional<boolean>(raw, 'distributed', isBoolean, 'true or false (false: memory-only)') ?? true,
     circuitBreaker: {
       threshold: optional<number>(raw, 'circuitBreakerThreshold', isCount, 'a whole number >= 0 (0: off)') ?? 5,
       durationMs: optional<number>(raw, 'circuitBreakerDuration', isPositiveDuration, 'a duration in ms > 0') ?? 10_000,

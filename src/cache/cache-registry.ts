@@ -2,8 +2,9 @@ import type { BackplaneStats } from '../backplane/backplane.js';
 import { isDeepStrictEqual } from 'node:util';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { InvalidOptionError } from '../store/errors.js';
+import { MEMORY_ONLY_TABLE, MemoryStore } from '../store/memory-store.js';
 import { type DynamoStoreOptions, resolveStoreOptions } from '../store/store-options.js';
-import { CACHE_NAME, type DynamoCacheOptions } from './cache-options.js';
+import { CACHE_NAME, type DynamoCacheOptions, resolveCacheOptions } from './cache-options.js';
 import { DynamoCache } from './dynamo-cache.js';
 import { CacheRegistrationError } from './errors.js';
 
@@ -34,14 +35,28 @@ export class DynamoCacheRegistry {
   private readonly caches = new Map<string, { cache: DynamoCache; options: NamedCacheOptions }>();
   private readonly tablePrefix: string;
   readonly default: DynamoCache;
+  /** False when the module is memory-only (`distributed: false`): then no cache of it has a table. */
+  readonly distributed: boolean;
   /** The backplane the module started, if any: `backplane.stats()` gives its state and lag. */
   backplane?: { stats(): BackplaneStats };
 
   constructor(private readonly rootOptions: DynamoStoreOptions & DynamoCacheOptions) {
-    this.tablePrefix = resolveStoreOptions(rootOptions).partitionKeyPrefix;
-    const store = new DynamoStore({ ...rootOptions, partitionKeyPrefix: `${this.tablePrefix}${DEFAULT_CACHE_NAME}:` });
+    this.distributed = resolveCacheOptions(rootOptions).distributed;
+    this.tablePrefix = resolveStoreOptions(withTableName(rootOptions)).partitionKeyPrefix;
+    const partitionKeyPrefix = `${this.tablePrefix}${DEFAULT_CACHE_NAME}:`;
+    const store = this.distributed
+      ? new DynamoStore({ ...rootOptions, partitionKeyPrefix })
+      : this.memoryStore(partitionKeyPrefix, rootOptions, rootOptions.memory);
     this.default = new DynamoCache(store, { ...rootOptions, name: DEFAULT_CACHE_NAME });
     this.caches.set(DEFAULT_CACHE_NAME, { cache: this.default, options: { name: DEFAULT_CACHE_NAME } });
+  }
+
+  private memoryStore(
+    partitionKeyPrefix: string,
+    options: DynamoStoreOptions & DynamoCacheOptions,
+    memory: DynamoCacheOptions['memory'],
+  ): MemoryStore {
+    return new MemoryStore(memoryStoreOptions(partitionKeyPrefix, options, memory));
   }
 
   /** The cache of that name; the default cache without one. */
@@ -95,21 +110,50 @@ export class DynamoCacheRegistry {
       }
     }
     const { keyPrefix: _prefix, ttl, memory, compression, serializer, maxValueBytes, ...cacheOptions } = options;
-    const store = this.default.store.withPrefix(fullPrefix, {
+    const own = {
       ttl: ttl ?? this.default.core.config.defaultTtlMs,
       ...(compression === undefined ? {} : { compression }),
       ...(serializer === undefined ? {} : { serializer }),
       ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
-    });
+    };
+    const cacheMemory = mergeMemory(this.rootOptions.memory, memory);
+    const distributed = options.distributed ?? this.distributed;
+    if (distributed && !this.distributed) {
+      throw new InvalidOptionError(
+        'distributed',
+        `of cache "${name}" is true, but the module is memory-only (distributed: false in forRoot) and has no table.`,
+      );
+    }
+    const parent = this.default.store;
+    const store =
+      distributed && parent instanceof DynamoStore
+        ? parent.withPrefix(fullPrefix, own)
+        : this.memoryStore(fullPrefix, { ...this.rootOptions, ...own }, cacheMemory);
     const cache = new DynamoCache(store, {
       ...this.rootOptions,
       ...cacheOptions,
-      memory: mergeMemory(this.rootOptions.memory, memory),
+      memory: cacheMemory,
       cacheId: undefined,
     });
     this.caches.set(name, { cache, options });
     return cache;
   }
+}
+
+/** A memory-only cache's store, bounded as its memory tier is (or would be, with the tier off). */
+function memoryStoreOptions(
+  partitionKeyPrefix: string,
+  options: DynamoStoreOptions & DynamoCacheOptions,
+  memory: DynamoCacheOptions['memory'],
+) {
+  const bounds = memory === false ? undefined : { maxEntries: memory?.maxEntries, maxBytes: memory?.maxBytes };
+  const { ttl, serializer, maxValueBytes, slidingRenewThreshold, logger } = options;
+  return { partitionKeyPrefix, ttl, serializer, maxValueBytes, slidingRenewThreshold, logger, ...bounds };
+}
+
+/** A memory-only module needs no table; its store options are still checked, under a name that says so. */
+export function withTableName<O extends { tableName?: string; distributed?: boolean }>(options: O): O & { tableName: string } {
+  return options?.distributed === false ? { ...options, tableName: MEMORY_ONLY_TABLE } : (options as O & { tableName: string });
 }
 
 function validateName(options: NamedCacheOptions): string {

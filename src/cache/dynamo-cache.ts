@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type Keyv from 'keyv';
 import type { CapacityUnits } from '../store/capacity.js';
 import type { DynamoStore } from '../store/dynamo-store.js';
+import type { MemoryStore } from '../store/memory-store.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
 import type { EntryOptions } from '../store/expiry.js';
 import { assertValidKey } from '../store/keys.js';
@@ -52,7 +53,8 @@ export class DynamoCache {
   private readonly events: CacheCore['events'];
 
   constructor(
-    readonly store: DynamoStore,
+    /** Where its entries live: DynamoDB, or this process's memory for a memory-only cache (`distributed: false`). */
+    readonly store: DynamoStore | MemoryStore,
     options: DynamoCacheOptions = {},
   ) {
     this.core = new CacheCore(store, resolveCacheConfig(store, options));

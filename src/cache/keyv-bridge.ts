@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import Keyv, { type KeyvStoreAdapter, type StoredData } from 'keyv';
 import type { EntryOptions } from '../store/expiry.js';
 import { BATCH_GET_LIMIT } from '../store/batches.js';
-import type { DynamoStore } from '../store/dynamo-store.js';
+import type { EntryStore } from '../store/entry-store.js';
 
 type KeyvRecord = { value: unknown; expires?: number | null };
 
@@ -16,7 +16,7 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
   opts: { dialect: string; url: string };
   namespace?: string;
 
-  constructor(private readonly store: DynamoStore) {
+  constructor(private readonly store: EntryStore) {
     super();
     this.opts = { dialect: store.opts.dialect, url: store.opts.url };
   }
@@ -80,7 +80,7 @@ function ttlOf(record: KeyvRecord, ttl: number | undefined): number | EntryOptio
   return typeof record.expires === 'number' ? { absoluteExpiration: record.expires } : 0;
 }
 
-export function keyvOver(store: DynamoStore): Keyv {
+export function keyvOver(store: EntryStore): Keyv {
   const bridge = new KeyvBridge(store);
   // No namespace: the cache's keys are the Keyv's keys, and clear() stays the cache's whole prefix.
   const keyv = new Keyv({ store: bridge, namespace: undefined, serialize: undefined, deserialize: undefined, useKeyPrefix: false });

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { type ResolvedBackplaneOptions, resolveBackplaneOptions } from '../backplane/backplane-options.js';
 import { type DynamoCacheOptions, resolveCacheOptions } from '../cache/cache-options.js';
+import { withTableName } from '../cache/cache-registry.js';
+import { InvalidOptionError } from '../store/errors.js';
 import type { DynamoSessionOptions } from '../session/dynamo-session-store.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from '../store/store-options.js';
 import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
@@ -18,13 +20,19 @@ export const DYNAMO_CACHE_CONFIG = Symbol('nest-dynamo-cache:config');
 
 /** Checks every option (a mistake names its option) and applies the module's defaults, for forRoot and forRootAsync alike. */
 export function resolveModuleConfig(options: DynamoCacheModuleOptions): DynamoCacheModuleConfig {
-  const rootOptions = {
+  const rootOptions = withTableName({
     ...options,
     logger: options?.logger ?? new Logger('DynamoCache'),
     // A table the module creates gets the stream its backplane reads.
     tableStream: options?.tableStream ?? options?.backplane?.type === 'streams',
-  };
+  });
   const store = resolveStoreOptions(rootOptions);
-  resolveCacheOptions(rootOptions);
+  const { distributed } = resolveCacheOptions(rootOptions);
+  if (!distributed && options.session !== undefined) {
+    throw new InvalidOptionError(
+      'session',
+      "needs the DynamoDB table, and the module is memory-only (distributed: false). In an app's own tests, use express-session's MemoryStore.",
+    );
+  }
   return { rootOptions, store, backplane: resolveBackplaneOptions(options.backplane), session: options.session };
 }

@@ -3,6 +3,7 @@ import type { Backplane } from '../backplane/backplane.js';
 import { StreamsBackplane } from '../backplane/streams-backplane.js';
 import { VersionPollBackplane } from '../backplane/version-poll-backplane.js';
 import { DynamoCacheRegistry } from '../cache/cache-registry.js';
+import { DynamoStore } from '../store/dynamo-store.js';
 import { CacheStartupError, TableConfigurationError } from '../store/errors.js';
 import { clientLocation } from '../store/table-schema.js';
 import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig } from './dynamo-cache.config.js';
@@ -24,6 +25,15 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
 
   async onModuleInit(): Promise<void> {
     const { store } = this.registry.default;
+    // A memory-only module has no table to check and nothing for a backplane to keep coherent.
+    if (!(store instanceof DynamoStore)) {
+      if (this.config.backplane !== undefined) {
+        this.config.store.logger.warn(
+          'DynamoCacheModule is memory-only (distributed: false): the backplane option is ignored, and each instance keeps its own entries.',
+        );
+      }
+      return;
+    }
     const started = Date.now();
     try {
       await store.initialize();
@@ -51,8 +61,8 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
 
   private async startBackplane(): Promise<void> {
     const options = this.config.backplane;
-    if (options === undefined) return;
     const { store } = this.registry.default;
+    if (options === undefined || !(store instanceof DynamoStore)) return;
     const tiers = this.registry.all().flatMap((cache) => cache.core.localTier() ?? []);
     if (tiers.length === 0) return;
     const schema = await store.initialize();

@@ -2,8 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { CacheCore } from '../cache/cache-core.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { CircuitOpenError } from '../cache/errors.js';
-import type { CacheEntry, DynamoStore } from '../store/dynamo-store.js';
-import { InvalidCacheKeyError } from '../store/errors.js';
+import type { CacheEntry } from '../store/dynamo-store.js';
+import type { EntryStore } from '../store/entry-store.js';
+import { InvalidCacheKeyError, InvalidOptionError } from '../store/errors.js';
+import { MemoryStore } from '../store/memory-store.js';
 import { type Expiration, slidingRenewal } from '../store/expiry.js';
 import { isPositiveDuration, optional } from '../store/store-options.js';
 import { cookieHasEnded, idleWindowFor, outlivedItsCookie } from './session-cookie.js';
@@ -93,7 +95,7 @@ export class DynamoSessionStore extends EventEmitter {
 
   /** A cache that cannot be had (its name taken by another) throws here, to the caller: that is no DynamoDB failure to log and go on from. */
   private get core(): CacheCore {
-    return (this.resolvedCore ??= this.cacheOf().core);
+    return (this.resolvedCore ??= distributedCore(this.cacheOf()));
   }
 
   /** Resolves the cache at once, so that one that cannot be had fails the caller, not a callback. */
@@ -111,7 +113,7 @@ export class DynamoSessionStore extends EventEmitter {
    * and error reporting: a failure is reported once there (its 'error' listeners, else its logger),
    * and an open circuit skips DynamoDB rather than waiting on it per request.
    */
-  private async call<R>(operation: string, sid: string | undefined, work: (store: DynamoStore) => Promise<R>): Promise<R> {
+  private async call<R>(operation: string, sid: string | undefined, work: (store: EntryStore) => Promise<R>): Promise<R> {
     const { distributed, store } = this.core;
     const outcome = await distributed.attempt(`session ${operation}`, sid === undefined ? undefined : shownId(sid), () => work(store));
     if (outcome.ok) return outcome.value;
@@ -318,6 +320,21 @@ export class DynamoSessionStore extends EventEmitter {
 }
 
 const noop = () => undefined;
+/**
+ * Sessions kept in one process's memory would log a user out on every other instance and at every
+ * restart, and hide that from the tests that use them: a memory-only cache is refused.
+ */
+function distributedCore(cache: DynamoCache): CacheCore {
+  if (cache.core.store instanceof MemoryStore) {
+    throw new InvalidOptionError(
+      'distributed',
+      `is false (memory-only), and DynamoSessionStore needs the DynamoDB table: cache "${cache.name}" has none. ` +
+        "In an app's own tests, use express-session's MemoryStore, or a module with a table.",
+    );
+  }
+  return cache.core;
+}
+
 /** A session id is a bearer credential: logs and errors show its first characters only. */
 const shownId = (sid: string) => `${sid.slice(0, 6)}…`;
 const isSessionId = (sid: unknown): sid is string => typeof sid === 'string' && SESSION_ID.test(sid);

@@ -1,0 +1,301 @@
+import { EventEmitter } from 'node:events';
+import type { CapacityUnits } from './capacity.js';
+import type { PreparedEntry, ReadOptions, SetManyEntry, WriteOptions } from './dynamo-store.js';
+import type { CacheEntry } from './entry-reader.js';
+import { ValueTooLargeError } from './errors.js';
+import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
+import { assertValidKey, partitionKeyFor } from './keys.js';
+import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
+import { type SerializedPayload, readPayload, serializeValue } from './value-serializer.js';
+
+/** What names a memory-only cache where a DynamoDB cache names its table: in errors, logs and `cacheId()`. */
+export const MEMORY_ONLY_TABLE = 'memory-only';
+
+export interface MemoryStoreOptions extends Pick<
+  DynamoStoreOptions,
+  'ttl' | 'serializer' | 'maxValueBytes' | 'slidingRenewThreshold' | 'logger' | 'partitionKeyPrefix'
+> {
+  /** Most entries kept; the oldest written go first. Default 10,000 (as the memory tier's). */
+  maxEntries?: number;
+  /** Most bytes kept, counted as the serialized value plus the key. Default 64 MiB (as the memory tier's). */
+  maxBytes?: number;
+  /** Shown where a DynamoDB store shows its table. Default `memory-only`. */
+  tableName?: string;
+}
+
+interface StoredEntry {
+  readonly payload: SerializedPayload;
+  expiration: Expiration;
+  readonly bytes: number;
+}
+
+const NO_CAPACITY: CapacityUnits = Object.freeze({ readUnits: 0, writeUnits: 0 });
+// A Map entry and its record, beside the payload and the key.
+const ENTRY_OVERHEAD_BYTES = 120;
+
+/**
+ * The store of a memory-only cache (`distributed: false`): the contract of `DynamoStore` (entries,
+ * their absolute, sliding and fail-safe expiry, leases, keyv's methods) held in this process, so
+ * that the cache above it runs the same code as with DynamoDB: the same key and value checks, the
+ * same serialization (a read returns its own copy), get-or-set, fail-safe and eager refresh. For
+ * development and an app's own tests: nothing is shared between processes, nothing outlives one.
+ */
+export class MemoryStore extends EventEmitter {
+  readonly opts: ResolvedStoreOptions & { readonly dialect: 'memory'; readonly url: string };
+  /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
+  namespace?: string;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  // Insertion order is write order: the first entries are the first to evict.
+  private readonly entries = new Map<string, StoredEntry>();
+  private readonly leases = new Map<string, { readonly owner: string; readonly until: number }>();
+  private bytes = 0;
+  private version = 0;
+
+  constructor(private readonly options: MemoryStoreOptions = {}) {
+    super();
+    const { maxEntries, maxBytes, ...storeOptions } = options;
+    const resolved = resolveStoreOptions({ ...storeOptions, tableName: options.tableName ?? MEMORY_ONLY_TABLE });
+    this.opts = { ...resolved, dialect: 'memory', url: `memory:${resolved.partitionKeyPrefix}` };
+    this.maxEntries = maxEntries ?? 10_000;
+    this.maxBytes = maxBytes ?? 64 * 1024 * 1024;
+  }
+
+  get tableName(): string {
+    return this.opts.tableName;
+  }
+
+  /** Always zero: nothing is billed. */
+  get capacity(): CapacityUnits {
+    return NO_CAPACITY;
+  }
+
+  /** @internal A store for another memory-only cache: its own entries, the same bounds and settings unless given. */
+  withPrefix(partitionKeyPrefix: string, own: Pick<MemoryStoreOptions, 'ttl' | 'serializer' | 'maxValueBytes'>): MemoryStore {
+    return new MemoryStore({ ...this.options, ...own, partitionKeyPrefix });
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    return this.read<T>(key, false)?.value;
+  }
+
+  async getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
+    return this.read<T>(key, options?.allowStale ?? false);
+  }
+
+  async getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    return (await this.getManyEntries<T>(keys)).map((entry) => entry?.value);
+  }
+
+  async getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
+    if (!Array.isArray(keys)) throw new TypeError(`getMany expects an array of keys, got ${typeof keys}.`);
+    for (const key of keys) assertValidKey(key);
+    return keys.map((key) => this.read<T>(key, false));
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.read(key, false) !== undefined;
+  }
+
+  async set(key: string, value: unknown, ttl?: number | EntryOptions): Promise<boolean> {
+    await this.setEntry(key, value, ttl);
+    return true;
+  }
+
+  /** @internal */
+  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<PreparedEntry> {
+    const prepared = this.prepareEntry(key, value, ttl, options);
+    await this.putEntry(prepared);
+    return prepared;
+  }
+
+  /** @internal The same checks and serialization as DynamoStore's, so that bad input fails here as it would there. */
+  prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry {
+    assertValidKey(key);
+    const partitionKey = partitionKeyFor(this.opts.partitionKeyPrefix, key);
+    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now(), options?.keepStaleFor);
+    const payload = serializeValue(key, value, this.opts.serializer);
+    if (payload.bytes.byteLength > this.opts.maxValueBytes) {
+      throw new ValueTooLargeError(key, payload.bytes.byteLength, this.opts.maxValueBytes, 'maxValueBytes');
+    }
+    return { key, partitionKey, expiration, payload };
+  }
+
+  /** @internal */
+  async putEntry(prepared: PreparedEntry): Promise<void> {
+    this.store(prepared);
+  }
+
+  async setMany(entries: ReadonlyArray<SetManyEntry>): Promise<boolean[]> {
+    await this.setManyEntries(entries);
+    return entries.map(() => true);
+  }
+
+  /** @internal */
+  async setManyEntries(entries: ReadonlyArray<SetManyEntry>): Promise<PreparedEntry[]> {
+    if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
+    const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
+    await this.putEntries(prepared);
+    return prepared;
+  }
+
+  /** @internal */
+  async putEntries(prepared: readonly PreparedEntry[]): Promise<void> {
+    for (const entry of prepared) this.store(entry);
+  }
+
+  /** Resolves to whether the key held an entry (one kept for fail-safe counts, as an item does in DynamoDB). */
+  async delete(key: string): Promise<boolean> {
+    assertValidKey(key);
+    return this.remove(key, Date.now());
+  }
+
+  /** Keyv's contract: resolves to whether every key held an entry. */
+  async deleteMany(keys: readonly string[]): Promise<boolean> {
+    const unique = this.uniqueKeys(keys, 'deleteMany');
+    const now = Date.now();
+    let all = true;
+    for (const key of unique) all = this.remove(key, now) && all;
+    return all;
+  }
+
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    await this.deleteMany(keys);
+  }
+
+  /** Deletes this cache's entries (of Keyv's namespace, when it has one). */
+  async clear(): Promise<void> {
+    if (!this.namespace) {
+      this.entries.clear();
+      this.bytes = 0;
+      return;
+    }
+    const now = Date.now();
+    for (const key of [...this.entries.keys()]) if (key.startsWith(`${this.namespace}:`)) this.remove(key, now);
+  }
+
+  /** Every live key, in one page (the keys are all here). */
+  async *keys(): AsyncGenerator<string[]> {
+    const namespacePrefix = this.namespace ? `${this.namespace}:` : '';
+    yield this.liveKeys(namespacePrefix).map((key) => key.slice(namespacePrefix.length));
+  }
+
+  /** keyv's optional store iterator: every live entry of `namespace` as `[key, value]`. */
+  async *iterator<Value = unknown>(namespace: string | undefined = this.namespace): AsyncGenerator<[string, Value], void> {
+    for (const key of this.liveKeys(namespace ? `${namespace}:` : '')) {
+      const entry = this.read<Value>(key, false);
+      if (entry !== undefined) yield [key, entry.value];
+    }
+  }
+
+  /** Renews a sliding entry's window; resolves to whether the key holds a live entry. */
+  async refresh(key: string): Promise<boolean> {
+    assertValidKey(key);
+    const now = Date.now();
+    const stored = this.live(key, now);
+    if (stored === undefined || isPast(stored.expiration.expiresAt, now)) return false;
+    this.renew(stored, now, 0);
+    return true;
+  }
+
+  /** @internal The lock get-or-set's `distributedLock` takes: here, among this process's callers. */
+  async acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean> {
+    assertValidKey(key);
+    const now = Date.now();
+    const held = this.leases.get(key);
+    if (held !== undefined && held.owner !== owner && held.until > now) return false;
+    this.leases.set(key, { owner, until: now + leaseMs });
+    return true;
+  }
+
+  /** @internal */
+  async releaseLease(key: string, owner: string): Promise<void> {
+    if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
+  }
+
+  /** @internal */
+  async readVersion(): Promise<number> {
+    return this.version;
+  }
+
+  /** @internal */
+  async bumpVersion(): Promise<number> {
+    return ++this.version;
+  }
+
+  /** Nothing to close. */
+  async disconnect(): Promise<void> {}
+
+  private read<T>(key: string, allowStale: boolean): CacheEntry<T> | undefined {
+    assertValidKey(key);
+    const now = Date.now();
+    const stored = this.live(key, now);
+    if (stored === undefined) return undefined;
+    const { expiration, payload } = stored;
+    // Each read decodes its own copy, as a read of DynamoDB does: no caller can change another's value.
+    const value = readPayload(payload) as T;
+    if (isPast(expiration.expiresAt, now)) {
+      return allowStale ? { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload } : undefined;
+    }
+    if (expiration.slidingWindow === undefined)
+      return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload };
+    this.renew(stored, now, this.opts.slidingRenewThreshold);
+    const sliding = { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
+    return { value, expiresAt: stored.expiration.expiresAt, payload, sliding };
+  }
+
+  /** The stored entry, unless past the last instant it may be read (its expiry, or its fail-safe's end). */
+  private live(key: string, now: number): StoredEntry | undefined {
+    const stored = this.entries.get(key);
+    if (stored === undefined) return undefined;
+    if (isPast(stored.expiration.staleUntil ?? stored.expiration.expiresAt, now)) {
+      this.remove(key, now);
+      return undefined;
+    }
+    return stored;
+  }
+
+  private renew(stored: StoredEntry, now: number, threshold: number): void {
+    const renewed = slidingRenewal(stored.expiration, now, threshold);
+    if (renewed !== undefined) stored.expiration = { ...stored.expiration, expiresAt: renewed };
+  }
+
+  private store(prepared: PreparedEntry): void {
+    const { key, payload, expiration } = prepared;
+    const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
+    const now = Date.now();
+    this.remove(key, now);
+    this.entries.set(key, { payload, expiration, bytes });
+    this.bytes += bytes;
+    this.evict(now);
+  }
+
+  private evict(now: number): void {
+    for (const [key, stored] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) {
+        // Drops what has ended on the way, so that an idle cache does not keep its dead entries.
+        if (!isPast(stored.expiration.staleUntil ?? stored.expiration.expiresAt, now)) return;
+      }
+      this.remove(key, now);
+    }
+  }
+
+  private remove(key: string, _now: number): boolean {
+    const stored = this.entries.get(key);
+    if (stored === undefined) return false;
+    this.entries.delete(key);
+    this.bytes -= stored.bytes;
+    return true;
+  }
+
+  private liveKeys(prefix: string): string[] {
+    const now = Date.now();
+    return [...this.entries.keys()].filter((key) => key.startsWith(prefix) && this.live(key, now) !== undefined);
+  }
+
+  private uniqueKeys(keys: readonly string[], method: string): string[] {
+    if (!Array.isArray(keys)) throw new TypeError(`${method} expects an array of keys, got ${typeof keys}.`);
+    for (const key of keys) assertValidKey(key);
+    return [...new Set(keys)];
+  }
+}
