@@ -1,10 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteTable, dynamoEndpoint, uniqueTableName } from '../support/dynamo.js';
+import { JEST, SOURCES, TSCONFIG, TSCONFIG_BUILD, TSCONFIG_TS6 } from './nest11-cjs-app.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -72,79 +75,189 @@ export const module = DynamoCacheModule.forRootAsync({ useFactory: () => ({ tabl
 export const keyv = new Keyv({ store: new DynamoStore({ tableName: 'app_cache' }) });
 `;
 
+/** Writes an app's files (objects as JSON) and installs its dependencies, one install per app. */
+async function installApp(directory: string, files: Record<string, string | object>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(directory, path)), { recursive: true });
+    await writeFile(join(directory, path), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  }
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: directory });
+}
+
+/** Resolves to a command's output, failed or not, so that a failure's expectation shows what it printed. */
+function outputOf(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
+  return run(command, args, { ...options, maxBuffer: 16 * 1024 * 1024 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code?: number; stdout: string; stderr: string }) => ({ code: error.code ?? 1, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
 describe('the npm package', () => {
-  let app: string;
+  let packed: string;
+  let tarball: string;
   const tableName = uniqueTableName('packed');
+  const dynamoEnv = () => ({ ...process.env, TABLE: tableName, ENDPOINT: dynamoEndpoint() });
 
   beforeAll(async () => {
-    app = await mkdtemp(join(tmpdir(), 'nest-dynamo-cache-app-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', app], { cwd: repo });
-    const tarball = join(app, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
-    const peers = [
-      '@nestjs/common',
-      '@nestjs/core',
-      '@nestjs/platform-express',
-      '@aws-sdk/client-dynamodb',
-      'cache-manager',
-      'rxjs',
-      'reflect-metadata',
-      'typescript',
-      '@types/node',
-    ];
-    const dependencies: Record<string, string> = { 'nest-dynamo-cache': `file:${tarball}` };
-    for (const name of peers) dependencies[name] = await devVersion(name);
-    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true, type: 'module', dependencies }));
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app });
+    packed = await mkdtemp(join(tmpdir(), 'nest-dynamo-cache-packed-'));
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packed], { cwd: repo });
+    tarball = join(packed, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
   }, 300_000);
 
   afterAll(async () => {
-    await rm(app, { recursive: true, force: true });
+    await rm(packed, { recursive: true, force: true });
     await deleteTable(tableName);
   });
 
-  it('ships the build and the README, and no tests or sources', async () => {
+  it('ships the ESM and CommonJS builds with their declarations and the README, and no tests or sources', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json'], { cwd: repo });
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((file) => file.path);
-    expect(files).toContain('dist/index.js');
-    expect(files).toContain('dist/index.d.ts');
-    expect(files).toContain('README.md');
-    expect(files.filter((path) => path.startsWith('test/') || path.startsWith('src/') || path.endsWith('.spec.js'))).toEqual([]);
+    expect(files).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.cjs', 'dist/cjs/index.d.cts', 'README.md']),
+    );
+    expect(files.filter((path) => path.startsWith('test/') || path.startsWith('src/') || /\.spec\.c?js$/.test(path))).toEqual([]);
+    // Node would load a .js file under dist/cjs as ESM (the package is "type": "module").
+    expect(files.filter((path) => path.startsWith('dist/cjs/') && /\.(js|d\.ts)$/.test(path))).toEqual([]);
   }, 120_000);
 
-  it('boots a fresh ESM Nest app that caches through it', async () => {
-    await writeFile(join(app, 'main.mjs'), APP_ESM);
-    const { stdout } = await run('node', ['main.mjs'], { cwd: app, env: { ...process.env, TABLE: tableName, ENDPOINT: dynamoEndpoint() } });
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ status: 200, body: { greeting: 'hi', from: 'esm' } });
-  }, 60_000);
+  it('holds no import.meta in the code that CommonJS loads', async () => {
+    const { stdout } = await outputOf('grep', ['-rl', 'import.meta', join(repo, 'dist/cjs')], { cwd: repo });
+    expect(stdout).toBe('');
+  });
 
-  it('loads from CommonJS through require(esm) and reads what the ESM app cached', async () => {
-    await writeFile(join(app, 'main.cjs'), APP_CJS);
-    const { stdout } = await run('node', ['main.cjs'], { cwd: app, env: { ...process.env, TABLE: tableName, ENDPOINT: dynamoEndpoint() } });
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ body: { greeting: 'hi', from: 'esm' } });
-  }, 60_000);
+  describe('in a fresh ESM app', () => {
+    let app: string;
 
-  it('type-checks a TypeScript app against its declarations, and the declarations themselves (skipLibCheck off)', async () => {
-    await writeFile(join(app, 'app.ts'), APP_TS);
-    await writeFile(
-      join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          target: 'ES2022',
-          strict: true,
-          experimentalDecorators: true,
-          emitDecoratorMetadata: true,
-          noEmit: true,
-          types: ['node'],
-          skipLibCheck: false,
+    beforeAll(async () => {
+      app = await mkdtemp(join(tmpdir(), 'nest-dynamo-cache-app-'));
+      const peers = [
+        '@nestjs/common',
+        '@nestjs/core',
+        '@nestjs/platform-express',
+        '@aws-sdk/client-dynamodb',
+        'cache-manager',
+        'rxjs',
+        'reflect-metadata',
+        'typescript',
+        '@types/node',
+      ];
+      const dependencies: Record<string, string> = { 'nest-dynamo-cache': `file:${tarball}` };
+      for (const name of peers) dependencies[name] = await devVersion(name);
+      await installApp(app, { 'package.json': { name: 'fresh-app', private: true, type: 'module', dependencies } });
+    }, 300_000);
+
+    afterAll(() => rm(app, { recursive: true, force: true }));
+
+    it('boots a fresh ESM Nest app that caches through it', async () => {
+      await writeFile(join(app, 'main.mjs'), APP_ESM);
+      const { stdout } = await run('node', ['main.mjs'], { cwd: app, env: dynamoEnv() });
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ status: 200, body: { greeting: 'hi', from: 'esm' } });
+    }, 60_000);
+
+    it('loads from CommonJS through require(esm) and reads what the ESM app cached', async () => {
+      await writeFile(join(app, 'main.cjs'), APP_CJS);
+      const { stdout } = await run('node', ['main.cjs'], { cwd: app, env: dynamoEnv() });
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ body: { greeting: 'hi', from: 'esm' } });
+    }, 60_000);
+
+    it('type-checks a TypeScript app against its declarations, and the declarations themselves (skipLibCheck off)', async () => {
+      await writeFile(join(app, 'app.ts'), APP_TS);
+      await writeFile(
+        join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            strict: true,
+            experimentalDecorators: true,
+            emitDecoratorMetadata: true,
+            noEmit: true,
+            types: ['node'],
+            skipLibCheck: false,
+          },
+          files: ['app.ts'],
+        }),
+      );
+      const checked = await run(join(app, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: app }).catch(
+        (error: { stdout: string }) => ({ stdout: error.stdout }),
+      );
+      expect(checked.stdout).toBe('');
+    }, 120_000);
+  });
+
+  describe('in a CommonJS Nest 11 app made as the Nest 11 CLI makes one (TypeScript nodenext, Jest 30 with ts-jest)', () => {
+    let app: string;
+
+    beforeAll(async () => {
+      app = await mkdtemp(join(tmpdir(), 'nest-dynamo-cache-nest11-'));
+      const manifest = {
+        name: 'nest11-app',
+        private: true,
+        dependencies: {
+          'nest-dynamo-cache': `file:${tarball}`,
+          '@nestjs/common': '^11',
+          '@nestjs/core': '^11',
+          '@nestjs/platform-express': '^11',
+          '@aws-sdk/client-dynamodb': await devVersion('@aws-sdk/client-dynamodb'),
+          'cache-manager': await devVersion('cache-manager'),
+          'reflect-metadata': await devVersion('reflect-metadata'),
+          rxjs: await devVersion('rxjs'),
         },
-        files: ['app.ts'],
-      }),
+        devDependencies: {
+          '@nestjs/testing': '^11',
+          '@types/jest': '^30',
+          '@types/node': '^22',
+          jest: '^30',
+          'ts-jest': '^29.4',
+          // The template's TypeScript at its lowest (^5.7.3), which ts-jest uses, and this repo's 6.x beside it.
+          typescript: '~5.7.3',
+          typescript6: `npm:typescript@${await devVersion('typescript')}`,
+        },
+        jest: JEST,
+      };
+      const configs = { 'tsconfig.json': TSCONFIG, 'tsconfig.build.json': TSCONFIG_BUILD, 'tsconfig.ts6.json': TSCONFIG_TS6 };
+      await installApp(app, { 'package.json': manifest, ...configs, ...SOURCES });
+    }, 300_000);
+
+    afterAll(() => rm(app, { recursive: true, force: true }));
+
+    it.each([
+      ['5.7', 'typescript', 'tsconfig.json'],
+      ['6', 'typescript6', 'tsconfig.ts6.json'],
+    ])(
+      'type-checks with TypeScript %s: a DynamoCache is a cache-manager Cache, injected with @Inject(CACHE)',
+      async (version, name, config) => {
+        const tsc = join(app, 'node_modules', name, 'bin/tsc');
+        expect((await outputOf('node', [tsc, '--version'], { cwd: app })).stdout).toContain(`Version ${version}.`);
+        const checked = await outputOf('node', [tsc, '-p', config, '--noEmit'], { cwd: app });
+        expect(checked.stdout).toBe('');
+      },
+      120_000,
     );
-    const checked = await run(join(app, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: app }).catch(
-      (error: { stdout: string }) => ({ stdout: error.stdout }),
-    );
-    expect(checked.stdout).toBe('');
-  }, 120_000);
+
+    it('runs a Jest test that boots DynamoCacheModule.forRoot through Test.createTestingModule and round-trips a value', async () => {
+      const jest = await outputOf('node', ['node_modules/jest/bin/jest.js', '--ci'], { cwd: app, env: dynamoEnv() });
+      expect(jest.stderr).toMatch(/Tests:\s+1 passed, 1 total/);
+      expect(jest.code).toBe(0);
+    }, 180_000);
+
+    it('is compiled by tsc and started with node dist/main.js, serving a cached route', async () => {
+      const built = await outputOf('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: app });
+      expect(built.stdout).toBe('');
+      const server = spawn('node', ['dist/main.js'], { cwd: app, env: dynamoEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const [url] = (await Promise.race([
+          once(createInterface({ input: server.stdout }), 'line'),
+          once(server, 'exit').then(([code]) => Promise.reject(new Error(`node dist/main.js exited with ${String(code)}`))),
+        ])) as [string];
+        const first = await (await fetch(`${url}/hello`)).json();
+        const second = await (await fetch(`${url}/hello`)).json();
+        expect(first).toEqual({ greeting: 'hi', computed: 1 });
+        expect(second).toEqual(first);
+      } finally {
+        server.kill();
+      }
+    }, 120_000);
+  });
 });

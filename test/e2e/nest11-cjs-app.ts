@@ -1,0 +1,137 @@
+/**
+ * A CommonJS Nest 11 app made as the Nest 11 CLI makes one (nestjs/typescript-starter): no "type" in
+ * its package.json, the template's tsconfig and Jest config, relative imports without extensions.
+ * The package test installs it beside the packed tarball.
+ */
+
+/** The template's tsconfig.json, as it is. */
+export const TSCONFIG = {
+  compilerOptions: {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    resolvePackageJsonExports: true,
+    esModuleInterop: true,
+    isolatedModules: true,
+    declaration: true,
+    removeComments: true,
+    emitDecoratorMetadata: true,
+    experimentalDecorators: true,
+    allowSyntheticDefaultImports: true,
+    target: 'ES2023',
+    sourceMap: true,
+    outDir: './dist',
+    baseUrl: './',
+    incremental: true,
+    forceConsistentCasingInFileNames: true,
+    skipLibCheck: true,
+  },
+};
+
+/** The template's tsconfig.build.json. */
+export const TSCONFIG_BUILD = { extends: './tsconfig.json', exclude: ['node_modules', 'dist', 'test', '**/*spec.ts'] };
+
+/**
+ * What TypeScript 6 asks of the template itself, whatever it imports: `baseUrl` is deprecated
+ * (TS5101 without this acknowledgement) and `types` now defaults to none (no `process`, no `describe`).
+ */
+export const TSCONFIG_TS6 = { extends: './tsconfig.json', compilerOptions: { ignoreDeprecations: '6.0', types: ['node', 'jest'] } };
+
+/** The template's "jest" section of package.json. */
+export const JEST = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  rootDir: 'src',
+  testRegex: '.*\\.spec\\.ts$',
+  transform: { '^.+\\.(t|j)s$': 'ts-jest' },
+  collectCoverageFrom: ['**/*.(t|j)s'],
+  coverageDirectory: '../coverage',
+  testEnvironment: 'node',
+};
+
+const LOCAL = `{ endpoint: process.env.ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }`;
+
+export const SOURCES: Record<string, string> = {
+  'src/main.ts': `
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+
+async function bootstrap() {
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  console.log(await app.getUrl());
+}
+bootstrap();
+`,
+  'src/app.module.ts': `
+import { Module } from '@nestjs/common';
+import { DynamoCacheModule } from 'nest-dynamo-cache';
+import { AppController } from './app.controller';
+import { AppService } from './app.service';
+
+@Module({
+  imports: [DynamoCacheModule.forRoot({ tableName: process.env.TABLE!, createTableIfNotExists: true, ...${LOCAL} })],
+  controllers: [AppController],
+  providers: [AppService],
+})
+export class AppModule {}
+`,
+  'src/app.controller.ts': `
+import { Controller, Get } from '@nestjs/common';
+import { AppService } from './app.service';
+
+@Controller()
+export class AppController {
+  constructor(private readonly appService: AppService) {}
+
+  @Get('hello')
+  hello() {
+    return this.appService.hello();
+  }
+}
+`,
+  // DynamoCache imported as a value: emitDecoratorMetadata writes it into the constructor's metadata.
+  'src/app.service.ts': `
+import { Inject, Injectable } from '@nestjs/common';
+import type { Cache } from 'cache-manager';
+import { CACHE, DynamoCache } from 'nest-dynamo-cache';
+
+@Injectable()
+export class AppService {
+  private computed = 0;
+  readonly cacheManager: Cache;
+
+  constructor(@Inject(CACHE) private readonly dynamoCache: DynamoCache) {
+    const c: Cache = dynamoCache;
+    this.cacheManager = c;
+  }
+
+  hello(): Promise<{ greeting: string; computed: number }> {
+    return this.dynamoCache.wrap('nest11-hello', async () => ({ greeting: 'hi', computed: ++this.computed }), 60_000);
+  }
+}
+`,
+  'src/app.spec.ts': `
+import { Test } from '@nestjs/testing';
+import type { Cache } from 'cache-manager';
+import { CACHE, DynamoCacheModule } from 'nest-dynamo-cache';
+
+async function boot() {
+  const moduleRef = await Test.createTestingModule({
+    imports: [DynamoCacheModule.forRoot({ tableName: process.env.TABLE!, createTableIfNotExists: true, ...${LOCAL} })],
+  }).compile();
+  return moduleRef.init();
+}
+
+describe('DynamoCacheModule in a CommonJS Nest 11 app', () => {
+  it('round-trips a value through DynamoDB', async () => {
+    const writer = await boot();
+    const written: Cache = writer.get(CACHE);
+    await written.set('from-jest', { runner: 'jest' }, 60_000);
+    await writer.close();
+    // A second module has an empty memory tier: what it reads comes from the table.
+    const reader = await boot();
+    await expect(reader.get<Cache>(CACHE).get('from-jest')).resolves.toEqual({ runner: 'jest' });
+    await reader.close();
+  });
+});
+`,
+};
