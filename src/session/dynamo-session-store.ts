@@ -44,6 +44,19 @@ export interface SessionData {
   [field: string]: unknown;
 }
 
+/**
+ * A session as `set` and `touch` take it: plain data, or express-session's and @fastify/session's own
+ * Session types, which have no index signature and so are no SessionData to TypeScript.
+ */
+type StorableSession = SessionData | { cookie?: SessionData['cookie'] };
+
+/**
+ * What `get` and `load` give back, typed for the frameworks' callbacks: express-session and
+ * @fastify/session each pass one that takes their own Session type (with the app's fields), and
+ * TypeScript checks a callback's parameters strictly. It is the SessionData `set` was given.
+ */
+type FoundSession = any;
+
 type Callback<T = void> = (error?: unknown, result?: T) => void;
 
 /** A stored session: the data, when the session began (for `absoluteTimeout`), and the idle window it was saved with. */
@@ -125,7 +138,7 @@ export class DynamoSessionStore extends EventEmitter {
    * fails that request (`readFailure: 'fail'`) or is no session for it (`'anonymous'`); nothing
    * stored is overwritten either way.
    */
-  get(sid: string, callback: Callback<SessionData | null>): void {
+  get(sid: string, callback: Callback<FoundSession | null>): void {
     if (!isSessionId(sid)) return callback(null, null);
     this.usable()
       .read(sid)
@@ -140,7 +153,7 @@ export class DynamoSessionStore extends EventEmitter {
       );
   }
 
-  set(sid: string, session: SessionData, callback: Callback = noop): void {
+  set(sid: string, session: StorableSession, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.tableName));
     this.usable()
       .save(sid, session)
@@ -154,7 +167,7 @@ export class DynamoSessionStore extends EventEmitter {
    * Renews the idle timeout without writing the session, and with no call at all while this instance
    * knows that renewing would gain less than the store's `slidingRenewThreshold` of the window.
    */
-  touch(sid: string, session: SessionData, callback: Callback = noop): void {
+  touch(sid: string, session: StorableSession, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback();
     // express-session touches, rather than saves, a session whose only change is its cookie's maxAge set to 0.
     if (cookieHasEnded(session?.cookie, Date.now())) return this.destroy(sid, callback);
@@ -179,7 +192,7 @@ export class DynamoSessionStore extends EventEmitter {
   }
 
   /** Every live session, by id: a Scan of the whole table (see `clear()` in the README for its cost). */
-  all(callback: Callback<Record<string, SessionData>>): void {
+  all(callback: Callback<Record<string, FoundSession>>): void {
     this.usable()
       .liveSessions()
       .then(
@@ -209,11 +222,11 @@ export class DynamoSessionStore extends EventEmitter {
   }
 
   /** express-session's: rebuilds `req.session` from stored data, with its Cookie and Session classes. */
-  createSession(request: unknown, data: SessionData): unknown {
+  createSession(request: unknown, data: StorableSession): FoundSession {
     return expressSessionStore().prototype.createSession.call(this, request, data);
   }
 
-  load(sid: string, callback: Callback<unknown>): void {
+  load(sid: string, callback: Callback<FoundSession>): void {
     this.get(sid, (error, data) => {
       if (error) return callback(error);
       if (!data) return callback();
@@ -240,7 +253,7 @@ export class DynamoSessionStore extends EventEmitter {
     return entry.value.data;
   }
 
-  private async save(sid: string, session: SessionData): Promise<void> {
+  private async save(sid: string, session: StorableSession): Promise<void> {
     if (cookieHasEnded(session?.cookie, Date.now())) {
       // The app ended it (a maxAge of 0, an expiry past): writing it would keep a session its cookie no longer allows.
       this.known.delete(sid);

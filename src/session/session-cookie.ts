@@ -37,9 +37,11 @@ export function idleWindowFor(idleTimeoutMs: number | undefined, cookie: Session
  * (see `idleWindowFor`), DynamoDB's expiry has already decided, and the stored cookie's own expiry
  * is that of the last save, not renewed by the requests since: it is not read. A session saved with
  * a longer window (by an earlier version, or by other code) may outlive its cookie: the cookie decides.
+ * So does a cookie with no maxAge: none bounds the window, and an expiry it has is a fixed date
+ * (@fastify/session's `cookie: { expires }` keeps `originalMaxAge: null`), the same in every save.
  */
 export function outlivedItsCookie(data: SessionData, idleWindow: number | undefined, now: number): boolean {
   const maxAge = data.cookie?.originalMaxAge;
-  const withinCookie = idleWindow !== undefined && (typeof maxAge !== 'number' || (maxAge > 0 && idleWindow <= maxAge));
+  const withinCookie = idleWindow !== undefined && typeof maxAge === 'number' && maxAge > 0 && idleWindow <= maxAge;
   return !withinCookie && cookieHasEnded(data.cookie, now);
 }
