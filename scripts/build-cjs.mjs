@@ -6,6 +6,8 @@
 // CommonJS declarations whatever a consumer's tools make of nested package.json files. Why a
 // scratch folder beside dist/cjs: `npm pack` (in the package test) builds while other tools may
 // read dist/cjs, and at the same depth the source maps' relative paths to src/ hold as emitted.
+// tsconfig.build.cjs.json resolves with `moduleResolution: Bundler`: beside `module: CommonJS`,
+// TypeScript 6 deprecates node10 and refuses Node16 (which wants `module: Node16`).
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
