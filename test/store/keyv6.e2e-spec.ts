@@ -95,7 +95,7 @@ describe('DynamoStore as a Keyv 6 store', () => {
     const sent = recordCommands(client);
 
     expect(
-      await keyv.setMany([
+      await keyv.setMany<unknown>([
         { key: 'a', value: { n: 1 } },
         { key: 'b', value: [2], ttl: 60_000 },
         { key: 'c', value: 'three' },
