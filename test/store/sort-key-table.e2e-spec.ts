@@ -6,7 +6,6 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +24,7 @@ import { createTable, deleteTable, localClient, memoryLogger, recordCommands, un
 import { pastThisMillisecond, seenWithin } from '../support/seen-within.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 import { cookie } from '../session/session-support.js';
+import { useNestApps } from '../support/nest-apps.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -36,14 +36,14 @@ const table = (purpose: string) => {
   tables.push(name);
   return name;
 };
-const closing: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
-  await Promise.all(closing.map((close) => close()));
   await Promise.all(tables.map((name) => deleteTable(name)));
   client.destroy();
   admin.destroy();
 });
 const clock = useStoppedClock();
+// Registered after the tables' clean-up, so that its apps are closed before the tables go.
+const apps = useNestApps();
 
 /** A single-table design's table: PK and SK, both strings, TTL on `ttl`. */
 const sharedTable = table('sk_shared');
@@ -231,7 +231,7 @@ describe('two app instances with the default module (memory tier on) and the str
   const tableName = table('sk_streams');
 
   async function instance() {
-    const moduleRef = await Test.createTestingModule({
+    const app = await apps.start({
       imports: [
         DynamoCacheModule.forRoot({
           tableName,
@@ -243,10 +243,7 @@ describe('two app instances with the default module (memory tier on) and the str
           backplane: { type: 'streams', pollInterval: POLL, maxLag: MAX_LAG },
         }),
       ],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    closing.push(() => app.close());
+    });
     const invalidated: string[] = [];
     const cache = app.get<DynamoCache>(CACHE);
     cache.on('cache:invalidated', (event: CacheEvent) => invalidated.push(event.key!));
