@@ -14,6 +14,20 @@ export { DynamoCacheInterceptor } from './nest/http-cache.interceptor.js';
 export type { CachedResponse } from './nest/cached-response.js';
 export type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './nest/interfaces/cacheable-options.js';
 export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
+export {
+  DynamoCacheHealthIndicator,
+  type DynamoCacheHealthDetails,
+  type DynamoCacheHealthOptions,
+  type DynamoCacheHealthResult,
+} from './nest/dynamo-cache.health.js';
+export {
+  type CacheInstrumentation,
+  type OpenTelemetryOptions,
+  type TelemetrySource,
+  instrumentCaches,
+} from './observability/open-telemetry.js';
+export type { DynamoDBCallTraceMessage, FactoryTraceMessage } from './observability/trace-points.js';
+export type { TierLookups } from './cache/lookup-counters.js';
 export type { BackplaneOptions, PollBackplaneOptions, StreamsBackplaneOptions, StreamsClientLike } from './backplane/backplane-options.js';
 export type { BackplaneState, BackplaneStats } from './backplane/backplane.js';
 export type {

@@ -12,6 +12,8 @@ import type { ResolvedCallOptions } from './cache-options.js';
 import { DistributedTier } from './distributed-tier.js';
 import { type MemoryEntry, MemoryTier, memoryValue } from './memory-tier.js';
 import { RefreshBackoff } from './refresh-backoff.js';
+import { LookupCounters } from './lookup-counters.js';
+import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
 
 /** What a read of DynamoDB (through the memory tier) came to. */
 export type ReadResult<T> =
@@ -64,6 +66,10 @@ export class CacheCore {
   private readonly background = new Set<Promise<unknown>>();
   /** Background refreshes that failed wait `failSafeThrottleDuration` before they are tried again. */
   readonly refreshes = new RefreshBackoff();
+  /** Hits, misses and stale serves per tier, for `stats()`. */
+  readonly lookups = new LookupCounters();
+  /** Set by the OpenTelemetry bridge: a span and a duration around each factory run. */
+  factoryObserver?: OperationObserver<FactoryTraceMessage>;
 
   constructor(
     readonly store: EntryStore,
@@ -91,12 +97,16 @@ export class CacheCore {
     const entry = outcome.value;
     if (entry === undefined) {
       this.dropContradicted(key);
+      this.lookups.dynamodbMisses++;
       this.events.emitCache('cache:miss', key, 'dynamodb');
       return MISS;
     }
     if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      // Only kept for fail-safe: no live value, a miss unless it is served (counted then as stale).
+      this.lookups.dynamodbMisses++;
       return { kind: 'stale', value: entry.value, expiresAt: entry.expiresAt, staleUntil: entry.staleUntil };
     }
+    this.lookups.dynamodbHits++;
     this.events.emitCache('cache:hit', key, 'dynamodb');
     return { kind: 'hit', value: this.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
   }

@@ -39,6 +39,7 @@ export class DynamoCacheRegistry {
   readonly distributed: boolean;
   /** The backplane the module started, if any: `backplane.stats()` gives its state and lag. */
   backplane?: { stats(): BackplaneStats };
+  private readonly registrationListeners = new Set<(cache: DynamoCache) => void>();
 
   constructor(private readonly rootOptions: DynamoStoreOptions & DynamoCacheOptions) {
     this.distributed = resolveCacheOptions(rootOptions).distributed;
@@ -69,6 +70,12 @@ export class DynamoCacheRegistry {
       );
     }
     return found.cache;
+  }
+
+  /** Tells `listener` of each cache registered from now on (the telemetry bridge instruments it); returns the unsubscription. */
+  onRegistered(listener: (cache: DynamoCache) => void): () => void {
+    this.registrationListeners.add(listener);
+    return () => this.registrationListeners.delete(listener);
   }
 
   /** Every cache, the default one first. */
@@ -136,6 +143,7 @@ export class DynamoCacheRegistry {
       cacheId: undefined,
     });
     this.caches.set(name, { cache, options });
+    for (const listener of this.registrationListeners) listener(cache);
     return cache;
   }
 }

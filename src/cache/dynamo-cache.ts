@@ -15,6 +15,7 @@ import type { Factory } from './factory-run.js';
 import { type Ttl, getOrSetMiss, refreshInBackground } from './get-or-set.js';
 import { keyvOver } from './keyv-bridge.js';
 import { type MemoryEntry, type MemoryTier, memoryValue } from './memory-tier.js';
+import type { LookupCounters, TierLookups } from './lookup-counters.js';
 
 export interface WrapOptions<T> {
   ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
@@ -29,6 +30,8 @@ export interface CacheStats {
   /** Absent when the memory tier is off. */
   readonly memory?: { readonly entries: number; readonly bytes: number };
   readonly circuit: CircuitState;
+  /** Hits, misses and stale serves per tier since the cache was built (see TierLookups). */
+  readonly tiers: { readonly memory: TierLookups; readonly dynamodb: TierLookups };
 }
 
 /** When a hit is old enough to be refreshed in the background: ms left below which it is. */
@@ -51,6 +54,7 @@ export class DynamoCache {
   // Read on every hit: one field each, not a chain of them.
   private readonly defaultEagerRefreshThreshold: number | undefined;
   private readonly events: CacheCore['events'];
+  private readonly lookups: LookupCounters;
 
   constructor(
     /** Where its entries live: DynamoDB, or this process's memory for a memory-only cache (`distributed: false`). */
@@ -61,6 +65,9 @@ export class DynamoCache {
     this.name = this.core.config.name;
     this.defaultEagerRefreshThreshold = this.core.config.defaults.eagerRefreshThreshold;
     this.events = this.core.events;
+    this.lookups = this.core.lookups;
+    // Each DynamoDB call's span and channel message name the cache that made it.
+    if ('sendHooks' in store) store.sendHooks.cacheName = this.name;
   }
 
   /** Not an async function: a memory hit then costs one resolved promise, not an async frame. */
@@ -70,6 +77,7 @@ export class DynamoCache {
     const remembered = memory?.get(key, now);
     if (remembered !== undefined && isFreshHit(memory!, remembered, now)) {
       const value = memoryValue<T>(remembered);
+      this.lookups.memoryHits++;
       // Checked here, so that a hit nobody listens to makes no call for its events.
       if (this.events.heard) {
         this.events.emitCache('cache:hit', key, 'memory');
@@ -77,6 +85,7 @@ export class DynamoCache {
       }
       return Promise.resolve(value);
     }
+    if (memory !== undefined) this.lookups.memoryMisses++;
     // Only a valid key is ever kept in memory, so the check costs nothing on a hit.
     return checked(key, () => this.getFromDynamo(key, remembered, now));
   }
@@ -92,8 +101,10 @@ export class DynamoCache {
     const remembered = memory?.get(key, now);
     if (remembered === undefined || !isFreshHit(memory!, remembered, now)) {
       assertValidKey(key);
+      if (memory !== undefined) this.lookups.memoryMisses++;
       return undefined;
     }
+    this.lookups.memoryHits++;
     this.core.events.emitCache('cache:hit', key, 'memory');
     return memoryValue<T>(remembered);
   }
@@ -108,14 +119,22 @@ export class DynamoCache {
       const remembered = memory?.get(key, now);
       if (remembered !== undefined && isFreshHit(memory!, remembered, now)) {
         values[index] = memoryValue<T>(remembered);
-      } else missing.push(index);
+        this.lookups.memoryHits++;
+      } else {
+        if (memory !== undefined) this.lookups.memoryMisses++;
+        missing.push(index);
+      }
     });
     if (missing.length > 0) {
       const missingKeys = missing.map((index) => keys[index]!);
       const startedAt = Date.now();
       const outcome = await distributed.attempt('mget', missingKeys, () => this.store.getManyEntries<T>(missingKeys));
       if (outcome.ok)
-        outcome.value.forEach((entry, at) => (values[missing[at]!] = entry && this.core.remember(missingKeys[at]!, entry, startedAt)));
+        outcome.value.forEach((entry, at) => {
+          if (entry === undefined) this.lookups.dynamodbMisses++;
+          else this.lookups.dynamodbHits++;
+          values[missing[at]!] = entry && this.core.remember(missingKeys[at]!, entry, startedAt);
+        });
     }
     events.emitIfHeard('mget', () => ({ keys, value: values }));
     return values;
@@ -200,7 +219,7 @@ export class DynamoCache {
     const remembered = memory?.get(key, now);
     if (remembered !== undefined && memory!.isFresh(remembered, now)) {
       const value = memoryValue<T>(remembered);
-      if (this.events.heard) this.announceMemoryHit(key, remembered, now);
+      this.announceMemoryHit(key, remembered, now);
       const threshold = options?.eagerRefreshThreshold ?? this.defaultEagerRefreshThreshold;
       if (threshold !== undefined) {
         const policy = eagerPolicy(threshold, options?.ttl, this.core.config.defaultTtlMs);
@@ -274,6 +293,7 @@ export class DynamoCache {
       capacity: this.store.capacity,
       memory: memory && { entries: memory.size, bytes: memory.sizeBytes },
       circuit: this.core.distributed.circuitState,
+      tiers: this.lookups.snapshot(),
     };
   }
 
@@ -302,6 +322,7 @@ export class DynamoCache {
     const read = await this.core.readThrough<T>(key, false);
     if (read.kind === 'hit') return this.announceGet(key, read.value);
     if (read.kind === 'failed' && remembered !== undefined && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
+      this.lookups.memoryStale++;
       this.core.events.emitCache('cache:stale', key, 'memory');
       return memoryValue<T>(remembered);
     }
@@ -321,6 +342,7 @@ export class DynamoCache {
     remembered: MemoryEntry | undefined,
     policy?: RefreshPolicy<T>,
   ): Promise<Resolved<T>> {
+    if (this.core.memory !== undefined) this.lookups.memoryMisses++;
     const resolved = await getOrSetMiss(this.core, key, factory, ttl, call, remembered);
     const refreshPolicy =
       policy ??
@@ -350,6 +372,9 @@ export class DynamoCache {
   private announceMemoryHit(key: string, remembered: MemoryEntry, now: number): void {
     // A fail-safe value served during its throttle is past its own expiry: a stale answer, not a hit.
     const stale = remembered.expiresAt !== undefined && remembered.expiresAt <= now;
+    if (stale) this.lookups.memoryStale++;
+    else this.lookups.memoryHits++;
+    if (!this.events.heard) return;
     this.core.events.emitCache(stale ? 'cache:stale' : 'cache:hit', key, 'memory');
   }
 

@@ -1,4 +1,5 @@
 import type { EntryOptions } from '../store/expiry.js';
+import { type FactoryTraceMessage, type OperationObserver, factoryChannel, traced } from '../observability/trace-points.js';
 
 /** What a factory is handed: the key, the stale value if fail-safe has one, and a say in how it is cached. */
 export interface FactoryContext<T> {
@@ -64,4 +65,23 @@ export function raceTimeouts<T>(
       },
     );
   });
+}
+
+/**
+ * Runs a factory as get-or-set does, traced (a span, a duration, the diagnostics channel) when the
+ * OpenTelemetry bridge or a channel subscriber is there; a factory that throws synchronously rejects.
+ */
+export function runFactory<T>(
+  observer: OperationObserver<FactoryTraceMessage> | undefined,
+  cache: string,
+  background: boolean,
+  factory: Factory<T>,
+  run: FactoryRun<T>,
+): Promise<T> {
+  return traced(
+    observer,
+    factoryChannel,
+    () => ({ cache, key: run.key, background }),
+    async () => factory(run),
+  );
 }

@@ -4,7 +4,7 @@ import { sleep } from '../store/retry.js';
 import type { CacheCore, Fallback, Flight, Resolved } from './cache-core.js';
 import type { ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, RecursiveFactoryError } from './errors.js';
-import { type Factory, FactoryRun, raceTimeouts } from './factory-run.js';
+import { type Factory, FactoryRun, raceTimeouts, runFactory } from './factory-run.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
 
 export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOptions) | undefined;
@@ -99,7 +99,9 @@ async function loadOrCompute<T>(
   };
 
   const run = new FactoryRun<T>(key, fallback?.value, fallback !== undefined);
-  const running = computing.run(flight as Flight<unknown>, () => Promise.resolve().then(() => factory(run)));
+  const running = computing.run(flight as Flight<unknown>, () =>
+    Promise.resolve().then(() => runFactory(core.factoryObserver, core.config.name, false, factory, run)),
+  );
   let outcome;
   try {
     outcome = await raceTimeouts(running, call.softTimeoutMs, call.hardTimeoutMs, fallback !== undefined);
@@ -183,7 +185,7 @@ export function refreshInBackground<T>(
   core.flight<T>(`\u0000refresh:${key}`, async () => {
     const run = new FactoryRun<T>(key, undefined, false);
     try {
-      const value = await factory(run);
+      const value = await runFactory(core.factoryObserver, core.config.name, true, factory, run);
       const stored = await storeResult(core, key, value, run, ttl, call);
       core.refreshes.succeeded(key);
       core.events.emitCache('cache:refresh', key);
@@ -219,6 +221,7 @@ function rememberedFallback<T>(entry: MemoryEntry): Fallback<T> {
 /** Serves a fallback; with a throttle, keeps serving it from memory for that long before the factory is tried again. */
 function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> {
   if (throttleMs !== undefined && throttleMs > 0) core.throttle(key, fallback, throttleMs);
+  core.lookups.stale(fallback.tier);
   core.events.emitCache('cache:stale', key, fallback.tier);
   return { value: fallback.value, expiresAt: fallback.expiresAt };
 }

@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../store/errors.js';
 import type { DynamoSessionOptions } from '../session/dynamo-session-store.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from '../store/store-options.js';
 import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
+import { type OpenTelemetryOptions, resolveOpenTelemetryOptions } from '../observability/telemetry-options.js';
 
 /** The module's options, resolved once per app: what the registry, the lifecycle and the session store are built from. */
 export interface DynamoCacheModuleConfig {
@@ -14,6 +15,8 @@ export interface DynamoCacheModuleConfig {
   readonly store: ResolvedStoreOptions;
   readonly backplane?: ResolvedBackplaneOptions;
   readonly session?: DynamoSessionOptions;
+  /** Undefined when telemetry is off (the default): then `@opentelemetry/api` is never loaded. */
+  readonly openTelemetry?: OpenTelemetryOptions;
 }
 
 export const DYNAMO_CACHE_CONFIG = Symbol('nest-dynamo-cache:config');
@@ -34,5 +37,11 @@ export function resolveModuleConfig(options: DynamoCacheModuleOptions): DynamoCa
       "needs the DynamoDB table, and the module is memory-only (distributed: false). In an app's own tests, use express-session's MemoryStore.",
     );
   }
-  return { rootOptions, store, backplane: resolveBackplaneOptions(options.backplane), session: options.session };
+  return {
+    rootOptions,
+    store,
+    backplane: resolveBackplaneOptions(options.backplane),
+    session: options.session,
+    openTelemetry: resolveOpenTelemetryOptions(options.openTelemetry),
+  };
 }

@@ -6,7 +6,9 @@ import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { CachedMethodsExplorer } from './cached-methods.explorer.js';
 import { CACHE, CACHE_MANAGER, getCacheToken } from './dynamo-cache.constants.js';
+import { DynamoCacheHealthIndicator } from './dynamo-cache.health.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';
+import { DynamoCacheTelemetry } from './dynamo-cache.telemetry.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDynamoCacheModule, type OPTIONS_TYPE } from './dynamo-cache.module-definition.js';
 import { DYNAMO_CACHE_CONFIG, resolveModuleConfig } from './dynamo-cache.config.js';
 import {
@@ -80,9 +82,11 @@ function withCore(generated: DynamicModule, configProvider: Provider): DynamicMo
       registryProvider,
       sessionStoreProvider,
       DynamoCacheLifecycle,
+      DynamoCacheTelemetry,
+      DynamoCacheHealthIndicator,
       CachedMethodsExplorer,
     ],
-    exports: [DynamoCacheRegistry, DynamoSessionStore],
+    exports: [DynamoCacheRegistry, DynamoSessionStore, DynamoCacheHealthIndicator],
   };
   return {
     module: DynamoCacheModule,

@@ -22,7 +22,7 @@ import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
 import { bumpVersion, readVersion } from './version-item.js';
-import { type CommandSender, timedSender } from './timed-sender.js';
+import { type CommandSender, type SendHooks, timedSender } from './timed-sender.js';
 import { type SerializedPayload, serializeValue } from './value-serializer.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -104,6 +104,8 @@ export class DynamoStore extends EventEmitter {
    */
   readonly client: DynamoDBClient;
   private readonly sender: CommandSender;
+  /** @internal Who is told of each DynamoDB call: the owning cache's name, and the telemetry bridge. */
+  readonly sendHooks: SendHooks = {};
   private readonly meter?: CapacityMeter;
   private readonly valueStorage: ValueStorage;
   private readonly reader: EntryReader;
@@ -121,7 +123,7 @@ export class DynamoStore extends EventEmitter {
       (options.client as DynamoDBClient | undefined) ??
       new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials });
     this.meter = this.opts.returnConsumedCapacity ? new CapacityMeter((record) => this.reportCapacity(record)) : undefined;
-    this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs, this.meter);
+    this.sender = timedSender(this.client, this.opts.tableName, this.opts.operationTimeoutMs, this.meter, this.sendHooks);
     this.valueStorage = { ...this.opts, sender: this.sender };
     this.reader = new EntryReader(this.opts, this.valueStorage, (error) => this.reportError(error));
   }

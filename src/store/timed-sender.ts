@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClientLike } from './dynamodb-client.js';
 import { type CapacityMeter, METERED_OPERATIONS } from './capacity.js';
 import { OperationTimeoutError, ThrottledError } from './errors.js';
+import { type DynamoDBCallTraceMessage, type OperationObserver, dynamodbChannel, traced } from '../observability/trace-points.js';
 
 export const BATCH_TIMEOUT_FACTOR = 5;
 const MANY_ITEM_OPERATIONS: ReadonlySet<string> = new Set(['BatchGetItem', 'BatchWriteItem', 'Scan']);
@@ -10,6 +11,15 @@ const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
   'ThrottlingException',
   'RequestLimitExceeded',
 ]);
+
+/**
+ * Who is told of each call: filled in by the cache that owns the store (its name) and by the
+ * OpenTelemetry bridge (a span and a latency histogram per call). Empty, a call costs one check.
+ */
+export interface SendHooks {
+  cacheName?: string;
+  observer?: OperationObserver<DynamoDBCallTraceMessage>;
+}
 
 /** What the store's DynamoDB helpers need of a client: only `send`. */
 export type CommandSender = Pick<DynamoDBClient, 'send'>;
@@ -25,9 +35,19 @@ export type CommandSender = Pick<DynamoDBClient, 'send'>;
  * With a meter, every data call asks DynamoDB what it consumed (the answer costs no capacity) and
  * the meter adds it up.
  */
-export function timedSender(client: DynamoDBClientLike, tableName: string, timeoutMs: number, meter?: CapacityMeter): CommandSender {
-  const send = async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+export function timedSender(
+  client: DynamoDBClientLike,
+  tableName: string,
+  timeoutMs: number,
+  meter?: CapacityMeter,
+  hooks: SendHooks = {},
+): CommandSender {
+  const send = (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
     const operation = command.constructor.name.replace(/Command$/, '');
+    const message = () => ({ cache: hooks.cacheName, operation, tableName });
+    return traced(hooks.observer, dynamodbChannel, message, () => sendTimed(command, operation));
+  };
+  const sendTimed = async (command: { input: Record<string, unknown> }, operation: string) => {
     const bound = MANY_ITEM_OPERATIONS.has(operation) ? timeoutMs * BATCH_TIMEOUT_FACTOR : timeoutMs;
     const metered = meter !== undefined && METERED_OPERATIONS.has(operation);
     if (metered) command.input.ReturnConsumedCapacity ??= 'TOTAL';

@@ -1,0 +1,182 @@
+import type { Attributes, Histogram, Meter, BatchObservableResult, Span, Tracer } from '@opentelemetry/api';
+import type { BackplaneStats } from '../backplane/backplane.js';
+import type { CircuitState } from '../cache/circuit-breaker.js';
+import type { DynamoCache } from '../cache/dynamo-cache.js';
+import { InvalidOptionError } from '../store/errors.js';
+import type { DynamoDBCallTraceMessage, FactoryTraceMessage, OperationObserver } from './trace-points.js';
+import { type InstrumentNames, createInstruments } from './instruments.js';
+
+/** `openTelemetry` of the module, or of `instrumentCaches`. */
+export interface OpenTelemetryOptions {
+  /** Counters, gauges and histograms (see the README's list). Default true. */
+  metrics?: boolean;
+  /** A span per get-or-set factory run and per DynamoDB call, child of the active span. Default true. */
+  traces?: boolean;
+  /** Puts the cache key on factory spans as `cache.key`. Off by default: keys may hold personal data. */
+  recordKeys?: boolean;
+  /** Default: `@opentelemetry/api`'s global one (`metrics.getMeterProvider()`). */
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
+  /** Default: `@opentelemetry/api`'s global one (`trace.getTracerProvider()`). */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+}
+
+/** The caches to instrument, and the backplane whose state and lag are reported, read at each collection. */
+export interface TelemetrySource {
+  caches(): readonly DynamoCache[];
+  backplane?(): { stats(): BackplaneStats } | undefined;
+  /** Told of each cache registered later (a named cache built on first use); returns the unsubscription. */
+  onRegistered?(listener: (cache: DynamoCache) => void): () => void;
+}
+
+export interface CacheInstrumentation {
+  /** Takes the spans, histograms and observable instruments off the caches. */
+  stop(): void;
+}
+
+const SCOPE = 'nest-dynamo-cache';
+// @opentelemetry/api's enums, by value: the package is loaded only when no provider is passed.
+const SPAN_KIND_INTERNAL = 0;
+const SPAN_KIND_CLIENT = 2;
+const STATUS_ERROR = 2;
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
+const BACKPLANE_STATES: readonly BackplaneStats['state'][] = ['starting', 'healthy', 'degraded', 'stopped'];
+
+/**
+ * Metrics and traces for a set of caches. Hits, misses, stale serves, memory size, capacity, the
+ * circuit and the backplane are observable instruments read from `stats()` when the reader collects:
+ * a hit costs nothing more with metrics on. Factory runs and DynamoDB calls are timed as they happen.
+ */
+export async function instrumentCaches(source: TelemetrySource, options: OpenTelemetryOptions = {}): Promise<CacheInstrumentation> {
+  const { metrics = true, traces = true, recordKeys = false } = options;
+  const api =
+    (metrics && options.meterProvider === undefined) || (traces && options.tracerProvider === undefined) ? await loadApi() : undefined;
+  const meter = metrics ? ((options.meterProvider ?? api!.metrics.getMeterProvider()).getMeter(SCOPE) as Meter) : undefined;
+  const tracer = traces ? ((options.tracerProvider ?? api!.trace.getTracerProvider()).getTracer(SCOPE) as Tracer) : undefined;
+  const instruments = meter && createInstruments(meter);
+
+  const factoryObserver: OperationObserver<FactoryTraceMessage> = {
+    observe: (message, run) => {
+      const attributes: Attributes = { 'cache.name': message.cache, 'cache.background': message.background };
+      const spanAttributes = recordKeys ? { ...attributes, 'cache.key': message.key } : attributes;
+      return timed(tracer, 'dynamo_cache.factory', SPAN_KIND_INTERNAL, spanAttributes, instruments?.factoryDuration, attributes, run);
+    },
+  };
+  const callObserver: OperationObserver<DynamoDBCallTraceMessage> = {
+    observe: (message, run) => {
+      const attributes: Attributes = {
+        'db.system.name': 'aws.dynamodb',
+        'db.operation.name': message.operation,
+        'db.collection.name': message.tableName,
+        ...(message.cache === undefined ? {} : { 'cache.name': message.cache }),
+      };
+      const spanAttributes = tracer && { ...attributes, 'aws.dynamodb.table_names': [message.tableName], 'cache.tier': 'dynamodb' };
+      const name = `${message.operation} ${message.tableName}`;
+      return timed(tracer, name, SPAN_KIND_CLIENT, spanAttributes, instruments?.operationDuration, attributes, run);
+    },
+  };
+
+  const instrumented = new Set<DynamoCache>();
+  const instrument = (cache: DynamoCache) => {
+    if (instrumented.has(cache) || (!traces && instruments === undefined)) return;
+    instrumented.add(cache);
+    cache.core.factoryObserver = factoryObserver;
+    if ('sendHooks' in cache.store) cache.store.sendHooks.observer = callObserver;
+  };
+  for (const cache of source.caches()) instrument(cache);
+  const unsubscribe = source.onRegistered?.(instrument);
+
+  const observe = instruments && ((result: BatchObservableResult) => observeStats(result, instruments, source));
+  if (observe) meter!.addBatchObservableCallback(observe, instruments!.observables);
+
+  return {
+    stop() {
+      unsubscribe?.();
+      if (observe) meter!.removeBatchObservableCallback(observe, instruments!.observables);
+      for (const cache of instrumented) {
+        if (cache.core.factoryObserver === factoryObserver) cache.core.factoryObserver = undefined;
+        if ('sendHooks' in cache.store && cache.store.sendHooks.observer === callObserver) cache.store.sendHooks.observer = undefined;
+      }
+      instrumented.clear();
+    },
+  };
+}
+
+/** Runs `run` in a span (active, so that what it calls nests under it) and records its duration in seconds. */
+function timed<R>(
+  tracer: Tracer | undefined,
+  name: string,
+  kind: number,
+  spanAttributes: Attributes | undefined,
+  histogram: Histogram | undefined,
+  attributes: Attributes,
+  run: () => Promise<R>,
+): Promise<R> {
+  const body = async (span?: Span) => {
+    const startedAt = performance.now();
+    try {
+      const result = await run();
+      histogram?.record((performance.now() - startedAt) / 1000, attributes);
+      return result;
+    } catch (error) {
+      const type = errorType(error);
+      histogram?.record((performance.now() - startedAt) / 1000, { ...attributes, 'error.type': type });
+      if (span !== undefined) {
+        span.setAttribute('error.type', type);
+        span.recordException(error as Error);
+        span.setStatus({ code: STATUS_ERROR, message: (error as Error)?.message });
+      }
+      throw error;
+    } finally {
+      span?.end();
+    }
+  };
+  if (tracer === undefined) return body();
+  return tracer.startActiveSpan(name, { kind: kind as never, attributes: spanAttributes }, body);
+}
+
+function errorType(error: unknown): string {
+  return (error as Error)?.name ?? (error as object)?.constructor?.name ?? '_OTHER';
+}
+
+function observeStats(result: BatchObservableResult, instruments: InstrumentNames, source: TelemetrySource): void {
+  for (const cache of source.caches()) {
+    const stats = cache.stats();
+    const name = { 'cache.name': cache.name };
+    for (const tier of ['memory', 'dynamodb'] as const) {
+      const counts = stats.tiers[tier];
+      result.observe(instruments.lookups, counts.hits, { ...name, 'cache.tier': tier, 'cache.result': 'hit' });
+      result.observe(instruments.lookups, counts.misses, { ...name, 'cache.tier': tier, 'cache.result': 'miss' });
+      result.observe(instruments.lookups, counts.stale, { ...name, 'cache.tier': tier, 'cache.result': 'stale' });
+    }
+    if (stats.memory !== undefined) {
+      result.observe(instruments.memoryEntries, stats.memory.entries, name);
+      result.observe(instruments.memorySize, stats.memory.bytes, name);
+    }
+    for (const state of CIRCUIT_STATES)
+      result.observe(instruments.circuitState, stats.circuit === state ? 1 : 0, { ...name, 'circuit.state': state });
+    const table = { ...name, 'db.collection.name': cache.core.config.tableName };
+    result.observe(instruments.consumedCapacity, stats.capacity.readUnits, { ...table, 'capacity.type': 'read' });
+    result.observe(instruments.consumedCapacity, stats.capacity.writeUnits, { ...table, 'capacity.type': 'write' });
+  }
+  const backplane = source.backplane?.()?.stats();
+  if (backplane !== undefined) {
+    const type = { 'backplane.type': backplane.type };
+    // Before its first complete read the lag is unbounded: +Inf, which Prometheus shows as such.
+    result.observe(instruments.backplaneLag, backplane.lagMs / 1000, type);
+    for (const state of BACKPLANE_STATES)
+      result.observe(instruments.backplaneState, backplane.state === state ? 1 : 0, { ...type, 'backplane.state': state });
+    result.observe(instruments.backplaneInvalidations, backplane.invalidations, type);
+    result.observe(instruments.backplaneFailedReads, backplane.failedReads, type);
+  }
+}
+
+async function loadApi(): Promise<typeof import('@opentelemetry/api')> {
+  try {
+    return await import('@opentelemetry/api');
+  } catch (error) {
+    throw new InvalidOptionError(
+      'openTelemetry',
+      `needs the @opentelemetry/api package (npm install @opentelemetry/api), or meterProvider and tracerProvider passed in; loading it failed: ${(error as Error)?.message}`,
+    );
+  }
+}
