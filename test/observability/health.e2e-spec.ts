@@ -1,0 +1,52 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { DynamoCacheHealthIndicator, DynamoCacheModule } from '../../src/index.js';
+import { useNestApps } from '../support/nest-apps.js';
+import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
+
+const TABLE = 'health_cache';
+// This file stops and restarts a DynamoDB Local of its own.
+const ownDynamo = useOwnDynamoDbLocal(TABLE, { maxAttempts: 1 });
+const apps = useNestApps();
+
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly cache: DynamoCacheHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.cache.isHealthy('cache', { timeoutMs: 500 })]);
+  }
+}
+
+describe('DynamoCacheHealthIndicator under @nestjs/terminus', () => {
+  it('is up while DynamoDB answers, down while DynamoDB Local is stopped, and up again once it is back', async () => {
+    const dynamo = await ownDynamo.start();
+    const app = await apps.start({
+      imports: [
+        DynamoCacheModule.forRoot({ tableName: TABLE, client: dynamo.client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' }),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [HealthController],
+    });
+    const up = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(up.body.info.cache).toMatchObject({ status: 'up', circuits: { default: 'closed' }, distributed: true });
+    expect(typeof up.body.info.cache.responseTimeMs).toBe('number');
+
+    await dynamo.stop();
+    const down = await request(app.getHttpServer()).get('/health').expect(503);
+    expect(down.body.status).toBe('error');
+    expect(down.body.error.cache.status).toBe('down');
+    expect(down.body.error.cache.message).toContain(`DynamoDB table "${TABLE}"`);
+
+    await dynamo.restart();
+    const back = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(back.body.info.cache.status).toBe('up');
+  });
+});
