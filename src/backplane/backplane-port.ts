@@ -10,7 +10,13 @@ export interface LocalTier {
   invalidate(key: string): void;
   /** As `invalidate`, for a key stored in digest form (a long key), found by its partition key. */
   invalidateDigest(partitionKey: string): void;
+  /** Every entry and every tag of the cache may have changed: memory drops them all. */
   clear(): void;
+  /**
+   * Another instance invalidated the tag (`''`: cleared the cache): memory drops the entries that carry
+   * it, and reads its time again when next needed.
+   */
+  invalidateTag(tag: string): void;
   /** The poll backplane's version item of this cache (see `DynamoStore.readVersion`). */
   readVersion(): Promise<number>;
   bumpVersion(): Promise<number>;

@@ -1,4 +1,5 @@
 import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
+import { CLEARED_MARKER, CLEARED_TAG, TAG_MARKER } from '../store/tags.js';
 import type { LocalTier } from './backplane-port.js';
 import { CLEAR_ALL, isJournalShaped } from './journal.js';
 
@@ -27,6 +28,9 @@ export class KeyRouter {
     if (tier === undefined) return { dropped: false, news: !isJournalShaped(partitionKey) };
     const key = partitionKey.slice(tier.partitionKeyPrefix.length);
     if (key.startsWith(DIGEST_MARKER)) tier.invalidateDigest(partitionKey);
+    // A tag's item, or the cache's cleared-at item, changed: its entries are retired everywhere.
+    else if (key.startsWith(TAG_MARKER)) tier.invalidateTag(key.slice(TAG_MARKER.length));
+    else if (key === CLEARED_MARKER) tier.invalidateTag(CLEARED_TAG);
     else if (key.startsWith(RESERVED_KEY_START)) return { dropped: false, news: false };
     else tier.invalidate(key);
     return { dropped: true, news: true };

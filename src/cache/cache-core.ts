@@ -14,6 +14,8 @@ import { type MemoryEntry, MemoryTier, memoryValue } from './memory-tier.js';
 import { RefreshBackoff } from './refresh-backoff.js';
 import { LookupCounters } from './lookup-counters.js';
 import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
+import { TagTimes } from './tag-times.js';
+import { CLEARED_TAG, checkTags } from '../store/tags.js';
 
 /** What a read of DynamoDB (through the memory tier) came to. */
 export type ReadResult<T> =
@@ -70,6 +72,9 @@ export class CacheCore {
   readonly lookups = new LookupCounters();
   /** Set by the OpenTelemetry bridge: a span and a duration around each factory run. */
   factoryObserver?: OperationObserver<FactoryTraceMessage>;
+  /** When the cache's tags were invalidated and the cache cleared, as far as this instance knows. */
+  readonly tags: TagTimes;
+  private readonly tagReads = new Map<string, Promise<boolean>>();
 
   constructor(
     readonly store: EntryStore,
@@ -78,23 +83,46 @@ export class CacheCore {
     this.events = new CacheEvents(config.name);
     this.memory = config.memory && new MemoryTier(config.memory);
     this.distributed = new DistributedTier(config, (error, operation) => this.report(error, operation));
+    // Without a memory tier nothing else bounds how stale knowledge may be: a second, so that every
+    // read does not also read the cache's own cleared-at item (one item that every read would share).
+    const memory = this.memory;
+    this.tags = new TagTimes(memory?.options.maxTtlMs ?? TAG_KNOWLEDGE_WITHOUT_MEMORY_MS, (now) => memory?.vouched(now) ?? false);
     // Store-level errors the cache did not see itself (a failed sliding renewal) reach the same listeners.
     store.on('error', (error: unknown) => this.report(error));
     store.on('capacity', (record: CapacityRecord) => this.events.emitIfHeard('cache:capacity', () => ({ cache: config.name, ...record })));
   }
 
-  /** Checks and serializes a write, throwing a typed error for bad input before anything is sent or kept. */
-  prepare(key: string, value: unknown, ttl: number | EntryOptions | undefined, call: ResolvedCallOptions): PreparedEntry {
+  /**
+   * Checks and serializes a write, throwing a typed error for bad input before anything is sent or
+   * kept. `made` is a factory's: when it began (its value may be older than an invalidation since), and its tags.
+   */
+  prepare(
+    key: string,
+    value: unknown,
+    ttl: number | EntryOptions | undefined,
+    call: ResolvedCallOptions,
+    made?: { readonly startedAt: number; readonly tags?: readonly string[] },
+  ): PreparedEntry {
     const keepStaleFor = call.failSafe ? call.failSafeMaxDurationMs : 0;
-    return this.store.prepareEntry(key, value, withJitter(ttl ?? this.config.defaultTtlMs, call.jitterMs), { keepStaleFor });
+    const options = { keepStaleFor, storedAt: made?.startedAt, tags: made?.tags };
+    return this.store.prepareEntry(key, value, withJitter(ttl ?? this.config.defaultTtlMs, call.jitterMs), options);
   }
 
-  /** Reads DynamoDB, keeping a hit in memory; `allowStale` also returns an entry kept for fail-safe. */
+  /**
+   * Reads DynamoDB, keeping a hit in memory; `allowStale` also returns an entry kept for fail-safe.
+   * An entry retired by a tag's invalidation or the cache's clear is a miss, stale or not.
+   */
   async readThrough<T>(key: string, allowStale: boolean): Promise<ReadResult<T>> {
     const startedAt = Date.now();
+    // The cache's own cleared-at time, when not known, is read beside the entry: one round trip.
+    const clearedAt = this.knowTags(undefined, startedAt, true);
     const outcome = await this.distributed.attempt('get', key, () => this.store.getEntry<T>(key, { allowStale }));
+    // Its failure was not reported: the read that went with it reports DynamoDB's, else unlessRetired reads it again.
+    await clearedAt;
     if (!outcome.ok) return FAILED;
-    const entry = outcome.value;
+    const found = outcome.value;
+    const entry = found === undefined ? undefined : await this.unlessRetired(found, startedAt);
+    if (entry === null) return FAILED;
     if (entry === undefined) {
       this.dropContradicted(key);
       this.lookups.dynamodbMisses++;
@@ -109,6 +137,79 @@ export class CacheCore {
     this.lookups.dynamodbHits++;
     this.events.emitCache('cache:hit', key, 'dynamodb');
     return { kind: 'hit', value: this.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
+  }
+
+  /**
+   * The entry, if no invalidation known (after reading its tags' times that are not) retires it;
+   * undefined if one does; null when its tags' times could not be read.
+   */
+  async unlessRetired<T>(entry: CacheEntry<T>, readStartedAt: number): Promise<CacheEntry<T> | undefined | null> {
+    if (!(await this.knowTags(entry.tags, readStartedAt))) return null;
+    return this.tags.retires(entry.storedAt, entry.tags) ? undefined : entry;
+  }
+
+  /** As `unlessRetired` for a batch: every entry's missing tag times in one more batch; undefined when it failed. */
+  async withoutRetired<T>(
+    entries: ReadonlyArray<CacheEntry<T> | undefined>,
+    readStartedAt: number,
+  ): Promise<Array<CacheEntry<T> | undefined> | undefined> {
+    const tags = new Set<string>();
+    for (const entry of entries) if (entry?.tags !== undefined) for (const tag of entry.tags) tags.add(tag);
+    if (!(await this.knowTags([...tags], readStartedAt))) return undefined;
+    return entries.map((entry) => (entry === undefined || this.tags.retires(entry.storedAt, entry.tags) ? undefined : entry));
+  }
+
+  /** Reads the invalidation times of `tags` (and the cache's own) that are not known: one batch; false when it failed. */
+  async knowTags(tags: readonly string[] | undefined, readStartedAt: number, beside = false): Promise<boolean> {
+    const missing = this.tags.missing(tags, Date.now());
+    if (missing.length === 0) return true;
+    // Concurrent reads that find the same tags unknown (every read, for the cache's own) share one read of them.
+    const awaited = new Set<Promise<boolean>>();
+    const unread: string[] = [];
+    for (const tag of missing) {
+      const reading = this.tagReads.get(tag);
+      if (reading === undefined) unread.push(tag);
+      else awaited.add(reading);
+    }
+    if (unread.length > 0) {
+      const reading = this.readTags(unread, readStartedAt, beside).finally(() => {
+        for (const tag of unread) if (this.tagReads.get(tag) === reading) this.tagReads.delete(tag);
+      });
+      for (const tag of unread) this.tagReads.set(tag, reading);
+      awaited.add(reading);
+    }
+    return (await Promise.all(awaited)).every(Boolean);
+  }
+
+  private async readTags(tags: string[], readStartedAt: number, beside: boolean): Promise<boolean> {
+    const read = () => this.store.readTagTimes(tags);
+    const outcome = beside ? await this.distributed.attemptBeside(read) : await this.distributed.attempt('read tags', undefined, read);
+    if (!outcome.ok) return false;
+    this.retireInMemory(this.tags.learn(tags, outcome.value, readStartedAt, Date.now()));
+    return true;
+  }
+
+  /**
+   * Invalidates the tags (`CLEARED_TAG`: the whole cache) as of now: one small write per tag, whatever
+   * the number of entries; this instance's memory drops what they retire at once, other instances
+   * through the backplane (or once their knowledge lapses, after `memory.maxTtl`).
+   */
+  async invalidateTags(tags: readonly string[]): Promise<boolean> {
+    const now = Date.now();
+    this.tags.record(tags, now, now);
+    this.retireInMemory(tags);
+    const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, now));
+    return outcome.ok;
+  }
+
+  private retireInMemory(tags: readonly string[]): void {
+    const memory = this.memory;
+    if (memory === undefined || tags.length === 0) return;
+    const now = Date.now();
+    for (const tag of tags) {
+      if (tag === CLEARED_TAG) memory.clear(now);
+      else memory.forgetTagged(tag, now);
+    }
   }
 
   /**
@@ -149,22 +250,29 @@ export class CacheCore {
 
   /** Keeps a value read from DynamoDB in memory; returns the copy every caller is handed. */
   remember<T>(key: string, entry: CacheEntry<T>, readStartedAt: number): T {
-    if (this.memory === undefined) return entry.value;
+    // News of an invalidation while the read was in flight: the entry may be one it retired.
+    if (this.memory === undefined || this.tags.changedSince(entry.tags, readStartedAt)) return entry.value;
     const now = Date.now();
     const lifetime = {
       expiresAt: entry.expiresAt,
       keepUntil: entry.staleUntil,
       renewAt: renewalDue(entry.expiresAt, entry.sliding?.windowMs, entry.sliding?.absoluteDeadline, this.config.slidingRenewThreshold),
     };
-    const remembered = this.memory.set(key, entry.payload, entry.value, lifetime, now, readStartedAt);
+    const remembered = this.memory.set(key, entry.payload, entry.value, lifetime, now, readStartedAt, entry.tags);
     // A value memory keeps serialized decodes a copy per hit; the one just read is already a copy.
     return remembered.payload === undefined ? (remembered.frozenValue as T) : entry.value;
   }
 
   rememberWritten(prepared: PreparedEntry): MemoryEntry | undefined {
+    // A value made before an invalidation this instance knows of (a factory that began before it) is retired as it lands.
+    if (this.tags.retires(prepared.storedAt, prepared.tags)) {
+      this.memory?.forget(prepared.key, Date.now());
+      return undefined;
+    }
     const { expiresAt, staleUntil, slidingWindow, absoluteDeadline } = prepared.expiration;
     const renewAt = renewalDue(expiresAt, slidingWindow, absoluteDeadline, this.config.slidingRenewThreshold);
-    return this.memory?.set(prepared.key, prepared.payload, undefined, { expiresAt, keepUntil: staleUntil, renewAt }, Date.now());
+    const lifetime = { expiresAt, keepUntil: staleUntil, renewAt };
+    return this.memory?.set(prepared.key, prepared.payload, undefined, lifetime, Date.now(), undefined, prepared.tags);
   }
 
   /** Keeps a fallback in memory as fresh for `throttleMs`, so that a failing factory is not retried per call. */
@@ -234,6 +342,12 @@ export class CacheCore {
       memory.forget(key, Date.now());
       this.events.emitCache('cache:invalidated', key, 'memory');
     };
+    const clear = () => {
+      const now = Date.now();
+      // Any tag may have changed with it (a poll backplane cannot tell which): every one is read again.
+      this.tags.forgetAll(now);
+      memory.clear(now);
+    };
     return {
       cacheName: this.config.name,
       partitionKeyPrefix: prefix,
@@ -241,7 +355,13 @@ export class CacheCore {
       invalidateDigest: (partitionKey) => {
         for (const key of [...memory.keys()]) if (partitionKeyFor(prefix, key).value === partitionKey) invalidate(key);
       },
-      clear: () => memory.clear(),
+      clear,
+      invalidateTag: (tag) => {
+        const now = Date.now();
+        this.tags.forget(tag, now);
+        if (tag === CLEARED_TAG) memory.clear(now);
+        else memory.forgetTagged(tag, now);
+      },
       readVersion: () => this.store.readVersion(),
       bumpVersion: () => this.store.bumpVersion(),
       watchWrites: (listener) => {
@@ -269,6 +389,16 @@ export function renewalDue(
   // Near its absolute deadline no renewal can gain enough: memory may serve it to its end.
   if (absoluteDeadline !== undefined && absoluteDeadline - expiresAt < windowMs * threshold) return undefined;
   return expiresAt - (1 - threshold) * windowMs;
+}
+
+/** How long tag knowledge is taken as current by a cache without a memory tier. */
+const TAG_KNOWLEDGE_WITHOUT_MEMORY_MS = 1_000;
+
+const shownTag = (tag: string) => (tag === CLEARED_TAG ? '(the whole cache)' : `tag ${tag}`);
+
+/** The tags a caller named, checked as a write's are. */
+export function checkedTags(tags: unknown, about: string): readonly string[] {
+  return checkTags(typeof tags === 'string' ? [tags] : tags, about) ?? [];
 }
 
 function withJitter(ttl: number | EntryOptions | undefined, jitterMs: number): number | EntryOptions | undefined {

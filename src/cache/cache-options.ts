@@ -38,13 +38,15 @@ export interface GetOrSetOptions<T = unknown> {
   hardTimeout?: number;
   /** 0..1: a hit past this part of its duration is returned at once and refreshed in the background, once. */
   eagerRefreshThreshold?: number;
+  /** Tags of the value the factory makes, for `deleteByTag` (a factory may add its own: `context.addTags`). */
+  tags?: readonly string[];
   /** Up to this many ms added at random to the ttl, so that keys written together do not expire together. */
   jitter?: number;
   /** Across instances: one factory call among all of them for a missing key, through a lease item. Default false. */
   distributedLock?: boolean | DistributedLockOptions;
 }
 
-export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl'> {
+export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> {
   /** The cache's name, in events and logs. Default `default`. */
   name?: string;
   /** Reject on DynamoDB failures too, instead of reading a miss (see the README). Default false. */
@@ -74,6 +76,8 @@ export interface ResolvedCallOptions {
   readonly eagerRefreshThreshold?: number;
   readonly jitterMs: number;
   readonly lock?: { readonly leaseMs: number; readonly waitMs: number };
+  /** A call's own (never a cache's default). */
+  readonly tags?: readonly string[];
 }
 
 export interface ResolvedCacheOptions {

@@ -25,7 +25,7 @@ export const isInputError = (error: unknown): boolean =>
   error instanceof InvalidOptionError;
 
 /** The operations that change what DynamoDB holds for the cache's keys (what a poll backplane announces). */
-const WRITE_OPERATIONS: ReadonlySet<string> = new Set(['set', 'mset', 'del', 'mdel', 'clear']);
+const WRITE_OPERATIONS: ReadonlySet<string> = new Set(['set', 'mset', 'del', 'mdel', 'clear', 'invalidateTags']);
 
 /**
  * Every call the cache makes to DynamoDB goes through here, so that one policy holds for all: bad
@@ -79,6 +79,21 @@ export class DistributedTier {
       this.breaker.failed();
       this.report(error, operation + describeKeys(keys));
       if (this.throwOnErrors) throw error;
+      return { ok: false, error };
+    }
+  }
+
+  /**
+   * A call made beside another that reports for both (the cache's cleared-at time read with an
+   * entry): its failure is neither reported nor counted by the breaker, and it is not made at all
+   * unless the circuit is closed. The caller makes it again, through `attempt`, if it is still needed.
+   */
+  async attemptBeside<R>(work: () => Promise<R>): Promise<Outcome<R>> {
+    if (this.breaker.state !== 'closed') return SKIPPED;
+    try {
+      return { ok: true, value: await work() };
+    } catch (error) {
+      if (isInputError(error)) throw error;
       return { ok: false, error };
     }
   }

@@ -7,7 +7,8 @@ import { InvalidCacheKeyError } from '../store/errors.js';
 import type { EntryOptions } from '../store/expiry.js';
 import { assertValidKey } from '../store/keys.js';
 import { resolveCacheConfig } from './cache-config.js';
-import { CacheCore, type Resolved } from './cache-core.js';
+import { CacheCore, type Resolved, checkedTags } from './cache-core.js';
+import { CLEARED_TAG } from '../store/tags.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
 import { type DynamoCacheOptions, type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
 import type { CircuitState } from './circuit-breaker.js';
@@ -23,6 +24,8 @@ export interface WrapOptions<T> {
   refreshThreshold?: number | ((value: T) => number);
   /** Resolve to `{ value, expires }` instead of the value. */
   raw?: boolean;
+  /** Tags of the value, for `deleteByTag`. */
+  tags?: readonly string[];
 }
 
 export interface CacheStats {
@@ -128,9 +131,14 @@ export class DynamoCache {
     if (missing.length > 0) {
       const missingKeys = missing.map((index) => keys[index]!);
       const startedAt = Date.now();
+      // The cache's own cleared-at time, when not known, is read beside the entries: one round trip.
+      const clearedKnown = this.core.knowTags(undefined, startedAt, true);
       const outcome = await distributed.attempt('mget', missingKeys, () => this.store.getManyEntries<T>(missingKeys));
-      if (outcome.ok)
-        outcome.value.forEach((entry, at) => {
+      // Not needed if it failed: withoutRetired reads it again, reporting a failure.
+      await clearedKnown;
+      const entries = outcome.ok ? await this.core.withoutRetired(outcome.value, startedAt) : undefined;
+      if (entries !== undefined)
+        entries.forEach((entry, at) => {
           if (entry === undefined) this.lookups.dynamodbMisses++;
           else this.lookups.dynamodbHits++;
           values[missing[at]!] = entry && this.core.remember(missingKeys[at]!, entry, startedAt);
@@ -190,14 +198,32 @@ export class DynamoCache {
     return true;
   }
 
-  /** Deletes this cache's entries, and no other item of the table: not another named cache's. */
+  /**
+   * Retires every entry of this cache (not another named cache's), in one write whatever its size:
+   * the cache's own cleared-at time, which every entry is checked against (see `deleteByTag`). The
+   * entries are left to DynamoDB's TTL; those without one stay in the table, unread, until
+   * overwritten (`store.clear()` deletes them, scanning the whole table).
+   */
   async clear(): Promise<boolean> {
-    this.core.memory?.clear();
-    const outcome = await this.core.distributed.attempt('clear', undefined, () => this.store.clear());
-    if (!outcome.ok) return false;
+    if (!(await this.core.invalidateTags([CLEARED_TAG]))) return false;
     this.core.events.emitCache('cache:clear', undefined);
     this.core.events.emitIfHeard('clear', () => ({}));
     return true;
+  }
+
+  /**
+   * Invalidates every entry that carries one of `tags` (bentocache's `deleteByTag`, FusionCache's
+   * `RemoveByTag`): one write per tag, whatever the number of entries, and no entry read, written or
+   * scanned. An entry stored (or whose factory began) before this is a miss from then on, on this
+   * instance at once and on others within the backplane's bound (`memory.maxTtl` without one);
+   * entries stored after are hits. Resolves to false when DynamoDB could not be told.
+   */
+  async deleteByTag(tags: string | readonly string[]): Promise<boolean> {
+    const checked = checkedTags(tags, 'deleteByTag');
+    if (checked.length === 0) return true;
+    const ok = await this.core.invalidateTags(checked);
+    if (ok) for (const tag of checked) this.core.events.emitCache('cache:delete', `#tag:${tag}`);
+    return ok;
   }
 
   /** Renews a sliding entry without reading its value; resolves to whether the key holds an entry. */
@@ -252,7 +278,8 @@ export class DynamoCache {
     const threshold = options.refreshThreshold;
     const policy: RefreshPolicy<T> | undefined =
       threshold === undefined ? undefined : typeof threshold === 'function' ? threshold : () => threshold;
-    const call = this.core.config.defaults;
+    const defaults = this.core.config.defaults;
+    const call = options.tags === undefined ? defaults : { ...defaults, tags: checkedTags(options.tags, 'wrap') };
     const now = Date.now();
     const remembered = this.core.memory?.get(key, now);
     let resolved: Resolved<T>;
@@ -315,7 +342,7 @@ export class DynamoCache {
 
   /** cache-manager's view of the tiers: a Keyv over the same DynamoDB entries. */
   get stores(): Keyv[] {
-    return (this.keyvStores ??= [keyvOver(this.store)]);
+    return (this.keyvStores ??= [keyvOver(this.store, (entries, startedAt) => this.core.withoutRetired(entries, startedAt))]);
   }
 
   private async getFromDynamo<T>(key: string, remembered: MemoryEntry | undefined, now: number): Promise<T | undefined> {
@@ -331,7 +358,9 @@ export class DynamoCache {
 
   private callOptions<T>(options: GetOrSetOptions<T> | undefined): ResolvedCallOptions {
     const defaults = this.core.config.defaults;
-    return options === undefined ? defaults : resolveCallOptions(options as Record<string, unknown>, defaults);
+    if (options === undefined) return defaults;
+    const resolved = resolveCallOptions(options as Record<string, unknown>, defaults);
+    return options.tags === undefined ? resolved : { ...resolved, tags: checkedTags(options.tags, 'getOrSet') };
   }
 
   private async getOrSetSlow<T>(

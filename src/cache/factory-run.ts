@@ -11,6 +11,8 @@ export interface FactoryContext<T> {
   setTtl(ttl: number | EntryOptions): void;
   /** Return the result without caching it (an error page, a partial answer). */
   skip(): void;
+  /** Tag the result (besides the call's own `tags`), e.g. with the ids of what it was built from. */
+  addTags(...tags: string[]): void;
 }
 
 export type Factory<T> = (context: FactoryContext<T>) => T | Promise<T>;
@@ -18,6 +20,9 @@ export type Factory<T> = (context: FactoryContext<T>) => T | Promise<T>;
 export class FactoryRun<T> implements FactoryContext<T> {
   ttlOverride?: number | EntryOptions;
   skipped = false;
+  readonly tags: string[] = [];
+  /** An invalidation at or after it retires the result: the factory may have read what it invalidated. */
+  readonly startedAt = Date.now();
 
   constructor(
     readonly key: string,
@@ -31,6 +36,10 @@ export class FactoryRun<T> implements FactoryContext<T> {
 
   skip(): void {
     this.skipped = true;
+  }
+
+  addTags(...tags: string[]): void {
+    this.tags.push(...tags);
   }
 }
 

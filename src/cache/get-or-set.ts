@@ -211,7 +211,8 @@ async function storeResult<T>(
   // undefined has no stored form: it is "nothing found", returned as such and never cached.
   if (run.skipped || value === undefined) return { value };
   const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
-  return core.write(core.prepare(key, value, resolvedTtl, call), value);
+  const tags = run.tags.length === 0 ? call.tags : [...(call.tags ?? []), ...run.tags];
+  return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
 }
 
 function rememberedFallback<T>(entry: MemoryEntry): Fallback<T> {

@@ -2,9 +2,16 @@ import { EventEmitter } from 'node:events';
 import Keyv, { type KeyvStoreAdapter, type StoredData } from 'keyv';
 import type { EntryOptions } from '../store/expiry.js';
 import { BATCH_GET_LIMIT } from '../store/batches.js';
+import type { CacheEntry } from '../store/dynamo-store.js';
 import type { EntryStore } from '../store/entry-store.js';
 
 type KeyvRecord = { value: unknown; expires?: number | null };
+
+/** The cache's own check (see `CacheCore.withoutRetired`): what an invalidated tag or a clear retired reads as nothing. */
+export type RetiredFilter = <T>(
+  entries: ReadonlyArray<CacheEntry<T> | undefined>,
+  readStartedAt: number,
+) => Promise<Array<CacheEntry<T> | undefined> | undefined>;
 
 /**
  * Lets a Keyv read and write the same entries as the cache: Keyv, with serialization off, hands its
@@ -16,7 +23,10 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
   opts: { dialect: string; url: string };
   namespace?: string;
 
-  constructor(private readonly store: EntryStore) {
+  constructor(
+    private readonly store: EntryStore,
+    private readonly unretired: RetiredFilter,
+  ) {
     super();
     this.opts = { dialect: store.opts.dialect, url: store.opts.url };
   }
@@ -29,7 +39,7 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
     for await (const page of this.store.keys()) {
       for (let start = 0; start < page.length; start += BATCH_GET_LIMIT) {
         const keys = page.slice(start, start + BATCH_GET_LIMIT);
-        const entries = await this.store.getManyEntries<Value>(keys);
+        const entries = await this.live(Date.now(), await this.store.getManyEntries<Value>(keys));
         for (let index = 0; index < keys.length; index++) {
           const entry = entries[index];
           // Keyv's type says [key, value]; with serialization off it reads the record it stores, { value, expires }.
@@ -40,13 +50,23 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    const entry = await this.store.getEntry<Value>(key);
+    const [entry] = await this.live(Date.now(), [await this.store.getEntry<Value>(key)]);
     return entry && { value: entry.value, expires: entry.expiresAt };
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    const entries = await this.store.getManyEntries<Value>(keys);
+    const entries = await this.live(Date.now(), await this.store.getManyEntries<Value>(keys));
     return entries.map((entry) => entry && { value: entry.value, expires: entry.expiresAt });
+  }
+
+  /** Entries as the cache would serve them: none that an invalidation retired. */
+  private async live<Value>(
+    startedAt: number,
+    entries: Array<CacheEntry<Value> | undefined>,
+  ): Promise<Array<CacheEntry<Value> | undefined>> {
+    const kept = await this.unretired(entries, startedAt);
+    if (kept === undefined) throw new Error(`Reading the invalidation times of cache entries in table "${this.store.tableName}" failed.`);
+    return kept;
   }
 
   async set(key: string, record: KeyvRecord, ttl?: number): Promise<boolean> {
@@ -65,8 +85,8 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
     return this.store.deleteMany(keys);
   }
 
-  has(key: string): Promise<boolean> {
-    return this.store.has(key);
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
   }
 
   clear(): Promise<void> {
@@ -80,8 +100,8 @@ function ttlOf(record: KeyvRecord, ttl: number | undefined): number | EntryOptio
   return typeof record.expires === 'number' ? { absoluteExpiration: record.expires } : 0;
 }
 
-export function keyvOver(store: EntryStore): Keyv {
-  const bridge = new KeyvBridge(store);
+export function keyvOver(store: EntryStore, unretired: RetiredFilter): Keyv {
+  const bridge = new KeyvBridge(store, unretired);
   // No namespace: the cache's keys are the Keyv's keys, and clear() stays the cache's whole prefix.
   const keyv = new Keyv({ store: bridge, namespace: undefined, serialize: undefined, deserialize: undefined, useKeyPrefix: false });
   // Keyv 5 attaches a store's iterator only for the adapters it lists; cache-manager users iterate

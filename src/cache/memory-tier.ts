@@ -36,6 +36,8 @@ export interface MemoryEntry {
   /** Kept until then as a fallback for when DynamoDB or the factory fails. */
   readonly keepUntil: number;
   readonly bytes: number;
+  /** Its tags: learning that one was invalidated drops it (see `forgetTagged`). */
+  readonly tags?: readonly string[];
   /** Second-chance eviction: set on a hit, so that a hit costs one write and no reordering. */
   recentlyUsed: boolean;
 }
@@ -121,6 +123,7 @@ export class MemoryTier {
     now: number,
     /** For a value read from DynamoDB: when the read began. A change to the key since then means it may be stale. */
     readStartedAt?: number,
+    tags?: readonly string[],
   ): MemoryEntry {
     const { expiresAt } = lifetime;
     const freshUntil =
@@ -139,6 +142,7 @@ export class MemoryTier {
       unvouchedUntil,
       keepUntil: Math.max(lifetime.keepUntil ?? expiresAt ?? Number.POSITIVE_INFINITY, freshUntil),
       bytes,
+      tags,
       recentlyUsed: false,
     };
     if (readStartedAt === undefined) {
@@ -178,6 +182,21 @@ export class MemoryTier {
   forget(key: string, now: number): void {
     this.delete(key);
     this.noteChange(key, now);
+  }
+
+  /**
+   * Drops every entry that carries `tag`, once this instance learns of its invalidation: one pass over
+   * memory, so that a hit never has to look at tags.
+   */
+  forgetTagged(tag: string, now: number): number {
+    let dropped = 0;
+    for (const [key, entry] of [...this.entries]) {
+      if (entry.tags?.includes(tag)) {
+        this.forget(key, now);
+        dropped++;
+      }
+    }
+    return dropped;
   }
 
   private noteChange(key: string, now: number): void {

@@ -1,6 +1,6 @@
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { describe } from './burst-warning.js';
-import type { CacheEvictOptions } from './interfaces/cacheable-options.js';
+import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 
 /**
  * Wraps an error the route's handler or the cached method threw, so that it reaches its caller as
@@ -17,6 +17,18 @@ export class CallerFailure extends Error {
   ) {
     super(`${where} failed (its own error, not the cache's): ${describe(error)}`, { cause: error });
   }
+}
+
+/**
+ * The tags `@Cacheable` gives an answer: its function's result (called with `self` and `args`) or its
+ * list; a TypeError that says what the function gave instead of a list of strings.
+ */
+export function tagsFor(tags: CacheableOptions['tags'], self: unknown, args: unknown[]): readonly string[] | undefined {
+  if (typeof tags !== 'function') return undefined;
+  const made: unknown = tags.apply(self, args);
+  if (!Array.isArray(made) || !made.every((tag) => typeof tag === 'string'))
+    throw new TypeError(`its tags function returned ${JSON.stringify(made) ?? String(made)}, not a list of strings`);
+  return made as string[];
 }
 
 /** A key function's result, or a TypeError that says what it returned instead. */
@@ -37,6 +49,11 @@ export function checkedKey(key: unknown): string | Promise<string> {
  */
 export async function evictEntries(cache: DynamoCache, options: CacheEvictOptions, self: unknown, args: unknown[]): Promise<void> {
   if (options.allEntries) await cache.clear();
+  if (options.tags !== undefined) {
+    const tags = typeof options.tags === 'function' ? await options.tags.apply(self, args) : options.tags;
+    if (!Array.isArray(tags)) throw new TypeError(`its tags function returned ${JSON.stringify(tags) ?? String(tags)}, not a list of tags`);
+    if (tags.length > 0) await cache.deleteByTag(tags);
+  }
   if (options.keys === undefined) return;
   const keys = typeof options.keys === 'function' ? await options.keys.apply(self, args) : options.keys;
   if (!Array.isArray(keys)) throw new TypeError(`its keys function returned ${JSON.stringify(keys) ?? String(keys)}, not a list of keys`);

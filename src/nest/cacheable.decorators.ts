@@ -1,6 +1,7 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { CACHE_NAME, resolveCallOptions } from '../cache/cache-options.js';
 import { InvalidOptionError } from '../store/errors.js';
+import { checkTags } from '../store/tags.js';
 import { isBoolean, isDuration, optional } from '../store/store-options.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from './dynamo-cache.constants.js';
 import { DynamoCacheInterceptor } from './http-cache.interceptor.js';
@@ -47,7 +48,9 @@ export function checkCacheableOptions(options: CacheableOptions): CacheableOptio
     optional(raw, 'shared', isBoolean, 'true or false');
     optional(raw, 'statuses', isSuccessList, 'a non-empty list of 2xx statuses');
     optional(raw, 'skipIf', (value) => typeof value === 'function', 'a function of the ExecutionContext');
-    resolveCallOptions(raw);
+    optional(raw, 'tags', isTags, 'a list of tags or a function');
+    checkTagList(raw.tags);
+    resolveCallOptions({ ...raw, tags: undefined });
     return Object.freeze({ ...options, vary: lowercased(vary), credentialHeaders: lowercased(credentialHeaders) });
   });
 }
@@ -65,11 +68,25 @@ export function checkCacheEvictOptions(options: CacheEvictOptions): CacheEvictOp
       'a list of non-empty keys or a function',
     );
     const allEntries = optional(raw, 'allEntries', isBoolean, 'true or false');
-    if (keys === undefined && allEntries !== true)
-      throw new InvalidOptionError('keys', 'or allEntries: true is needed: there is nothing to evict.');
+    const tags = optional(raw, 'tags', isTags, 'a list of tags or a function');
+    checkTagList(tags);
+    if (keys === undefined && tags === undefined && allEntries !== true)
+      throw new InvalidOptionError('keys', 'tags or allEntries: true is needed: there is nothing to evict.');
     return Object.freeze({ ...options });
   });
 }
+
+/** A list of tags is checked where it is written, as an option: the same rules as a write's tags. */
+function checkTagList(tags: unknown): void {
+  if (!Array.isArray(tags)) return;
+  try {
+    checkTags(tags, 'its tags');
+  } catch (error) {
+    throw new InvalidOptionError('tags', (error as Error).message.replace(/^its tags: /, ''));
+  }
+}
+
+const isTags = (value: unknown) => typeof value === 'function' || (Array.isArray(value) && value.every((tag) => typeof tag === 'string'));
 
 /** `option "ttl"` becomes `option "@Cacheable ttl"`, so that the message says which decorator is wrong. */
 function named<T>(decorator: string, check: () => T): T {

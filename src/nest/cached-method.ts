@@ -2,7 +2,7 @@ import type { GetOrSetOptions } from '../cache/cache-options.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import type { FactoryContext } from '../cache/factory-run.js';
 import { type BurstWarning, describe } from './burst-warning.js';
-import { CallerFailure, checkedKey, evictEntries } from './cache-calls.js';
+import { CallerFailure, checkedKey, evictEntries, tagsFor } from './cache-calls.js';
 import { getOrSetOptionsOf } from './get-or-set-options.js';
 import { entryTtl } from './entry-ttl.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
@@ -89,6 +89,14 @@ async function cachedAsync(
     const ttl = storableTtl(options, produced.value, resolvedKey, site);
     if (ttl === null) context.skip();
     else if (ttl !== undefined) context.setTtl(ttl);
+    if (ttl !== null && typeof options.tags === 'function') {
+      try {
+        context.addTags(...tagsFor(options.tags, self, [produced.value, ...args])!);
+      } catch (error) {
+        site.warning.warn(site.where, `its result is returned and not cached under key "${resolvedKey}": ${describe(error)}`);
+        context.skip();
+      }
+    }
     return produced.value;
   };
   try {
@@ -113,8 +121,9 @@ function storeInBackground(key: string, value: unknown, options: CacheableOption
   const ttl = storableTtl(options, value, key, site);
   if (ttl === null) return;
   try {
+    const tags = Array.isArray(options.tags) ? options.tags : tagsFor(options.tags, undefined, [value]);
     site.cache
-      .set(key, value, ttl)
+      .set(key, value, tags === undefined ? ttl : { ttl, tags })
       .catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {
     site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`);

@@ -17,7 +17,9 @@ export function getOrSetOptionsOf(options: CacheableOptions): Omit<GetOrSetOptio
     statuses: _statuses,
     credentialHeaders: _credentials,
     skipIf: _skipIf,
+    tags,
     ...getOrSet
   } = options;
-  return getOrSet;
+  // A tags function is called by the route or method with what it is a function of.
+  return typeof tags === 'function' || tags === undefined ? getOrSet : { ...getOrSet, tags };
 }

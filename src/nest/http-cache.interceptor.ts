@@ -16,7 +16,7 @@ import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../cache/errors.js';
 import type { FactoryContext } from '../cache/factory-run.js';
 import { BurstWarning, describe } from './burst-warning.js';
-import { CallerFailure, checkedKey, evictEntries } from './cache-calls.js';
+import { CallerFailure, checkedKey, evictEntries, tagsFor } from './cache-calls.js';
 import { asksForFreshAnswer, bodyForHit, type CachedResponse, unstorableReason } from './cached-response.js';
 import { entryTtl } from './entry-ttl.js';
 import { defaultRouteKey, personalRequestReason, varySuffix } from './http-cache-key.js';
@@ -102,6 +102,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     }
 
     let produced: { value: unknown } | undefined;
+    let producedTags: readonly string[] | undefined;
     const produce = async (): Promise<CachedResponse & { reason?: string }> => {
       let value: unknown;
       try {
@@ -110,16 +111,30 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         throw new CallerFailure(plan.where, error);
       }
       produced = { value };
-      return this.describeAnswer(plan, options, response, value, cache);
+      const answer = this.describeAnswer(plan, options, response, value, cache);
+      if (answer.reason !== undefined || typeof options.tags !== 'function') return answer;
+      try {
+        producedTags = tagsFor(options.tags, undefined, [request, value]);
+        return answer;
+      } catch (error) {
+        this.warning.warn(plan.where, `its answer is served and not cached: ${describe(error)}.`);
+        return { ...answer, reason: describe(error) };
+      }
     };
 
     try {
       if (asksForFreshAnswer(request.headers['cache-control'])) {
         const fresh = await produce();
-        if (fresh.reason === undefined) await cache.set(key, fresh, fresh.expiresAt === undefined ? 0 : fresh.expiresAt - fresh.storedAt);
+        const ttl = fresh.expiresAt === undefined ? 0 : fresh.expiresAt - fresh.storedAt;
+        const tags = [...(plan.getOrSet?.tags ?? []), ...(producedTags ?? [])];
+        if (fresh.reason === undefined) await cache.set(key, fresh, tags.length > 0 ? { ttl, tags } : ttl);
         return this.mark(response, 'MISS', produced!.value);
       }
-      const entry = await cache.getOrSet<CachedResponse>(key, (context) => this.storedOrSkipped(produce, context), plan.getOrSet);
+      const entry = await cache.getOrSet<CachedResponse>(
+        key,
+        (context) => this.storedOrSkipped(produce, context, () => producedTags),
+        plan.getOrSet,
+      );
       if (produced !== undefined) return this.mark(response, 'MISS', produced.value);
       // Another request of this process ran the handler, and its answer was its own (a cookie, say): run ours.
       if ((entry as { reason?: string }).reason !== undefined) return this.mark(response, 'MISS', runHandler());
@@ -137,10 +152,13 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private async storedOrSkipped(
     produce: () => Promise<CachedResponse & { reason?: string }>,
     context: FactoryContext<CachedResponse>,
+    tags: () => readonly string[] | undefined,
   ): Promise<CachedResponse> {
     const answer = await produce();
     if (answer.reason !== undefined) context.skip();
     else context.setTtl(answer.expiresAt === undefined ? 0 : answer.expiresAt - answer.storedAt);
+    const made = tags();
+    if (made !== undefined && made.length > 0) context.addTags(...made);
     return answer;
   }
 

@@ -16,11 +16,21 @@ import { EntryReader } from './entry-reader.js';
 import { ValueTooLargeError } from './errors.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration } from './expiry.js';
-import { ITEM_LIMIT_BYTES, type TableSchema, decodeChunkRef, decodeExpiry, encodeItem, expiryProjection, itemKey } from './item-codec.js';
+import {
+  ITEM_ATTRIBUTES,
+  ITEM_LIMIT_BYTES,
+  type TableSchema,
+  decodeChunkRef,
+  decodeExpiry,
+  encodeItem,
+  expiryProjection,
+  itemKey,
+} from './item-codec.js';
 import { BACKPLANE_MARKER, type PartitionKey, assertValidKey, leasePartitionKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
+import { entryTags, tagPartitionKey } from './tags.js';
 import { bumpVersion, readVersion } from './version-item.js';
 import { type CommandSender, type SendHooks, timedSender } from './timed-sender.js';
 import { type SerializedPayload, serializeValue } from './value-serializer.js';
@@ -40,6 +50,9 @@ export interface PreparedEntry {
   readonly expiration: Expiration;
   readonly payload: SerializedPayload;
   readonly version?: string;
+  readonly tags?: readonly string[];
+  /** When its value was made (epoch ms): an invalidation at or after it retires the entry. */
+  readonly storedAt: number;
   /** The encoded item, when the table's schema was known at preparation. */
   readonly item?: Record<string, AttributeValue>;
 }
@@ -62,6 +75,10 @@ export interface ReadOptions {
 export interface WriteOptions {
   /** Keep the entry this many ms past its expiry, for fail-safe reads. */
   keepStaleFor?: number;
+  /** When the value was made, if before this write (a factory's start); default now. */
+  storedAt?: number;
+  /** Tags besides those of the entry options (a factory's own). */
+  tags?: readonly string[];
 }
 
 type Item = Record<string, AttributeValue>;
@@ -249,14 +266,17 @@ export class DynamoStore extends EventEmitter {
    */
   prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry {
     const partitionKey = this.partitionKey(key);
-    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now(), options?.keepStaleFor);
+    const now = Date.now();
+    const expiration = resolveExpiration(key, ttl, this.opts.ttl, now, options?.keepStaleFor);
+    const tags = entryTags(key, ttl, options);
     const payload = serializeValue(key, value, this.opts.serializer);
     if (payload.bytes.byteLength > this.opts.maxValueBytes) {
       throw new ValueTooLargeError(key, payload.bytes.byteLength, this.opts.maxValueBytes, 'maxValueBytes');
     }
     // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
     const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
-    const prepared: PreparedEntry = { key, partitionKey, expiration, payload, version };
+    const storedAt = options?.storedAt ?? now;
+    const prepared: PreparedEntry = { key, partitionKey, expiration, payload, version, tags, storedAt };
     // The common case (a small value, the schema known) is encoded now, so that its write awaits nothing first.
     const compressed = this.opts.compression !== undefined && payload.bytes.byteLength >= this.opts.compression.thresholdBytes;
     if (this.schema === undefined || compressed) return prepared;
@@ -266,7 +286,7 @@ export class DynamoStore extends EventEmitter {
       key,
       inlineBody(payload, { bytes: payload.bytes, compression: Compression.None }),
       expiration,
-      version,
+      prepared,
     );
     return encoded.bytes <= ITEM_LIMIT_BYTES ? { ...prepared, item: encoded.item } : prepared;
   }
@@ -507,6 +527,51 @@ export class DynamoStore extends EventEmitter {
    */
   async bumpVersion(): Promise<number> {
     return bumpVersion(this.sender, this.opts.tableName, this.schema ?? (await this.initialize()), this.opts.partitionKeyPrefix);
+  }
+
+  /**
+   * When each tag was last invalidated (`CLEARED_TAG`: the cache cleared), in one BatchGetItem of the
+   * tag items (unprocessed keys retried); a tag never invalidated is absent from the answer.
+   * @internal
+   */
+  async readTagTimes(tags: readonly string[]): Promise<Map<string, number>> {
+    const times = new Map<string, number>();
+    if (tags.length === 0) return times;
+    const schema = this.schema ?? (await this.initialize());
+    const byPartitionKey = new Map(tags.map((tag) => [tagPartitionKey(this.opts.partitionKeyPrefix, tag), tag]));
+    const items = await batchGetAll(
+      this.sender,
+      this.opts.tableName,
+      [...byPartitionKey.keys()].map((value) => itemKey(schema, value)),
+      this.opts.consistentReads,
+      this.opts.batchRetry,
+    );
+    for (const item of items) {
+      const tag = byPartitionKey.get(item[schema.partitionKeyName]?.S ?? '');
+      const at = Number(item[ITEM_ATTRIBUTES.invalidatedAt]?.N);
+      if (tag !== undefined && Number.isFinite(at)) times.set(tag, at);
+    }
+    return times;
+  }
+
+  /**
+   * Records `at` as the tags' invalidation instant: one small item per tag (25 a BatchWriteItem),
+   * whatever the number of entries that carry them. Tag items have no TTL: an entry that never expires
+   * may carry the tag for as long as it lives.
+   * @internal
+   */
+  async writeTagTimes(tags: readonly string[], at: number): Promise<void> {
+    if (tags.length === 0) return;
+    const schema = this.schema ?? (await this.initialize());
+    const puts = tags.map((tag): WriteRequest => ({
+      PutRequest: {
+        Item: {
+          ...itemKey(schema, tagPartitionKey(this.opts.partitionKeyPrefix, tag)),
+          [ITEM_ATTRIBUTES.invalidatedAt]: { N: String(at) },
+        },
+      },
+    }));
+    await batchWriteAll(this.sender, this.opts.tableName, puts, this.opts.batchRetry);
   }
 
   /**

@@ -27,6 +27,10 @@ export interface CacheEntry<T = unknown> {
    * @internal
    */
   readonly sliding?: { readonly windowMs: number; readonly absoluteDeadline?: number };
+  /** @internal The tags it was written with. */
+  readonly tags?: readonly string[];
+  /** @internal When its value was made (epoch ms); absent on items written before tags existed. */
+  readonly storedAt?: number;
 }
 
 /**
@@ -59,7 +63,7 @@ export class EntryReader {
       this.warnForeign(partitionKey, decoded.reason);
       return undefined;
     }
-    const { expiration, version, body } = decoded.entry;
+    const { expiration, version, body, tags, storedAt } = decoded.entry;
     const stale = isPast(expiration.expiresAt, now);
     if (stale && !allowStale) return undefined;
     const serializer = this.serializerFor(decoded.entry);
@@ -85,9 +89,10 @@ export class EntryReader {
       return undefined;
     }
     const stored: SerializedPayload = { bytes, format: body.format, serializer };
-    if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
+    if (stale) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored, tags, storedAt };
     // Only sliding entries carry a version, so only they await a renewal.
-    if (version === undefined) return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored };
+    if (version === undefined)
+      return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload: stored, tags, storedAt };
     const renewedExpiry = await this.renew(
       schema,
       key,
@@ -101,7 +106,7 @@ export class EntryReader {
       expiration.slidingWindow === undefined
         ? undefined
         : { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
-    return { value, expiresAt: renewedExpiry, payload: stored, sliding };
+    return { value, expiresAt: renewedExpiry, payload: stored, sliding, tags, storedAt };
   }
 
   /** The configured serializer when the item needs one, or why the item cannot be read. */

@@ -35,6 +35,8 @@ export interface EntryStore extends EventEmitter {
   refresh(key: string): Promise<boolean>;
   acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
   releaseLease(key: string, owner: string): Promise<void>;
+  readTagTimes(tags: readonly string[]): Promise<Map<string, number>>;
+  writeTagTimes(tags: readonly string[], at: number): Promise<void>;
   readVersion(): Promise<number>;
   bumpVersion(): Promise<number>;
   disconnect(): Promise<void>;

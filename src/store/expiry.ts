@@ -11,6 +11,8 @@ export interface EntryOptions {
   absoluteExpiration?: Date | number;
   /** Expire after this many ms without a read; each read renews it, never past the absolute deadline. */
   slidingExpiration?: number;
+  /** Tags to invalidate the entry by, with others (`deleteByTag`); say nothing of expiry. */
+  tags?: readonly string[];
 }
 
 export interface Expiration {

@@ -29,6 +29,12 @@ export const ITEM_ATTRIBUTES = Object.freeze({
   chunkId: 'cid',
   /** A sliding chunked head: until when (epoch ms) its chunks' TTL keeps them; a renewal past it renews them. */
   chunksKeptUntil: 'cx',
+  /** The tags an entry was written with (a string set), for invalidation by tag. */
+  tags: 'tg',
+  /** When the entry's value was made (epoch ms): a tag invalidated, or the cache cleared, at or after it retires it. */
+  storedAt: 'sat',
+  /** A tag item's (and a cache's cleared-at item's) invalidation instant, epoch ms. */
+  invalidatedAt: 'tgt',
   /** The counter of the poll backplane's version item (see `DynamoStore.bumpVersion`). */
   backplaneVersion: 'bpv',
   /** The owner of a distributed lock's lease item (see `lease.ts`). */
@@ -74,12 +80,19 @@ export interface ItemBody {
   readonly chunks?: ChunkRef;
 }
 
-/** What a read found in an item of ours. */
-export interface StoredEntry {
-  readonly body: ItemBody;
-  readonly expiration: Expiration;
+/** What an entry carries besides its value and expiry. */
+export interface EntryMarks {
   /** Changes on every write of a sliding entry, so a renewal can tell it still holds what it read. */
   readonly version?: string;
+  readonly tags?: readonly string[];
+  /** When its value was made (epoch ms); absent on items written before tags existed. */
+  readonly storedAt?: number;
+}
+
+/** What a read found in an item of ours. */
+export interface StoredEntry extends EntryMarks {
+  readonly body: ItemBody;
+  readonly expiration: Expiration;
 }
 
 export type DecodedItem =
@@ -107,7 +120,7 @@ export function encodeItem(
   key: string,
   body: ItemBody,
   expiration: Expiration,
-  version: string | undefined,
+  marks: EntryMarks,
 ): EncodedItem {
   const a = ITEM_ATTRIBUTES;
   const item = itemKey(schema, partitionKey.value);
@@ -140,7 +153,12 @@ export function encodeItem(
   }
   if (expiration.slidingWindow !== undefined) addNumber(a.slidingWindow, expiration.slidingWindow);
   if (expiration.absoluteDeadline !== undefined) addNumber(a.absoluteDeadline, expiration.absoluteDeadline);
-  if (version !== undefined) addString(a.version, version);
+  if (marks.version !== undefined) addString(a.version, marks.version);
+  if (marks.storedAt !== undefined) addNumber(a.storedAt, marks.storedAt);
+  if (marks.tags !== undefined && marks.tags.length > 0) {
+    item[a.tags] = { SS: [...marks.tags] };
+    bytes += a.tags.length + marks.tags.reduce((sum, tag) => sum + Buffer.byteLength(tag), 0);
+  }
   if (partitionKey.digested) addString(a.fullKey, key);
   return { item, bytes };
 }
@@ -223,7 +241,10 @@ export function decodeItem(
   if (typeof body === 'string') return { kind: 'foreign', reason: body };
   const expiry = decodeExpiry(item, schema, key, partitionKey, now);
   if (expiry.kind !== 'live') return expiry;
-  return { kind: 'entry', entry: { body, expiration: expiry.expiration, version: expiry.version } };
+  const storedAt = numberAttribute(item, ITEM_ATTRIBUTES.storedAt);
+  if (storedAt === null) return { kind: 'foreign', reason: `attribute "${ITEM_ATTRIBUTES.storedAt}" is malformed` };
+  const tags = item[ITEM_ATTRIBUTES.tags]?.SS;
+  return { kind: 'entry', entry: { body, expiration: expiry.expiration, version: expiry.version, tags, storedAt } };
 }
 
 /** The item's body, or why it is not one of ours. */

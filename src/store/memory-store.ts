@@ -6,6 +6,7 @@ import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
 import { assertValidKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
+import { entryTags } from './tags.js';
 import { type SerializedPayload, readPayload, serializeValue } from './value-serializer.js';
 
 /** What names a memory-only cache where a DynamoDB cache names its table: in errors, logs and `cacheId()`. */
@@ -27,6 +28,8 @@ interface StoredEntry {
   readonly payload: SerializedPayload;
   expiration: Expiration;
   readonly bytes: number;
+  readonly tags?: readonly string[];
+  readonly storedAt: number;
 }
 
 const NO_CAPACITY: CapacityUnits = Object.freeze({ readUnits: 0, writeUnits: 0 });
@@ -49,6 +52,7 @@ export class MemoryStore extends EventEmitter {
   // Insertion order is write order: the first entries are the first to evict.
   private readonly entries = new Map<string, StoredEntry>();
   private readonly leases = new Map<string, { readonly owner: string; readonly until: number }>();
+  private readonly tagTimes = new Map<string, number>();
   private bytes = 0;
   private version = 0;
 
@@ -113,12 +117,14 @@ export class MemoryStore extends EventEmitter {
   prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry {
     assertValidKey(key);
     const partitionKey = partitionKeyFor(this.opts.partitionKeyPrefix, key);
-    const expiration = resolveExpiration(key, ttl, this.opts.ttl, Date.now(), options?.keepStaleFor);
+    const now = Date.now();
+    const expiration = resolveExpiration(key, ttl, this.opts.ttl, now, options?.keepStaleFor);
+    const tags = entryTags(key, ttl, options);
     const payload = serializeValue(key, value, this.opts.serializer);
     if (payload.bytes.byteLength > this.opts.maxValueBytes) {
       throw new ValueTooLargeError(key, payload.bytes.byteLength, this.opts.maxValueBytes, 'maxValueBytes');
     }
-    return { key, partitionKey, expiration, payload };
+    return { key, partitionKey, expiration, payload, tags, storedAt: options?.storedAt ?? now };
   }
 
   /** @internal */
@@ -223,6 +229,21 @@ export class MemoryStore extends EventEmitter {
     return ++this.version;
   }
 
+  /** @internal As DynamoStore's: when each tag was last invalidated; absent if never. */
+  async readTagTimes(tags: readonly string[]): Promise<Map<string, number>> {
+    const times = new Map<string, number>();
+    for (const tag of tags) {
+      const at = this.tagTimes.get(tag);
+      if (at !== undefined) times.set(tag, at);
+    }
+    return times;
+  }
+
+  /** @internal */
+  async writeTagTimes(tags: readonly string[], at: number): Promise<void> {
+    for (const tag of tags) this.tagTimes.set(tag, at);
+  }
+
   /** Nothing to close. */
   async disconnect(): Promise<void> {}
 
@@ -231,17 +252,19 @@ export class MemoryStore extends EventEmitter {
     const now = Date.now();
     const stored = this.live(key, now);
     if (stored === undefined) return undefined;
-    const { expiration, payload } = stored;
+    const { expiration, payload, tags, storedAt } = stored;
     // Each read decodes its own copy, as a read of DynamoDB does: no caller can change another's value.
     const value = readPayload(payload) as T;
     if (isPast(expiration.expiresAt, now)) {
-      return allowStale ? { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload } : undefined;
+      return allowStale
+        ? { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload, tags, storedAt }
+        : undefined;
     }
     if (expiration.slidingWindow === undefined)
-      return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload };
+      return { value, expiresAt: expiration.expiresAt, staleUntil: expiration.staleUntil, payload, tags, storedAt };
     this.renew(stored, now, this.opts.slidingRenewThreshold);
     const sliding = { windowMs: expiration.slidingWindow, absoluteDeadline: expiration.absoluteDeadline };
-    return { value, expiresAt: stored.expiration.expiresAt, payload, sliding };
+    return { value, expiresAt: stored.expiration.expiresAt, payload, sliding, tags, storedAt };
   }
 
   /** The stored entry, unless past the last instant it may be read (its expiry, or its fail-safe's end). */
@@ -261,11 +284,11 @@ export class MemoryStore extends EventEmitter {
   }
 
   private store(prepared: PreparedEntry): void {
-    const { key, payload, expiration } = prepared;
+    const { key, payload, expiration, tags, storedAt } = prepared;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const now = Date.now();
     this.remove(key, now);
-    this.entries.set(key, { payload, expiration, bytes });
+    this.entries.set(key, { payload, expiration, bytes, tags, storedAt });
     this.bytes += bytes;
     this.evict(now);
   }

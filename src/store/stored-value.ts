@@ -33,6 +33,8 @@ export interface ValueWrite {
   readonly expiration: Expiration;
   readonly payload: SerializedPayload;
   readonly version?: string;
+  readonly tags?: readonly string[];
+  readonly storedAt?: number;
 }
 
 /** A head whose chunks were deleted between reading it and reading them: an overwrite raced the read. */
@@ -45,10 +47,10 @@ export function inlineBody(payload: SerializedPayload, stored: { bytes: Uint8Arr
 
 /** Compresses the value, and splits it into chunk items when its item would pass 400 KB. */
 export async function encodeWrite(storage: ValueStorage, schema: TableSchema, write: ValueWrite): Promise<ItemWrite> {
-  const { key, partitionKey, expiration, version, payload } = write;
+  const { key, partitionKey, expiration, payload } = write;
   const stored = await compressPayload(payload.bytes, storage.compression);
   const body = inlineBody(payload, stored);
-  const whole = encodeItem(schema, partitionKey, key, body, expiration, version);
+  const whole = encodeItem(schema, partitionKey, key, body, expiration, write);
   if (whole.bytes <= ITEM_LIMIT_BYTES) return { head: whole.item };
   const id = newChunkId();
   const keptUntil = chunksKeptUntil(expiration);
@@ -66,7 +68,7 @@ export async function encodeWrite(storage: ValueStorage, schema: TableSchema, wr
     bytes: stored.bytes.byteLength,
     ...(expiration.slidingWindow === undefined ? {} : { keptUntil }),
   };
-  const head = encodeItem(schema, partitionKey, key, { ...body, inline: undefined, chunks: chunkRef }, expiration, version);
+  const head = encodeItem(schema, partitionKey, key, { ...body, inline: undefined, chunks: chunkRef }, expiration, write);
   // Only a very long key (kept whole in a digest item) can make a head this large.
   if (head.bytes > ITEM_LIMIT_BYTES) throw new ValueTooLargeError(key, head.bytes, ITEM_LIMIT_BYTES, 'item');
   return { head: head.item, chunks };

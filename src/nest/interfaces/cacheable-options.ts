@@ -14,7 +14,7 @@ export interface CacheableRequest {
  * `@Cacheable()` on a controller (every GET route), a route, or a provider's method. get-or-set's
  * options (fail-safe, timeouts, eager refresh, jitter, distributed lock) apply as they do to `getOrSet`.
  */
-export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl'> {
+export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> {
   /** The named cache (`forFeature`) to keep entries in. Default: the default cache. */
   cache?: string;
   /**
@@ -48,6 +48,13 @@ export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl'> {
   skipIf?: (context: ExecutionContext) => boolean;
   /** Routes: the 2xx statuses whose responses are stored. Default [200]. */
   statuses?: readonly number[];
+  /**
+   * Tags of the entry, for `@CacheEvict({ tags })` and `deleteByTag`: a list, or a function of the
+   * request and the body (routes: `(request, body) => [\`user:${body.ownerId}\`]`) or of the result
+   * and the method's arguments, with the provider as `this` (provider methods). A function that
+   * throws or returns no list of strings has the answer served and not stored, with a warning.
+   */
+  tags?: readonly string[] | ((...args: any[]) => readonly string[]);
 }
 
 /** `@CacheEvict()` on a route or a provider's method: after it succeeds, the keys go, or every entry of the cache. */
@@ -58,4 +65,9 @@ export interface CacheEvictOptions {
   keys?: readonly string[] | ((...args: any[]) => readonly string[] | Promise<readonly string[]>);
   /** Clear the whole cache (its own key prefix only). */
   allEntries?: boolean;
+  /**
+   * Invalidate every entry carrying one of these tags (`deleteByTag`): a list, or a function of the
+   * request (routes) or of the method's arguments (provider methods), as `keys`.
+   */
+  tags?: readonly string[] | ((...args: any[]) => readonly string[] | Promise<readonly string[]>);
 }

@@ -1,0 +1,112 @@
+import { CLEARED_TAG, isRetired } from '../store/tags.js';
+
+interface Knowledge {
+  /** The tag's invalidation instant as last read (or made here); undefined: never invalidated. */
+  readonly at: number | undefined;
+  /** Until then it is taken as current without reading DynamoDB again (then only while a backplane vouches). */
+  readonly until: number;
+  /** Set by news of a change: read again before it is used, whatever the backplane vouches. */
+  readonly unsettled?: boolean;
+}
+
+/** Tags known at once; past it, the least recently learned are read again when next needed. */
+const MAX_KNOWN_TAGS = 10_000;
+
+/**
+ * This instance's knowledge of when its cache's tags were last invalidated, and of when the cache was
+ * last cleared (`CLEARED_TAG`), held as the memory tier holds entries: read from DynamoDB when missing
+ * or lapsed, taken as current for `memory.maxTtl` (longer while a backplane keeps up and vouches),
+ * and dropped when the backplane brings news of a change. So a read of a tagged entry costs no call
+ * for its tags while they are known, and a memory hit never looks at tags at all: memory drops the
+ * entries a newly learned invalidation retires (see `learn`).
+ */
+export class TagTimes {
+  private readonly known = new Map<string, Knowledge>();
+  /** When news of a change to each tag arrived, so that a read begun before cannot put back what it replaced. */
+  private readonly changedAt = new Map<string, number>();
+  private allChangedAt = -1;
+
+  constructor(
+    /** How long knowledge is taken as current without a backplane. */
+    private readonly validityMs: number,
+    /** Whether a backplane is keeping up now (the memory tier's own check). */
+    private readonly vouched: (now: number) => boolean,
+  ) {}
+
+  /** The tags among `tags` (and the cache's own, always) whose invalidation time must be read. */
+  missing(tags: readonly string[] | undefined, now: number): string[] {
+    const wanted: string[] = [];
+    if (this.lapsed(CLEARED_TAG, now)) wanted.push(CLEARED_TAG);
+    if (tags !== undefined) for (const tag of tags) if (this.lapsed(tag, now)) wanted.push(tag);
+    return wanted;
+  }
+
+  /**
+   * Takes in what a read found for `asked` (absent from `times`: never invalidated), unless news of a
+   * change arrived while the read was in flight. Returns the tags whose known invalidation moved
+   * forward: entries memory holds with them are now retired.
+   */
+  learn(asked: readonly string[], times: ReadonlyMap<string, number>, readStartedAt: number, now: number): string[] {
+    const advanced: string[] = [];
+    for (const tag of asked) {
+      if (this.changedSince([tag], readStartedAt)) continue;
+      const at = times.get(tag);
+      const before = this.known.get(tag)?.at;
+      // Never backwards: a read that raced a newer invalidation may return the older time.
+      const latest = at === undefined ? before : before === undefined ? at : Math.max(at, before);
+      this.set(tag, { at: latest, until: now + this.validityMs });
+      if (at !== undefined && (before === undefined || at > before)) advanced.push(tag);
+    }
+    return advanced;
+  }
+
+  /** This instance invalidated the tags at `at`: known at once, without a read. */
+  record(tags: readonly string[], at: number, now: number): void {
+    for (const tag of tags) {
+      this.set(tag, { at, until: now + this.validityMs });
+      this.changedAt.set(tag, now);
+    }
+  }
+
+  /**
+   * Another instance changed the tag (backplane news): read it again when next needed. What was
+   * known stays as the floor it is, so that reading back a time already known retires nothing more.
+   */
+  forget(tag: string, now: number): void {
+    const before = this.known.get(tag);
+    if (before !== undefined) this.set(tag, { at: before.at, until: now, unsettled: true });
+    this.changedAt.delete(tag);
+    this.changedAt.set(tag, now);
+    if (this.changedAt.size > MAX_KNOWN_TAGS) this.changedAt.delete(this.changedAt.keys().next().value!);
+  }
+
+  /** Every tag may have changed (a poll backplane's version moved, or it lost track): read them all again. */
+  forgetAll(now: number): void {
+    this.known.clear();
+    this.changedAt.clear();
+    this.allChangedAt = now;
+  }
+
+  /** Whether news of a change to the cache, or to one of `tags`, arrived at or after `since`. */
+  changedSince(tags: readonly string[] | undefined, since: number): boolean {
+    if (this.allChangedAt >= since || (this.changedAt.get(CLEARED_TAG) ?? -1) >= since) return true;
+    if (tags !== undefined) for (const tag of tags) if ((this.changedAt.get(tag) ?? -1) >= since) return true;
+    return false;
+  }
+
+  /** Whether what is known retires an entry made at `storedAt` with `tags`. */
+  retires(storedAt: number | undefined, tags: readonly string[] | undefined): boolean {
+    return isRetired(storedAt, tags, (tag) => this.known.get(tag)?.at);
+  }
+
+  private lapsed(tag: string, now: number): boolean {
+    const knowledge = this.known.get(tag);
+    return knowledge === undefined || knowledge.unsettled === true || (now >= knowledge.until && !this.vouched(now));
+  }
+
+  private set(tag: string, knowledge: Knowledge): void {
+    this.known.delete(tag);
+    this.known.set(tag, knowledge);
+    if (this.known.size > MAX_KNOWN_TAGS) this.known.delete(this.known.keys().next().value!);
+  }
+}
