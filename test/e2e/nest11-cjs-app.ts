@@ -36,6 +36,13 @@ export const TSCONFIG_BUILD = { extends: './tsconfig.json', exclude: ['node_modu
  */
 export const TSCONFIG_TS6 = { extends: './tsconfig.json', compilerOptions: { ignoreDeprecations: '6.0', types: ['node', 'jest'] } };
 
+/** The package's CommonJS declarations checked themselves (skipLibCheck off), with what they import: Nest 11's, keyv's and cache-manager's .d.cts. */
+export const TSCONFIG_LIBCHECK = {
+  extends: './tsconfig.ts6.json',
+  compilerOptions: { skipLibCheck: false, noEmit: true, incremental: false, types: ['node'] },
+  files: ['src/app.service.ts'],
+};
+
 /** The template's "jest" section of package.json. */
 export const JEST = {
   moduleFileExtensions: ['js', 'json', 'ts'],

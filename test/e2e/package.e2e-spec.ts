@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteTable, dynamoEndpoint, uniqueTableName } from '../support/dynamo.js';
-import { JEST, SOURCES, TSCONFIG, TSCONFIG_BUILD, TSCONFIG_TS6 } from './nest11-cjs-app.js';
+import { JEST, SOURCES, TSCONFIG, TSCONFIG_BUILD, TSCONFIG_LIBCHECK, TSCONFIG_TS6 } from './nest11-cjs-app.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -216,7 +216,12 @@ describe('the npm package', () => {
         },
         jest: JEST,
       };
-      const configs = { 'tsconfig.json': TSCONFIG, 'tsconfig.build.json': TSCONFIG_BUILD, 'tsconfig.ts6.json': TSCONFIG_TS6 };
+      const configs = {
+        'tsconfig.json': TSCONFIG,
+        'tsconfig.build.json': TSCONFIG_BUILD,
+        'tsconfig.ts6.json': TSCONFIG_TS6,
+        'tsconfig.libcheck.json': TSCONFIG_LIBCHECK,
+      };
       await installApp(app, { 'package.json': manifest, ...configs, ...SOURCES });
     }, 300_000);
 
@@ -235,6 +240,11 @@ describe('the npm package', () => {
       },
       120_000,
     );
+
+    it('type-checks the CommonJS declarations themselves and what they import (skipLibCheck off)', async () => {
+      const checked = await outputOf('node', ['node_modules/typescript6/bin/tsc', '-p', 'tsconfig.libcheck.json'], { cwd: app });
+      expect(checked.stdout).toBe('');
+    }, 120_000);
 
     it('runs a Jest test that boots DynamoCacheModule.forRoot through Test.createTestingModule and round-trips a value', async () => {
       const jest = await outputOf('node', ['node_modules/jest/bin/jest.js', '--ci'], { cwd: app, env: dynamoEnv() });
