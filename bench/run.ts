@@ -9,11 +9,13 @@ import { capacityTable } from './capacity.js';
 import { compressionTable } from './compression.js';
 import { httpTable } from './http.js';
 import { memoryHitTable } from './memory-hits.js';
+import { observabilityTable } from './observability.js';
 import { Report } from './report.js';
 import { sdkComparison } from './sdk-comparison.js';
 import { scaleTable } from './scale.js';
 import { serializerTable } from './serializers.js';
 import { stampedeTable } from './stampede.js';
+import { tagsTables } from './tags.js';
 import { createTable } from './table.js';
 
 /**
@@ -51,9 +53,11 @@ async function main() {
       report.add(await memoryHitTable(cache, underBackplane.get<DynamoCache>(CACHE), QUICK));
       await underBackplane.close();
     }
+    if (runs('observability')) report.add(await observabilityTable(client, TABLE, QUICK));
     if (runs('stampede')) report.add(await stampedeTable(dynamo.endpoint, TABLE));
     if (runs('backplane')) await backplaneTable(dynamo.endpoint, report, QUICK);
     if (runs('http')) report.add(await httpTable(dynamo.endpoint, TABLE, QUICK));
+    if (runs('tags')) await tagsTables(dynamo.endpoint, TABLE, report, QUICK);
     if (runs('scale')) await scaleTable(dynamo.endpoint, report, QUICK);
     if (ONLY !== undefined) return;
     console.log(`\nReport written to ${await report.write()}`);
