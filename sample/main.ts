@@ -27,7 +27,7 @@ async function main() {
   await app.listen(port);
   console.log(`Sample listening on http://localhost:${port} (DynamoDB at ${endpoint ?? `AWS ${process.env.AWS_REGION}`})`);
   console.log(
-    `Try: curl -s localhost:${port}/weather/Seattle, curl -si localhost:${port}/users, curl -s -c jar -b jar localhost:${port}/visits`,
+    `Try: curl -s localhost:${port}/weather/Seattle, curl -s localhost:${port}/health, curl -s localhost:${port}/metrics, curl -si localhost:${port}/users, curl -s -c jar -b jar localhost:${port}/visits`,
   );
   const stop = async () => {
     await app.close();
