@@ -46,6 +46,7 @@ export { DynamoStore, type CacheEntry, type SetManyEntry } from './store/dynamo-
 export type { EntryOptions } from './store/expiry.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type { DynamoStoreOptions } from './store/store-options.js';
+export type { DynamoDBClientLike } from './store/dynamodb-client.js';
 export type { CapacityRecord, CapacityUnits } from './store/capacity.js';
 export type { CompressionAlgorithm } from './store/compression.js';
 export type { ValueSerializer } from './store/value-serializer.js';

@@ -9,7 +9,6 @@ import type { ResolvedStoreOptions } from './store-options.js';
  * What a cache runs on, whichever holds its entries: DynamoDB (`DynamoStore`) or this process's
  * memory (`MemoryStore`, for `distributed: false`). The cache, its handlers and the keyv bridge use
  * only this, so that a memory-only cache runs the same code as a distributed one.
- * @internal
  */
 export interface EntryStore extends EventEmitter {
   readonly opts: ResolvedStoreOptions & { readonly dialect: string; readonly url: string };
