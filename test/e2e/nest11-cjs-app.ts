@@ -141,4 +141,27 @@ describe('DynamoCacheModule in a CommonJS Nest 11 app', () => {
   });
 });
 `,
+  // The app's own unit test of its service, as README's "Memory-only mode" shows: no table, no
+  // endpoint, no DynamoDB Local (the package test runs it with none in its environment).
+  'src/app.service.spec.ts': `
+import { Test } from '@nestjs/testing';
+import { DynamoCacheModule, MemoryStore } from 'nest-dynamo-cache';
+import { AppService } from './app.service';
+
+describe('AppService, with a memory-only cache', () => {
+  it('computes once and answers from the cache after', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [DynamoCacheModule.forRoot({ distributed: false })],
+      providers: [AppService],
+    }).compile();
+    await moduleRef.init();
+    const service = moduleRef.get(AppService);
+    expect(service.cacheManager.stores).toHaveLength(1);
+    await expect(service.hello()).resolves.toEqual({ greeting: 'hi', computed: 1 });
+    await expect(service.hello()).resolves.toEqual({ greeting: 'hi', computed: 1 });
+    expect((service as unknown as { dynamoCache: { store: unknown } }).dynamoCache.store).toBeInstanceOf(MemoryStore);
+    await moduleRef.close();
+  });
+});
+`,
 };

@@ -247,7 +247,19 @@ describe('the npm package', () => {
     }, 120_000);
 
     it('runs a Jest test that boots DynamoCacheModule.forRoot through Test.createTestingModule and round-trips a value', async () => {
-      const jest = await outputOf('node', ['node_modules/jest/bin/jest.js', '--ci'], { cwd: app, env: dynamoEnv() });
+      const jest = await outputOf('node', ['node_modules/jest/bin/jest.js', '--ci', 'src/app.spec.ts'], { cwd: app, env: dynamoEnv() });
+      expect(jest.stderr).toMatch(/Tests:\s+1 passed, 1 total/);
+      expect(jest.code).toBe(0);
+    }, 180_000);
+
+    it("runs the app's own Jest unit test on a memory-only cache, with no DynamoDB in its environment", async () => {
+      const withoutDynamo = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !/^(AWS_|TABLE$|ENDPOINT$|DYNAMO)/.test(name)),
+      );
+      const jest = await outputOf('node', ['node_modules/jest/bin/jest.js', '--ci', 'src/app.service.spec.ts'], {
+        cwd: app,
+        env: { ...withoutDynamo, AWS_REGION: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      });
       expect(jest.stderr).toMatch(/Tests:\s+1 passed, 1 total/);
       expect(jest.code).toBe(0);
     }, 180_000);
