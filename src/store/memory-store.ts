@@ -6,7 +6,7 @@ import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
 import { assertValidKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
-import { entryTags } from './tags.js';
+import { CLEARED_TAG, entryTags } from './tags.js';
 import { type SerializedPayload, readPayload, serializeValue } from './value-serializer.js';
 
 /** What names a memory-only cache where a DynamoDB cache names its table: in errors, logs and `cacheId()`. */
@@ -242,6 +242,12 @@ export class MemoryStore extends EventEmitter {
   /** @internal */
   async writeTagTimes(tags: readonly string[], at: number): Promise<void> {
     for (const tag of tags) this.tagTimes.set(tag, at);
+    // Here what an invalidation retires costs nothing to delete, and would otherwise hold memory until evicted.
+    const now = Date.now();
+    for (const [key, stored] of [...this.entries]) {
+      if (stored.storedAt > at) continue;
+      if (tags.includes(CLEARED_TAG) || stored.tags?.some((tag) => tags.includes(tag))) this.remove(key, now);
+    }
   }
 
   /** Nothing to close. */

@@ -131,10 +131,18 @@ async function heldByAll(instances: readonly Instance[], key: string, value: str
     const tiers: string[] = [];
     const hits = (event: CacheEvent) => tiers.push(event.tier!);
     instance.cache.on('cache:hit', hits);
-    await instance.cache.get(key);
-    await instance.cache.get(key);
+    // A follower may be told of the write twice (its news read again after a lane changed hands), and
+    // a read in flight then is not kept: it is kept by a later one, within the bound.
+    await seenWithin(
+      async () => {
+        await instance.cache.get(key);
+        await instance.cache.get(key);
+        return tiers.at(-1);
+      },
+      'memory',
+      MAX_LAG,
+    );
     instance.cache.off('cache:hit', hits);
-    expect(tiers.at(-1)).toBe('memory');
   }
 }
 

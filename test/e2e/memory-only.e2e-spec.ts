@@ -115,6 +115,24 @@ describe('a memory-only module (distributed: false), with the default memory tie
     expect(await cache.get('same-key')).toBe('default');
   });
 
+  it('invalidates by tag and clears, dropping what they retire from the store itself', async () => {
+    await cache.set('tagged:1', 1, { tags: ['team:a'] });
+    await cache.getOrSet('tagged:2', (context) => (context.addTags('team:a'), 2));
+    await cache.set('tagged:3', 3, { tags: ['team:b'] });
+    expect(await cache.deleteByTag('team:a')).toBe(true);
+    expect(await cache.mget(['tagged:1', 'tagged:2', 'tagged:3'])).toEqual([undefined, undefined, 3]);
+    const listed = async () => {
+      const keys: string[] = [];
+      for await (const page of cache.store.keys()) keys.push(...page);
+      return keys.filter((key) => key.startsWith('tagged:'));
+    };
+    expect(await listed()).toEqual(['tagged:3']);
+    await cache.set('tagged:4', 4, { tags: ['team:a'] });
+    expect(await cache.get('tagged:4')).toBe(4);
+    await cache.clear();
+    expect(await listed()).toEqual([]);
+  });
+
   it('refuses bad input with the same typed errors, and writes nothing', async () => {
     await expect(cache.set('', 1)).rejects.toThrow(InvalidCacheKeyError);
     await expect(cache.set('k', 1, -5)).rejects.toThrow(/ttl/);
