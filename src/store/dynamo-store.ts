@@ -8,7 +8,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EntryStoreMethods } from './entry-store-methods.js';
 import { BATCH_GET_LIMIT, batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
 import { Compression } from './compression.js';
@@ -109,7 +109,7 @@ export interface SetManyEntry<T = unknown> {
  * It talks to the table on first use (or on `initialize()`, which the Nest module calls at start-up),
  * to learn or create its schema.
  */
-export class DynamoStore extends EventEmitter {
+export class DynamoStore extends EntryStoreMethods {
   /** With `dialect` and `url`, which Keyv 5 reads of any store that has an `iterator` (and throws without). */
   readonly opts: ResolvedStoreOptions & KeyvAdapterIdentity;
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
@@ -182,10 +182,6 @@ export class DynamoStore extends EventEmitter {
     return this.schemaPromise;
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    return (await this.getEntry<T>(key))?.value;
-  }
-
   async getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
     const partitionKey = this.partitionKey(key);
     const schema = this.schema ?? (await this.initialize());
@@ -206,11 +202,6 @@ export class DynamoStore extends EventEmitter {
         return undefined;
       }
     }
-  }
-
-  /** One BatchGetItem per 100 keys, unprocessed keys retried: every key that holds a value gets it. */
-  async getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>> {
-    return (await this.getManyEntries<T>(keys)).map((entry) => entry?.value);
   }
 
   async getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
@@ -237,25 +228,6 @@ export class DynamoStore extends EventEmitter {
         return entry === CHUNKS_GONE ? this.getEntry<T>(key) : entry;
       }),
     );
-  }
-
-  /**
-   * `ttl` is a duration in ms (0: never expires; absent: the store's default) or entry options with
-   * absolute and sliding expiration. A value that cannot be stored throws before anything is sent.
-   */
-  async set(key: string, value: unknown, ttl?: number | EntryOptions): Promise<boolean> {
-    await this.setEntry(key, value, ttl);
-    return true;
-  }
-
-  /**
-   * As `set`, resolving to what was written: the expiry and the value's bytes.
-   * @internal
-   */
-  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<PreparedEntry> {
-    const prepared = this.prepareEntry(key, value, ttl, options);
-    await this.putEntry(prepared);
-    return prepared;
   }
 
   /**
@@ -315,23 +287,6 @@ export class DynamoStore extends EventEmitter {
       new PutItemCommand({ TableName: this.opts.tableName, Item: write.head, ReturnValues: 'ALL_OLD' }),
     );
     if (output.Attributes !== undefined) await this.deleteReplacedChunks(output.Attributes, prepared.key);
-  }
-
-  /** Every entry is checked before the first write, so one bad entry writes nothing. The last of duplicate keys wins. */
-  async setMany(entries: ReadonlyArray<SetManyEntry>): Promise<boolean[]> {
-    await this.setManyEntries(entries);
-    return entries.map(() => true);
-  }
-
-  /**
-   * As `setMany`, resolving to what was written for each entry, in order.
-   * @internal
-   */
-  async setManyEntries(entries: ReadonlyArray<SetManyEntry>): Promise<PreparedEntry[]> {
-    if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
-    const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
-    await this.putEntries(prepared);
-    return prepared;
   }
 
   /**
@@ -395,10 +350,6 @@ export class DynamoStore extends EventEmitter {
     const unique = this.uniquePartitionKeys(keys, 'deleteKeys');
     if (unique.length === 0) return;
     await this.deletePartitionKeys(this.schema ?? (await this.initialize()), unique);
-  }
-
-  async has(key: string): Promise<boolean> {
-    return (await this.getEntry(key)) !== undefined;
   }
 
   /**

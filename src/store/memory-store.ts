@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import type { CapacityUnits } from './capacity.js';
-import type { PreparedEntry, ReadOptions, SetManyEntry, WriteOptions } from './dynamo-store.js';
+import { EntryStoreMethods } from './entry-store-methods.js';
+import type { PreparedEntry, ReadOptions, WriteOptions } from './dynamo-store.js';
 import type { CacheEntry } from './entry-reader.js';
 import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
@@ -43,7 +43,7 @@ const ENTRY_OVERHEAD_BYTES = 120;
  * same serialization (a read returns its own copy), get-or-set, fail-safe and eager refresh. For
  * development and an app's own tests: nothing is shared between processes, nothing outlives one.
  */
-export class MemoryStore extends EventEmitter {
+export class MemoryStore extends EntryStoreMethods {
   readonly opts: ResolvedStoreOptions & { readonly dialect: 'memory'; readonly url: string };
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
   namespace?: string;
@@ -79,38 +79,14 @@ export class MemoryStore extends EventEmitter {
     return new MemoryStore({ ...this.options, ...own, partitionKeyPrefix });
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    return this.read<T>(key, false)?.value;
-  }
-
   async getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
     return this.read<T>(key, options?.allowStale ?? false);
-  }
-
-  async getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>> {
-    return (await this.getManyEntries<T>(keys)).map((entry) => entry?.value);
   }
 
   async getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
     if (!Array.isArray(keys)) throw new TypeError(`getMany expects an array of keys, got ${typeof keys}.`);
     for (const key of keys) assertValidKey(key);
     return keys.map((key) => this.read<T>(key, false));
-  }
-
-  async has(key: string): Promise<boolean> {
-    return this.read(key, false) !== undefined;
-  }
-
-  async set(key: string, value: unknown, ttl?: number | EntryOptions): Promise<boolean> {
-    await this.setEntry(key, value, ttl);
-    return true;
-  }
-
-  /** @internal */
-  async setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<PreparedEntry> {
-    const prepared = this.prepareEntry(key, value, ttl, options);
-    await this.putEntry(prepared);
-    return prepared;
   }
 
   /** @internal The same checks and serialization as DynamoStore's, so that bad input fails here as it would there. */
@@ -130,19 +106,6 @@ export class MemoryStore extends EventEmitter {
   /** @internal */
   async putEntry(prepared: PreparedEntry): Promise<void> {
     this.store(prepared);
-  }
-
-  async setMany(entries: ReadonlyArray<SetManyEntry>): Promise<boolean[]> {
-    await this.setManyEntries(entries);
-    return entries.map(() => true);
-  }
-
-  /** @internal */
-  async setManyEntries(entries: ReadonlyArray<SetManyEntry>): Promise<PreparedEntry[]> {
-    if (!Array.isArray(entries)) throw new TypeError(`setMany expects an array of { key, value, ttl? }, got ${typeof entries}.`);
-    const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
-    await this.putEntries(prepared);
-    return prepared;
   }
 
   /** @internal */
