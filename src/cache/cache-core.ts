@@ -15,7 +15,8 @@ import { RefreshBackoff } from './refresh-backoff.js';
 import { LookupCounters } from './lookup-counters.js';
 import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
 import { TagTimes } from './tag-times.js';
-import { CLEARED_TAG, checkTags } from '../store/tags.js';
+import { InvalidCacheKeyError } from '../store/errors.js';
+import { CLEARED_TAG, checkTags, stamp } from '../store/tags.js';
 
 /** What a read of DynamoDB (through the memory tier) came to. */
 export type ReadResult<T> =
@@ -74,7 +75,7 @@ export class CacheCore {
   factoryObserver?: OperationObserver<FactoryTraceMessage>;
   /** When the cache's tags were invalidated and the cache cleared, as far as this instance knows. */
   readonly tags: TagTimes;
-  private readonly tagReads = new Map<string, Promise<boolean>>();
+  private readonly tagReads = new Map<string, Promise<ReadonlyMap<string, number> | undefined>>();
 
   constructor(
     readonly store: EntryStore,
@@ -144,8 +145,9 @@ export class CacheCore {
    * undefined if one does; null when its tags' times could not be read.
    */
   async unlessRetired<T>(entry: CacheEntry<T>, readStartedAt: number): Promise<CacheEntry<T> | undefined | null> {
-    if (!(await this.knowTags(entry.tags, readStartedAt))) return null;
-    return this.tags.retires(entry.storedAt, entry.tags) ? undefined : entry;
+    const read = await this.knowTags(entry.tags, readStartedAt);
+    if (read === undefined) return null;
+    return this.tags.retires(entry.storedAt, entry.tags, read) ? undefined : entry;
   }
 
   /** As `unlessRetired` for a batch: every entry's missing tag times in one more batch; undefined when it failed. */
@@ -155,16 +157,25 @@ export class CacheCore {
   ): Promise<Array<CacheEntry<T> | undefined> | undefined> {
     const tags = new Set<string>();
     for (const entry of entries) if (entry?.tags !== undefined) for (const tag of entry.tags) tags.add(tag);
-    if (!(await this.knowTags([...tags], readStartedAt))) return undefined;
-    return entries.map((entry) => (entry === undefined || this.tags.retires(entry.storedAt, entry.tags) ? undefined : entry));
+    const read = await this.knowTags([...tags], readStartedAt);
+    if (read === undefined) return undefined;
+    return entries.map((entry) => (entry === undefined || this.tags.retires(entry.storedAt, entry.tags, read) ? undefined : entry));
   }
 
-  /** Reads the invalidation times of `tags` (and the cache's own) that are not known: one batch; false when it failed. */
-  async knowTags(tags: readonly string[] | undefined, readStartedAt: number, beside = false): Promise<boolean> {
+  /**
+   * Reads the invalidation times of `tags` (and the cache's own) that are not known, in one batch.
+   * Resolves to what this call read, for the check it is made for (a batch's tags may be more than
+   * the instance keeps known), or undefined when the read failed.
+   */
+  async knowTags(
+    tags: readonly string[] | undefined,
+    readStartedAt: number,
+    beside = false,
+  ): Promise<ReadonlyMap<string, number> | undefined> {
     const missing = this.tags.missing(tags, Date.now());
-    if (missing.length === 0) return true;
+    if (missing.length === 0) return NOTHING_READ;
     // Concurrent reads that find the same tags unknown (every read, for the cache's own) share one read of them.
-    const awaited = new Set<Promise<boolean>>();
+    const awaited = new Set<Promise<ReadonlyMap<string, number> | undefined>>();
     const unread: string[] = [];
     for (const tag of missing) {
       const reading = this.tagReads.get(tag);
@@ -178,15 +189,17 @@ export class CacheCore {
       for (const tag of unread) this.tagReads.set(tag, reading);
       awaited.add(reading);
     }
-    return (await Promise.all(awaited)).every(Boolean);
+    const reads = await Promise.all(awaited);
+    if (reads.some((read) => read === undefined)) return undefined;
+    return reads.length === 1 ? reads[0] : new Map(reads.flatMap((read) => [...read!]));
   }
 
-  private async readTags(tags: string[], readStartedAt: number, beside: boolean): Promise<boolean> {
+  private async readTags(tags: string[], readStartedAt: number, beside: boolean): Promise<ReadonlyMap<string, number> | undefined> {
     const read = () => this.store.readTagTimes(tags);
     const outcome = beside ? await this.distributed.attemptBeside(read) : await this.distributed.attempt('read tags', undefined, read);
-    if (!outcome.ok) return false;
+    if (!outcome.ok) return undefined;
     this.retireInMemory(this.tags.learn(tags, outcome.value, readStartedAt, Date.now()));
-    return true;
+    return outcome.value;
   }
 
   /**
@@ -195,11 +208,16 @@ export class CacheCore {
    * through the backplane (or once their knowledge lapses, after `memory.maxTtl`).
    */
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
-    const now = Date.now();
-    this.tags.record(tags, now, now);
+    const at = stamp();
     this.retireInMemory(tags);
-    const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, now));
-    return outcome.ok;
+    const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, at));
+    // Known here only once DynamoDB holds it: an invalidation that failed is the fleet's to miss alike,
+    // not this instance's alone to keep (it would diverge from every other one until it restarts).
+    if (!outcome.ok) return false;
+    this.tags.record(tags, at, Date.now());
+    // What was read into memory while the write was in flight may be what it retires.
+    this.retireInMemory(tags);
+    return true;
   }
 
   private retireInMemory(tags: readonly string[]): void {
@@ -257,6 +275,8 @@ export class CacheCore {
       expiresAt: entry.expiresAt,
       keepUntil: entry.staleUntil,
       renewAt: renewalDue(entry.expiresAt, entry.sliding?.windowMs, entry.sliding?.absoluteDeadline, this.config.slidingRenewThreshold),
+      // A copy taken just before the knowledge of its tags lapses is not served a whole maxTtl past it.
+      knownUntil: this.tags.knownUntil(entry.tags),
     };
     const remembered = this.memory.set(key, entry.payload, entry.value, lifetime, now, readStartedAt, entry.tags);
     // A value memory keeps serialized decodes a copy per hit; the one just read is already a copy.
@@ -394,10 +414,13 @@ export function renewalDue(
 /** How long tag knowledge is taken as current by a cache without a memory tier. */
 const TAG_KNOWLEDGE_WITHOUT_MEMORY_MS = 1_000;
 
+const NOTHING_READ: ReadonlyMap<string, number> = new Map();
+
 const shownTag = (tag: string) => (tag === CLEARED_TAG ? '(the whole cache)' : `tag ${tag}`);
 
 /** The tags a caller named, checked as a write's are. */
 export function checkedTags(tags: unknown, about: string): readonly string[] {
+  if (tags === undefined) throw new InvalidCacheKeyError(`${about}: tags must be a tag or a list of tags, got undefined.`);
   return checkTags(typeof tags === 'string' ? [tags] : tags, about) ?? [];
 }
 

@@ -157,8 +157,17 @@ export class DynamoCache {
 
   /** `ttl` in ms (0: never expires), or entry options with absolute and sliding expiration. */
   async set<T>(key: string, value: T, ttl?: number | EntryOptions): Promise<T> {
-    const defaults = this.core.config.defaults;
-    await this.core.write(this.core.prepare(key, value, ttl, defaults), value);
+    return this.setMadeAt(key, value, ttl, undefined);
+  }
+
+  /**
+   * `set` for a value made by work that began at `startedAt` (a `stamp()`): an invalidation since
+   * then retires it, since the work may have read what the invalidation was for.
+   * @internal
+   */
+  async setMadeAt<T>(key: string, value: T, ttl: number | EntryOptions | undefined, startedAt: number | undefined): Promise<T> {
+    const made = startedAt === undefined ? undefined : { startedAt };
+    await this.core.write(this.core.prepare(key, value, ttl, this.core.config.defaults, made), value);
     return value;
   }
 

@@ -1,4 +1,5 @@
 import type { EntryOptions } from '../store/expiry.js';
+import { stamp } from '../store/tags.js';
 import { type FactoryTraceMessage, type OperationObserver, factoryChannel, traced } from '../observability/trace-points.js';
 
 /** What a factory is handed: the key, the stale value if fail-safe has one, and a say in how it is cached. */
@@ -22,7 +23,7 @@ export class FactoryRun<T> implements FactoryContext<T> {
   skipped = false;
   readonly tags: string[] = [];
   /** An invalidation at or after it retires the result: the factory may have read what it invalidated. */
-  readonly startedAt = Date.now();
+  readonly startedAt = stamp();
 
   constructor(
     readonly key: string,

@@ -60,6 +60,12 @@ export interface MemoryLifetime {
    * enough to be written; memory serving it past then would let the entry lapse while in use.
    */
   readonly renewAt?: number;
+  /**
+   * A value read from DynamoDB: until when what this instance knows of its tags (and of the cache's
+   * clear) is current without a backplane. Past it, as past `memory.maxTtl`, only a backplane that
+   * keeps up lets memory serve it.
+   */
+  readonly knownUntil?: number;
 }
 
 export function memoryValue<T>(entry: MemoryEntry): T {
@@ -130,7 +136,7 @@ export class MemoryTier {
       lifetime.freshUntil ??
       Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
     // A fail-safe throttle's own freshness needs no backplane: it serves a value known to be stale.
-    const unvouchedUntil = lifetime.freshUntil ?? now + this.options.maxTtlMs;
+    const unvouchedUntil = lifetime.freshUntil ?? Math.min(now + this.options.maxTtlMs, lifetime.knownUntil ?? Number.POSITIVE_INFINITY);
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {

@@ -55,7 +55,9 @@ export class TagTimes {
       // Never backwards: a read that raced a newer invalidation may return the older time.
       const latest = at === undefined ? before : before === undefined ? at : Math.max(at, before);
       this.set(tag, { at: latest, until: now + this.validityMs });
-      if (at !== undefined && (before === undefined || at > before)) advanced.push(tag);
+      // Learned for the first time, it retires nothing memory holds: every entry read into memory was
+      // read with its tags known, and one this instance wrote was made after what it did not know of.
+      if (at !== undefined && before !== undefined && at > before) advanced.push(tag);
     }
     return advanced;
   }
@@ -94,9 +96,27 @@ export class TagTimes {
     return false;
   }
 
-  /** Whether what is known retires an entry made at `storedAt` with `tags`. */
-  retires(storedAt: number | undefined, tags: readonly string[] | undefined): boolean {
-    return isRetired(storedAt, tags, (tag) => this.known.get(tag)?.at);
+  /**
+   * Whether what is known, and what a read for this very check found (`read`: a batch may bring more
+   * tags than are kept known), retires an entry made at `storedAt` with `tags`.
+   */
+  retires(storedAt: number | undefined, tags: readonly string[] | undefined, read?: ReadonlyMap<string, number>): boolean {
+    return isRetired(storedAt, tags, (tag) => {
+      const known = this.known.get(tag)?.at;
+      const found = read?.get(tag);
+      return known === undefined ? found : found === undefined ? known : Math.max(known, found);
+    });
+  }
+
+  /**
+   * Until when what is known of the cache's own tag and of `tags` may be taken as current without a
+   * backplane: memory serves an entry no longer than that, so that it is never served past the bound
+   * by a copy taken just before the knowledge lapsed.
+   */
+  knownUntil(tags: readonly string[] | undefined): number {
+    let until = this.known.get(CLEARED_TAG)?.until ?? 0;
+    if (tags !== undefined) for (const tag of tags) until = Math.min(until, this.known.get(tag)?.until ?? 0);
+    return until;
   }
 
   private lapsed(tag: string, now: number): boolean {
@@ -107,6 +127,12 @@ export class TagTimes {
   private set(tag: string, knowledge: Knowledge): void {
     this.known.delete(tag);
     this.known.set(tag, knowledge);
-    if (this.known.size > MAX_KNOWN_TAGS) this.known.delete(this.known.keys().next().value!);
+    if (this.known.size <= MAX_KNOWN_TAGS) return;
+    // The least recently learned goes, never the cache's own (every read needs it): that one moves to the back.
+    const [oldest, kept] = this.known.entries().next().value!;
+    this.known.delete(oldest);
+    if (oldest !== CLEARED_TAG) return;
+    this.known.set(oldest, kept);
+    this.known.delete(this.known.keys().next().value!);
   }
 }

@@ -2,6 +2,7 @@ import type { GetOrSetOptions } from '../cache/cache-options.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import type { FactoryContext } from '../cache/factory-run.js';
 import { type BurstWarning, describe } from './burst-warning.js';
+import { stamp } from '../store/tags.js';
 import { CallerFailure, checkedKey, evictEntries, tagsFor } from './cache-calls.js';
 import { getOrSetOptionsOf } from './get-or-set-options.js';
 import { entryTtl } from './entry-ttl.js';
@@ -50,6 +51,7 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
     }
     if (returnsPromise === true) return cachedAsync(original, this, args, key, options, getOrSetOptions, site);
     if (returnsPromise === false && typeof key === 'string') return cachedSync(original, this, args, key, options, site);
+    const startedAt = stamp();
     const result = original.apply(this, args);
     returnsPromise = isThenable(result);
     if (returnsPromise) {
@@ -57,7 +59,7 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
       (result as PromiseLike<unknown>).then(undefined, () => undefined);
       return cachedAsync(() => result, this, args, key, options, getOrSetOptions, site);
     }
-    if (typeof key === 'string') storeInBackground(key, result, options, site);
+    if (typeof key === 'string') storeInBackground(key, result, options, site, startedAt);
     return result;
   };
   return Object.assign(wrapped, { [WRAPPED]: true });
@@ -111,19 +113,20 @@ async function cachedAsync(
 function cachedSync(run: Method, self: unknown, args: unknown[], key: string, options: CacheableOptions, site: MethodSite): unknown {
   const remembered = site.cache.peek(key);
   if (remembered !== undefined) return remembered;
+  const startedAt = stamp();
   const value = run.apply(self, args);
-  storeInBackground(key, value, options, site);
+  storeInBackground(key, value, options, site, startedAt);
   return value;
 }
 
-function storeInBackground(key: string, value: unknown, options: CacheableOptions, site: MethodSite): void {
+function storeInBackground(key: string, value: unknown, options: CacheableOptions, site: MethodSite, startedAt: number): void {
   if (value === undefined) return;
   const ttl = storableTtl(options, value, key, site);
   if (ttl === null) return;
   try {
     const tags = Array.isArray(options.tags) ? options.tags : tagsFor(options.tags, undefined, [value]);
     site.cache
-      .set(key, value, tags === undefined ? ttl : { ttl, tags })
+      .setMadeAt(key, value, tags === undefined ? ttl : { ttl, tags }, startedAt)
       .catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {
     site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`);

@@ -50,6 +50,9 @@ export class DynamoCacheHealthIndicator {
 
   async isHealthy<const Key extends string>(key: Key, options: DynamoCacheHealthOptions = {}): Promise<DynamoCacheHealthResult<Key>> {
     const timeoutMs = options.timeoutMs ?? 1000;
+    const store = this.registry.default.store;
+    const probe = store instanceof DynamoStore ? await probeDynamo(store, timeoutMs) : undefined;
+    if (probe !== undefined && probe.failure === undefined) await this.probeOpenCircuits();
     const circuits = Object.fromEntries(this.registry.all().map((cache) => [cache.name, cache.circuitState]));
     const backplaneStats = this.registry.backplane?.stats();
     const backplane = backplaneStats && {
@@ -58,14 +61,11 @@ export class DynamoCacheHealthIndicator {
       lagMs: backplaneStats.lagMs,
       ...(backplaneStats.role === undefined ? {} : { role: backplaneStats.role }),
     };
-    const store = this.registry.default.store;
-    const distributed = store instanceof DynamoStore;
+    const distributed = probe !== undefined;
     const base = { circuits, distributed, ...(backplane === undefined ? {} : { backplane }) };
     const answer = (status: 'up' | 'down' | 'degraded', details: object = {}) =>
       ({ [key]: { status, ...base, ...details } }) as DynamoCacheHealthResult<Key>;
-    if (!distributed) return answer('up');
-
-    const probe = await probeDynamo(store, timeoutMs);
+    if (probe === undefined) return answer('up');
     if (probe.failure !== undefined) return answer('down', { message: probe.failure });
     const timing = { responseTimeMs: probe.responseTimeMs };
     const open = Object.keys(circuits).filter((name) => circuits[name] === 'open');
@@ -79,6 +79,23 @@ export class DynamoCacheHealthIndicator {
           : undefined;
     if (degradedBy !== undefined) return answer(options.degraded ?? 'degraded', { ...timing, message: degradedBy });
     return answer('up', timing);
+  }
+
+  /**
+   * A circuit leaves `open` only through a call made through it. An idle cache (a rarely used named
+   * one, or every cache while a readiness probe keeps the pod out of the load balancer) would keep the
+   * app down forever once DynamoDB is back: so each circuit whose wait is over is probed here, through
+   * its own breaker, with the same read.
+   */
+  private async probeOpenCircuits(): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      this.registry.all().map(async (cache) => {
+        const { store, core } = cache;
+        if (cache.circuitState !== 'open' || core.distributed.retryAt > now || !(store instanceof DynamoStore)) return;
+        await core.distributed.attempt('health probe', undefined, () => store.getEntry(PROBE_KEY)).catch(() => undefined);
+      }),
+    );
   }
 }
 

@@ -16,6 +16,7 @@ import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../cache/errors.js';
 import type { FactoryContext } from '../cache/factory-run.js';
 import { BurstWarning, describe } from './burst-warning.js';
+import { stamp } from '../store/tags.js';
 import { CallerFailure, checkedKey, evictEntries, tagsFor } from './cache-calls.js';
 import { asksForFreshAnswer, bodyForHit, type CachedResponse, unstorableReason } from './cached-response.js';
 import { entryTtl } from './entry-ttl.js';
@@ -124,10 +125,12 @@ export class DynamoCacheInterceptor implements NestInterceptor {
 
     try {
       if (asksForFreshAnswer(request.headers['cache-control'])) {
+        // Dated from before the handler ran: an eviction while it ran retires its answer.
+        const startedAt = stamp();
         const fresh = await produce();
         const ttl = fresh.expiresAt === undefined ? 0 : fresh.expiresAt - fresh.storedAt;
         const tags = [...(plan.getOrSet?.tags ?? []), ...(producedTags ?? [])];
-        if (fresh.reason === undefined) await cache.set(key, fresh, tags.length > 0 ? { ttl, tags } : ttl);
+        if (fresh.reason === undefined) await cache.setMadeAt(key, fresh, tags.length > 0 ? { ttl, tags } : ttl, startedAt);
         return this.mark(response, 'MISS', produced!.value);
       }
       const entry = await cache.getOrSet<CachedResponse>(

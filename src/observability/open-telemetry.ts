@@ -122,8 +122,10 @@ function timed<R>(
       histogram?.record((performance.now() - startedAt) / 1000, { ...attributes, 'error.type': type });
       if (span !== undefined) {
         span.setAttribute('error.type', type);
-        span.recordException(error as Error);
-        span.setStatus({ code: STATUS_ERROR, message: (error as Error)?.message });
+        // The library's own messages name the key ("Cannot cache key …"), which may be personal data:
+        // only the error's type goes on the span.
+        span.addEvent('exception', { 'exception.type': type });
+        span.setStatus({ code: STATUS_ERROR, message: type });
       }
       throw error;
     } finally {

@@ -5,11 +5,13 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { EntryStoreMethods } from './entry-store-methods.js';
-import { BATCH_GET_LIMIT, batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
+import { BATCH_GET_LIMIT, CHUNKS_IN_FLIGHT, batchGetAll, batchWriteAll, scanPartitionKeys } from './batches.js';
+import { mapWithConcurrency } from './retry.js';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
 import { Compression } from './compression.js';
 import { EntryReader } from './entry-reader.js';
@@ -30,7 +32,7 @@ import { BACKPLANE_MARKER, type PartitionKey, assertValidKey, leasePartitionKey,
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
-import { entryTags, tagPartitionKey } from './tags.js';
+import { entryTags, stamp, tagPartitionKey } from './tags.js';
 import { bumpVersion, readVersion } from './version-item.js';
 import { type CommandSender, type SendHooks, timedSender } from './timed-sender.js';
 import { type SerializedPayload, serializeValue } from './value-serializer.js';
@@ -247,7 +249,7 @@ export class DynamoStore extends EntryStoreMethods {
     }
     // Only sliding entries are renewed in place, so only they need a version to guard the renewal.
     const version = expiration.slidingWindow === undefined ? undefined : randomBytes(9).toString('base64url');
-    const storedAt = options?.storedAt ?? now;
+    const storedAt = options?.storedAt ?? stamp();
     const prepared: PreparedEntry = { key, partitionKey, expiration, payload, version, tags, storedAt };
     // The common case (a small value, the schema known) is encoded now, so that its write awaits nothing first.
     const compressed = this.opts.compression !== undefined && payload.bytes.byteLength >= this.opts.compression.thresholdBytes;
@@ -506,23 +508,32 @@ export class DynamoStore extends EntryStoreMethods {
   }
 
   /**
-   * Records `at` as the tags' invalidation instant: one small item per tag (25 a BatchWriteItem),
-   * whatever the number of entries that carry them. Tag items have no TTL: an entry that never expires
-   * may carry the tag for as long as it lives.
+   * Records `at` as the tags' invalidation instant: one small UpdateItem per tag (8 in flight),
+   * whatever the number of entries that carry them. Each only moves the time forward, so that of two
+   * invalidations racing, the later one stands whichever lands last. Tag items have no TTL: an entry
+   * that never expires may carry the tag for as long as it lives.
    * @internal
    */
   async writeTagTimes(tags: readonly string[], at: number): Promise<void> {
     if (tags.length === 0) return;
     const schema = this.schema ?? (await this.initialize());
-    const puts = tags.map((tag): WriteRequest => ({
-      PutRequest: {
-        Item: {
-          ...itemKey(schema, tagPartitionKey(this.opts.partitionKeyPrefix, tag)),
-          [ITEM_ATTRIBUTES.invalidatedAt]: { N: String(at) },
-        },
-      },
-    }));
-    await batchWriteAll(this.sender, this.opts.tableName, puts, this.opts.batchRetry);
+    await mapWithConcurrency(tags, CHUNKS_IN_FLIGHT, async (tag) => {
+      try {
+        await this.sender.send(
+          new UpdateItemCommand({
+            TableName: this.opts.tableName,
+            Key: itemKey(schema, tagPartitionKey(this.opts.partitionKeyPrefix, tag)),
+            UpdateExpression: 'SET #at = :at',
+            ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+            ExpressionAttributeNames: { '#at': ITEM_ATTRIBUTES.invalidatedAt },
+            ExpressionAttributeValues: { ':at': { N: String(at) } },
+          }),
+        );
+      } catch (error) {
+        // A later invalidation is there already: it retires all that this one would.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
 import { assertValidKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
-import { CLEARED_TAG, entryTags } from './tags.js';
+import { CLEARED_TAG, entryTags, stamp } from './tags.js';
 import { type SerializedPayload, readPayload, serializeValue } from './value-serializer.js';
 
 /** What names a memory-only cache where a DynamoDB cache names its table: in errors, logs and `cacheId()`. */
@@ -100,7 +100,7 @@ export class MemoryStore extends EntryStoreMethods {
     if (payload.bytes.byteLength > this.opts.maxValueBytes) {
       throw new ValueTooLargeError(key, payload.bytes.byteLength, this.opts.maxValueBytes, 'maxValueBytes');
     }
-    return { key, partitionKey, expiration, payload, tags, storedAt: options?.storedAt ?? now };
+    return { key, partitionKey, expiration, payload, tags, storedAt: options?.storedAt ?? stamp() };
   }
 
   /** @internal */

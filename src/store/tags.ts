@@ -8,6 +8,22 @@ export const CLEARED_MARKER = '#cleared';
 /** The cache's own tag, in the lists of tags the store reads and writes: `clear()` invalidates it. */
 export const CLEARED_TAG = '';
 
+// The last stamp this process gave: stamps never repeat and never go back, within a process.
+let lastStamp = 0;
+// An exact binary fraction, so that adding it to an epoch-ms number is exact.
+const STAMP_STEP = 2 ** -10;
+
+/**
+ * Now, in epoch ms, but never the same or earlier than the last stamp this process gave: an entry
+ * made in the same millisecond as an invalidation (a write right after `clear()`) is ordered after
+ * it, or before it, as it was. Across processes, the clocks' own order (and skew) decides.
+ */
+export function stamp(): number {
+  const now = Date.now();
+  lastStamp = now > lastStamp ? now : lastStamp + STAMP_STEP;
+  return lastStamp;
+}
+
 /** Bounds that keep a tagged item small and one BatchGetItem able to fetch an entry's tags with the cache's own. */
 export const MAX_TAGS = 32;
 export const MAX_TAG_LENGTH = 256;
@@ -42,6 +58,7 @@ export function isRetired(
   tags: readonly string[] | undefined,
   invalidatedAt: (tag: string) => number | undefined,
 ): boolean {
+  // Equal stamps are one process's same instant; written first, the invalidation retires it.
   // An entry written before tags existed has no storedAt: any clear or invalidation since retires it.
   const madeAt = storedAt ?? 0;
   const cleared = invalidatedAt(CLEARED_TAG);
