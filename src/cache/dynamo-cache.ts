@@ -99,12 +99,22 @@ export class DynamoCache {
    * `cache:hit`; nothing is announced otherwise, since DynamoDB was not asked.
    */
   peek<T>(key: string): T | undefined {
+    const value = this.peekHit<T>(key);
+    if (value === undefined && this.core.memory !== undefined) this.lookups.memoryMisses++;
+    return value;
+  }
+
+  /**
+   * `peek` for a caller that asks `getOrSet` next when memory has nothing (the route interceptor's
+   * fast path): the miss is counted there, so that one lookup is counted once.
+   * @internal
+   */
+  peekHit<T>(key: string): T | undefined {
     const now = Date.now();
     const memory = this.core.memory;
     const remembered = memory?.get(key, now);
     if (remembered === undefined || !isFreshHit(memory!, remembered, now)) {
       assertValidKey(key);
-      if (memory !== undefined) this.lookups.memoryMisses++;
       return undefined;
     }
     this.lookups.memoryHits++;

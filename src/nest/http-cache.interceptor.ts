@@ -254,11 +254,11 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const cache = this.cacheNamed(plan.cacheName);
     let key = base;
     if (options.vary !== undefined && options.vary.length > 0) {
-      const generation = cache.peek(base);
+      const generation = cache.peekHit(base);
       if (typeof generation !== 'string') return undefined;
       key = variantOf(base, generation, headers, options.vary);
     }
-    const stored = cache.peek<CachedResponse>(key);
+    const stored = cache.peekHit<CachedResponse>(key);
     return typeof stored === 'object' && stored !== null && typeof stored.storedAt === 'number' ? stored : undefined;
   }
 
