@@ -209,13 +209,12 @@ export class CacheCore {
    */
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
     const at = stamp();
-    this.retireInMemory(tags);
     const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, at));
     // Known here only once DynamoDB holds it: an invalidation that failed is the fleet's to miss alike,
     // not this instance's alone to keep (it would diverge from every other one until it restarts).
     if (!outcome.ok) return false;
     this.tags.record(tags, at, Date.now());
-    // What was read into memory while the write was in flight may be what it retires.
+    // Memory drops what it retires (and what was read into it while the write was in flight).
     this.retireInMemory(tags);
     return true;
   }
@@ -224,10 +223,9 @@ export class CacheCore {
     const memory = this.memory;
     if (memory === undefined || tags.length === 0) return;
     const now = Date.now();
-    for (const tag of tags) {
-      if (tag === CLEARED_TAG) memory.clear(now);
-      else memory.forgetTagged(tag, now);
-    }
+    // One pass over memory for every tag at once; the cache's own tag retires all of it.
+    if (tags.includes(CLEARED_TAG)) memory.clear(now);
+    else memory.forgetTagged(new Set(tags), now);
   }
 
   /**
@@ -377,10 +375,8 @@ export class CacheCore {
       },
       clear,
       invalidateTag: (tag) => {
-        const now = Date.now();
-        this.tags.forget(tag, now);
-        if (tag === CLEARED_TAG) memory.clear(now);
-        else memory.forgetTagged(tag, now);
+        this.tags.forget(tag, Date.now());
+        this.retireInMemory([tag]);
       },
       readVersion: () => this.store.readVersion(),
       bumpVersion: () => this.store.bumpVersion(),

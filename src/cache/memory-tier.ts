@@ -191,13 +191,13 @@ export class MemoryTier {
   }
 
   /**
-   * Drops every entry that carries `tag`, once this instance learns of its invalidation: one pass over
+   * Drops every entry that carries one of `tags`, once this instance learns of its invalidation: one pass over
    * memory, so that a hit never has to look at tags.
    */
-  forgetTagged(tag: string, now: number): number {
+  forgetTagged(tags: ReadonlySet<string>, now: number): number {
     let dropped = 0;
     for (const [key, entry] of [...this.entries]) {
-      if (entry.tags?.includes(tag)) {
+      if (entry.tags?.some((tag) => tags.has(tag))) {
         this.forget(key, now);
         dropped++;
       }
