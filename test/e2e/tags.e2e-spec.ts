@@ -239,6 +239,42 @@ describe('tags, with the default memory tier and no backplane', () => {
 });
 
 describe('clear() as a logical clear', () => {
+  it('keeps nothing of an invalidation DynamoDB refused: the invalidating instance serves as every other does', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.cache.set('t11:x', 'v', { ttl: 600_000, tags: ['t11'] });
+    expect(await readFrom(b, 't11:x')).toBe('dynamodb');
+    // A fault DynamoDB Local cannot make on one call alone: the tag write fails (an SDK middleware).
+    const own = (a.cache.store as unknown as { client: import('@aws-sdk/client-dynamodb').DynamoDBClient }).client;
+    own.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand') throw Object.assign(new Error('connection reset'), { name: 'TimeoutError' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failTagWrite' },
+    );
+    expect(await a.cache.deleteByTag('t11')).toBe(false);
+    expect(await a.cache.get('t11:x')).toBe('v');
+    expect(await b.cache.get('t11:x')).toBe('v');
+  });
+
+  it('bounds what another instance serves to memory.maxTtl from the invalidation, though it read the entry just before its knowledge lapsed', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.cache.set('t12:x', 'v', { ttl: 600_000, tags: ['t12'] });
+    // b learns the tag's time now, by reading another entry that carries it.
+    await a.cache.set('t12:other', 'o', { ttl: 600_000, tags: ['t12'] });
+    expect(await readFrom(b, 't12:other')).toBe('dynamodb');
+    await a.cache.deleteByTag('t12');
+    const invalidatedAt = Date.now();
+    // Late in b's knowledge window, b first reads the entry from DynamoDB (still known as not invalidated).
+    await seenWithin(async () => Date.now() - invalidatedAt > MEMORY_MAX_TTL - 1_500, true, MEMORY_MAX_TTL);
+    await b.cache.get('t12:x');
+    await seenWithin(() => readFrom(b, 't12:x'), 'miss', 2 * MEMORY_MAX_TTL);
+    // Without the cap, that copy would be served a whole memory.maxTtl past its read: ~1.7x the bound.
+    expect(Date.now() - invalidatedAt).toBeLessThanOrEqual(MEMORY_MAX_TTL + 1_000);
+  }, 30_000);
+
   it('costs one UpdateItem on a cache of 10,000 entries, reads and scans nothing, and is seen by another instance', async () => {
     const a = await instance();
     const b = await instance();

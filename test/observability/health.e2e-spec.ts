@@ -2,7 +2,8 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { DynamoCacheHealthIndicator, DynamoCacheModule } from '../../src/index.js';
+import { CACHE, type DynamoCache, DynamoCacheHealthIndicator, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
+import { seenWithin } from '../support/seen-within.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 
@@ -48,5 +49,34 @@ describe('DynamoCacheHealthIndicator under @nestjs/terminus', () => {
     await dynamo.restart();
     const back = await request(app.getHttpServer()).get('/health').expect(200);
     expect(back.body.info.cache.status).toBe('up');
+  });
+  it('is up again after an outage with no traffic at all, though every circuit opened (an idle pod out of the load balancer)', async () => {
+    const dynamo = await ownDynamo.start();
+    const app = await apps.start({
+      imports: [
+        DynamoCacheModule.forRoot({
+          tableName: TABLE,
+          client: dynamo.client,
+          partitionKeyName: 'pk',
+          ttlAttributeName: 'ttl',
+          circuitBreakerThreshold: 1,
+          circuitBreakerDuration: 300,
+        }),
+        DynamoCacheModule.forFeature({ name: 'rare' }),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [HealthController],
+    });
+    const rare = app.get(DynamoCacheRegistry).get('rare');
+    const main = app.get<DynamoCache>(CACHE);
+    await dynamo.stop();
+    await main.get('during-outage');
+    await rare.get('during-outage');
+    expect([main.circuitState, rare.circuitState]).toEqual(['open', 'open']);
+    await dynamo.restart();
+    // Only the health checks call DynamoDB from here on: no request reaches either cache.
+    await seenWithin(async () => (await request(app.getHttpServer()).get('/health')).status, 200, 10_000);
+    const back = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(back.body.info.cache).toMatchObject({ status: 'up', circuits: { default: 'closed', rare: 'closed' } });
   });
 });
