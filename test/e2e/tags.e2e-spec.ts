@@ -344,7 +344,47 @@ class ProfileController {
   }
 }
 
+@Controller('accounts')
+class AccountController {
+  static name_ = 'alice';
+  static gate: Promise<void> | undefined;
+  static entered = false;
+
+  @Get(':id')
+  @Cacheable({ ttl: 600_000, tags: (request: { params: { id: string } }) => [`account:${request.params.id}`] })
+  async account(@Param('id') id: string) {
+    const name = AccountController.name_;
+    AccountController.entered = true;
+    await AccountController.gate;
+    return { id, name };
+  }
+
+  @Post(':id')
+  @CacheEvict({ tags: (request: { params: { id: string } }) => [`account:${request.params.id}`] })
+  rename(@Param('id') id: string) {
+    AccountController.name_ = 'alice renamed';
+    return { id };
+  }
+}
+
 describe('@Cacheable({ tags }) and @CacheEvict({ tags })', () => {
+  it('does not keep a no-cache refresh whose handler read before an eviction that ran while it did', async () => {
+    const { app } = await instance({}, [AccountController]);
+    const server = (app as INestApplication).getHttpServer();
+    let release!: () => void;
+    AccountController.gate = new Promise<void>((resolve) => (release = resolve));
+    const refresh = request(server).get('/accounts/7').set('cache-control', 'no-cache');
+    const refreshed = refresh.then((response) => response);
+    await seenWithin(async () => AccountController.entered, true, 5_000);
+    await request(server).post('/accounts/7').expect(201);
+    release();
+    expect((await refreshed).body).toEqual({ id: '7', name: 'alice' });
+    AccountController.gate = undefined;
+    const next = await request(server).get('/accounts/7').expect(200);
+    expect(next.body).toEqual({ id: '7', name: 'alice renamed' });
+    expect(next.headers['x-cache']).toBe('MISS');
+  });
+
   it("evicts every cached page of one user and leaves the others' pages", async () => {
     const { app } = await instance({}, [ProfileController]);
     const server = (app as INestApplication).getHttpServer();
