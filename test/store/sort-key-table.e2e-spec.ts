@@ -20,7 +20,7 @@ import {
   type SessionData,
   TableConfigurationError,
 } from '../../src/index.js';
-import { createTable, deleteTable, localClient, memoryLogger, recordCommands, uniqueTableName } from '../support/dynamo.js';
+import { createTable, localClient, memoryLogger, recordCommands, useTableNames } from '../support/dynamo.js';
 import { pastThisMillisecond, seenWithin } from '../support/seen-within.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 import { cookie } from '../session/session-support.js';
@@ -30,14 +30,8 @@ type Item = Record<string, AttributeValue>;
 
 const admin = localClient({}, 'admin');
 const client = localClient();
-const tables: string[] = [];
-const table = (purpose: string) => {
-  const name = uniqueTableName(purpose);
-  tables.push(name);
-  return name;
-};
-afterAll(async () => {
-  await Promise.all(tables.map((name) => deleteTable(name)));
+const table = useTableNames();
+afterAll(() => {
   client.destroy();
   admin.destroy();
 });

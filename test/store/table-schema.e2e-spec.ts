@@ -2,18 +2,12 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { TableConfigurationError } from '../../src/store/errors.js';
-import { createTable, deleteTable, localClient, memoryLogger, recordCommands, uniqueTableName } from '../support/dynamo.js';
+import { createTable, localClient, memoryLogger, recordCommands, useTableNames } from '../support/dynamo.js';
 
 const client = localClient();
-const tables: string[] = [];
-const table = (purpose: string) => {
-  const name = uniqueTableName(purpose);
-  tables.push(name);
-  return name;
-};
+const table = useTableNames();
 
-afterAll(async () => {
-  await Promise.all(tables.map((name) => deleteTable(name)));
+afterAll(() => {
   client.destroy();
 });
 

@@ -121,3 +121,14 @@ export function useCacheTable(purpose: string): { client: DynamoDBClient; tableN
   });
   return { client, tableName };
 }
+
+/** Names fresh tables for one test file (`table(purpose)`), every one of them deleted after its tests. */
+export function useTableNames(): (purpose: string) => string {
+  const tables: string[] = [];
+  afterAll(() => Promise.all(tables.map((name) => deleteTable(name))));
+  return (purpose) => {
+    const name = uniqueTableName(purpose);
+    tables.push(name);
+    return name;
+  };
+}
