@@ -209,12 +209,14 @@ export class CacheCore {
    */
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
     const at = stamp();
+    // Memory forgets at once, as a delete does: a synchronous caller (a sync method's @CacheEvict) sees it
+    // before the write lands. It is dropped again after, for what reads put back while the write was in flight.
+    this.retireInMemory(tags);
     const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, at));
     // Known here only once DynamoDB holds it: an invalidation that failed is the fleet's to miss alike,
     // not this instance's alone to keep (it would diverge from every other one until it restarts).
     if (!outcome.ok) return false;
     this.tags.record(tags, at, Date.now());
-    // Memory drops what it retires (and what was read into it while the write was in flight).
     this.retireInMemory(tags);
     return true;
   }
