@@ -11,18 +11,37 @@ import { type LedgerVerdict, VersionLedger } from './version-ledger.js';
  */
 export class VersionPollBackplane extends Backplane {
   private readonly ledgers = new Map<LocalTier, VersionLedger>();
+  /** Per cache, the polls whose version memory does not reflect yet (a bump of ours unanswered), oldest first. */
+  private readonly unproven = new Map<LocalTier, Array<{ readonly version: number; readonly at: number }>>();
+  /** Per cache, the start of the latest poll whose version memory reflects: every change before it is applied. */
+  private readonly provenThrough = new Map<LocalTier, number>();
 
   protected async connect(): Promise<boolean> {
     for (const tier of this.tiers) {
+      const startedAt = Date.now();
       this.ledgers.set(tier, new VersionLedger(await tier.readVersion()));
+      this.provenThrough.set(tier, startedAt);
+      this.unproven.set(tier, []);
       tier.watchWrites(() => this.announce(tier));
     }
     return true;
   }
 
-  protected async readAll(startedAt: number): Promise<number> {
-    await Promise.all(this.tiers.map(async (tier) => this.apply(tier, this.ledgers.get(tier)!.polled(await tier.readVersion()))));
-    return startedAt;
+  /**
+   * A poll proves that every change committed before it began is applied once memory reflects the
+   * version it read. While a bump of this instance is unanswered, a number it cannot place yet may be
+   * another instance's write, held back until the answer comes: the cycle proves nothing new until
+   * then, so that the lag (and `maxLag`, past which memory is cleared) keeps counting.
+   */
+  protected async readAll(startedAt: number): Promise<number | undefined> {
+    await Promise.all(
+      this.tiers.map(async (tier) => {
+        const version = await tier.readVersion();
+        this.unproven.get(tier)!.push({ version, at: startedAt });
+        this.apply(tier, this.ledgers.get(tier)!.polled(version));
+      }),
+    );
+    return Math.min(...this.tiers.map((tier) => this.provenThrough.get(tier)!));
   }
 
   protected async disconnect(): Promise<void> {
@@ -46,8 +65,16 @@ export class VersionPollBackplane extends Backplane {
   }
 
   private apply(tier: LocalTier, verdict: LedgerVerdict): void {
-    if (verdict !== 'clear') return;
-    tier.clear();
-    this.invalidations++;
+    const polls = this.unproven.get(tier)!;
+    if (verdict === 'clear') {
+      tier.clear();
+      this.invalidations++;
+      // Memory now holds nothing older than this instant: every poll begun before is proven.
+      if (polls.length > 0) this.provenThrough.set(tier, polls[polls.length - 1]!.at);
+      polls.length = 0;
+      return;
+    }
+    const reflected = this.ledgers.get(tier)!.reflected;
+    while (polls.length > 0 && polls[0]!.version <= reflected) this.provenThrough.set(tier, polls.shift()!.at);
   }
 }

@@ -24,6 +24,11 @@ export interface CacheConfig {
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
   /** Absent when the memory tier is off. */
   readonly memory?: MemoryTierOptions;
+  /**
+   * The longest a DynamoDB read can be in flight, in ms: how long the admission gate remembers a
+   * change, so that a read begun before it cannot put back what the change replaced.
+   */
+  readonly changeHorizonMs: number;
   /** get-or-set's options where a call gives none. */
   readonly defaults: ResolvedCallOptions;
 }
@@ -43,7 +48,8 @@ export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOption
     logger: settings.logger,
     throwOnErrors: resolved.throwOnErrors,
     circuitBreaker: resolved.circuitBreaker,
-    memory: resolved.memory && { ...resolved.memory, changeHorizonMs: longestReadMs },
+    memory: resolved.memory,
+    changeHorizonMs: longestReadMs,
     defaults: resolved.defaults,
   };
 }

@@ -15,13 +15,21 @@ import { RefreshBackoff } from './refresh-backoff.js';
 import { LookupCounters } from './lookup-counters.js';
 import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
 import { TagTimes } from './tag-times.js';
+import { AdmissionGate } from './admission-gate.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
 import { CLEARED_TAG, checkTags, stamp } from '../store/tags.js';
 
 /** What a read of DynamoDB (through the memory tier) came to. */
 export type ReadResult<T> =
   | { readonly kind: 'hit'; readonly value: T; readonly expiresAt?: number }
-  | { readonly kind: 'stale'; readonly value: T; readonly expiresAt?: number; readonly staleUntil?: number }
+  | {
+      readonly kind: 'stale';
+      readonly value: T;
+      readonly expiresAt?: number;
+      readonly staleUntil?: number;
+      readonly tags?: readonly string[];
+      readonly madeAt?: number;
+    }
   | { readonly kind: 'miss' }
   | { readonly kind: 'failed' };
 
@@ -37,6 +45,11 @@ export interface Fallback<T> {
   readonly expiresAt?: number;
   readonly staleUntil?: number;
   readonly tier: 'memory' | 'dynamodb';
+  /** Its tags and when it was made, by which an invalidation retires it: fail-safe never serves it then. */
+  readonly tags?: readonly string[];
+  readonly madeAt?: number;
+  /** When the get-or-set that found it began (a `stamp()`): a change of its key or tags since retires it. */
+  readonly foundAt: number;
 }
 
 /** One key's get-or-set in progress in this process, which later callers of the key join. */
@@ -75,6 +88,8 @@ export class CacheCore {
   factoryObserver?: OperationObserver<FactoryTraceMessage>;
   /** When the cache's tags were invalidated and the cache cleared, as far as this instance knows. */
   readonly tags: TagTimes;
+  /** The one door into memory: what may enter it, judged from when the operation that produced it began. */
+  readonly gate: AdmissionGate;
   private readonly tagReads = new Map<string, Promise<ReadonlyMap<string, number> | undefined>>();
 
   constructor(
@@ -83,6 +98,7 @@ export class CacheCore {
   ) {
     this.events = new CacheEvents(config.name);
     this.memory = config.memory && new MemoryTier(config.memory);
+    this.gate = new AdmissionGate(config.changeHorizonMs);
     this.distributed = new DistributedTier(config, (error, operation) => this.report(error, operation));
     // Without a memory tier nothing else bounds how stale knowledge may be: a second, so that every
     // read does not also read the cache's own cleared-at item (one item that every read would share).
@@ -114,7 +130,7 @@ export class CacheCore {
    * An entry retired by a tag's invalidation or the cache's clear is a miss, stale or not.
    */
   async readThrough<T>(key: string, allowStale: boolean): Promise<ReadResult<T>> {
-    const startedAt = Date.now();
+    const startedAt = stamp();
     // The cache's own cleared-at time, when not known, is read beside the entry: one round trip.
     const clearedAt = this.knowTags(undefined, startedAt, true);
     const outcome = await this.distributed.attempt('get', key, () => this.store.getEntry<T>(key, { allowStale }));
@@ -133,7 +149,8 @@ export class CacheCore {
     if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
       // Only kept for fail-safe: no live value, a miss unless it is served (counted then as stale).
       this.lookups.dynamodbMisses++;
-      return { kind: 'stale', value: entry.value, expiresAt: entry.expiresAt, staleUntil: entry.staleUntil };
+      const { value, expiresAt, staleUntil, tags } = entry;
+      return { kind: 'stale', value, expiresAt, staleUntil, tags, madeAt: entry.storedAt };
     }
     this.lookups.dynamodbHits++;
     this.events.emitCache('cache:hit', key, 'dynamodb');
@@ -198,7 +215,9 @@ export class CacheCore {
     const read = () => this.store.readTagTimes(tags);
     const outcome = beside ? await this.distributed.attemptBeside(read) : await this.distributed.attempt('read tags', undefined, read);
     if (!outcome.ok) return undefined;
-    this.retireInMemory(this.tags.learn(tags, outcome.value, readStartedAt, Date.now()));
+    const changedSince = (tag: string) => this.gate.retiredSince(readStartedAt, undefined, [tag]);
+    const advanced = this.tags.learn(tags, outcome.value, readStartedAt, changedSince);
+    if (advanced.size > 0) this.retireTagged(advanced);
     return outcome.value;
   }
 
@@ -209,25 +228,63 @@ export class CacheCore {
    */
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
     const at = stamp();
+    const invalidatedAt = new Map(tags.map((tag) => [tag, at]));
     // Memory forgets at once, as a delete does: a synchronous caller (a sync method's @CacheEvict) sees it
-    // before the write lands. It is dropped again after, for what reads put back while the write was in flight.
-    this.retireInMemory(tags);
+    // before the write lands. It is marked again after, for reads that were in flight meanwhile.
+    this.retireTagged(invalidatedAt);
     const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, at));
     // Known here only once DynamoDB holds it: an invalidation that failed is the fleet's to miss alike,
     // not this instance's alone to keep (it would diverge from every other one until it restarts).
     if (!outcome.ok) return false;
     this.tags.record(tags, at, Date.now());
-    this.retireInMemory(tags);
+    this.retireTagged(invalidatedAt);
     return true;
   }
 
-  private retireInMemory(tags: readonly string[]): void {
-    const memory = this.memory;
-    if (memory === undefined || tags.length === 0) return;
+  /**
+   * Retires, as of now, what carries the tags: the gate refuses every value whose operation began
+   * before, and memory drops the entries made at or before each tag's time (`undefined`: whenever
+   * made, for news that does not say when). The cache's own tag retires everything.
+   */
+  private retireTagged(invalidatedAt: ReadonlyMap<string, number | undefined>): void {
+    this.gate.retireTags(invalidatedAt.keys(), stamp());
+    this.memory?.forgetTagged(invalidatedAt);
+  }
+
+  /**
+   * The keys changed (this instance's write or delete, or another instance's news): the gate refuses
+   * what any operation begun before brings, and memory drops its copies but `keep`, the entry the
+   * change itself put there.
+   */
+  retireKeys(keys: readonly string[], keep?: MemoryEntry): void {
+    const at = stamp();
+    for (const key of keys) {
+      this.gate.retireKey(key, at);
+      const held = this.memory?.held(key);
+      if (held !== undefined && held !== keep) this.memory!.delete(key);
+    }
+  }
+
+  /** Everything may have changed (a poll backplane's news): nothing begun before may enter memory. */
+  retireAll(): void {
     const now = Date.now();
-    // One pass over memory for every tag at once; the cache's own tag retires all of it.
-    if (tags.includes(CLEARED_TAG)) memory.clear(now);
-    else memory.forgetTagged(new Set(tags), now);
+    this.tags.forgetAll(now);
+    this.gate.retireAll(stamp());
+    this.memory?.clear();
+  }
+
+  /**
+   * The admission gate's whole rule, for every path into memory: a value made at `madeAt` by an
+   * operation begun at `startedAt` enters only if nothing that retires it (its key, one of its tags,
+   * the cache) changed since the operation began, and no invalidation known now retires it.
+   */
+  admissible(startedAt: number, key: string, made: { readonly madeAt: number; readonly tags?: readonly string[] }): boolean {
+    return this.gate.admits(startedAt, key, made.tags) && !this.tags.retires(made.madeAt, made.tags);
+  }
+
+  /** Whether fail-safe may still serve `fallback`: nothing retired it since its get-or-set began. */
+  servable(key: string, fallback: Fallback<unknown>): boolean {
+    return this.admissible(fallback.foundAt, key, { madeAt: fallback.madeAt ?? 0, tags: fallback.tags });
   }
 
   /**
@@ -246,31 +303,48 @@ export class CacheCore {
    * memory without it.
    */
   async write<T>(prepared: PreparedEntry, value: T): Promise<Resolved<T>> {
+    const { key } = prepared;
+    // Judged before the write's own mark: a factory's value may have been retired while it ran.
+    const admissible = this.admissible(prepared.storedAt, key, writtenBy(prepared));
+    this.retireKeys([key]);
+    const sentAt = stamp();
     // Under throwOnErrors the caller learns whether the write landed, so memory takes the value only
     // once it has: until then, readers get what DynamoDB holds, not a value that may be refused.
-    const rememberedFirst = this.config.throwOnErrors ? undefined : this.rememberWritten(prepared);
+    const rememberedFirst = admissible && !this.config.throwOnErrors ? this.keepWritten(prepared, sentAt) : undefined;
     let outcome;
     try {
-      outcome = await this.distributed.attempt('set', prepared.key, () => this.store.putEntry(prepared));
+      outcome = await this.distributed.attempt('set', key, () => this.store.putEntry(prepared));
     } catch (error) {
       // A rejected write (input refused once encoded, or any failure under throwOnErrors) told the
       // caller nothing was stored: memory must not serve it either.
-      this.forget([prepared.key]);
+      this.retireKeys([key]);
       throw error;
     }
-    const remembered = rememberedFirst ?? (this.config.throwOnErrors ? this.rememberWritten(prepared) : undefined);
+    const remembered = rememberedFirst ?? (admissible && this.config.throwOnErrors ? this.keepLanded(prepared, sentAt) : undefined);
+    // A read begun while the write was in flight may have fetched the value it replaced.
+    if (rememberedFirst !== undefined) this.retireKeys([key], rememberedFirst);
     if (outcome.ok) {
-      this.events.emitCache('cache:set', prepared.key);
-      this.events.emitIfHeard('set', () => ({ key: prepared.key, value }));
+      this.events.emitCache('cache:set', key);
+      this.events.emitIfHeard('set', () => ({ key, value }));
     }
     return { value: remembered ? memoryValue<T>(remembered) : value, expiresAt: prepared.expiration.expiresAt };
   }
 
-  /** Keeps a value read from DynamoDB in memory; returns the copy every caller is handed. */
+  /**
+   * After writes that landed together (an mset, a write under throwOnErrors): each value enters memory
+   * unless something retired its key or tags since it was sent (`sentAt`, after the writes' own marks).
+   */
+  keepLanded(prepared: PreparedEntry, sentAt: number): MemoryEntry | undefined {
+    if (this.gate.retiredSince(sentAt, prepared.key, prepared.tags)) return undefined;
+    this.retireKeys([prepared.key]);
+    return this.keepWritten(prepared, sentAt);
+  }
+
+  /** Keeps a value read from DynamoDB in memory, if the gate admits it; returns the copy every caller is handed. */
   remember<T>(key: string, entry: CacheEntry<T>, readStartedAt: number): T {
-    // News of an invalidation while the read was in flight: the entry may be one it retired.
-    if (this.memory === undefined || this.tags.changedSince(entry.tags, readStartedAt)) return entry.value;
-    const now = Date.now();
+    const memory = this.memory;
+    const made = { madeAt: entry.storedAt ?? 0, tags: entry.tags };
+    if (memory === undefined || !this.admissible(readStartedAt, key, made)) return entry.value;
     const lifetime = {
       expiresAt: entry.expiresAt,
       keepUntil: entry.staleUntil,
@@ -278,42 +352,29 @@ export class CacheCore {
       // A copy taken just before the knowledge of its tags lapses is not served a whole maxTtl past it.
       knownUntil: this.tags.knownUntil(entry.tags),
     };
-    const remembered = this.memory.set(key, entry.payload, entry.value, lifetime, now, readStartedAt, entry.tags);
+    const remembered = memory.set(key, entry.payload, entry.value, lifetime, readStartedAt, made);
     // A value memory keeps serialized decodes a copy per hit; the one just read is already a copy.
     return remembered.payload === undefined ? (remembered.frozenValue as T) : entry.value;
   }
 
-  rememberWritten(prepared: PreparedEntry): MemoryEntry | undefined {
-    // A value made before an invalidation this instance knows of (a factory that began before it) is retired as it lands.
-    if (this.tags.retires(prepared.storedAt, prepared.tags)) {
-      this.memory?.forget(prepared.key, Date.now());
-      return undefined;
-    }
+  /** Keeps a value this instance wrote, already judged by the gate, fresh from when its write was sent. */
+  private keepWritten(prepared: PreparedEntry, sentAt: number): MemoryEntry | undefined {
     const { expiresAt, staleUntil, slidingWindow, absoluteDeadline } = prepared.expiration;
     const renewAt = renewalDue(expiresAt, slidingWindow, absoluteDeadline, this.config.slidingRenewThreshold);
     const lifetime = { expiresAt, keepUntil: staleUntil, renewAt };
-    return this.memory?.set(prepared.key, prepared.payload, undefined, lifetime, Date.now(), undefined, prepared.tags);
+    return this.memory?.set(prepared.key, prepared.payload, undefined, lifetime, sentAt, writtenBy(prepared));
   }
 
-  /** Keeps a fallback in memory as fresh for `throttleMs`, so that a failing factory is not retried per call. */
+  /**
+   * Keeps a fallback in memory as fresh for `throttleMs`, so that a failing factory is not retried per
+   * call: through the gate, with its tags, so that an invalidation drops it as it drops any entry.
+   */
   throttle<T>(key: string, fallback: Fallback<T>, throttleMs: number): void {
-    if (this.memory === undefined) return;
+    if (this.memory === undefined || !this.servable(key, fallback)) return;
     const now = Date.now();
     const payload = this.store.prepareEntry(key, fallback.value, 0).payload;
-    this.memory.set(
-      key,
-      payload,
-      undefined,
-      { expiresAt: fallback.expiresAt, keepUntil: fallback.staleUntil, freshUntil: now + throttleMs },
-      now,
-    );
-  }
-
-  /** Memory drops the keys, and no read already in flight may put their old values back. */
-  forget(keys: readonly string[]): void {
-    if (this.memory === undefined) return;
-    const now = Date.now();
-    for (const key of keys) this.memory.forget(key, now);
+    const lifetime = { expiresAt: fallback.expiresAt, keepUntil: fallback.staleUntil, freshUntil: now + throttleMs };
+    this.memory.set(key, payload, undefined, lifetime, now, { madeAt: fallback.madeAt ?? 0, tags: fallback.tags });
   }
 
   /** The flight in progress for `key`, or a new one that `start` begins. */
@@ -359,14 +420,8 @@ export class CacheCore {
     if (memory === undefined || this.store instanceof MemoryStore) return undefined;
     const prefix = this.config.partitionKeyPrefix;
     const invalidate = (key: string) => {
-      memory.forget(key, Date.now());
+      this.retireKeys([key]);
       this.events.emitCache('cache:invalidated', key, 'memory');
-    };
-    const clear = () => {
-      const now = Date.now();
-      // Any tag may have changed with it (a poll backplane cannot tell which): every one is read again.
-      this.tags.forgetAll(now);
-      memory.clear(now);
     };
     return {
       cacheName: this.config.name,
@@ -375,10 +430,11 @@ export class CacheCore {
       invalidateDigest: (partitionKey) => {
         for (const key of [...memory.keys()]) if (partitionKeyFor(prefix, key).value === partitionKey) invalidate(key);
       },
-      clear,
+      // Any tag may have changed with it (a poll backplane cannot tell which): every one is read again.
+      clear: () => this.retireAll(),
       invalidateTag: (tag) => {
         this.tags.forget(tag, Date.now());
-        this.retireInMemory([tag]);
+        this.retireTagged(new Map([[tag, undefined]]));
       },
       readVersion: () => this.store.readVersion(),
       bumpVersion: () => this.store.bumpVersion(),
@@ -413,6 +469,8 @@ export function renewalDue(
 const TAG_KNOWLEDGE_WITHOUT_MEMORY_MS = 1_000;
 
 const NOTHING_READ: ReadonlyMap<string, number> = new Map();
+
+const writtenBy = (prepared: PreparedEntry) => ({ madeAt: prepared.storedAt, tags: prepared.tags });
 
 const shownTag = (tag: string) => (tag === CLEARED_TAG ? '(the whole cache)' : `tag ${tag}`);
 

@@ -84,7 +84,7 @@ export interface ResolvedCacheOptions {
   readonly name: string;
   readonly throwOnErrors: boolean;
   readonly cacheId?: string;
-  readonly memory?: Omit<MemoryTierOptions, 'changeHorizonMs'>;
+  readonly memory?: MemoryTierOptions;
   readonly distributed: boolean;
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
   readonly defaults: ResolvedCallOptions;
@@ -143,7 +143,7 @@ export function resolveCacheOptions(options: DynamoCacheOptions = {}): ResolvedC
     (value) => value === false || isObject(value),
     'false or { maxEntries, maxBytes, maxTtl }',
   );
-  let memoryTier: Omit<MemoryTierOptions, 'changeHorizonMs'> | undefined;
+  let memoryTier: MemoryTierOptions | undefined;
   if (memory !== false) {
     const memoryRaw = (memory ?? {}) as Record<string, unknown>;
     const nested = (check: (value: unknown) => boolean, expected: string) => (field: string) =>

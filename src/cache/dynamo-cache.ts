@@ -8,7 +8,7 @@ import type { EntryOptions } from '../store/expiry.js';
 import { assertValidKey } from '../store/keys.js';
 import { resolveCacheConfig } from './cache-config.js';
 import { CacheCore, type Resolved, checkedTags } from './cache-core.js';
-import { CLEARED_TAG } from '../store/tags.js';
+import { CLEARED_TAG, stamp } from '../store/tags.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
 import { type DynamoCacheOptions, type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
 import type { CircuitState } from './circuit-breaker.js';
@@ -140,7 +140,7 @@ export class DynamoCache {
     });
     if (missing.length > 0) {
       const missingKeys = missing.map((index) => keys[index]!);
-      const startedAt = Date.now();
+      const startedAt = stamp();
       // The cache's own cleared-at time, when not known, is read beside the entries: one round trip.
       const clearedKnown = this.core.knowTags(undefined, startedAt, true);
       const outcome = await distributed.attempt('mget', missingKeys, () => this.store.getManyEntries<T>(missingKeys));
@@ -187,11 +187,12 @@ export class DynamoCache {
     // Every entry is checked before anything is sent or kept: one bad entry writes nothing.
     const prepared = list.map((entry) => this.core.prepare(entry?.key, entry?.value, entry?.ttl, defaults));
     const keys = prepared.map((entry) => entry.key);
-    // Forgotten before the call: a failure part-way leaves DynamoDB holding some new values and some
+    // Retired before the call: a failure part-way leaves DynamoDB holding some new values and some
     // old, and memory must not answer for either.
-    this.core.forget(keys);
+    this.core.retireKeys(keys);
+    const sentAt = stamp();
     const outcome = await this.core.distributed.attempt('mset', keys, () => this.store.putEntries(prepared));
-    if (outcome.ok) for (const entry of prepared) this.core.rememberWritten(entry);
+    if (outcome.ok) for (const entry of prepared) this.core.keepLanded(entry, sentAt);
     this.core.events.emitIfHeard('mset', () => ({ list }));
     return list;
   }
@@ -199,8 +200,10 @@ export class DynamoCache {
   /** Resolves to whether DynamoDB held the key and deleted it; false when DynamoDB could not be asked. */
   async del(key: string): Promise<boolean> {
     assertValidKey(key);
-    this.core.forget([key]);
+    // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old item.
+    this.core.retireKeys([key]);
     const outcome = await this.core.distributed.attempt('del', key, () => this.store.delete(key));
+    this.core.retireKeys([key]);
     if (!outcome.ok) return false;
     this.core.events.emitCache('cache:delete', key);
     this.core.events.emitIfHeard('del', () => ({ key }));
@@ -209,8 +212,9 @@ export class DynamoCache {
 
   async mdel(keys: string[]): Promise<boolean> {
     assertKeys(keys, 'mdel');
-    this.core.forget(keys);
+    this.core.retireKeys(keys);
     const outcome = await this.core.distributed.attempt('mdel', keys, () => this.store.deleteKeys(keys));
+    this.core.retireKeys(keys);
     if (!outcome.ok) return false;
     for (const key of keys) this.core.events.emitCache('cache:delete', key);
     this.core.events.emitIfHeard('mdel', () => ({ keys }));
@@ -367,7 +371,9 @@ export class DynamoCache {
   private async getFromDynamo<T>(key: string, remembered: MemoryEntry | undefined, now: number): Promise<T | undefined> {
     const read = await this.core.readThrough<T>(key, false);
     if (read.kind === 'hit') return this.announceGet(key, read.value);
-    if (read.kind === 'failed' && remembered !== undefined && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
+    // What memory held when the get began still serves through an outage, unless something retired it since.
+    const stillHeld = remembered !== undefined && this.core.memory?.held(key) === remembered;
+    if (read.kind === 'failed' && stillHeld && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
       this.lookups.memoryStale++;
       this.core.events.emitCache('cache:stale', key, 'memory');
       return memoryValue<T>(remembered);

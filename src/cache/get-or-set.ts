@@ -6,6 +6,7 @@ import type { ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, RecursiveFactoryError } from './errors.js';
 import { type Factory, FactoryRun, raceTimeouts, runFactory } from './factory-run.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
+import { stamp } from '../store/tags.js';
 
 export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOptions) | undefined;
 
@@ -72,16 +73,23 @@ async function loadOrCompute<T>(
   remembered: MemoryEntry | undefined,
   flight: Flight<T>,
 ): Promise<Resolved<T>> {
+  const foundAt = stamp();
   const read = await core.readThrough<T>(key, call.failSafe);
   if (read.kind === 'hit') return read;
   const now = Date.now();
   let fallback: Fallback<T> | undefined;
-  if (read.kind === 'stale') fallback = { ...read, tier: 'dynamodb' };
-  else if (read.kind === 'failed' && remembered !== undefined) {
+  if (read.kind === 'stale') {
+    const { value, expiresAt, staleUntil, tags, madeAt } = read;
+    fallback = { value, expiresAt, staleUntil, tags, madeAt, foundAt, tier: 'dynamodb' };
+  } else if (read.kind === 'failed' && remembered !== undefined) {
     // DynamoDB cannot answer: what this instance last knew still serves, within its own expiry.
-    if (isLive(remembered.expiresAt, now)) return serveStale(core, key, rememberedFallback<T>(remembered));
-    if (call.failSafe) fallback = rememberedFallback<T>(remembered);
+    const known = rememberedFallback<T>(remembered, foundAt);
+    const served = isLive(remembered.expiresAt, now) ? serveStale(core, key, known) : undefined;
+    if (served !== undefined) return served;
+    if (call.failSafe) fallback = known;
   }
+  // Never handed on (to the factory, to joiners, to fail-safe) once something retired it.
+  if (fallback !== undefined && !core.servable(key, fallback)) fallback = undefined;
   flight.fallback = fallback;
 
   let leaseHeld = false;
@@ -107,9 +115,10 @@ async function loadOrCompute<T>(
     outcome = await raceTimeouts(running, call.softTimeoutMs, call.hardTimeoutMs, fallback !== undefined);
   } catch (error) {
     await releaseLease();
-    if (!call.failSafe || fallback === undefined) throw error;
+    const served = call.failSafe && fallback !== undefined ? serveStale(core, key, fallback, call.failSafeThrottleMs) : undefined;
+    if (served === undefined) throw error;
     core.report(error, `factory of "${key}"`);
-    return serveStale(core, key, fallback, call.failSafeThrottleMs);
+    return served;
   }
   if (outcome.kind === 'value') {
     try {
@@ -125,7 +134,8 @@ async function loadOrCompute<T>(
       .catch((error: unknown) => core.report(error, `factory of "${key}" (finished after its timeout)`))
       .finally(releaseLease),
   );
-  if (fallback !== undefined) return serveStale(core, key, fallback);
+  const served = fallback === undefined ? undefined : serveStale(core, key, fallback);
+  if (served !== undefined) return served;
   throw new FactoryTimeoutError(core.config.name, key, call.hardTimeoutMs!);
 }
 
@@ -150,8 +160,8 @@ function withinOwnTimeouts<T>(core: CacheCore, key: string, flight: Flight<T>, c
     if (softTimeoutMs !== undefined) {
       timers.push(
         setTimeout(() => {
-          const fallback = flight.fallback;
-          if (fallback !== undefined) settle(() => resolve(serveStale(core, key, fallback)));
+          const served = flight.fallback === undefined ? undefined : serveStale(core, key, flight.fallback);
+          if (served !== undefined) settle(() => resolve(served));
         }, softTimeoutMs),
       );
     }
@@ -159,11 +169,8 @@ function withinOwnTimeouts<T>(core: CacheCore, key: string, flight: Flight<T>, c
       timers.push(
         setTimeout(() => {
           const fallback = call.failSafe ? flight.fallback : undefined;
-          settle(() =>
-            fallback !== undefined
-              ? resolve(serveStale(core, key, fallback))
-              : reject(new FactoryTimeoutError(core.config.name, key, hardTimeoutMs)),
-          );
+          const served = fallback === undefined ? undefined : serveStale(core, key, fallback);
+          settle(() => (served !== undefined ? resolve(served) : reject(new FactoryTimeoutError(core.config.name, key, hardTimeoutMs))));
         }, hardTimeoutMs),
       );
     }
@@ -215,12 +222,18 @@ async function storeResult<T>(
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
 }
 
-function rememberedFallback<T>(entry: MemoryEntry): Fallback<T> {
-  return { value: memoryValue<T>(entry), expiresAt: entry.expiresAt, staleUntil: entry.keepUntil, tier: 'memory' };
+function rememberedFallback<T>(entry: MemoryEntry, foundAt: number): Fallback<T> {
+  const { expiresAt, keepUntil: staleUntil, tags, madeAt } = entry;
+  return { value: memoryValue<T>(entry), expiresAt, staleUntil, tags, madeAt, foundAt, tier: 'memory' };
 }
 
-/** Serves a fallback; with a throttle, keeps serving it from memory for that long before the factory is tried again. */
-function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> {
+/**
+ * Serves a fallback, unless something retired it since it was found (undefined then: the caller
+ * fails as it would without one); with a throttle, keeps serving it from memory for that long
+ * before the factory is tried again.
+ */
+function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> | undefined {
+  if (!core.servable(key, fallback)) return undefined;
   if (throttleMs !== undefined && throttleMs > 0) core.throttle(key, fallback, throttleMs);
   core.lookups.stale(fallback.tier);
   core.events.emitCache('cache:stale', key, fallback.tier);

@@ -1,5 +1,6 @@
 import { PayloadFormat, type SerializedPayload, readPayload } from '../store/value-serializer.js';
 import { deepFreeze } from './deep-freeze.js';
+import { CLEARED_TAG } from '../store/tags.js';
 
 export interface MemoryTierOptions {
   /** Most entries kept; the least recently used go first. */
@@ -8,11 +9,6 @@ export interface MemoryTierOptions {
   readonly maxBytes: number;
   /** Longest an entry is served from memory before DynamoDB is asked again, in ms. */
   readonly maxTtlMs: number;
-  /**
-   * The longest a DynamoDB read can be in flight, in ms: how long a key's last change is remembered,
-   * so that a read begun before it cannot put back what the change replaced.
-   */
-  readonly changeHorizonMs: number;
 }
 
 /**
@@ -38,6 +34,8 @@ export interface MemoryEntry {
   readonly bytes: number;
   /** Its tags: learning that one was invalidated drops it (see `forgetTagged`). */
   readonly tags?: readonly string[];
+  /** When its value was made (a `stamp()`; a factory's: when it began), which an invalidation at or after retires. */
+  readonly madeAt: number;
   /** Second-chance eviction: set on a hit, so that a hit costs one write and no reordering. */
   recentlyUsed: boolean;
 }
@@ -79,10 +77,6 @@ export function memoryValue<T>(entry: MemoryEntry): T {
 export class MemoryTier {
   private readonly entries = new Map<string, MemoryEntry>();
   private bytes = 0;
-  /** When each key last changed (this instance's write or delete, or another's news from a backplane), for `set`'s `readStartedAt`. */
-  private readonly changedAt = new Map<string, number>();
-  /** When the whole tier was last cleared: a read begun before then may hold what the clear meant to drop. */
-  private clearedAt = -1;
   /** The bound in force: `options.maxTtlMs`, or what a backplane sets. */
   maxTtlMs: number;
   /**
@@ -117,26 +111,27 @@ export class MemoryTier {
   }
 
   /**
-   * Keeps a value read from or written to DynamoDB, served as a hit until its logical expiry capped
-   * by maxTtl. `keepUntil` keeps it longer as a fail-safe fallback; `freshUntil` overrides when it
-   * is served as a hit (the fail-safe throttle serves a stale value for a while).
+   * Keeps a value, unconditionally: the cache's admission gate has already judged it. Its freshness is
+   * counted from `startedAt`, when the operation that produced it began, not from now: an answer that
+   * was in flight across a freeze (a Lambda between invocations, SIGSTOP) is as old as its question.
+   * It is served as a hit until its logical expiry capped by maxTtl; `keepUntil` keeps it longer as a
+   * fail-safe fallback; `freshUntil` overrides when it is served as a hit (the fail-safe throttle).
    */
   set(
     key: string,
     payload: SerializedPayload,
     parsedValue: unknown,
     lifetime: MemoryLifetime,
-    now: number,
-    /** For a value read from DynamoDB: when the read began. A change to the key since then means it may be stale. */
-    readStartedAt?: number,
-    tags?: readonly string[],
+    startedAt: number,
+    made: { readonly madeAt: number; readonly tags?: readonly string[] },
   ): MemoryEntry {
     const { expiresAt } = lifetime;
     const freshUntil =
       lifetime.freshUntil ??
-      Math.min(now + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
+      Math.min(startedAt + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
     // A fail-safe throttle's own freshness needs no backplane: it serves a value known to be stale.
-    const unvouchedUntil = lifetime.freshUntil ?? Math.min(now + this.options.maxTtlMs, lifetime.knownUntil ?? Number.POSITIVE_INFINITY);
+    const unvouchedUntil =
+      lifetime.freshUntil ?? Math.min(startedAt + this.options.maxTtlMs, lifetime.knownUntil ?? Number.POSITIVE_INFINITY);
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {
@@ -148,23 +143,21 @@ export class MemoryTier {
       unvouchedUntil,
       keepUntil: Math.max(lifetime.keepUntil ?? expiresAt ?? Number.POSITIVE_INFINITY, freshUntil),
       bytes,
-      tags,
+      tags: made.tags,
+      madeAt: made.madeAt,
       recentlyUsed: false,
     };
-    if (readStartedAt === undefined) {
-      this.noteChange(key, now);
-    } else if (Math.max(this.changedAt.get(key) ?? -1, this.clearedAt) >= readStartedAt) {
-      // The read may have fetched the value just before the key changed (here, or on another instance
-      // whose news arrived while it was in flight): keeping it would put back what the change replaced,
-      // and dropping what is there now would lose the change's own value.
-      return entry;
-    }
     this.delete(key);
     if (bytes > this.options.maxBytes) return entry;
     this.entries.set(key, entry);
     this.bytes += bytes;
     this.evictOverflow();
     return entry;
+  }
+
+  /** The entry held for `key`, as it is, without counting a use or dropping it: for identity checks. */
+  held(key: string): MemoryEntry | undefined {
+    return this.entries.get(key);
   }
 
   delete(key: string): void {
@@ -174,46 +167,33 @@ export class MemoryTier {
     this.bytes -= entry.bytes;
   }
 
-  clear(now = Date.now()): void {
+  clear(): void {
     this.entries.clear();
     this.bytes = 0;
-    this.clearedAt = now;
   }
 
   /**
-   * Drops the key because it changed (a write or delete of this instance that did not leave its value
-   * here, or another instance's change), and remembers when, so that no read begun before can put
-   * the old value back (see `set`).
+   * Drops every entry that carries one of the tags and was made at or before its invalidation
+   * (`undefined`: whenever it was made, for news that does not say when): one pass over memory, so
+   * that a hit never has to look at tags.
    */
-  forget(key: string, now: number): void {
-    this.delete(key);
-    this.noteChange(key, now);
-  }
-
-  /**
-   * Drops every entry that carries one of `tags`, once this instance learns of its invalidation: one pass over
-   * memory, so that a hit never has to look at tags.
-   */
-  forgetTagged(tags: ReadonlySet<string>, now: number): number {
+  forgetTagged(invalidatedAt: ReadonlyMap<string, number | undefined>): number {
+    // The cache's own tag is on no entry: it retires every entry made at or before it.
+    const clearedAt = invalidatedAt.has(CLEARED_TAG) ? (invalidatedAt.get(CLEARED_TAG) ?? Number.POSITIVE_INFINITY) : undefined;
+    const retires = (tag: string, madeAt: number) => {
+      if (!invalidatedAt.has(tag)) return false;
+      const at = invalidatedAt.get(tag);
+      return at === undefined || at >= madeAt;
+    };
     let dropped = 0;
     for (const [key, entry] of [...this.entries]) {
-      if (entry.tags?.some((tag) => tags.has(tag))) {
-        this.forget(key, now);
+      const retired = (clearedAt !== undefined && clearedAt >= entry.madeAt) || entry.tags?.some((tag) => retires(tag, entry.madeAt));
+      if (retired) {
+        this.delete(key);
         dropped++;
       }
     }
     return dropped;
-  }
-
-  private noteChange(key: string, now: number): void {
-    // Re-inserted, so that the map stays in time order and the oldest are forgotten from its front.
-    this.changedAt.delete(key);
-    this.changedAt.set(key, now);
-    const horizon = now - this.options.changeHorizonMs;
-    for (const [oldKey, at] of this.changedAt) {
-      if (at >= horizon) break;
-      this.changedAt.delete(oldKey);
-    }
   }
 
   keys(): IterableIterator<string> {

@@ -22,9 +22,6 @@ const MAX_KNOWN_TAGS = 10_000;
  */
 export class TagTimes {
   private readonly known = new Map<string, Knowledge>();
-  /** When news of a change to each tag arrived, so that a read begun before cannot put back what it replaced. */
-  private readonly changedAt = new Map<string, number>();
-  private allChangedAt = -1;
 
   constructor(
     /** How long knowledge is taken as current without a backplane. */
@@ -42,22 +39,28 @@ export class TagTimes {
   }
 
   /**
-   * Takes in what a read found for `asked` (absent from `times`: never invalidated), unless news of a
-   * change arrived while the read was in flight. Returns the tags whose known invalidation moved
-   * forward: entries memory holds with them are now retired.
+   * Takes in what a read begun at `readStartedAt` found for `asked` (absent from `times`: never
+   * invalidated), but for the tags `changedSince` says news of a change reached while it was in flight
+   * (the read may predate that change). Knowledge is current from when the read began, not from when
+   * its answer came. Returns the tags whose known invalidation moved forward, with the new time:
+   * entries memory holds with them, made at or before it, are now retired. A tag learned for the first
+   * time counts too: this instance may hold a value it made itself while not knowing of the tag.
    */
-  learn(asked: readonly string[], times: ReadonlyMap<string, number>, readStartedAt: number, now: number): string[] {
-    const advanced: string[] = [];
+  learn(
+    asked: readonly string[],
+    times: ReadonlyMap<string, number>,
+    readStartedAt: number,
+    changedSince: (tag: string) => boolean,
+  ): Map<string, number> {
+    const advanced = new Map<string, number>();
     for (const tag of asked) {
-      if (this.changedSince([tag], readStartedAt)) continue;
+      if (changedSince(tag)) continue;
       const at = times.get(tag);
       const before = this.known.get(tag)?.at;
       // Never backwards: a read that raced a newer invalidation may return the older time.
       const latest = at === undefined ? before : before === undefined ? at : Math.max(at, before);
-      this.set(tag, { at: latest, until: now + this.validityMs });
-      // Learned for the first time, it retires nothing memory holds: every entry read into memory was
-      // read with its tags known, and one this instance wrote was made after what it did not know of.
-      if (at !== undefined && before !== undefined && at > before) advanced.push(tag);
+      this.set(tag, { at: latest, until: readStartedAt + this.validityMs });
+      if (at !== undefined && (before === undefined || at > before)) advanced.set(tag, at);
     }
     return advanced;
   }
@@ -65,8 +68,8 @@ export class TagTimes {
   /** This instance invalidated the tags at `at`: known at once, without a read. */
   record(tags: readonly string[], at: number, now: number): void {
     for (const tag of tags) {
-      this.set(tag, { at, until: now + this.validityMs });
-      this.changedAt.set(tag, now);
+      const before = this.known.get(tag)?.at;
+      this.set(tag, { at: before === undefined ? at : Math.max(at, before), until: now + this.validityMs });
     }
   }
 
@@ -77,23 +80,15 @@ export class TagTimes {
   forget(tag: string, now: number): void {
     const before = this.known.get(tag);
     if (before !== undefined) this.set(tag, { at: before.at, until: now, unsettled: true });
-    this.changedAt.delete(tag);
-    this.changedAt.set(tag, now);
-    if (this.changedAt.size > MAX_KNOWN_TAGS) this.changedAt.delete(this.changedAt.keys().next().value!);
   }
 
-  /** Every tag may have changed (a poll backplane's version moved, or it lost track): read them all again. */
+  /**
+   * Every tag may have changed (a poll backplane's version moved, or it lost track): each is read again
+   * before it is next used. The times known stay as floors: a read between learning a tag's time and
+   * checking an entry against it must still see every invalidation this instance knew of.
+   */
   forgetAll(now: number): void {
-    this.known.clear();
-    this.changedAt.clear();
-    this.allChangedAt = now;
-  }
-
-  /** Whether news of a change to the cache, or to one of `tags`, arrived at or after `since`. */
-  changedSince(tags: readonly string[] | undefined, since: number): boolean {
-    if (this.allChangedAt >= since || (this.changedAt.get(CLEARED_TAG) ?? -1) >= since) return true;
-    if (tags !== undefined) for (const tag of tags) if ((this.changedAt.get(tag) ?? -1) >= since) return true;
-    return false;
+    for (const [tag, knowledge] of [...this.known]) this.known.set(tag, { at: knowledge.at, until: now, unsettled: true });
   }
 
   /**

@@ -5,13 +5,14 @@ import { CLEARED_TAG, checkTags, isRetired, tagPartitionKey } from '../../src/st
 // No DynamoDB and no timers: every call is handed its `now`.
 const VALIDITY = 5_000;
 const notVouched = () => false;
+const noNews = () => false;
 
 describe('TagTimes: what an instance knows of its cache’s invalidations', () => {
   it('asks for the cache’s own cleared-at time and every unknown tag, until it has read them', () => {
     const times = new TagTimes(VALIDITY, notVouched);
     expect(times.missing(undefined, 0)).toEqual([CLEARED_TAG]);
     expect(times.missing(['a', 'b'], 0)).toEqual([CLEARED_TAG, 'a', 'b']);
-    times.learn([CLEARED_TAG, 'a', 'b'], new Map([['a', 100]]), 0, 10);
+    times.learn([CLEARED_TAG, 'a', 'b'], new Map([['a', 100]]), 10, noNews);
     expect(times.missing(['a', 'b'], 10)).toEqual([]);
     expect(times.retires(99, ['a'])).toBe(true);
     expect(times.retires(100, ['a'])).toBe(true);
@@ -23,7 +24,7 @@ describe('TagTimes: what an instance knows of its cache’s invalidations', () =
   it('reads them again once its knowledge is older than the bound, unless a backplane vouches', () => {
     let vouching = false;
     const times = new TagTimes(VALIDITY, () => vouching);
-    times.learn([CLEARED_TAG], new Map(), 0, 1_000);
+    times.learn([CLEARED_TAG], new Map(), 1_000, noNews);
     expect(times.missing(undefined, 1_000 + VALIDITY - 1)).toEqual([]);
     expect(times.missing(undefined, 1_000 + VALIDITY)).toEqual([CLEARED_TAG]);
     vouching = true;
@@ -32,35 +33,43 @@ describe('TagTimes: what an instance knows of its cache’s invalidations', () =
 
   it('reads a tag again after news of its change, whatever the backplane vouches, without losing what it knew', () => {
     const times = new TagTimes(VALIDITY, () => true);
-    times.learn([CLEARED_TAG, 'a'], new Map([['a', 100]]), 0, 10);
+    times.learn([CLEARED_TAG, 'a'], new Map([['a', 100]]), 10, noNews);
     times.forget('a', 20);
     expect(times.missing(['a'], 21)).toEqual(['a']);
     // Still the floor: an entry made before the known time stays retired while the tag is read again.
     expect(times.retires(50, ['a'])).toBe(true);
     // Reading back the same time retires nothing more; a newer one is news for memory.
-    expect(times.learn(['a'], new Map([['a', 100]]), 30, 40)).toEqual([]);
+    expect([...times.learn(['a'], new Map([['a', 100]]), 30, noNews)]).toEqual([]);
     times.forget('a', 50);
-    expect(times.learn(['a'], new Map([['a', 200]]), 60, 70)).toEqual(['a']);
+    expect([...times.learn(['a'], new Map([['a', 200]]), 60, noNews)]).toEqual([['a', 200]]);
     expect(times.retires(150, ['a'])).toBe(true);
   });
 
-  it('takes nothing from a read that began before news of a change arrived', () => {
+  it('counts a tag learned for the first time as news: memory may hold a value made before it', () => {
     const times = new TagTimes(VALIDITY, notVouched);
-    times.forget('a', 100);
-    expect(times.changedSince(['a'], 90)).toBe(true);
-    expect(times.changedSince(['a'], 101)).toBe(false);
-    // The read began at 90, before the news at 100: what it found may be older than the change.
-    expect(times.learn(['a'], new Map([['a', 50]]), 90, 110)).toEqual([]);
+    expect([...times.learn(['a', 'b'], new Map([['a', 100]]), 0, noNews)]).toEqual([['a', 100]]);
+  });
+
+  it('takes nothing from a read the caller says news reached while it was in flight', () => {
+    const times = new TagTimes(VALIDITY, notVouched);
+    expect([...times.learn(['a'], new Map([['a', 50]]), 90, (tag) => tag === 'a')]).toEqual([]);
     expect(times.missing(['a'], 111)).toEqual([CLEARED_TAG, 'a']);
-    times.forgetAll(200);
-    expect(times.changedSince(undefined, 150)).toBe(true);
+  });
+
+  it('keeps what it knew as floors when every tag is forgotten (a poll backplane’s news)', () => {
+    const times = new TagTimes(VALIDITY, () => true);
+    times.record(['a'], 500, 500);
+    times.forgetAll(600);
+    // Read again before use, yet an entry made before the known invalidation is still retired meanwhile.
+    expect(times.missing(['a'], 601)).toEqual([CLEARED_TAG, 'a']);
+    expect(times.retires(400, ['a'])).toBe(true);
   });
 
   it('never moves a known time backwards, and knows its own invalidations without a read', () => {
     const times = new TagTimes(VALIDITY, notVouched);
     times.record(['a'], 500, 500);
     expect(times.retires(499, ['a'])).toBe(true);
-    times.learn(['a'], new Map([['a', 300]]), 600, 610);
+    times.learn(['a'], new Map([['a', 300]]), 600, noNews);
     expect(times.retires(450, ['a'])).toBe(true);
     times.record([CLEARED_TAG], 700, 700);
     expect(times.retires(650, undefined)).toBe(true);
