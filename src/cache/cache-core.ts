@@ -306,11 +306,12 @@ export class CacheCore {
     const { key } = prepared;
     // Judged before the write's own mark: a factory's value may have been retired while it ran.
     const admissible = this.admissible(prepared.storedAt, key, writtenBy(prepared));
-    this.retireKeys([key]);
-    const sentAt = stamp();
     // Under throwOnErrors the caller learns whether the write landed, so memory takes the value only
     // once it has: until then, readers get what DynamoDB holds, not a value that may be refused.
-    const rememberedFirst = admissible && !this.config.throwOnErrors ? this.keepWritten(prepared, sentAt) : undefined;
+    const memoryFirst = !this.config.throwOnErrors;
+    if (memoryFirst) this.retireKeys([key]);
+    const sentAt = stamp();
+    const rememberedFirst = admissible && memoryFirst ? this.keepWritten(prepared) : undefined;
     let outcome;
     try {
       outcome = await this.distributed.attempt('set', key, () => this.store.putEntry(prepared));
@@ -320,7 +321,7 @@ export class CacheCore {
       this.retireKeys([key]);
       throw error;
     }
-    const remembered = rememberedFirst ?? (admissible && this.config.throwOnErrors ? this.keepLanded(prepared, sentAt) : undefined);
+    const remembered = memoryFirst ? rememberedFirst : this.keepLanded(prepared, sentAt, admissible);
     // A read begun while the write was in flight may have fetched the value it replaced.
     if (rememberedFirst !== undefined) this.retireKeys([key], rememberedFirst);
     if (outcome.ok) {
@@ -334,10 +335,11 @@ export class CacheCore {
    * After writes that landed together (an mset, a write under throwOnErrors): each value enters memory
    * unless something retired its key or tags since it was sent (`sentAt`, after the writes' own marks).
    */
-  keepLanded(prepared: PreparedEntry, sentAt: number): MemoryEntry | undefined {
-    if (this.gate.retiredSince(sentAt, prepared.key, prepared.tags)) return undefined;
+  keepLanded(prepared: PreparedEntry, sentAt: number, admissible = true): MemoryEntry | undefined {
+    const keep = admissible && !this.gate.retiredSince(sentAt, prepared.key, prepared.tags);
+    // Whatever memory held for the key is older than what DynamoDB now holds.
     this.retireKeys([prepared.key]);
-    return this.keepWritten(prepared, sentAt);
+    return keep ? this.keepWritten(prepared) : undefined;
   }
 
   /** Keeps a value read from DynamoDB in memory, if the gate admits it; returns the copy every caller is handed. */
@@ -357,12 +359,16 @@ export class CacheCore {
     return remembered.payload === undefined ? (remembered.frozenValue as T) : entry.value;
   }
 
-  /** Keeps a value this instance wrote, already judged by the gate, fresh from when its write was sent. */
-  private keepWritten(prepared: PreparedEntry, sentAt: number): MemoryEntry | undefined {
+  /**
+   * Keeps a value this instance wrote, already judged by the gate, fresh from when it was made: a
+   * factory's value from when the factory began, since another instance's invalidation while it ran
+   * reaches this one only when memory asks DynamoDB again.
+   */
+  private keepWritten(prepared: PreparedEntry): MemoryEntry | undefined {
     const { expiresAt, staleUntil, slidingWindow, absoluteDeadline } = prepared.expiration;
     const renewAt = renewalDue(expiresAt, slidingWindow, absoluteDeadline, this.config.slidingRenewThreshold);
     const lifetime = { expiresAt, keepUntil: staleUntil, renewAt };
-    return this.memory?.set(prepared.key, prepared.payload, undefined, lifetime, sentAt, writtenBy(prepared));
+    return this.memory?.set(prepared.key, prepared.payload, undefined, lifetime, prepared.storedAt, writtenBy(prepared));
   }
 
   /**

@@ -126,12 +126,14 @@ export class MemoryTier {
     made: { readonly madeAt: number; readonly tags?: readonly string[] },
   ): MemoryEntry {
     const { expiresAt } = lifetime;
+    // A stamp may run a fraction of a millisecond ahead of the clock (stamps never repeat).
+    const origin = Math.min(startedAt, Date.now());
     const freshUntil =
       lifetime.freshUntil ??
-      Math.min(startedAt + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
+      Math.min(origin + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
     // A fail-safe throttle's own freshness needs no backplane: it serves a value known to be stale.
     const unvouchedUntil =
-      lifetime.freshUntil ?? Math.min(startedAt + this.options.maxTtlMs, lifetime.knownUntil ?? Number.POSITIVE_INFINITY);
+      lifetime.freshUntil ?? Math.min(origin + this.options.maxTtlMs, lifetime.knownUntil ?? Number.POSITIVE_INFINITY);
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {
