@@ -132,8 +132,7 @@ export class MemoryTier {
       lifetime.freshUntil ??
       Math.min(origin + this.maxTtlMs, expiresAt ?? Number.POSITIVE_INFINITY, lifetime.renewAt ?? Number.POSITIVE_INFINITY);
     // A fail-safe throttle's own freshness needs no backplane: it serves a value known to be stale.
-    const unvouchedUntil =
-      lifetime.freshUntil ?? Math.min(origin + this.options.maxTtlMs, lifetime.knownUntil ?? Number.POSITIVE_INFINITY);
+    const unvouchedUntil = lifetime.freshUntil ?? Math.min(origin + this.options.maxTtlMs, lifetime.knownUntil ?? Number.POSITIVE_INFINITY);
     const freezable = payload.format === PayloadFormat.Json;
     const bytes = payload.bytes.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
     const entry: MemoryEntry = {
