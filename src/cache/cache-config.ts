@@ -26,6 +26,8 @@ export interface CacheConfig {
   readonly memory?: MemoryTierOptions;
   /** get-or-set's options where a call gives none. */
   readonly defaults: ResolvedCallOptions;
+  /** How long `disconnect()` waits for work in flight: the longest one call may take, a batch call's bound. */
+  readonly disconnectWaitMs: number;
 }
 
 export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOptions = {}): CacheConfig {
@@ -45,5 +47,6 @@ export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOption
     circuitBreaker: resolved.circuitBreaker,
     memory: resolved.memory && { ...resolved.memory, changeHorizonMs: longestReadMs },
     defaults: resolved.defaults,
+    disconnectWaitMs: settings.operationTimeoutMs * BATCH_TIMEOUT_FACTOR,
   };
 }
