@@ -7,7 +7,8 @@ import type {
   ListStreamsCommandOutput,
   Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import { TableConfigurationError } from '../store/errors.js';
+import { withinBound } from '../store/bounded-call.js';
+import { OperationTimeoutError, TableConfigurationError } from '../store/errors.js';
 import { type TableSchema, hasCacheSortKey } from '../store/item-key.js';
 import { endpointUrl } from '../store/table-schema.js';
 import type { StreamsClientLike } from './backplane-options.js';
@@ -89,8 +90,7 @@ export class StreamShards {
   static async find(setup: StreamShardsSetup): Promise<StreamShards> {
     const sdk = await loadStreamsSdk();
     const streams = setup.streamsClient ?? (await streamsClientLike(sdk, setup.client));
-    const send = <T>(command: object) =>
-      streams.send(command as never, { abortSignal: AbortSignal.timeout(setup.operationTimeoutMs) }) as Promise<T>;
+    const send = <T>(command: object) => boundedSend<T>(streams, setup, command);
     try {
       const listed = await send<ListStreamsCommandOutput>(new sdk.ListStreamsCommand({ TableName: setup.tableName }));
       const arn = listed.Streams?.at(-1)?.StreamArn;
@@ -261,10 +261,23 @@ export class StreamShards {
       this.cursors.set(shardId, { iterator: output.ShardIterator, lastSequence: sequence, skipCreatedBefore, readAt });
   }
 
-  /** Every call bounded like the store's, so that a hung stream endpoint shows as a failed read. */
   private send<T>(command: object): Promise<T> {
-    return this.streams.send(command as never, { abortSignal: AbortSignal.timeout(this.setup.operationTimeoutMs) }) as Promise<T>;
+    return boundedSend<T>(this.streams, this.setup, command);
   }
+}
+
+/**
+ * Every call bounded as the store's are, as a whole (see `withinBound`), so that a hung stream
+ * endpoint, or a streams client whose credentials provider never resolves, shows as a failed read
+ * and cannot hold the backplane's cycle, and with it `app.close()`, which waits for that cycle.
+ */
+function boundedSend<T>(streams: StreamsClientLike, setup: StreamShardsSetup, command: object): Promise<T> {
+  const operation = command.constructor.name.replace(/Command$/, '');
+  return withinBound(
+    setup.operationTimeoutMs,
+    (signal) => streams.send(command as never, { abortSignal: signal }) as Promise<T>,
+    () => new OperationTimeoutError(setup.tableName, operation, setup.operationTimeoutMs),
+  );
 }
 
 async function loadStreamsSdk(): Promise<StreamsModule> {

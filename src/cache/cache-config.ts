@@ -31,6 +31,8 @@ export interface CacheConfig {
   readonly changeHorizonMs: number;
   /** get-or-set's options where a call gives none. */
   readonly defaults: ResolvedCallOptions;
+  /** How long `disconnect()` waits for work in flight: the longest one call may take, a batch call's bound. */
+  readonly disconnectWaitMs: number;
 }
 
 export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOptions = {}): CacheConfig {
@@ -51,5 +53,6 @@ export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOption
     memory: resolved.memory,
     changeHorizonMs: longestReadMs,
     defaults: resolved.defaults,
+    disconnectWaitMs: settings.operationTimeoutMs * BATCH_TIMEOUT_FACTOR,
   };
 }

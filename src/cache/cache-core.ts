@@ -79,7 +79,8 @@ export class CacheCore {
   /** This instance's name as a distributed-lock owner. */
   readonly ownerId = randomUUID();
   private readonly flights = new Map<string, Flight<unknown>>();
-  private readonly background = new Set<Promise<unknown>>();
+  /** The `stamp()` at which the last `settle` (a `disconnect()`) ended; 0 before any. */
+  private settledAt = 0;
   /** Background refreshes that failed wait `failSafeThrottleDuration` before they are tried again. */
   readonly refreshes = new RefreshBackoff();
   /** Hits, misses and stale serves per tier, for `stats()`. */
@@ -395,17 +396,49 @@ export class CacheCore {
     return { flight, joined: false };
   }
 
-  /** Work that outlives the call that started it (a refresh, a factory past its timeout), awaited by `settle`. */
-  track(work: Promise<unknown>): void {
-    const tracked = work.finally(() => this.background.delete(tracked));
-    this.background.add(tracked);
+  /**
+   * For `disconnect()`: waits for get-or-set flights (a caller may wait on one), background
+   * refreshes and DynamoDB calls in flight, for `disconnectWaitMs` at most, and not for a factory
+   * past its timeout, whose callers have all gone. A kubelet's SIGKILL follows SIGTERM after 30 s by
+   * default: a shutdown that waits for a factory that never settles loses every write with it.
+   * Whatever began by the time this resolves and finishes later is late (`isLate`): not stored.
+   */
+  async settle(): Promise<void> {
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        expired = true;
+        resolve();
+      }, this.config.disconnectWaitMs);
+    });
+    try {
+      while (!expired && (this.flights.size > 0 || this.distributed.busy)) {
+        const flights = [...this.flights.values()].map((flight) => flight.promise);
+        await Promise.race([Promise.allSettled([...flights, this.distributed.settled()]), waited]);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    this.settledAt = stamp();
   }
 
-  /** Resolves once every flight and background task has settled. */
-  async settle(): Promise<void> {
-    while (this.flights.size > 0 || this.background.size > 0) {
-      await Promise.allSettled([...[...this.flights.values()].map((flight) => flight.promise), ...this.background]);
-    }
+  /**
+   * Whether work that began at `startedAt` (a `stamp()`) began before the last `disconnect()`
+   * resolved: its result is dropped, not written, so that nothing lands after a shutdown said it
+   * was done (the process may be gone, and its memory with it). Said once per result, naming the key.
+   */
+  dropsLate(key: string, startedAt: number): boolean {
+    if (startedAt > this.settledAt) return false;
+    this.config.logger.warn(
+      `Cache "${this.config.name}": the factory for key "${key}" finished after disconnect() resolved; its result is dropped, not stored.`,
+    );
+    return true;
+  }
+
+  /** As `dropsLate`, without a word: for what goes with a late result (its lease's release). */
+  isLate(startedAt: number): boolean {
+    return startedAt <= this.settledAt;
   }
 
   report(error: unknown, operation?: string): void {

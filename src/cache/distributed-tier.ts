@@ -38,6 +38,8 @@ export class DistributedTier {
   /** Told after each write that reached DynamoDB. */
   afterWrite?: () => void;
   private readonly throwOnErrors: boolean;
+  /** The calls made through here and not yet settled, which `disconnect()` waits for. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly config: CacheConfig,
@@ -67,7 +69,7 @@ export class DistributedTier {
       return SKIPPED;
     }
     try {
-      const value = await work();
+      const value = await this.counted(work);
       this.breaker.succeeded();
       if (this.afterWrite !== undefined && WRITE_OPERATIONS.has(operation)) this.afterWrite();
       return { ok: true, value };
@@ -91,10 +93,29 @@ export class DistributedTier {
   async attemptBeside<R>(work: () => Promise<R>): Promise<Outcome<R>> {
     if (this.breaker.state !== 'closed') return SKIPPED;
     try {
-      return { ok: true, value: await work() };
+      return { ok: true, value: await this.counted(work) };
     } catch (error) {
       if (isInputError(error)) throw error;
       return { ok: false, error };
+    }
+  }
+
+  /** Resolves once every call in flight now has settled; at once when none is. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  private async counted<R>(work: () => Promise<R>): Promise<R> {
+    const running = work();
+    this.inFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.inFlight.delete(running);
     }
   }
 

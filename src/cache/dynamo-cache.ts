@@ -352,7 +352,12 @@ export class DynamoCache {
     return this.core.distributed.circuitState;
   }
 
-  /** Waits for every call and background task of this cache to settle, then closes a client the store built. */
+  /**
+   * Waits for this cache's calls in flight, get-or-set flights and background refreshes, for up to
+   * 5 × operationTimeout, and not for a factory past its timeout (its callers have all gone); then
+   * abandons the calls still in flight and closes a client the store built. A factory or refresh
+   * that finishes after this resolved is not stored (a warning names the cache and the key).
+   */
   async disconnect(): Promise<undefined> {
     await this.core.settle();
     await this.store.disconnect();

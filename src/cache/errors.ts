@@ -8,7 +8,7 @@ export class FactoryTimeoutError extends Error {
   ) {
     super(
       `Cache "${cacheName}": the factory for key "${key}" did not finish within hardTimeout ${timeoutMs} ms, and no fail-safe value was at hand. ` +
-        'It goes on in the background and its result will be cached.',
+        'It goes on in the background and its result will be cached, unless the cache disconnects first.',
     );
   }
 }

@@ -103,6 +103,8 @@ async function loadOrCompute<T>(
   const releaseLease = async () => {
     if (!leaseHeld) return;
     leaseHeld = false;
+    // After disconnect() nothing is written: the lease expires by itself.
+    if (core.isLate(run.startedAt)) return;
     await releaseOwnLease(core, key);
   };
 
@@ -127,13 +129,12 @@ async function loadOrCompute<T>(
       await releaseLease();
     }
   }
-  // Timed out: the factory goes on, and its result is stored when it comes.
-  core.track(
-    running
-      .then((value) => storeResult(core, key, value, run, ttl, call))
-      .catch((error: unknown) => core.report(error, `factory of "${key}" (finished after its timeout)`))
-      .finally(releaseLease),
-  );
+  // Timed out: the factory goes on, and its result is stored when it comes, unless disconnect()
+  // resolved first: every caller of it has gone, and disconnect() does not wait for it.
+  void running
+    .then((value) => storeResult(core, key, value, run, ttl, call))
+    .catch((error: unknown) => core.report(error, `factory of "${key}" (finished after its timeout)`))
+    .finally(releaseLease);
   const served = fallback === undefined ? undefined : serveStale(core, key, fallback);
   if (served !== undefined) return served;
   throw new FactoryTimeoutError(core.config.name, key, call.hardTimeoutMs!);
@@ -216,7 +217,7 @@ async function storeResult<T>(
   call: ResolvedCallOptions,
 ): Promise<Resolved<T>> {
   // undefined has no stored form: it is "nothing found", returned as such and never cached.
-  if (run.skipped || value === undefined) return { value };
+  if (run.skipped || value === undefined || core.dropsLate(key, run.startedAt)) return { value };
   const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
   const tags = run.tags.length === 0 ? call.tags : [...(call.tags ?? []), ...run.tags];
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);

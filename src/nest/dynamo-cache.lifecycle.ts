@@ -10,9 +10,10 @@ import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig } from './dynamo-cach
 
 /**
  * Checks (or creates) the table when the app starts, so that a wrong table fails the deploy rather
- * than the first request, and starts the backplane when there is one; at shutdown stops it, lets
- * in-flight work finish and closes the client the module built (never one the app passed in),
- * after every named cache that shares it.
+ * than the first request, and starts the backplane when there is one; at shutdown stops it (its
+ * read in progress ends within operationTimeout per call), lets in-flight work finish for up to
+ * 5 × operationTimeout per cache (see `DynamoCache.disconnect`) and closes the client the module
+ * built (never one the app passed in), after every named cache that shares it.
  */
 @Injectable()
 export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown {

@@ -34,7 +34,7 @@ import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrit
 import { prepareTable } from './table-schema.js';
 import { entryTags, stamp, tagPartitionKey } from './tags.js';
 import { bumpVersion, readVersion } from './version-item.js';
-import { type CommandSender, type SendHooks, timedSender } from './timed-sender.js';
+import { type CommandSender, type SendHooks, type TimedSender, timedSender } from './timed-sender.js';
 import { type SerializedPayload, serializeValue } from './value-serializer.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -122,7 +122,7 @@ export class DynamoStore extends EntryStoreMethods {
    * shares: only `destroy()` (which does nothing on it) and `instanceof` tell them apart.
    */
   readonly client: DynamoDBClient;
-  private readonly sender: CommandSender;
+  private readonly sender: TimedSender;
   /** @internal Who is told of each DynamoDB call: the owning cache's name, and the telemetry bridge. */
   readonly sendHooks: SendHooks = {};
   private readonly meter?: CapacityMeter;
@@ -551,8 +551,13 @@ export class DynamoStore extends EntryStoreMethods {
     };
   }
 
-  /** Destroys the client only if the store built it; a client passed in belongs to the application. */
+  /**
+   * Abandons the calls it still has in flight (a call not yet on its socket is never sent, one on it
+   * has the socket released), so that none is sent or answered after this resolved; destroys the
+   * client only if the store built it: a client passed in belongs to the application.
+   */
   async disconnect(): Promise<void> {
+    this.sender.abandonInFlight();
     if (this.ownsClient) this.client.destroy();
   }
 

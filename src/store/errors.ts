@@ -145,3 +145,14 @@ export class OperationTimeoutError extends Error {
     super(`${operation} on DynamoDB table "${tableName}" did not answer within ${timeoutMs} ms (operationTimeout).`, options);
   }
 }
+
+/**
+ * A DynamoDB call still in flight when its store disconnected: abandoned (its socket released, or
+ * never used), so that nothing the store sends lands after `disconnect()` resolved.
+ */
+export class CallAbandonedError extends Error {
+  override readonly name = 'CallAbandonedError';
+  constructor(readonly tableName: string) {
+    super(`A call to DynamoDB table "${tableName}" was abandoned: its store disconnected while it was in flight.`);
+  }
+}

@@ -9,8 +9,9 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { withinBound } from './bounded-call.js';
 import type { DynamoDBClientLike } from './dynamodb-client.js';
-import { TableConfigurationError } from './errors.js';
+import { OperationTimeoutError, TableConfigurationError } from './errors.js';
 import type { CommandSender } from './timed-sender.js';
 import { type TableSchema, isReservedAttributeName, ITEM_ATTRIBUTES } from './item-codec.js';
 
@@ -215,10 +216,18 @@ async function createTable(
     // Several instances starting together race to create the table; the losers wait for it like the winner.
     if ((error as Error).name !== 'ResourceInUseException') throw error;
   }
-  // The waiter only sends DescribeTable, which a DocumentClient sends as its DynamoDBClient would.
-  const waited = await waitUntilTableExists(
-    { client: client as DynamoDBClient, maxWaitTime: Math.max(1, Math.ceil(readyTimeoutMs / 1000)), minDelay: 1, maxDelay: 5 },
-    { TableName: tableName },
+  // The waiter only sends DescribeTable, which a DocumentClient sends as its DynamoDBClient would. It
+  // checks its maxWaitTime only between its calls, so a call that stalls (credentials that never
+  // resolve) would hold start-up forever: the wait is bounded as a whole.
+  const maxWaitTime = Math.max(1, Math.ceil(readyTimeoutMs / 1000));
+  const waited = await withinBound(
+    maxWaitTime * 1000,
+    (abortSignal) =>
+      waitUntilTableExists(
+        { client: client as DynamoDBClient, maxWaitTime, minDelay: 1, maxDelay: 5, abortSignal },
+        { TableName: tableName },
+      ),
+    () => new OperationTimeoutError(tableName, 'DescribeTable', maxWaitTime * 1000),
   ).catch((error: unknown) => ({ state: 'FAILURE', reason: error }));
   if (waited.state !== 'SUCCESS') {
     throw new TableConfigurationError(tableName, `was created but did not become ACTIVE within ${readyTimeoutMs} ms.`, {

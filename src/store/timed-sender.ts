@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClientLike } from './dynamodb-client.js';
 import { type CapacityMeter, METERED_OPERATIONS } from './capacity.js';
-import { OperationTimeoutError, ThrottledError } from './errors.js';
+import { withinBound } from './bounded-call.js';
+import { CallAbandonedError, OperationTimeoutError, ThrottledError } from './errors.js';
 import { type DynamoDBCallTraceMessage, type OperationObserver, dynamodbChannel, traced } from '../observability/trace-points.js';
 
 export const BATCH_TIMEOUT_FACTOR = 5;
@@ -24,13 +25,19 @@ export interface SendHooks {
 /** What the store's DynamoDB helpers need of a client: only `send`. */
 export type CommandSender = Pick<DynamoDBClient, 'send'>;
 
+/** The store's own sender: it can also abandon every call it has in flight, when the store disconnects. */
+export interface TimedSender extends CommandSender {
+  abandonInFlight(): void;
+}
+
 /**
- * Bounds every call by `timeoutMs` with an abort signal, so that a socket that accepts and never
- * answers cannot hold a request: the SDK's own timeouts are off by default, and a client the app
- * passes in is not ours to reconfigure. A call past its bound rejects with an OperationTimeoutError
- * that names the table and the command. A batch or scan call moves up to 16 MB (25 items of 400 KB
- * written, or a 16 MB page read), which takes seconds where one item takes milliseconds: it gets
- * `BATCH_TIMEOUT_FACTOR` times the bound.
+ * Bounds every call as a whole by `timeoutMs` (credentials, middleware and socket: see
+ * `withinBound`), so that neither a socket that accepts and never answers nor a credentials
+ * provider that never resolves can hold a request: the SDK's own timeouts are off by default, and a
+ * client the app passes in is not ours to reconfigure. A call past its bound rejects with an
+ * OperationTimeoutError that names the table and the command. A batch or scan call moves up to
+ * 16 MB (25 items of 400 KB written, or a 16 MB page read), which takes seconds where one item
+ * takes milliseconds: it gets `BATCH_TIMEOUT_FACTOR` times the bound.
  *
  * With a meter, every data call asks DynamoDB what it consumed (the answer costs no capacity) and
  * the meter adds it up.
@@ -41,7 +48,9 @@ export function timedSender(
   timeoutMs: number,
   meter?: CapacityMeter,
   hooks: SendHooks = {},
-): CommandSender {
+): TimedSender {
+  // Replaced once aborted, so that a store used again after `disconnect` (a cache that is) sends again.
+  let inFlight = new AbortController();
   const send = (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
     const operation = command.constructor.name.replace(/Command$/, '');
     const message = () => ({ cache: hooks.cacheName, operation, tableName });
@@ -51,13 +60,16 @@ export function timedSender(
     const bound = MANY_ITEM_OPERATIONS.has(operation) ? timeoutMs * BATCH_TIMEOUT_FACTOR : timeoutMs;
     const metered = meter !== undefined && METERED_OPERATIONS.has(operation);
     if (metered) command.input.ReturnConsumedCapacity ??= 'TOTAL';
-    const signal = AbortSignal.timeout(bound);
     try {
-      const output = await client.send(command as never, { abortSignal: signal });
+      const output = await withinBound(
+        bound,
+        (signal) => client.send(command as never, { abortSignal: signal }),
+        () => new OperationTimeoutError(tableName, operation, bound),
+        inFlight.signal,
+      );
       if (metered) meter.record(operation, tableName, (output as { ConsumedCapacity?: never }).ConsumedCapacity);
       return output;
     } catch (error) {
-      if (signal.aborted) throw new OperationTimeoutError(tableName, operation, bound, { cause: error });
       // The client has already retried a throttled call with backoff; what reaches here is its last answer.
       if (THROTTLING_ERRORS.has((error as Error).name)) {
         throw new ThrottledError(tableName, operation, (error as { $metadata?: { attempts?: number } }).$metadata?.attempts, {
@@ -67,5 +79,9 @@ export function timedSender(
       throw error;
     }
   };
-  return { send } as unknown as CommandSender;
+  const abandonInFlight = () => {
+    inFlight.abort(new CallAbandonedError(tableName));
+    inFlight = new AbortController();
+  };
+  return { send, abandonInFlight } as unknown as TimedSender;
 }

@@ -40,3 +40,26 @@ export async function pastThisMillisecond(): Promise<void> {
   const now = Date.now();
   while (Date.now() <= now) await sleep(1);
 }
+
+/**
+ * `promise`'s outcome and how long it took, or a failure saying it was still pending after `ms`: a
+ * test of a bound then fails on it, not on the test's own timeout.
+ */
+export async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<{ value?: T; error?: unknown; ms: number }> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value, ms: Date.now() - started }),
+        (error: unknown) => ({ error, ms: Date.now() - started }),
+      ),
+      pending,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
