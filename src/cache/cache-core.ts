@@ -217,8 +217,10 @@ export class CacheCore {
     const outcome = beside ? await this.distributed.attemptBeside(read) : await this.distributed.attempt('read tags', undefined, read);
     if (!outcome.ok) return undefined;
     const changedSince = (tag: string) => this.gate.retiredSince(readStartedAt, undefined, [tag]);
+    // Memory drops what the times learned retire. The gate needs no mark: it asks what is known at
+    // every admission, and a mark would refuse the very read that learned them.
     const advanced = this.tags.learn(tags, outcome.value, readStartedAt, changedSince);
-    if (advanced.size > 0) this.retireTagged(advanced);
+    if (advanced.size > 0) this.memory?.forgetTagged(advanced);
     return outcome.value;
   }
 
