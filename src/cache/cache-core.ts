@@ -144,7 +144,7 @@ export class CacheCore {
    * The entry, if no invalidation known (after reading its tags' times that are not) retires it;
    * undefined if one does; null when its tags' times could not be read.
    */
-  async unlessRetired<T>(entry: CacheEntry<T>, readStartedAt: number): Promise<CacheEntry<T> | undefined | null> {
+  async unlessRetired<E extends Pick<CacheEntry, 'tags' | 'storedAt'>>(entry: E, readStartedAt: number): Promise<E | undefined | null> {
     const read = await this.knowTags(entry.tags, readStartedAt);
     if (read === undefined) return null;
     return this.tags.retires(entry.storedAt, entry.tags, read) ? undefined : entry;

@@ -8,7 +8,7 @@ import type { EntryOptions } from '../store/expiry.js';
 import { assertValidKey } from '../store/keys.js';
 import { resolveCacheConfig } from './cache-config.js';
 import { CacheCore, type Resolved, checkedTags } from './cache-core.js';
-import { CLEARED_TAG } from '../store/tags.js';
+import { CLEARED_TAG, type CurrentCheck } from '../store/tags.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
 import { type DynamoCacheOptions, type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
 import type { CircuitState } from './circuit-breaker.js';
@@ -245,10 +245,20 @@ export class DynamoCache {
     return ok;
   }
 
-  /** Renews a sliding entry without reading its value; resolves to whether the key holds an entry. */
+  /**
+   * Renews a sliding entry without reading its value; resolves to whether the key holds an entry.
+   * One retired by `deleteByTag` or `clear()` holds nothing for reads: false, and it is not renewed
+   * (false too when its tags' invalidation times could not be read).
+   */
   async refresh(key: string): Promise<boolean> {
     assertValidKey(key);
-    const outcome = await this.core.distributed.attempt('refresh', key, () => this.store.refresh(key));
+    const startedAt = Date.now();
+    // The cache's own cleared-at time, when not known, is read beside the entry, as a read does.
+    const clearedAt = this.core.knowTags(undefined, startedAt, true);
+    // Unknown (null: its tags' times could not be read) is not current: a read would fail too.
+    const isCurrent: CurrentCheck = async (made) => ((await this.core.unlessRetired(made, startedAt)) ?? undefined) !== undefined;
+    const outcome = await this.core.distributed.attempt('refresh', key, () => this.store.refresh(key, isCurrent));
+    await clearedAt;
     return outcome.ok && outcome.value;
   }
 
