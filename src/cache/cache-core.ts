@@ -70,7 +70,7 @@ export class CacheCore {
   /** Background refreshes that failed wait `failSafeThrottleDuration` before they are tried again. */
   readonly refreshes = new RefreshBackoff();
   /** Hits, misses and stale serves per tier, for `stats()`. */
-  readonly lookups = new LookupCounters();
+  readonly lookups: LookupCounters;
   /** Set by the OpenTelemetry bridge: a span and a duration around each factory run. */
   factoryObserver?: OperationObserver<FactoryTraceMessage>;
   /** When the cache's tags were invalidated and the cache cleared, as far as this instance knows. */
@@ -83,6 +83,10 @@ export class CacheCore {
   ) {
     this.events = new CacheEvents(config.name);
     this.memory = config.memory && new MemoryTier(config.memory);
+    this.lookups = new LookupCounters({
+      store: store instanceof MemoryStore ? 'memory' : 'dynamodb',
+      memoryTier: this.memory !== undefined,
+    });
     this.distributed = new DistributedTier(config, (error, operation) => this.report(error, operation));
     // Without a memory tier nothing else bounds how stale knowledge may be: a second, so that every
     // read does not also read the cache's own cleared-at item (one item that every read would share).

@@ -16,7 +16,7 @@ import type { Factory } from './factory-run.js';
 import { type Ttl, getOrSetMiss, refreshInBackground } from './get-or-set.js';
 import { keyvOver } from './keyv-bridge.js';
 import { type MemoryEntry, type MemoryTier, memoryValue } from './memory-tier.js';
-import type { LookupCounters, TierLookups } from './lookup-counters.js';
+import type { LookupCounters, TiersLookups } from './lookup-counters.js';
 
 export interface WrapOptions<T> {
   ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
@@ -33,8 +33,8 @@ export interface CacheStats {
   /** Absent when the memory tier is off. */
   readonly memory?: { readonly entries: number; readonly bytes: number };
   readonly circuit: CircuitState;
-  /** Hits, misses and stale serves per tier since the cache was built (see TierLookups). */
-  readonly tiers: { readonly memory: TierLookups; readonly dynamodb: TierLookups };
+  /** Hits, misses and stale serves per tier since the cache was built (see TierLookups); no `dynamodb` when memory-only. */
+  readonly tiers: TiersLookups;
 }
 
 /** When a hit is old enough to be refreshed in the background: ms left below which it is. */
@@ -161,6 +161,8 @@ export class DynamoCache {
   /** The instant (epoch ms) the key expires; undefined for a miss or an entry that never expires. */
   async ttl(key: string): Promise<number | undefined> {
     assertValidKey(key);
+    // A read of the store that asks no memory tier: a memory-only cache counts it as a lookup (see LookupCounters).
+    this.lookups.storeReadsPastMemory++;
     const read = await this.core.readThrough(key, false);
     return read.kind === 'hit' ? read.expiresAt : undefined;
   }
