@@ -27,7 +27,7 @@ export {
   instrumentCaches,
 } from './observability/open-telemetry.js';
 export type { DynamoDBCallTraceMessage, FactoryTraceMessage } from './observability/trace-points.js';
-export type { TierLookups } from './cache/lookup-counters.js';
+export type { TierLookups, TiersLookups } from './cache/lookup-counters.js';
 export type { BackplaneOptions, PollBackplaneOptions, StreamsBackplaneOptions, StreamsClientLike } from './backplane/backplane-options.js';
 export type { BackplaneState, BackplaneStats } from './backplane/backplane.js';
 export type {

@@ -84,7 +84,7 @@ export class CacheCore {
   /** Background refreshes that failed wait `failSafeThrottleDuration` before they are tried again. */
   readonly refreshes = new RefreshBackoff();
   /** Hits, misses and stale serves per tier, for `stats()`. */
-  readonly lookups = new LookupCounters();
+  readonly lookups: LookupCounters;
   /** Set by the OpenTelemetry bridge: a span and a duration around each factory run. */
   factoryObserver?: OperationObserver<FactoryTraceMessage>;
   /** When the cache's tags were invalidated and the cache cleared, as far as this instance knows. */
@@ -100,6 +100,10 @@ export class CacheCore {
     this.events = new CacheEvents(config.name);
     this.memory = config.memory && new MemoryTier(config.memory);
     this.gate = new AdmissionGate(config.changeHorizonMs);
+    this.lookups = new LookupCounters({
+      store: store instanceof MemoryStore ? 'memory' : 'dynamodb',
+      memoryTier: this.memory !== undefined,
+    });
     this.distributed = new DistributedTier(config, (error, operation) => this.report(error, operation));
     // Without a memory tier nothing else bounds how stale knowledge may be: a second, so that every
     // read does not also read the cache's own cleared-at item (one item that every read would share).
@@ -162,7 +166,7 @@ export class CacheCore {
    * The entry, if no invalidation known (after reading its tags' times that are not) retires it;
    * undefined if one does; null when its tags' times could not be read.
    */
-  async unlessRetired<T>(entry: CacheEntry<T>, readStartedAt: number): Promise<CacheEntry<T> | undefined | null> {
+  async unlessRetired<E extends Pick<CacheEntry, 'tags' | 'storedAt'>>(entry: E, readStartedAt: number): Promise<E | undefined | null> {
     const read = await this.knowTags(entry.tags, readStartedAt);
     if (read === undefined) return null;
     return this.tags.retires(entry.storedAt, entry.tags, read) ? undefined : entry;

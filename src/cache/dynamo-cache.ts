@@ -8,7 +8,7 @@ import type { EntryOptions } from '../store/expiry.js';
 import { assertValidKey } from '../store/keys.js';
 import { resolveCacheConfig } from './cache-config.js';
 import { CacheCore, type Resolved, checkedTags } from './cache-core.js';
-import { CLEARED_TAG, stamp } from '../store/tags.js';
+import { CLEARED_TAG, type CurrentCheck, stamp } from '../store/tags.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
 import { type DynamoCacheOptions, type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
 import type { CircuitState } from './circuit-breaker.js';
@@ -16,7 +16,7 @@ import type { Factory } from './factory-run.js';
 import { type Ttl, getOrSetMiss, refreshInBackground } from './get-or-set.js';
 import { keyvOver } from './keyv-bridge.js';
 import { type MemoryEntry, type MemoryTier, memoryValue } from './memory-tier.js';
-import type { LookupCounters, TierLookups } from './lookup-counters.js';
+import type { LookupCounters, TiersLookups } from './lookup-counters.js';
 
 export interface WrapOptions<T> {
   ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
@@ -33,8 +33,8 @@ export interface CacheStats {
   /** Absent when the memory tier is off. */
   readonly memory?: { readonly entries: number; readonly bytes: number };
   readonly circuit: CircuitState;
-  /** Hits, misses and stale serves per tier since the cache was built (see TierLookups). */
-  readonly tiers: { readonly memory: TierLookups; readonly dynamodb: TierLookups };
+  /** Hits, misses and stale serves per tier since the cache was built (see TierLookups); no `dynamodb` when memory-only. */
+  readonly tiers: TiersLookups;
 }
 
 /** When a hit is old enough to be refreshed in the background: ms left below which it is. */
@@ -161,6 +161,8 @@ export class DynamoCache {
   /** The instant (epoch ms) the key expires; undefined for a miss or an entry that never expires. */
   async ttl(key: string): Promise<number | undefined> {
     assertValidKey(key);
+    // A read of the store that asks no memory tier: a memory-only cache counts it as a lookup (see LookupCounters).
+    this.lookups.storeReadsPastMemory++;
     const read = await this.core.readThrough(key, false);
     return read.kind === 'hit' ? read.expiresAt : undefined;
   }
@@ -249,10 +251,20 @@ export class DynamoCache {
     return ok;
   }
 
-  /** Renews a sliding entry without reading its value; resolves to whether the key holds an entry. */
+  /**
+   * Renews a sliding entry without reading its value; resolves to whether the key holds an entry.
+   * One retired by `deleteByTag` or `clear()` holds nothing for reads: false, and it is not renewed
+   * (false too when its tags' invalidation times could not be read).
+   */
   async refresh(key: string): Promise<boolean> {
     assertValidKey(key);
-    const outcome = await this.core.distributed.attempt('refresh', key, () => this.store.refresh(key));
+    const startedAt = Date.now();
+    // The cache's own cleared-at time, when not known, is read beside the entry, as a read does.
+    const clearedAt = this.core.knowTags(undefined, startedAt, true);
+    // Unknown (null: its tags' times could not be read) is not current: a read would fail too.
+    const isCurrent: CurrentCheck = async (made) => ((await this.core.unlessRetired(made, startedAt)) ?? undefined) !== undefined;
+    const outcome = await this.core.distributed.attempt('refresh', key, () => this.store.refresh(key, isCurrent));
+    await clearedAt;
     return outcome.ok && outcome.value;
   }
 

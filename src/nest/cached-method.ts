@@ -34,9 +34,11 @@ const AsyncFunction = (async () => undefined).constructor;
  */
 export function cachedMethod(original: Method, options: CacheableOptions, site: MethodSite): Method {
   const { ttl } = options;
-  // The factory sets each value's ttl by the shared rule; get-or-set still reads a valid one for eager refresh.
+  // The factory sets each value's ttl and tags by the rule sync methods follow too (storedAs);
+  // get-or-set still reads a valid ttl for eager refresh.
+  const { tags: _tags, ...shared } = getOrSetOptionsOf(options);
   const getOrSetOptions: GetOrSetOptions = {
-    ...getOrSetOptionsOf(options),
+    ...shared,
     ...(ttl !== undefined && { ttl: typeof ttl === 'number' ? ttl : (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }),
   };
   let returnsPromise: boolean | undefined = original instanceof AsyncFunction ? true : undefined;
@@ -59,7 +61,7 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
       (result as PromiseLike<unknown>).then(undefined, () => undefined);
       return cachedAsync(() => result, this, args, key, options, getOrSetOptions, site);
     }
-    if (typeof key === 'string') storeInBackground(key, result, options, site, startedAt);
+    if (typeof key === 'string') storeInBackground(key, result, this, args, options, site, startedAt);
     return result;
   };
   return Object.assign(wrapped, { [WRAPPED]: true });
@@ -88,16 +90,11 @@ async function cachedAsync(
     } catch (error) {
       throw new CallerFailure(site.where, error);
     }
-    const ttl = storableTtl(options, produced.value, resolvedKey, site);
-    if (ttl === null) context.skip();
-    else if (ttl !== undefined) context.setTtl(ttl);
-    if (ttl !== null && typeof options.tags === 'function') {
-      try {
-        context.addTags(...tagsFor(options.tags, self, [produced.value, ...args])!);
-      } catch (error) {
-        site.warning.warn(site.where, `its result is returned and not cached under key "${resolvedKey}": ${describe(error)}`);
-        context.skip();
-      }
+    const stored = storedAs(options, produced.value, self, args, resolvedKey, site);
+    if (stored === null) context.skip();
+    else {
+      if (stored.ttl !== undefined) context.setTtl(stored.ttl);
+      if (stored.tags !== undefined) context.addTags(...stored.tags);
     }
     return produced.value;
   };
@@ -115,21 +112,52 @@ function cachedSync(run: Method, self: unknown, args: unknown[], key: string, op
   if (remembered !== undefined) return remembered;
   const startedAt = stamp();
   const value = run.apply(self, args);
-  storeInBackground(key, value, options, site, startedAt);
+  storeInBackground(key, value, self, args, options, site, startedAt);
   return value;
 }
 
-function storeInBackground(key: string, value: unknown, options: CacheableOptions, site: MethodSite, startedAt: number): void {
+function storeInBackground(
+  key: string,
+  value: unknown,
+  self: unknown,
+  args: unknown[],
+  options: CacheableOptions,
+  site: MethodSite,
+  startedAt: number,
+): void {
   if (value === undefined) return;
-  const ttl = storableTtl(options, value, key, site);
-  if (ttl === null) return;
+  const stored = storedAs(options, value, self, args, key, site);
+  if (stored === null) return;
   try {
-    const tags = Array.isArray(options.tags) ? options.tags : tagsFor(options.tags, undefined, [value]);
     site.cache
-      .setMadeAt(key, value, tags === undefined ? ttl : { ttl, tags }, startedAt)
+      .setMadeAt(key, value, stored.tags === undefined ? stored.ttl : { ttl: stored.ttl, tags: stored.tags }, startedAt)
       .catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {
     site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`);
+  }
+}
+
+/**
+ * How a method's value is stored, by one rule for sync and async methods alike (a sync method's tags
+ * function was once called with the value alone, and its entries went where no eviction reached):
+ * the ttl by storableTtl, and the tags listed or made by the tags function, called with the result
+ * and the method's arguments, the provider as `this`. Null, with a warning, to store nothing.
+ */
+function storedAs(
+  options: CacheableOptions,
+  value: unknown,
+  self: unknown,
+  args: unknown[],
+  key: string,
+  site: MethodSite,
+): { readonly ttl: number | undefined; readonly tags: readonly string[] | undefined } | null {
+  const ttl = storableTtl(options, value, key, site);
+  if (ttl === null) return null;
+  try {
+    return { ttl, tags: Array.isArray(options.tags) ? options.tags : tagsFor(options.tags, self, [value, ...args]) };
+  } catch (error) {
+    site.warning.warn(site.where, `its result is returned and not cached under key "${key}": ${describe(error)}`);
+    return null;
   }
 }
 

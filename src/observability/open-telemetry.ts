@@ -146,6 +146,8 @@ function observeStats(result: BatchObservableResult, instruments: InstrumentName
     const name = { 'cache.name': cache.name };
     for (const tier of ['memory', 'dynamodb'] as const) {
       const counts = stats.tiers[tier];
+      // A memory-only cache has no dynamodb tier: no series of one.
+      if (counts === undefined) continue;
       result.observe(instruments.lookups, counts.hits, { ...name, 'cache.tier': tier, 'cache.result': 'hit' });
       result.observe(instruments.lookups, counts.misses, { ...name, 'cache.tier': tier, 'cache.result': 'miss' });
       result.observe(instruments.lookups, counts.stale, { ...name, 'cache.tier': tier, 'cache.result': 'stale' });
@@ -156,6 +158,8 @@ function observeStats(result: BatchObservableResult, instruments: InstrumentName
     }
     for (const state of CIRCUIT_STATES)
       result.observe(instruments.circuitState, stats.circuit === state ? 1 : 0, { ...name, 'circuit.state': state });
+    // Nor of capacity that DynamoDB never billed, under a table that does not exist.
+    if (stats.tiers.dynamodb === undefined) continue;
     const table = { ...name, 'db.collection.name': cache.core.config.tableName };
     result.observe(instruments.consumedCapacity, stats.capacity.readUnits, { ...table, 'capacity.type': 'read' });
     result.observe(instruments.consumedCapacity, stats.capacity.writeUnits, { ...table, 'capacity.type': 'write' });

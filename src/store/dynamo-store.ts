@@ -32,7 +32,7 @@ import { BACKPLANE_MARKER, type PartitionKey, assertValidKey, leasePartitionKey,
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
 import { CHUNKS_GONE, type ItemWrite, type ValueStorage, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { prepareTable } from './table-schema.js';
-import { entryTags, stamp, tagPartitionKey } from './tags.js';
+import { type CurrentCheck, entryTags, stamp, tagPartitionKey } from './tags.js';
 import { bumpVersion, readVersion } from './version-item.js';
 import { type CommandSender, type SendHooks, type TimedSender, timedSender } from './timed-sender.js';
 import { type SerializedPayload, serializeValue } from './value-serializer.js';
@@ -418,10 +418,11 @@ export class DynamoStore extends EntryStoreMethods {
   }
 
   /**
-   * Renews a sliding entry's window without reading its value (only the expiry attributes are
-   * fetched). Resolves to whether the key holds a live entry.
+   * Renews a sliding entry's window without reading its value (only the expiry attributes, tags and
+   * made-at time are fetched). Resolves to whether the key holds a live entry that `isCurrent` (the
+   * cache's knowledge of invalidations) does not say is retired; a retired one is not renewed.
    */
-  async refresh(key: string): Promise<boolean> {
+  async refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean> {
     const partitionKey = this.partitionKey(key);
     const schema = this.schema ?? (await this.initialize());
     const output = await this.sender.send(
@@ -435,6 +436,7 @@ export class DynamoStore extends EntryStoreMethods {
     const now = Date.now();
     const expiry = output.Item && decodeExpiry(output.Item, schema, key, partitionKey, now);
     if (expiry?.kind !== 'live' || isPast(expiry.expiration.expiresAt, now)) return false;
+    if (isCurrent !== undefined && !(await isCurrent(expiry))) return false;
     const chunks = decodeChunkRef(output.Item!);
     if (expiry.version !== undefined)
       await this.reader.renew(

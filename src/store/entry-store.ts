@@ -4,6 +4,7 @@ import type { PreparedEntry, ReadOptions, SetManyEntry, WriteOptions } from './d
 import type { CacheEntry } from './entry-reader.js';
 import type { EntryOptions } from './expiry.js';
 import type { ResolvedStoreOptions } from './store-options.js';
+import type { CurrentCheck } from './tags.js';
 
 /**
  * What a cache runs on, whichever holds its entries: DynamoDB (`DynamoStore`) or this process's
@@ -31,7 +32,7 @@ export interface EntryStore extends EventEmitter {
   deleteKeys(keys: readonly string[]): Promise<void>;
   clear(): Promise<void>;
   keys(): AsyncGenerator<string[]>;
-  refresh(key: string): Promise<boolean>;
+  refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean>;
   acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
   releaseLease(key: string, owner: string): Promise<void>;
   readTagTimes(tags: readonly string[]): Promise<Map<string, number>>;

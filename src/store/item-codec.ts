@@ -177,7 +177,8 @@ function numberAttribute(item: Record<string, AttributeValue>, name: string): nu
 export function expiryProjection(schema: TableSchema): { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> } {
   const a = ITEM_ATTRIBUTES;
   const names = [a.expiresAt, a.staleUntil, schema.ttlAttributeName, a.slidingWindow, a.absoluteDeadline, a.version, a.fullKey];
-  names.push(a.chunkCount, a.chunkBytes, a.chunkId, a.chunksKeptUntil);
+  // Tags and made-at too: a refresh must not renew (nor report) an entry an invalidation retired.
+  names.push(a.chunkCount, a.chunkBytes, a.chunkId, a.chunksKeptUntil, a.tags, a.storedAt);
   return {
     ProjectionExpression: names.map((_, index) => `#e${index}`).join(', '),
     ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#e${index}`, name])),
@@ -186,14 +187,14 @@ export function expiryProjection(schema: TableSchema): { ProjectionExpression: s
 
 export type DecodedExpiry =
   /** `live` includes an entry past `expiresAt` kept as a fail-safe fallback until `staleUntil`. */
-  | { readonly kind: 'live'; readonly expiration: Expiration; readonly version?: string }
+  | ({ readonly kind: 'live'; readonly expiration: Expiration } & EntryMarks)
   | { readonly kind: 'expired' }
   | { readonly kind: 'foreign'; readonly reason: string };
 
 /**
- * Reads an item's expiry, leaving its value alone. An item past its expiry is `expired` even when
- * DynamoDB has not deleted it yet (its TTL deletion is lazy, up to a few days late); malformed
- * numbers, or a digest key that holds another key, make it `foreign`.
+ * Reads an item's expiry, and its tags and made-at time, leaving its value alone. An item past its
+ * expiry is `expired` even when DynamoDB has not deleted it yet (its TTL deletion is lazy, up to a
+ * few days late); malformed numbers, or a digest key that holds another key, make it `foreign`.
  */
 export function decodeExpiry(
   item: Record<string, AttributeValue>,
@@ -211,6 +212,8 @@ export function decodeExpiry(
   if (expiresAt === null || ttlSeconds === null || slidingWindow === null || absoluteDeadline === null || staleUntil === null) {
     return { kind: 'foreign', reason: 'a number attribute is malformed' };
   }
+  const storedAt = numberAttribute(item, a.storedAt);
+  if (storedAt === null) return { kind: 'foreign', reason: `attribute "${a.storedAt}" is malformed` };
   if (partitionKey.digested && item[a.fullKey]?.S !== key) {
     return { kind: 'foreign', reason: 'the digest key holds another key' };
   }
@@ -222,6 +225,8 @@ export function decodeExpiry(
     kind: 'live',
     expiration: { expiresAt: effectiveExpiry, slidingWindow, absoluteDeadline, staleUntil },
     version: item[a.version]?.S,
+    tags: item[a.tags]?.SS,
+    storedAt,
   };
 }
 
@@ -241,10 +246,8 @@ export function decodeItem(
   if (typeof body === 'string') return { kind: 'foreign', reason: body };
   const expiry = decodeExpiry(item, schema, key, partitionKey, now);
   if (expiry.kind !== 'live') return expiry;
-  const storedAt = numberAttribute(item, ITEM_ATTRIBUTES.storedAt);
-  if (storedAt === null) return { kind: 'foreign', reason: `attribute "${ITEM_ATTRIBUTES.storedAt}" is malformed` };
-  const tags = item[ITEM_ATTRIBUTES.tags]?.SS;
-  return { kind: 'entry', entry: { body, expiration: expiry.expiration, version: expiry.version, tags, storedAt } };
+  const { expiration, version, tags, storedAt } = expiry;
+  return { kind: 'entry', entry: { body, expiration, version, tags, storedAt } };
 }
 
 /** The item's body, or why it is not one of ours. */

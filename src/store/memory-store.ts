@@ -6,7 +6,7 @@ import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
 import { assertValidKey, partitionKeyFor } from './keys.js';
 import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
-import { CLEARED_TAG, entryTags, stamp } from './tags.js';
+import { CLEARED_TAG, type CurrentCheck, entryTags, stamp } from './tags.js';
 import { type SerializedPayload, readPayload, serializeValue } from './value-serializer.js';
 
 /** What names a memory-only cache where a DynamoDB cache names its table: in errors, logs and `cacheId()`. */
@@ -157,12 +157,13 @@ export class MemoryStore extends EntryStoreMethods {
     }
   }
 
-  /** Renews a sliding entry's window; resolves to whether the key holds a live entry. */
-  async refresh(key: string): Promise<boolean> {
+  /** Renews a sliding entry's window; resolves to whether the key holds a live entry that `isCurrent` does not say is retired. */
+  async refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean> {
     assertValidKey(key);
     const now = Date.now();
     const stored = this.live(key, now);
     if (stored === undefined || isPast(stored.expiration.expiresAt, now)) return false;
+    if (isCurrent !== undefined && !(await isCurrent(stored))) return false;
     this.renew(stored, now, 0);
     return true;
   }

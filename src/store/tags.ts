@@ -52,6 +52,12 @@ export function checkTags(tags: unknown, about: string): readonly string[] | und
   return unique.length === 0 ? undefined : (unique as string[]);
 }
 
+/**
+ * Asked by a store that knows no invalidation times (the cache does) before it renews an entry:
+ * whether the entry made at `storedAt` with `tags` is still current, not retired by one.
+ */
+export type CurrentCheck = (made: { readonly tags?: readonly string[]; readonly storedAt?: number }) => Promise<boolean>;
+
 /** Whether an entry made at `storedAt` with `tags` is retired by the invalidation times known (a miss). */
 export function isRetired(
   storedAt: number | undefined,

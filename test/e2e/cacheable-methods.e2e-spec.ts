@@ -90,6 +90,49 @@ class UsersService {
   }
 }
 
+// Entries of one user, from a sync and an async method, tagged by a function of the result, the argument and `this`.
+@Injectable()
+class ProfilesService {
+  readonly loads: string[] = [];
+  realm = 'acme';
+
+  @Cacheable({
+    cache: 'users',
+    key: (id: string) => `summary:${id}`,
+    ttl: 600_000,
+    tags(this: ProfilesService, summary: { id: string }, id: string) {
+      return [`${this.realm}:user:${id}`, `summary:${summary.id}`];
+    },
+  })
+  summary(id: string) {
+    this.loads.push(`summary:${id}`);
+    return { id };
+  }
+
+  @Cacheable({
+    cache: 'users',
+    key: (id: string) => `orders:${id}`,
+    ttl: 600_000,
+    tags(this: ProfilesService, orders: { owner: string }, id: string) {
+      return [`${this.realm}:user:${id}`, `orders:${orders.owner}`];
+    },
+  })
+  async orders(id: string) {
+    this.loads.push(`orders:${id}`);
+    return { owner: id };
+  }
+
+  @CacheEvict({
+    cache: 'users',
+    tags(this: ProfilesService, id: string) {
+      return [`${this.realm}:user:${id}`];
+    },
+  })
+  async update(id: string) {
+    return id;
+  }
+}
+
 const warnings: string[] = [];
 const logger = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };
 
@@ -99,7 +142,7 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [DynamoCacheModule.forRoot({ ...root, partitionKeyPrefix: 'm1:' }), DynamoCacheModule.forFeature({ name: 'users' })],
-      providers: [UsersService],
+      providers: [UsersService, ProfilesService],
     }).compile();
     app = moduleRef.createNestApplication({ logger });
     await app.init();
@@ -185,6 +228,34 @@ describe('@Cacheable and @CacheEvict on provider methods', () => {
     expect(error.message).toContain('UsersService.flaky');
     expect(error.message).toContain('the database is gone');
     expect(warnings.filter((line) => line.includes('[object Object]'))).toEqual([]);
+  });
+
+  it("tags a sync method's entries as an async method's, so that @CacheEvict({ tags }) of one user evicts that user's on both", async () => {
+    const profiles = app.get(ProfilesService);
+    // Another instance with no memory tier, fresh each time: one takes the tag times it read as current for 1 s.
+    const elsewhere = () => new DynamoCache(new DynamoStore({ ...root, partitionKeyPrefix: 'm1:users:' }), { memory: false });
+    for (const id of ['1', '2']) {
+      expect(profiles.summary(id)).toEqual({ id });
+      expect(profiles.summary(id)).toEqual({ id });
+      expect(await profiles.orders(id)).toEqual({ owner: id });
+      expect(await profiles.orders(id)).toEqual({ owner: id });
+      // The sync method's value reaches DynamoDB in the background: the eviction must find it there too.
+      await expect.poll(() => elsewhere().get(`summary:${id}`), { timeout: 20_000, interval: 50 }).toEqual({ id });
+    }
+    expect(profiles.loads).toEqual(['summary:1', 'orders:1', 'summary:2', 'orders:2']);
+    expect(warnings.filter((line) => line.includes('ProfilesService'))).toEqual([]);
+
+    await profiles.update('1');
+    const afterEviction = elsewhere();
+    expect(await afterEviction.get('summary:1')).toBeUndefined();
+    expect(await afterEviction.get('orders:1')).toBeUndefined();
+    expect(await afterEviction.get('summary:2')).toEqual({ id: '2' });
+    expect(await afterEviction.get('orders:2')).toEqual({ owner: '2' });
+    for (const id of ['1', '2']) {
+      expect(profiles.summary(id)).toEqual({ id });
+      expect(await profiles.orders(id)).toEqual({ owner: id });
+    }
+    expect(profiles.loads).toEqual(['summary:1', 'orders:1', 'summary:2', 'orders:2', 'summary:1', 'orders:1']);
   });
 
   it('evicts by key after the method resolves, and every entry with allEntries', async () => {

@@ -37,6 +37,9 @@ async function instance(options: Record<string, unknown> = {}, controllers: Arra
   return { app, cache, other: app.get(DynamoCacheRegistry).get('other'), commands, tiers };
 }
 
+/** Resolves once the clock is past `instant`: a sliding renewal then moves an expiry forward. */
+const aMomentAfter = (instant: number) => seenWithin(async () => Date.now() > instant, true, 1_000);
+
 /** Reads `key` on the instance and says from where it came: 'memory', 'dynamodb', or 'miss'. */
 async function readFrom(node: Awaited<ReturnType<typeof instance>>, key: string): Promise<string> {
   delete node.tiers[key];
@@ -169,6 +172,58 @@ describe('tags, with the default memory tier and no backplane', () => {
         if ((await node.cache.get(`t8:${round}`)) !== round) lost++;
       }
       expect(lost).toBe(0);
+    }
+  });
+
+  it('refreshes a sliding entry retired by deleteByTag or clear() to false, and leaves its expiry as it was', async () => {
+    for (const options of [{}, { distributed: false as const }]) {
+      const { cache } = await instance(options);
+      // The store's own expiry of the item, which knows no tags (a read 10% into the window does not renew it).
+      const storedExpiry = async () => (await cache.store.getEntry('t13:sliding'))?.expiresAt;
+      for (const retire of [() => cache.deleteByTag('t13'), () => cache.clear()]) {
+        await cache.set('t13:sliding', 's', { slidingExpiration: 600_000, tags: ['t13'] });
+        const written = await storedExpiry();
+        await aMomentAfter(Date.now());
+        expect(await cache.refresh('t13:sliding')).toBe(true);
+        const renewed = await storedExpiry();
+        expect(renewed).toBeGreaterThan(written!);
+
+        expect(await retire()).toBe(true);
+        await aMomentAfter(Date.now());
+        expect(await cache.refresh('t13:sliding')).toBe(false);
+        // Memory-only, the store deletes what an invalidation retires; DynamoDB keeps it until its TTL, unrenewed.
+        expect(await storedExpiry()).toBe(options.distributed === false ? undefined : renewed);
+        expect(await cache.get('t13:sliding')).toBeUndefined();
+        expect(await cache.ttl('t13:sliding')).toBeUndefined();
+      }
+    }
+  });
+
+  it('refreshes to false a sliding entry whose factory began before deleteByTag or clear(), stored after it', async () => {
+    for (const options of [{}, { distributed: false as const }]) {
+      const { cache } = await instance(options);
+      for (const retire of [() => cache.deleteByTag('t14'), () => cache.clear()]) {
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let started = false;
+        const loading = cache.getOrSet(
+          't14:sliding',
+          async () => {
+            started = true;
+            await gate;
+            return 'read before the change';
+          },
+          { ttl: { slidingExpiration: 600_000 }, tags: ['t14'] },
+        );
+        await seenWithin(async () => started, true, 5_000);
+        expect(await retire()).toBe(true);
+        release();
+        expect(await loading).toBe('read before the change');
+        // Stored after the invalidation (memory-only too, where the store deletes only what it holds then), yet retired.
+        expect((await cache.store.getEntry('t14:sliding'))?.value).toBe('read before the change');
+        expect(await cache.refresh('t14:sliding')).toBe(false);
+        expect(await cache.get('t14:sliding')).toBeUndefined();
+      }
     }
   });
 
