@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalTier } from '../backplane/backplane-port.js';
 import type { CapacityRecord } from '../store/capacity.js';
 import type { CacheEntry, PreparedEntry } from '../store/dynamo-store.js';
 import type { EntryStore } from '../store/entry-store.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { type EntryOptions, isPast } from '../store/expiry.js';
-import { partitionKeyFor } from '../store/keys.js';
+import type { EntryOptions } from '../store/expiry.js';
 import type { CacheConfig } from './cache-config.js';
 import { CacheEvents } from './cache-events.js';
 import type { ResolvedCallOptions } from './cache-options.js';
 import { DistributedTier } from './distributed-tier.js';
-import { type MemoryEntry, MemoryTier, memoryValue } from './memory-tier.js';
+import { MemoryTier, memoryValue } from './memory-tier.js';
 import { RefreshBackoff } from './refresh-backoff.js';
 import { LookupCounters } from './lookup-counters.js';
 import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
 import { TagTimes } from './tag-times.js';
 import { AdmissionGate } from './admission-gate.js';
+import { GatedMemory } from './gated-memory.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
 import { CLEARED_TAG, checkTags, stamp } from '../store/tags.js';
 
@@ -90,7 +89,7 @@ export class CacheCore {
   /** When the cache's tags were invalidated and the cache cleared, as far as this instance knows. */
   readonly tags: TagTimes;
   /** The one door into memory: what may enter it, judged from when the operation that produced it began. */
-  readonly gate: AdmissionGate;
+  readonly gated: GatedMemory;
   private readonly tagReads = new Map<string, Promise<ReadonlyMap<string, number> | undefined>>();
 
   constructor(
@@ -99,7 +98,6 @@ export class CacheCore {
   ) {
     this.events = new CacheEvents(config.name);
     this.memory = config.memory && new MemoryTier(config.memory);
-    this.gate = new AdmissionGate(config.changeHorizonMs);
     this.lookups = new LookupCounters({
       store: store instanceof MemoryStore ? 'memory' : 'dynamodb',
       memoryTier: this.memory !== undefined,
@@ -109,6 +107,7 @@ export class CacheCore {
     // read does not also read the cache's own cleared-at item (one item that every read would share).
     const memory = this.memory;
     this.tags = new TagTimes(memory?.options.maxTtlMs ?? TAG_KNOWLEDGE_WITHOUT_MEMORY_MS, (now) => memory?.vouched(now) ?? false);
+    this.gated = new GatedMemory(this.memory, new AdmissionGate(config.changeHorizonMs), this.tags, config.slidingRenewThreshold);
     // Store-level errors the cache did not see itself (a failed sliding renewal) reach the same listeners.
     store.on('error', (error: unknown) => this.report(error));
     store.on('capacity', (record: CapacityRecord) => this.events.emitIfHeard('cache:capacity', () => ({ cache: config.name, ...record })));
@@ -146,7 +145,7 @@ export class CacheCore {
     const entry = found === undefined ? undefined : await this.unlessRetired(found, startedAt);
     if (entry === null) return FAILED;
     if (entry === undefined) {
-      this.dropContradicted(key);
+      this.gated.dropContradicted(key);
       this.lookups.dynamodbMisses++;
       this.events.emitCache('cache:miss', key, 'dynamodb');
       return MISS;
@@ -159,14 +158,17 @@ export class CacheCore {
     }
     this.lookups.dynamodbHits++;
     this.events.emitCache('cache:hit', key, 'dynamodb');
-    return { kind: 'hit', value: this.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
+    return { kind: 'hit', value: this.gated.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
   }
 
   /**
    * The entry, if no invalidation known (after reading its tags' times that are not) retires it;
    * undefined if one does; null when its tags' times could not be read.
    */
-  async unlessRetired<E extends Pick<CacheEntry, 'tags' | 'storedAt'>>(entry: E, readStartedAt: number): Promise<E | undefined | null> {
+  async unlessRetired<E extends { readonly tags?: readonly string[]; readonly storedAt?: number }>(
+    entry: E,
+    readStartedAt: number,
+  ): Promise<E | undefined | null> {
     const read = await this.knowTags(entry.tags, readStartedAt);
     if (read === undefined) return null;
     return this.tags.retires(entry.storedAt, entry.tags, read) ? undefined : entry;
@@ -220,7 +222,7 @@ export class CacheCore {
     const read = () => this.store.readTagTimes(tags);
     const outcome = beside ? await this.distributed.attemptBeside(read) : await this.distributed.attempt('read tags', undefined, read);
     if (!outcome.ok) return undefined;
-    const changedSince = (tag: string) => this.gate.retiredSince(readStartedAt, undefined, [tag]);
+    const changedSince = (tag: string) => this.gated.gate.retiredSince(readStartedAt, undefined, [tag]);
     // Memory drops what the times learned retire. The gate needs no mark: it asks what is known at
     // every admission, and a mark would refuse the very read that learned them.
     const advanced = this.tags.learn(tags, outcome.value, readStartedAt, changedSince);
@@ -238,70 +240,14 @@ export class CacheCore {
     const invalidatedAt = new Map(tags.map((tag) => [tag, at]));
     // Memory forgets at once, as a delete does: a synchronous caller (a sync method's @CacheEvict) sees it
     // before the write lands. It is marked again after, for reads that were in flight meanwhile.
-    this.retireTagged(invalidatedAt);
+    this.gated.retireTagged(invalidatedAt);
     const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, at));
     // Known here only once DynamoDB holds it: an invalidation that failed is the fleet's to miss alike,
     // not this instance's alone to keep (it would diverge from every other one until it restarts).
     if (!outcome.ok) return false;
     this.tags.record(tags, at, Date.now());
-    this.retireTagged(invalidatedAt);
+    this.gated.retireTagged(invalidatedAt);
     return true;
-  }
-
-  /**
-   * Retires, as of now, what carries the tags: the gate refuses every value whose operation began
-   * before, and memory drops the entries made at or before each tag's time (`undefined`: whenever
-   * made, for news that does not say when). The cache's own tag retires everything.
-   */
-  private retireTagged(invalidatedAt: ReadonlyMap<string, number | undefined>): void {
-    this.gate.retireTags(invalidatedAt.keys(), stamp());
-    this.memory?.forgetTagged(invalidatedAt);
-  }
-
-  /**
-   * The keys changed (this instance's write or delete, or another instance's news): the gate refuses
-   * what any operation begun before brings, and memory drops its copies but `keep`, the entry the
-   * change itself put there.
-   */
-  retireKeys(keys: readonly string[], keep?: MemoryEntry): void {
-    const at = stamp();
-    for (const key of keys) {
-      this.gate.retireKey(key, at);
-      const held = this.memory?.held(key);
-      if (held !== undefined && held !== keep) this.memory!.delete(key);
-    }
-  }
-
-  /** Everything may have changed (a poll backplane's news): nothing begun before may enter memory. */
-  retireAll(): void {
-    const now = Date.now();
-    this.tags.forgetAll(now);
-    this.gate.retireAll(stamp());
-    this.memory?.clear();
-  }
-
-  /**
-   * The admission gate's whole rule, for every path into memory: a value made at `madeAt` by an
-   * operation begun at `startedAt` enters only if nothing that retires it (its key, one of its tags,
-   * the cache) changed since the operation began, and no invalidation known now retires it.
-   */
-  admissible(startedAt: number, key: string, made: { readonly madeAt: number; readonly tags?: readonly string[] }): boolean {
-    return this.gate.admits(startedAt, key, made.tags) && !this.tags.retires(made.madeAt, made.tags);
-  }
-
-  /** Whether fail-safe may still serve `fallback`: nothing retired it since its get-or-set began. */
-  servable(key: string, fallback: Fallback<unknown>): boolean {
-    return this.admissible(fallback.foundAt, key, { madeAt: fallback.madeAt ?? 0, tags: fallback.tags });
-  }
-
-  /**
-   * DynamoDB holds no live entry: memory drops a copy it still served as live (deleted or replaced
-   * elsewhere), but keeps one already past its expiry, a fail-safe fallback and its throttle, which
-   * a plain read's miss says nothing against.
-   */
-  private dropContradicted(key: string): void {
-    const remembered = this.memory?.get(key, Date.now());
-    if (remembered !== undefined && !isPast(remembered.expiresAt, Date.now())) this.memory!.delete(key);
   }
 
   /**
@@ -312,82 +258,30 @@ export class CacheCore {
   async write<T>(prepared: PreparedEntry, value: T): Promise<Resolved<T>> {
     const { key } = prepared;
     // Judged before the write's own mark: a factory's value may have been retired while it ran.
-    const admissible = this.admissible(prepared.storedAt, key, writtenBy(prepared));
+    const admissible = this.gated.admissible(prepared.storedAt, key, { madeAt: prepared.storedAt, tags: prepared.tags });
     // Under throwOnErrors the caller learns whether the write landed, so memory takes the value only
     // once it has: until then, readers get what DynamoDB holds, not a value that may be refused.
     const memoryFirst = !this.config.throwOnErrors;
-    if (memoryFirst) this.retireKeys([key]);
+    if (memoryFirst) this.gated.retireKeys([key]);
     const sentAt = stamp();
-    const rememberedFirst = admissible && memoryFirst ? this.keepWritten(prepared) : undefined;
+    const rememberedFirst = admissible && memoryFirst ? this.gated.keepWritten(prepared) : undefined;
     let outcome;
     try {
       outcome = await this.distributed.attempt('set', key, () => this.store.putEntry(prepared));
     } catch (error) {
       // A rejected write (input refused once encoded, or any failure under throwOnErrors) told the
       // caller nothing was stored: memory must not serve it either.
-      this.retireKeys([key]);
+      this.gated.retireKeys([key]);
       throw error;
     }
-    const remembered = memoryFirst ? rememberedFirst : this.keepLanded(prepared, sentAt, admissible);
+    const remembered = memoryFirst ? rememberedFirst : this.gated.keepLanded(prepared, sentAt, admissible);
     // A read begun while the write was in flight may have fetched the value it replaced.
-    if (rememberedFirst !== undefined) this.retireKeys([key], rememberedFirst);
+    if (rememberedFirst !== undefined) this.gated.retireKeys([key], rememberedFirst);
     if (outcome.ok) {
       this.events.emitCache('cache:set', key);
       this.events.emitIfHeard('set', () => ({ key, value }));
     }
     return { value: remembered ? memoryValue<T>(remembered) : value, expiresAt: prepared.expiration.expiresAt };
-  }
-
-  /**
-   * After writes that landed together (an mset, a write under throwOnErrors): each value enters memory
-   * unless something retired its key or tags since it was sent (`sentAt`, after the writes' own marks).
-   */
-  keepLanded(prepared: PreparedEntry, sentAt: number, admissible = true): MemoryEntry | undefined {
-    const keep = admissible && !this.gate.retiredSince(sentAt, prepared.key, prepared.tags);
-    // Whatever memory held for the key is older than what DynamoDB now holds.
-    this.retireKeys([prepared.key]);
-    return keep ? this.keepWritten(prepared) : undefined;
-  }
-
-  /** Keeps a value read from DynamoDB in memory, if the gate admits it; returns the copy every caller is handed. */
-  remember<T>(key: string, entry: CacheEntry<T>, readStartedAt: number): T {
-    const memory = this.memory;
-    const made = { madeAt: entry.storedAt ?? 0, tags: entry.tags };
-    if (memory === undefined || !this.admissible(readStartedAt, key, made)) return entry.value;
-    const lifetime = {
-      expiresAt: entry.expiresAt,
-      keepUntil: entry.staleUntil,
-      renewAt: renewalDue(entry.expiresAt, entry.sliding?.windowMs, entry.sliding?.absoluteDeadline, this.config.slidingRenewThreshold),
-      // A copy taken just before the knowledge of its tags lapses is not served a whole maxTtl past it.
-      knownUntil: this.tags.knownUntil(entry.tags),
-    };
-    const remembered = memory.set(key, entry.payload, entry.value, lifetime, readStartedAt, made);
-    // A value memory keeps serialized decodes a copy per hit; the one just read is already a copy.
-    return remembered.payload === undefined ? (remembered.frozenValue as T) : entry.value;
-  }
-
-  /**
-   * Keeps a value this instance wrote, already judged by the gate, fresh from when it was made: a
-   * factory's value from when the factory began, since another instance's invalidation while it ran
-   * reaches this one only when memory asks DynamoDB again.
-   */
-  private keepWritten(prepared: PreparedEntry): MemoryEntry | undefined {
-    const { expiresAt, staleUntil, slidingWindow, absoluteDeadline } = prepared.expiration;
-    const renewAt = renewalDue(expiresAt, slidingWindow, absoluteDeadline, this.config.slidingRenewThreshold);
-    const lifetime = { expiresAt, keepUntil: staleUntil, renewAt };
-    return this.memory?.set(prepared.key, prepared.payload, undefined, lifetime, prepared.storedAt, writtenBy(prepared));
-  }
-
-  /**
-   * Keeps a fallback in memory as fresh for `throttleMs`, so that a failing factory is not retried per
-   * call: through the gate, with its tags, so that an invalidation drops it as it drops any entry.
-   */
-  throttle<T>(key: string, fallback: Fallback<T>, throttleMs: number): void {
-    if (this.memory === undefined || !this.servable(key, fallback)) return;
-    const now = Date.now();
-    const payload = this.store.prepareEntry(key, fallback.value, 0).payload;
-    const lifetime = { expiresAt: fallback.expiresAt, keepUntil: fallback.staleUntil, freshUntil: now + throttleMs };
-    this.memory.set(key, payload, undefined, lifetime, now, { madeAt: fallback.madeAt ?? 0, tags: fallback.tags });
   }
 
   /** The flight in progress for `key`, or a new one that `start` begins. */
@@ -455,67 +349,12 @@ export class CacheCore {
         `Cache ${this.config.id}: ${operation ? `${operation} failed: ` : ''}${(error as Error)?.message ?? String(error)}`,
       );
   }
-
-  /**
-   * This cache as a backplane drives it: undefined without a memory tier, or for a memory-only
-   * cache, whose entries no other instance shares (nothing to keep coherent).
-   */
-  localTier(): LocalTier | undefined {
-    const memory = this.memory;
-    if (memory === undefined || this.store instanceof MemoryStore) return undefined;
-    const prefix = this.config.partitionKeyPrefix;
-    const invalidate = (key: string) => {
-      this.retireKeys([key]);
-      this.events.emitCache('cache:invalidated', key, 'memory');
-    };
-    return {
-      cacheName: this.config.name,
-      partitionKeyPrefix: prefix,
-      invalidate,
-      invalidateDigest: (partitionKey) => {
-        for (const key of [...memory.keys()]) if (partitionKeyFor(prefix, key).value === partitionKey) invalidate(key);
-      },
-      // Any tag may have changed with it (a poll backplane cannot tell which): every one is read again.
-      clear: () => this.retireAll(),
-      invalidateTag: (tag) => {
-        this.tags.forget(tag, Date.now());
-        this.retireTagged(new Map([[tag, undefined]]));
-      },
-      readVersion: () => this.store.readVersion(),
-      bumpVersion: () => this.store.bumpVersion(),
-      watchWrites: (listener) => {
-        this.distributed.afterWrite = listener;
-      },
-      setBound: (maxTtlMs, vouched) => {
-        memory.maxTtlMs = maxTtlMs ?? memory.options.maxTtlMs;
-        memory.vouched = (maxTtlMs !== undefined && vouched) || (() => false);
-      },
-    };
-  }
-}
-
-/**
- * When a sliding entry's next read must reach DynamoDB: once renewing its window there would gain
- * `threshold` of it (see `slidingRenewal`). Undefined for an entry no read renews.
- */
-export function renewalDue(
-  expiresAt: number | undefined,
-  windowMs: number | undefined,
-  absoluteDeadline: number | undefined,
-  threshold: number,
-): number | undefined {
-  if (windowMs === undefined || expiresAt === undefined) return undefined;
-  // Near its absolute deadline no renewal can gain enough: memory may serve it to its end.
-  if (absoluteDeadline !== undefined && absoluteDeadline - expiresAt < windowMs * threshold) return undefined;
-  return expiresAt - (1 - threshold) * windowMs;
 }
 
 /** How long tag knowledge is taken as current by a cache without a memory tier. */
 const TAG_KNOWLEDGE_WITHOUT_MEMORY_MS = 1_000;
 
 const NOTHING_READ: ReadonlyMap<string, number> = new Map();
-
-const writtenBy = (prepared: PreparedEntry) => ({ madeAt: prepared.storedAt, tags: prepared.tags });
 
 const shownTag = (tag: string) => (tag === CLEARED_TAG ? '(the whole cache)' : `tag ${tag}`);
 

@@ -151,7 +151,7 @@ export class DynamoCache {
         entries.forEach((entry, at) => {
           if (entry === undefined) this.lookups.dynamodbMisses++;
           else this.lookups.dynamodbHits++;
-          values[missing[at]!] = entry && this.core.remember(missingKeys[at]!, entry, startedAt);
+          values[missing[at]!] = entry && this.core.gated.remember(missingKeys[at]!, entry, startedAt);
         });
     }
     events.emitIfHeard('mget', () => ({ keys, value: values }));
@@ -191,10 +191,10 @@ export class DynamoCache {
     const keys = prepared.map((entry) => entry.key);
     // Retired before the call: a failure part-way leaves DynamoDB holding some new values and some
     // old, and memory must not answer for either.
-    this.core.retireKeys(keys);
+    this.core.gated.retireKeys(keys);
     const sentAt = stamp();
     const outcome = await this.core.distributed.attempt('mset', keys, () => this.store.putEntries(prepared));
-    if (outcome.ok) for (const entry of prepared) this.core.keepLanded(entry, sentAt);
+    if (outcome.ok) for (const entry of prepared) this.core.gated.keepLanded(entry, sentAt);
     this.core.events.emitIfHeard('mset', () => ({ list }));
     return list;
   }
@@ -203,9 +203,9 @@ export class DynamoCache {
   async del(key: string): Promise<boolean> {
     assertValidKey(key);
     // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old item.
-    this.core.retireKeys([key]);
+    this.core.gated.retireKeys([key]);
     const outcome = await this.core.distributed.attempt('del', key, () => this.store.delete(key));
-    this.core.retireKeys([key]);
+    this.core.gated.retireKeys([key]);
     if (!outcome.ok) return false;
     this.core.events.emitCache('cache:delete', key);
     this.core.events.emitIfHeard('del', () => ({ key }));
@@ -214,9 +214,9 @@ export class DynamoCache {
 
   async mdel(keys: string[]): Promise<boolean> {
     assertKeys(keys, 'mdel');
-    this.core.retireKeys(keys);
+    this.core.gated.retireKeys(keys);
     const outcome = await this.core.distributed.attempt('mdel', keys, () => this.store.deleteKeys(keys));
-    this.core.retireKeys(keys);
+    this.core.gated.retireKeys(keys);
     if (!outcome.ok) return false;
     for (const key of keys) this.core.events.emitCache('cache:delete', key);
     this.core.events.emitIfHeard('mdel', () => ({ keys }));

@@ -89,7 +89,7 @@ async function loadOrCompute<T>(
     if (call.failSafe) fallback = known;
   }
   // Never handed on (to the factory, to joiners, to fail-safe) once something retired it.
-  if (fallback !== undefined && !core.servable(key, fallback)) fallback = undefined;
+  if (fallback !== undefined && !core.gated.servable(key, fallback)) fallback = undefined;
   flight.fallback = fallback;
 
   let leaseHeld = false;
@@ -234,8 +234,9 @@ function rememberedFallback<T>(entry: MemoryEntry, foundAt: number): Fallback<T>
  * before the factory is tried again.
  */
 function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> | undefined {
-  if (!core.servable(key, fallback)) return undefined;
-  if (throttleMs !== undefined && throttleMs > 0) core.throttle(key, fallback, throttleMs);
+  if (!core.gated.servable(key, fallback)) return undefined;
+  if (throttleMs !== undefined && throttleMs > 0)
+    core.gated.throttle(key, fallback, throttleMs, (value) => core.store.prepareEntry(key, value, 0).payload);
   core.lookups.stale(fallback.tier);
   core.events.emitCache('cache:stale', key, fallback.tier);
   return { value: fallback.value, expiresAt: fallback.expiresAt };

@@ -7,6 +7,7 @@ import { DynamoStore } from '../store/dynamo-store.js';
 import { CacheStartupError, TableConfigurationError } from '../store/errors.js';
 import { clientLocation } from '../store/table-schema.js';
 import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig } from './dynamo-cache.config.js';
+import { localTierOf } from '../cache/local-tier.js';
 
 /**
  * Checks (or creates) the table when the app starts, so that a wrong table fails the deploy rather
@@ -64,7 +65,7 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
     const options = this.config.backplane;
     const { store } = this.registry.default;
     if (options === undefined || !(store instanceof DynamoStore)) return;
-    const tiers = this.registry.all().flatMap((cache) => cache.core.localTier() ?? []);
+    const tiers = this.registry.all().flatMap((cache) => localTierOf(cache.core) ?? []);
     if (tiers.length === 0) return;
     const schema = await store.initialize();
     const backplane =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renewalDue } from '../../src/cache/cache-core.js';
+import { renewalDue } from '../../src/cache/gated-memory.js';
 import { MemoryTier, memoryValue } from '../../src/cache/memory-tier.js';
 import { serializeValue } from '../../src/store/value-serializer.js';
 import { CLEARED_TAG } from '../../src/store/tags.js';
