@@ -18,17 +18,18 @@ export function stalenessBoundMs(config: Pick<RunConfig, 'mode' | 'options'>): n
 }
 
 /**
- * How many DynamoDB calls, one after another, an operation may make at most, each bounded by
- * `operationTimeout` (a batch by five times it): get reads the entry and then tag times it did not
- * know; getOrSet reads, runs the factory, writes, and bumps the poll backplane's version; mget's
- * BatchGetItem and its tag times are batches. One call more for each, for a half-open circuit's probe.
+ * How long an operation's DynamoDB calls may take one after another, in `operationTimeout`s (a batch
+ * call is bounded by five of them): get reads the entry (and the cache's cleared-at time beside it),
+ * then in one BatchGetItem the tag times it did not know; mget the same with a BatchGetItem of the
+ * entries; getOrSet reads as get does, runs the factory, writes, and bumps the poll backplane's
+ * version; set, del, deleteByTag and clear write and bump. One more for each but the batches'.
  */
-const SEQUENTIAL_CALLS: Record<OpKind, number> = {
-  get: 3,
-  mget: 11,
+const TIMEOUTS: Record<OpKind, number> = {
+  get: 1 + 5,
+  mget: 5 + 5,
   set: 3,
-  getOrSet: 5,
-  del: 2,
+  getOrSet: 1 + 5 + 2,
+  del: 3,
   deleteByTag: 3,
   clear: 3,
 };
@@ -36,7 +37,7 @@ const SEQUENTIAL_CALLS: Record<OpKind, number> = {
 /** The longest an operation may take while its instance runs (time it spent frozen by SIGSTOP is not counted). */
 export function hangBoundMs(kind: OpKind, options: RunOptions): number {
   const factory = kind === 'getOrSet' ? options.factoryMaxMs : 0;
-  return SEQUENTIAL_CALLS[kind] * options.operationTimeoutMs + factory + 2 * SCHEDULING_SLACK_MS;
+  return TIMEOUTS[kind] * options.operationTimeoutMs + factory + 2 * SCHEDULING_SLACK_MS;
 }
 
 /** How long `app.close()` may take once the workload has stopped. */

@@ -58,7 +58,7 @@ export function summarize(history: History): ChaosSummary {
     id: op.id,
     instance: op.instance,
     kind: op.kind,
-    ...(key === undefined ? {} : { key }),
+    ...((key ?? op.keys.join(',')) === '' ? {} : { key: key ?? op.keys.join(',') }),
     ...(op.tag === undefined || op.kind !== 'deleteByTag' ? {} : { tag: op.tag }),
     ...(value === undefined ? {} : { value }),
     start: at(op.start)!,
