@@ -14,6 +14,7 @@ function describeExample(example: ViolationExample): string {
   if (example.change !== undefined) parts.push(`after ${describeOp(example.change)}`);
   if (example.gapMs !== undefined) parts.push(`gap ${example.gapMs} ms`);
   if (example.note !== undefined) parts.push(example.note);
+  if (example.hint !== undefined) parts.push(`hint: ${example.hint}`);
   return parts.join('; ');
 }
 
@@ -38,8 +39,10 @@ export function markdownReport(summary: ChaosSummary): string {
     `Staleness of reads that returned a replaced value within the bound (${summary.staleness.reads}): ` +
       `p50 ${summary.staleness.p50Ms} ms, p99 ${summary.staleness.p99Ms} ms, max ${summary.staleness.maxMs} ms.`,
   ];
-  for (const { rule, count, examples } of summary.violations) {
-    lines.push('', `### ${rule}: ${count}`, '', ...examples.map((example) => `- ${describeExample(example)}`));
+  for (const { rule, count, hints, examples } of summary.violations) {
+    const hinted = Object.entries(hints).map(([kind, times]) => `${kind} ${times}`);
+    lines.push('', `### ${rule}: ${count}${hinted.length === 0 ? '' : ` (hints: ${hinted.join(', ')})`}`, '');
+    lines.push(...examples.map((example) => `- ${describeExample(example)}`));
   }
   return `${lines.join('\n')}\n`;
 }

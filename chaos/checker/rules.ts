@@ -84,43 +84,15 @@ function checkValue(read: Read, write: Write | undefined, changes: Changes, boun
       if (ownFirst === undefined || change.end < ownFirst.end) ownFirst = change;
     } else if (otherFirst === undefined || change.end < otherFirst.end) otherFirst = change;
   }
-  // A getOrSet that joined this instance's flight for the key gets what that flight's factory made.
-  const joined =
-    write.by === 'factory' &&
-    write.op !== op &&
-    write.instance === op.instance &&
-    write.op.start <= start &&
-    (write.op.end ?? Infinity) >= start;
-  const note = joined ? `joined the flight of ${write.op.id}, whose factory began before the change` : undefined;
   if (ownFirst !== undefined) {
     const rule = read.sawFailure ? 'outage-served-retired' : 'read-your-writes';
-    return {
-      rule,
-      instance: op.instance,
-      op,
-      key,
-      value,
-      change: ownFirst,
-      gapMs: start - ownFirst.end,
-      ...(note === undefined ? {} : { note }),
-    };
+    return { rule, instance: op.instance, op, key, value, change: ownFirst, gapMs: start - ownFirst.end };
   }
   if (otherFirst === undefined) return undefined;
   const gapMs = start - otherFirst.end;
   // Outage serving: memory and fail-safe answer for DynamoDB, with no bound on what another instance did meanwhile.
   if (gapMs <= boundMs + SCHEDULING_SLACK_MS) stalenessMs.push(gapMs);
-  else if (!read.sawFailure) {
-    return {
-      rule: 'stale-beyond-bound',
-      instance: op.instance,
-      op,
-      key,
-      value,
-      change: otherFirst,
-      gapMs,
-      ...(note === undefined ? {} : { note }),
-    };
-  }
+  else if (!read.sawFailure) return { rule: 'stale-beyond-bound', instance: op.instance, op, key, value, change: otherFirst, gapMs };
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import type { FaultKind, History, OpKind, OpRecord, RunOptions } from '../history.js';
 import { SCHEDULING_SLACK_MS, closeBoundMs, hangBoundMs } from './bounds.js';
 import type { Change } from './changes.js';
+import { type HintKind, hintFor } from './hints.js';
 import { type RuleName, type Violation, checkHistory } from './rules.js';
 
 const EXAMPLES_PER_RULE = 5;
@@ -23,6 +24,8 @@ export interface ViolationExample {
   readonly change?: OpView;
   readonly gapMs?: number;
   readonly note?: string;
+  /** How the read may have come to return it (see `hintFor`). */
+  readonly hint?: string;
   readonly instance: string;
 }
 
@@ -42,7 +45,12 @@ export interface ChaosSummary {
   readonly cacheErrors: number;
   readonly faults: ReadonlyArray<{ kind: FaultKind; instance?: string; role?: string; start: number; end: number; detail?: string }>;
   readonly violationCount: number;
-  readonly violations: ReadonlyArray<{ rule: RuleName; count: number; examples: ViolationExample[] }>;
+  readonly violations: ReadonlyArray<{
+    rule: RuleName;
+    count: number;
+    hints: Partial<Record<HintKind, number>>;
+    examples: ViolationExample[];
+  }>;
   /** For reads that returned a retired value within the bound: r.start − the retiring change's end. */
   readonly staleness: { reads: number; p50Ms: number; p99Ms: number; maxMs: number };
 }
@@ -69,13 +77,17 @@ export function summarize(history: History): ChaosSummary {
     change.type === 'write'
       ? { ...view(change.op, change.key, change.value), start: at(change.start)!, end: at(change.end) }
       : view(change.op, change.op.kind === 'del' ? change.op.keys[0] : undefined);
-  const example = (violation: Violation): ViolationExample => ({
-    instance: violation.instance,
-    ...(violation.op === undefined ? {} : { read: view(violation.op, violation.key, violation.value) }),
-    ...(violation.change === undefined ? {} : { change: changeView(violation.change) }),
-    ...(violation.gapMs === undefined ? {} : { gapMs: violation.gapMs }),
-    ...(violation.note === undefined ? {} : { note: violation.note }),
-  });
+  const example = (violation: Violation): ViolationExample => {
+    const hint = hintFor(violation, history);
+    return {
+      instance: violation.instance,
+      ...(violation.op === undefined ? {} : { read: view(violation.op, violation.key, violation.value) }),
+      ...(violation.change === undefined ? {} : { change: changeView(violation.change) }),
+      ...(violation.gapMs === undefined ? {} : { gapMs: violation.gapMs }),
+      ...(violation.note === undefined ? {} : { note: violation.note }),
+      ...(hint === undefined ? {} : { hint: hint.text }),
+    };
+  };
   const byRule = new Map<RuleName, Violation[]>();
   for (const violation of result.violations)
     (byRule.get(violation.rule) ?? byRule.set(violation.rule, []).get(violation.rule)!).push(violation);
@@ -102,6 +114,7 @@ export function summarize(history: History): ChaosSummary {
     violations: [...byRule].map(([rule, found]) => ({
       rule,
       count: found.length,
+      hints: countHints(found, history),
       examples: spread(found, EXAMPLES_PER_RULE).map(example),
     })),
     staleness: { reads: sorted.length, p50Ms: percentile(0.5), p99Ms: percentile(0.99), maxMs: sorted.at(-1) ?? 0 },
@@ -112,4 +125,14 @@ export function summarize(history: History): ChaosSummary {
 function spread<T>(list: readonly T[], count: number): T[] {
   if (list.length <= count) return [...list];
   return Array.from({ length: count }, (_, index) => list[Math.round((index * (list.length - 1)) / (count - 1))]!);
+}
+
+/** How many of the violations each hint explains. */
+function countHints(violations: readonly Violation[], history: History): Partial<Record<HintKind, number>> {
+  const counts: Partial<Record<HintKind, number>> = {};
+  for (const violation of violations) {
+    const kind = hintFor(violation, history)?.kind;
+    if (kind !== undefined) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
 }
