@@ -58,6 +58,9 @@ export interface Flight<T> {
   readonly key: string;
   /** Set by the caller that started it once it holds a stale value, for joiners' own timeouts. */
   fallback?: Fallback<T>;
+  /** When it began (a `stamp()`), and the tags its caller named: a change to either since retires it. */
+  readonly startedAt: number;
+  readonly tags?: readonly string[];
   /** The flights its factory has joined and still waits on: the edges in which a cycle is found. */
   readonly waitingOn: Set<Flight<unknown>>;
 }
@@ -78,6 +81,8 @@ export class CacheCore {
   /** This instance's name as a distributed-lock owner. */
   readonly ownerId = randomUUID();
   private readonly flights = new Map<string, Flight<unknown>>();
+  /** Every flight still running, those no longer joined (a change retired them) included. */
+  private readonly running = new Set<Flight<unknown>>();
   /** The `stamp()` at which the last `settle` (a `disconnect()`) ended; 0 before any. */
   private settledAt = 0;
   /** Background refreshes that failed wait `failSafeThrottleDuration` before they are tried again. */
@@ -284,15 +289,29 @@ export class CacheCore {
     return { value: remembered ? memoryValue<T>(remembered) : value, expiresAt: prepared.expiration.expiresAt };
   }
 
-  /** The flight in progress for `key`, or a new one that `start` begins. */
-  flight<T>(key: string, start: (flight: Flight<T>) => Promise<Resolved<T>>): { flight: Flight<T>; joined: boolean } {
+  /**
+   * The flight in progress for `key`, or a new one that `start` begins. A flight that began before a
+   * change retired its key, one of `tags` or the whole cache (this instance's own, or news of
+   * another's) is not joined: its value is retired already, and a caller who came after the change
+   * must not get it. It runs on for its own callers; later ones start afresh.
+   */
+  flight<T>(
+    key: string,
+    start: (flight: Flight<T>) => Promise<Resolved<T>>,
+    tags?: readonly string[],
+  ): { flight: Flight<T>; joined: boolean } {
     const running = this.flights.get(key) as Flight<T> | undefined;
-    if (running !== undefined) return { flight: running, joined: true };
-    const flight = { cacheName: this.config.name, key, waitingOn: new Set() } as unknown as {
+    if (running !== undefined && !this.gated.gate.retiredSince(running.startedAt, key, running.tags))
+      return { flight: running, joined: true };
+    const flight = { cacheName: this.config.name, key, tags, startedAt: stamp(), waitingOn: new Set() } as unknown as {
       -readonly [K in keyof Flight<T>]: Flight<T>[K];
     };
-    flight.promise = start(flight).finally(() => this.flights.delete(key));
+    flight.promise = start(flight).finally(() => {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+      this.running.delete(flight as Flight<unknown>);
+    });
     this.flights.set(key, flight as Flight<unknown>);
+    this.running.add(flight as Flight<unknown>);
     return { flight, joined: false };
   }
 
@@ -313,8 +332,8 @@ export class CacheCore {
       }, this.config.disconnectWaitMs);
     });
     try {
-      while (!expired && (this.flights.size > 0 || this.distributed.busy)) {
-        const flights = [...this.flights.values()].map((flight) => flight.promise);
+      while (!expired && (this.running.size > 0 || this.distributed.busy)) {
+        const flights = [...this.running].map((flight) => flight.promise);
         await Promise.race([Promise.allSettled([...flights, this.distributed.settled()]), waited]);
       }
     } finally {

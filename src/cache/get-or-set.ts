@@ -27,7 +27,7 @@ export function getOrSetMiss<T>(
   call: ResolvedCallOptions,
   remembered: MemoryEntry | undefined,
 ): Promise<Resolved<T>> {
-  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started));
+  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started), call.tags);
   const waiter = computing.getStore();
   if (waiter !== undefined) {
     const awaited = flight as Flight<unknown>;

@@ -159,6 +159,25 @@ describe.each(MODES)('memory admits nothing an overlapping change retired (backp
     expect(Date.now() - invalidatedAt).toBeLessThanOrEqual(MAX_TTL + 500);
   });
 
+  it.each(['deleteByTag', 'del', 'clear'] as const)(
+    'does not hand a caller who came after its own %s the value of a factory that began before',
+    async (change) => {
+      const { cache } = await instance(mode, `join-${change}-${mode}:`);
+      let finishFirst!: (value: string) => void;
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const first = cache.getOrSet('k', () => (started(), new Promise<string>((resolve) => (finishFirst = resolve))), { tags: ['t'] });
+      await running;
+      const retire = { deleteByTag: () => cache.deleteByTag('t'), del: () => cache.del('k'), clear: () => cache.clear() }[change];
+      await retire();
+      const second = cache.getOrSet('k', () => 'made after', { tags: ['t'] });
+      finishFirst('made before');
+      // The first caller asked before the change: its factory's value is its answer.
+      expect(await first).toBe('made before');
+      expect(await second).toBe('made after');
+    },
+  );
+
   it('never serves a fail-safe value that was invalidated, from its throttle or to a failing factory', async () => {
     const { cache } = await instance(mode, `failsafe-${mode}:`);
     const options = { ttl: 200, tags: ['t'], failSafe: true, failSafeThrottleDuration: 60_000 };
