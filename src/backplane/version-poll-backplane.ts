@@ -15,6 +15,9 @@ export class VersionPollBackplane extends Backplane {
   private readonly unproven = new Map<LocalTier, Array<{ readonly version: number; readonly at: number }>>();
   /** Per cache, the start of the latest poll whose version memory reflects: every change before it is applied. */
   private readonly provenThrough = new Map<LocalTier, number>();
+  /** Caches with a write whose bump failed: announced again at the next cycle. */
+  private readonly owed = new Set<LocalTier>();
+  private readonly failing = new Set<LocalTier>();
 
   protected async connect(): Promise<boolean> {
     for (const tier of this.tiers) {
@@ -34,6 +37,12 @@ export class VersionPollBackplane extends Backplane {
    * then, so that the lag (and `maxLag`, past which memory is cleared) keeps counting.
    */
   protected async readAll(startedAt: number): Promise<number | undefined> {
+    // A write whose bump failed is announced again each cycle until it lands: until then no other
+    // instance can learn of it, and each would go on serving what it replaced for up to memoryTtl.
+    for (const tier of [...this.owed]) {
+      this.owed.delete(tier);
+      this.announce(tier);
+    }
     await Promise.all(
       this.tiers.map(async (tier) => {
         const version = await tier.readVersion();
@@ -53,12 +62,19 @@ export class VersionPollBackplane extends Backplane {
     const ledger = this.ledgers.get(tier)!;
     ledger.bumpStarted();
     tier.bumpVersion().then(
-      (version) => this.apply(tier, ledger.bumpAnswered(version)),
+      (version) => {
+        this.failing.delete(tier);
+        this.apply(tier, ledger.bumpAnswered(version));
+      },
       (error: unknown) => {
-        // Without the bump, others keep their copies until their memory bound; the next write bumps again.
-        this.logger.warn(
-          `Backplane (poll) on DynamoDB table "${this.tableName}": announcing a write of cache "${tier.cacheName}" failed: ${(error as Error)?.message ?? String(error)}`,
-        );
+        // Said once per run of failures, not once per cycle of an outage.
+        if (!this.failing.has(tier)) {
+          this.failing.add(tier);
+          this.logger.warn(
+            `Backplane (poll) on DynamoDB table "${this.tableName}": announcing a write of cache "${tier.cacheName}" failed, and is tried again each interval until it lands: ${(error as Error)?.message ?? String(error)}`,
+          );
+        }
+        this.owed.add(tier);
         this.apply(tier, ledger.bumpFailed());
       },
     );

@@ -15,15 +15,25 @@ const INTERVAL = 100;
 function parkBumps(client: DynamoDBClient) {
   let release: (() => void) | undefined;
   let parked: Promise<void> | undefined;
+  let failNext = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { UpdateExpression?: string };
-      if (parked !== undefined && context.commandName === 'UpdateItemCommand' && input.UpdateExpression?.startsWith('ADD')) await parked;
+      const isBump = context.commandName === 'UpdateItemCommand' && input.UpdateExpression?.startsWith('ADD') === true;
+      if (isBump && failNext) {
+        failNext = false;
+        throw Object.assign(new Error('connection reset during the version bump (injected)'), { name: 'ECONNRESET' });
+      }
+      if (parked !== undefined && isBump) await parked;
       return next(args);
     },
     { step: 'initialize', name: 'parkBumps' },
   );
   return {
+    /** The next bump fails, as a connection reset would, once. */
+    failNext() {
+      failNext = true;
+    },
     park() {
       parked = new Promise<void>((resolve) => (release = resolve));
     },
@@ -76,6 +86,20 @@ describe('the poll backplane and this instance’s own writes', () => {
     } finally {
       a.bumps.release();
     }
+  }, 30_000);
+
+  it('announces a write whose bump failed again, so that other instances still learn of it', async () => {
+    const a = await instance('failed-bump:');
+    const b = await instance('failed-bump:');
+    await b.cache.set('k', 'old', 600_000);
+    // a has applied that write's bump (which clears its memory) before it reads 'old' into memory.
+    await caughtUpAfter(a.backplane, Date.now(), MAX_LAG * 4);
+    expect(await a.cache.get('k')).toBe('old');
+    b.bumps.failNext();
+    await b.cache.set('k', 'new', 600_000);
+    const writtenAt = Date.now();
+    await seenWithin(() => a.cache.get('k'), 'new', MAX_LAG + 10 * INTERVAL + 1_000);
+    expect(Date.now() - writtenAt).toBeLessThanOrEqual(MAX_LAG + 10 * INTERVAL + 1_000);
   }, 30_000);
 
   it('never answers with an entry its own deleteByTag or clear retired, while other instances’ writes move the version', async () => {
