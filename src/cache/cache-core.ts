@@ -301,8 +301,7 @@ export class CacheCore {
     tags?: readonly string[],
   ): { flight: Flight<T>; joined: boolean } {
     const running = this.flights.get(key) as Flight<T> | undefined;
-    if (running !== undefined && !this.gated.gate.retiredSince(running.startedAt, key, running.tags))
-      return { flight: running, joined: true };
+    if (running !== undefined && this.joinable(running, key)) return { flight: running, joined: true };
     const flight = { cacheName: this.config.name, key, tags, startedAt: stamp(), waitingOn: new Set() } as unknown as {
       -readonly [K in keyof Flight<T>]: Flight<T>[K];
     };
@@ -313,6 +312,20 @@ export class CacheCore {
     this.flights.set(key, flight as Flight<unknown>);
     this.running.add(flight as Flight<unknown>);
     return { flight, joined: false };
+  }
+
+  /**
+   * Whether a caller may still take `flight`'s answer: no known change retired it, and it is no older
+   * than memory could serve a value (its start counts, as a read's does): without a backplane to
+   * vouch, a factory that began more than `memory.maxTtl` ago (one slow, or frozen with its process)
+   * may have read what another instance changed since, which this one cannot know of.
+   */
+  private joinable(flight: Flight<unknown>, key: string): boolean {
+    if (this.gated.gate.retiredSince(flight.startedAt, key, flight.tags)) return false;
+    const memory = this.memory;
+    if (memory === undefined) return true;
+    const now = Date.now();
+    return now - flight.startedAt < memory.options.maxTtlMs || memory.vouched(now);
   }
 
   /**
