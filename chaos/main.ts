@@ -33,6 +33,10 @@ const seeds = (values.seed ?? values.seeds).split(',').map(Number);
 const durationMs = Number(values.duration) * 1000;
 const instances = Number(values.instances);
 
+// A run stopped by a signal exits through 'exit', whose handlers kill DynamoDB Local's JVM: without
+// this, SIGTERM ends the process at once and the JVM outlives it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(130));
+
 async function main() {
   const dynamo = await startDynamoDbLocal();
   const summaries: ChaosSummary[] = [];
