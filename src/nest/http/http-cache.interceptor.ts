@@ -11,17 +11,17 @@ import {
 import { randomBytes } from 'node:crypto';
 import { HttpAdapterHost } from '@nestjs/core';
 import { concatMap, defer, lastValueFrom, type Observable, of } from 'rxjs';
-import { DynamoCacheRegistry } from '../cache/cache-registry.js';
-import type { DynamoCache } from '../cache/dynamo-cache.js';
-import { FactoryTimeoutError } from '../cache/errors.js';
-import type { FactoryContext } from '../cache/factory-run.js';
-import { BurstWarning, describe } from './burst-warning.js';
-import { stamp } from '../store/tags.js';
-import { CallerFailure, checkedKey, evictEntries, tagsFor } from './cache-calls.js';
+import { DynamoCacheRegistry } from '../../cache/cache-registry.js';
+import type { DynamoCache } from '../../cache/dynamo-cache.js';
+import { FactoryTimeoutError } from '../../cache/errors.js';
+import type { FactoryContext } from '../../cache/factory-run.js';
+import { BurstWarning, describe } from '../burst-warning.js';
+import { stamp } from '../../store/tags.js';
+import { CallerFailure, checkedKey, evictEntries, tagsFor } from '../cache-calls.js';
 import { asksForFreshAnswer, bodyForHit, type CachedResponse, unstorableReason } from './cached-response.js';
-import { entryTtl } from './entry-ttl.js';
+import { entryTtl } from '../entry-ttl.js';
 import { defaultRouteKey, personalRequestReason, varySuffix } from './http-cache-key.js';
-import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './interfaces/cacheable-options.js';
+import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from '../interfaces/cacheable-options.js';
 import { type RoutePlan, routePlan } from './route-plan.js';
 
 /** A response being answered without the cache, and why, in the X-Cache header. */
