@@ -43,7 +43,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private readonly caches = new Map<string, DynamoCache>();
   // The module's `logger` option, as for the store's own warnings; Nest's Logger without a module.
   private readonly warning = new BurstWarning({
-    warn: (message) => (this.registry?.default.core.config.logger ?? fallbackLogger).warn(message),
+    warn: (message) => (this.registry?.default.forRoutes().logger ?? fallbackLogger).warn(message),
   });
 
   constructor(
@@ -130,7 +130,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         const fresh = await produce();
         const ttl = fresh.expiresAt === undefined ? 0 : fresh.expiresAt - fresh.storedAt;
         const tags = [...(plan.getOrSet?.tags ?? []), ...(producedTags ?? [])];
-        if (fresh.reason === undefined) await cache.setMadeAt(key, fresh, tags.length > 0 ? { ttl, tags } : ttl, startedAt);
+        if (fresh.reason === undefined) await cache.forRoutes().setMadeAt(key, fresh, tags.length > 0 ? { ttl, tags } : ttl, startedAt);
         return this.mark(response, 'MISS', produced!.value);
       }
       const entry = await cache.getOrSet<CachedResponse>(
@@ -186,7 +186,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         reason = routeTtl.problem;
       } else {
         // The answer records its own expiry (for Age, STALE and eager refresh): a route without a ttl takes the cache's.
-        ttl = routeTtl.ttl ?? cache.core.config.defaultTtlMs ?? 0;
+        ttl = routeTtl.ttl ?? cache.forRoutes().defaultTtlMs ?? 0;
       }
     }
     const storedAt = Date.now();
@@ -254,11 +254,11 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const cache = this.cacheNamed(plan.cacheName);
     let key = base;
     if (options.vary !== undefined && options.vary.length > 0) {
-      const generation = cache.peekHit(base);
+      const generation = cache.forRoutes().peekHit(base);
       if (typeof generation !== 'string') return undefined;
       key = variantOf(base, generation, headers, options.vary);
     }
-    const stored = cache.peekHit<CachedResponse>(key);
+    const stored = cache.forRoutes().peekHit<CachedResponse>(key);
     return typeof stored === 'object' && stored !== null && typeof stored.storedAt === 'number' ? stored : undefined;
   }
 
@@ -281,7 +281,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     options: CacheableOptions,
     headers: CacheableRequest['headers'],
   ): Promise<string> {
-    const routeTtl = typeof options.ttl === 'number' ? options.ttl : (cache.core.config.defaultTtlMs ?? 0);
+    const routeTtl = typeof options.ttl === 'number' ? options.ttl : (cache.forRoutes().defaultTtlMs ?? 0);
     // Twice the entries' ttl: a generation that expired early would only cost a recomputation.
     const generation = await cache.getOrSet<unknown>(base, () => randomBytes(6).toString('base64url'), { ttl: routeTtl * 2 });
     return variantOf(base, typeof generation === 'string' ? generation : '0', headers, options.vary!);

@@ -130,6 +130,7 @@ function storeInBackground(
   if (stored === null) return;
   try {
     site.cache
+      .forMethods()
       .setMadeAt(key, value, stored.tags === undefined ? stored.ttl : { ttl: stored.ttl, tags: stored.tags }, startedAt)
       .catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {

@@ -17,7 +17,7 @@ import type { CacheableOptions, CacheEvictOptions } from '../interfaces/cacheabl
 @Injectable()
 export class CachedMethodsExplorer implements OnModuleInit {
   // The module's `logger` option, as for the store's own warnings.
-  private readonly logger = { warn: (message: string) => this.registry.default.core.config.logger.warn(message) };
+  private readonly logger = { warn: (message: string) => this.registry.default.forMethods().logger.warn(message) };
   private readonly warning = new BurstWarning(this.logger);
   /** Which class each default key prefix (cache, class and method names) belongs to. */
   private readonly defaultKeyOwners = new Map<string, unknown>();
