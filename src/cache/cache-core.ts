@@ -186,7 +186,7 @@ export class CacheCore {
       this.gated.retireKeys([key]);
       throw error;
     }
-    const remembered = memoryFirst ? rememberedFirst : this.gated.keepLanded(prepared, sentAt, admissible);
+    const remembered = memoryFirst ? rememberedFirst : this.gated.keepLanded(prepared, sentAt, { admissible });
     // A read begun while the write was in flight may have fetched the value it replaced.
     if (rememberedFirst !== undefined) this.gated.retireKeys([key], rememberedFirst);
     if (outcome.ok) {

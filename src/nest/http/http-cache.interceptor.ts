@@ -80,7 +80,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     ) {
       // A cache that cannot be found fails here silently; the slow path answers from the handler and warns.
       const remembered = this.tryFromMemory(plan, options, base, request.headers);
-      if (remembered !== undefined) return of(this.serveStored(response, remembered, false));
+      if (remembered !== undefined) return of(this.serveStored(response, remembered, { shared: false }));
     }
     return defer(() => this.answer(plan, options, request, response, base, next));
   }
@@ -120,8 +120,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       if (run.ran) return this.mark(response, 'MISS', run.value);
       // Another request of this process ran the handler, and its answer was its own (a cookie, say): run ours.
       if ((entry as DescribedAnswer).reason !== undefined) return this.mark(response, 'MISS', runHandler());
-      // Other requests that joined this load hold the same answer object.
-      return this.serveStored(response, entry, true);
+      return this.serveStored(response, entry, { shared: true });
     } catch (error) {
       if (error instanceof CallerFailure) throw error.error;
       if (error instanceof FactoryTimeoutError)
@@ -131,7 +130,8 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     }
   }
 
-  private serveStored(response: unknown, entry: CachedResponse, shared: boolean): unknown {
+  /** `shared`: other requests (that joined one load) hold the same answer object. */
+  private serveStored(response: unknown, entry: CachedResponse, { shared }: { readonly shared: boolean }): unknown {
     const adapter = this.adapterHost.httpAdapter;
     const now = Date.now();
     if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
