@@ -287,7 +287,7 @@ export class DynamoCache {
 }
 
 /**
- * The engine under a cache, for cache/'s own modules (the registry) and white-box tests. Code outside
+ * @internal The engine under a cache, for cache/'s own modules (the registry) and white-box tests. Code outside
  * cache/ uses the ports (`forRoutes()`, `forSessions()`, ...): an ESLint rule keeps it so.
  */
 export function engineOf(cache: DynamoCache): CacheCore {
