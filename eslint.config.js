@@ -25,6 +25,29 @@ export default tseslint.config(
     },
   },
   {
+    // The engine stays inside cache/: everything else goes through the ports the cache hands out.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cache/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cache/cache-core.js', '**/cache/flights.js', '**/cache/tag-invalidation.js', '**/cache/local-tier.js'],
+              message: "The cache's engine is cache/'s own: use a port (cache.forRoutes(), forSessions(), ...; see cache-ports.ts).",
+            },
+            {
+              group: ['**/cache/dynamo-cache.js'],
+              importNames: ['engineOf'],
+              message: "The cache's engine is cache/'s own: use a port (cache.forRoutes(), forSessions(), ...; see cache-ports.ts).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },

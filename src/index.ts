@@ -9,9 +9,9 @@ export type { CircuitState } from './cache/circuit-breaker.js';
 export { CACHE, CACHE_MANAGER, getCacheToken } from './nest/dynamo-cache.constants.js';
 export { InjectCache } from './nest/dynamo-cache.decorators.js';
 export { Cacheable, CacheEvict, NoCache } from './nest/cacheable.decorators.js';
-export { DEFAULT_CREDENTIAL_HEADERS } from './nest/http-cache-key.js';
-export { DynamoCacheInterceptor } from './nest/http-cache.interceptor.js';
-export type { CachedResponse } from './nest/cached-response.js';
+export { DEFAULT_CREDENTIAL_HEADERS } from './nest/http/http-cache-key.js';
+export { DynamoCacheInterceptor } from './nest/http/http-cache.interceptor.js';
+export type { CachedResponse } from './nest/http/cached-response.js';
 export type { CacheableOptions, CacheableRequest, CacheEvictOptions } from './nest/interfaces/cacheable-options.js';
 export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
 export {

@@ -1,30 +1,34 @@
 /**
- * What a backplane drives of one cache: its memory tier, addressed by key. Caches implement it and
+ * One cache as a backplane manages it: its memory tier, addressed by key. Caches implement it and
  * register with the backplane; the backplane knows nothing else of them, so imports run one way
- * (cache/ → backplane/).
+ * (cache/ → backplane/). Every method is about this instance's memory: DynamoDB holds the truth.
  */
-export interface LocalTier {
+export interface BackplaneMember {
   readonly cacheName: string;
   readonly partitionKeyPrefix: string;
-  /** Another instance changed the key: drop this instance's copy (a `cache:invalidated` event). */
-  invalidate(key: string): void;
-  /** As `invalidate`, for a key stored in digest form (a long key), found by its partition key. */
-  invalidateDigest(partitionKey: string): void;
-  /** Every entry and every tag of the cache may have changed: memory drops them all. */
-  clear(): void;
   /**
-   * Another instance invalidated the tag (`''`: cleared the cache): memory drops the entries that carry
-   * it, and reads its time again when next needed.
+   * Another instance changed the key (as stored after the prefix: a digest for a long key): memory
+   * drops its copy, a `cache:invalidated` event each.
    */
-  invalidateTag(tag: string): void;
+  forgetKey(key: string): void;
+  /**
+   * Another instance invalidated the tag (`CLEARED_TAG`: cleared the cache): memory drops the entries
+   * that carry it, and reads its time again when next needed.
+   */
+  forgetTag(tag: string): void;
+  /** Every entry and every tag of the cache may have changed: memory drops them all. */
+  forgetAll(): void;
   /** The poll backplane's version item of this cache (see `DynamoStore.readVersion`). */
   readVersion(): Promise<number>;
   bumpVersion(): Promise<number>;
-  /** `listener` is told after each of this cache's writes that reached DynamoDB. */
-  watchWrites(listener: () => void): void;
-  /**
-   * How long memory may serve an entry, and the check, made at each hit past `memory.maxTtl`, that
-   * the backplane is still keeping up; undefined restores `memory.maxTtl` alone.
-   */
-  setBound(maxTtlMs: number | undefined, vouched?: (now: number) => boolean): void;
+  /** `listener` is told after each of this cache's writes that reached DynamoDB; undefined: nobody is. */
+  watchWrites(listener: (() => void) | undefined): void;
+  /** How long memory may serve an entry while the backplane keeps up; undefined restores `memory.maxTtl` alone. */
+  boundMemory(bound: MemoryBound | undefined): void;
+}
+
+export interface MemoryBound {
+  readonly maxTtlMs: number;
+  /** Asked at each hit past `memory.maxTtl`: whether the backplane still keeps up. */
+  readonly keepingUp: (now: number) => boolean;
 }

@@ -1,4 +1,4 @@
-import type { LocalTier } from './backplane-port.js';
+import type { BackplaneMember } from './backplane-port.js';
 import type { WarningLogger } from '../store/table-schema.js';
 import type { ResolvedBackplaneOptions } from './backplane-options.js';
 
@@ -43,7 +43,7 @@ export abstract class Backplane {
   private failedReads = 0;
 
   constructor(
-    protected readonly tiers: readonly LocalTier[],
+    protected readonly caches: readonly BackplaneMember[],
     protected readonly options: ResolvedBackplaneOptions,
     protected readonly logger: WarningLogger,
     protected readonly tableName: string,
@@ -97,7 +97,7 @@ export abstract class Backplane {
 
   /** Every memory tier forgets everything: what it missed is not known. */
   protected clearAll(): void {
-    for (const tier of this.tiers) tier.clear();
+    for (const cache of this.caches) cache.forgetAll();
   }
 
   private schedule(): void {
@@ -140,7 +140,7 @@ export abstract class Backplane {
     if (this.state === 'healthy' || Date.now() - at > this.options.maxLagMs) return;
     const recovering = this.state === 'degraded';
     this.state = 'healthy';
-    for (const tier of this.tiers) tier.setBound(this.options.memoryTtlMs, this.keepingUp);
+    for (const cache of this.caches) cache.boundMemory({ maxTtlMs: this.options.memoryTtlMs, keepingUp: this.keepingUp });
     if (recovering)
       this.logger.warn(
         `Backplane (${this.options.type}) on DynamoDB table "${this.tableName}" caught up: memory serves for up to ${this.options.memoryTtlMs} ms again.`,
@@ -150,7 +150,7 @@ export abstract class Backplane {
   private degrade(): void {
     this.state = 'degraded';
     this.clearAll();
-    for (const tier of this.tiers) tier.setBound(undefined);
+    for (const cache of this.caches) cache.boundMemory(undefined);
     this.logger.warn(
       `Backplane (${this.options.type}) on DynamoDB table "${this.tableName}" has not read for ${Date.now() - this.caughtUpAt} ms (maxLag ${this.options.maxLagMs} ms): ` +
         'memory was cleared and keeps entries only for memory.maxTtl until it catches up.',

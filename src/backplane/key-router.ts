@@ -1,6 +1,6 @@
 import { DIGEST_MARKER, RESERVED_KEY_START } from '../store/keys.js';
 import { CLEARED_MARKER, CLEARED_TAG, TAG_MARKER } from '../store/tags.js';
-import type { LocalTier } from './backplane-port.js';
+import type { BackplaneMember } from './backplane-port.js';
 import { CLEAR_ALL, isJournalShaped } from './journal.js';
 
 /**
@@ -10,11 +10,11 @@ import { CLEAR_ALL, isJournalShaped } from './journal.js';
 export class KeyRouter {
   /** Longest first. */
   readonly prefixes: readonly string[];
-  private readonly byPrefix: readonly LocalTier[];
+  private readonly byPrefix: readonly BackplaneMember[];
 
-  constructor(tiers: readonly LocalTier[]) {
-    this.byPrefix = [...tiers].sort((a, b) => b.partitionKeyPrefix.length - a.partitionKeyPrefix.length);
-    this.prefixes = this.byPrefix.map((tier) => tier.partitionKeyPrefix);
+  constructor(caches: readonly BackplaneMember[]) {
+    this.byPrefix = [...caches].sort((a, b) => b.partitionKeyPrefix.length - a.partitionKeyPrefix.length);
+    this.prefixes = this.byPrefix.map((cache) => cache.partitionKeyPrefix);
   }
 
   /**
@@ -24,22 +24,22 @@ export class KeyRouter {
    * unless it is another app's journal item (whose renewals would otherwise be news every cycle).
    */
   apply(partitionKey: string): { readonly dropped: boolean; readonly news: boolean } {
-    const tier = this.byPrefix.find((candidate) => partitionKey.startsWith(candidate.partitionKeyPrefix));
-    if (tier === undefined) return { dropped: false, news: !isJournalShaped(partitionKey) };
-    const key = partitionKey.slice(tier.partitionKeyPrefix.length);
-    if (key.startsWith(DIGEST_MARKER)) tier.invalidateDigest(partitionKey);
+    const cache = this.byPrefix.find((candidate) => partitionKey.startsWith(candidate.partitionKeyPrefix));
+    if (cache === undefined) return { dropped: false, news: !isJournalShaped(partitionKey) };
+    const key = partitionKey.slice(cache.partitionKeyPrefix.length);
     // A tag's item, or the cache's cleared-at item, changed: its entries are retired everywhere.
-    else if (key.startsWith(TAG_MARKER)) tier.invalidateTag(key.slice(TAG_MARKER.length));
-    else if (key === CLEARED_MARKER) tier.invalidateTag(CLEARED_TAG);
-    else if (key.startsWith(RESERVED_KEY_START)) return { dropped: false, news: false };
-    else tier.invalidate(key);
+    if (key.startsWith(TAG_MARKER)) cache.forgetTag(key.slice(TAG_MARKER.length));
+    else if (key === CLEARED_MARKER) cache.forgetTag(CLEARED_TAG);
+    // A long key's digest is the cache's to resolve; its other reserved items (chunks, leases, versions) are no news.
+    else if (key.startsWith(RESERVED_KEY_START) && !key.startsWith(DIGEST_MARKER)) return { dropped: false, news: false };
+    else cache.forgetKey(key);
     return { dropped: true, news: true };
   }
 
   /** Clears the cache whose prefix this is (`CLEAR_ALL`: every cache); true when one was. */
   clear(prefix: string): boolean {
-    const tiers = prefix === CLEAR_ALL ? this.byPrefix : this.byPrefix.filter((tier) => tier.partitionKeyPrefix === prefix);
-    for (const tier of tiers) tier.clear();
-    return tiers.length > 0;
+    const caches = prefix === CLEAR_ALL ? this.byPrefix : this.byPrefix.filter((cache) => cache.partitionKeyPrefix === prefix);
+    for (const cache of caches) cache.forgetAll();
+    return caches.length > 0;
   }
 }

@@ -4,7 +4,7 @@ import type { ReservedItemAccess } from '../store/dynamo-store.js';
 import type { WarningLogger } from '../store/table-schema.js';
 import { Backplane, type BackplaneStats } from './backplane.js';
 import type { ResolvedBackplaneOptions } from './backplane-options.js';
-import type { LocalTier } from './backplane-port.js';
+import type { BackplaneMember } from './backplane-port.js';
 import { CLEAR_ALL, type JournalEntry, type JournalHead, compactKeys, followerDelay, isPublished } from './journal.js';
 import { JournalTable } from './journal-table.js';
 import { KeyRouter } from './key-router.js';
@@ -77,13 +77,13 @@ export class StreamsBackplane extends Backplane {
   private readonly lanesSeen = new Set<number>();
 
   constructor(
-    tiers: readonly LocalTier[],
+    caches: readonly BackplaneMember[],
     options: ResolvedBackplaneOptions,
     logger: WarningLogger,
     private readonly setup: StreamsBackplaneSetup,
   ) {
-    super(tiers, options, logger, setup.tableName);
-    this.router = new KeyRouter(tiers);
+    super(caches, options, logger, setup.tableName);
+    this.router = new KeyRouter(caches);
     this.cursors = Array.from({ length: options.streamReaders }, () => ({ seq: 0 }));
     this.offsetMs = options.intervalMs * (0.1 + Math.random() * 0.2);
   }

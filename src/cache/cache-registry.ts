@@ -5,7 +5,7 @@ import { InvalidOptionError } from '../store/errors.js';
 import { MEMORY_ONLY_TABLE, MemoryStore } from '../store/memory-store.js';
 import { type DynamoStoreOptions, resolveStoreOptions } from '../store/store-options.js';
 import { CACHE_NAME, type DynamoCacheOptions, resolveCacheOptions } from './cache-options.js';
-import { DynamoCache } from './dynamo-cache.js';
+import { DynamoCache, engineOf } from './dynamo-cache.js';
 import { CacheRegistrationError } from './errors.js';
 
 export const DEFAULT_CACHE_NAME = 'default';
@@ -109,7 +109,7 @@ export class DynamoCacheRegistry {
     }
     const fullPrefix = this.tablePrefix + keyPrefix;
     for (const other of this.caches.values()) {
-      if (other.cache.core.config.partitionKeyPrefix === fullPrefix) {
+      if (engineOf(other.cache).config.partitionKeyPrefix === fullPrefix) {
         throw new CacheRegistrationError(
           name,
           `key prefix "${keyPrefix}" is already cache "${other.cache.name}"'s; choose another keyPrefix.`,
@@ -118,7 +118,7 @@ export class DynamoCacheRegistry {
     }
     const { keyPrefix: _prefix, ttl, memory, compression, serializer, maxValueBytes, ...cacheOptions } = options;
     const own = {
-      ttl: ttl ?? this.default.core.config.defaultTtlMs,
+      ttl: ttl ?? engineOf(this.default).config.defaultTtlMs,
       ...(compression === undefined ? {} : { compression }),
       ...(serializer === undefined ? {} : { serializer }),
       ...(maxValueBytes === undefined ? {} : { maxValueBytes }),

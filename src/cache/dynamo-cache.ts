@@ -1,44 +1,52 @@
 import type { EventEmitter } from 'node:events';
 import type Keyv from 'keyv';
-import type { CapacityUnits } from '../store/capacity.js';
+import type { BackplaneMember } from '../backplane/backplane-port.js';
 import type { DynamoStore } from '../store/dynamo-store.js';
-import type { MemoryStore } from '../store/memory-store.js';
-import { InvalidCacheKeyError } from '../store/errors.js';
+import { MemoryStore } from '../store/memory-store.js';
 import type { EntryOptions } from '../store/expiry.js';
-import { assertValidKey } from '../store/keys.js';
+import {
+  announceGet,
+  clearAll,
+  deleteMany,
+  deleteOne,
+  deleteTagged,
+  expiryOf,
+  getMany,
+  getPastMemory,
+  renew,
+  setMany,
+} from './keyed-operations.js';
 import { resolveCacheConfig } from './cache-config.js';
-import { CacheCore, type Resolved, checkedTags } from './cache-core.js';
-import { CLEARED_TAG, type CurrentCheck, stamp } from '../store/tags.js';
+import { type CacheStats, statsOf } from './cache-stats.js';
+import { CacheCore } from './cache-core.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
-import { type DynamoCacheOptions, type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
+import type { DynamoCacheOptions, GetOrSetOptions } from './cache-options.js';
+import {
+  HandlerAccess,
+  type HealthPort,
+  type MethodCachePort,
+  type RouteCachePort,
+  type SessionPort,
+  TableAccess,
+  TelemetryAccess,
+  type TelemetryPort,
+} from './cache-ports.js';
 import type { CircuitState } from './circuit-breaker.js';
 import type { Factory } from './factory-run.js';
-import { type Ttl, getOrSetMiss, refreshInBackground } from './get-or-set.js';
+import type { Ttl } from './get-or-set.js';
+import { type WrapOptions, getOrSet, wrap, wrapOptionsOf } from './get-or-set-call.js';
 import { keyvOver } from './keyv-bridge.js';
-import { type MemoryEntry, type MemoryTier, memoryValue } from './memory-tier.js';
-import type { LookupCounters, TiersLookups } from './lookup-counters.js';
+import { LocalTier } from './local-tier.js';
+import type { LookupCounters } from './lookup-counters.js';
+import { isFreshHit, peekHit } from './memory-hits.js';
+import { memoryValue } from './memory-tier.js';
 
-export interface WrapOptions<T> {
-  ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
-  /** Refresh in the background when a hit has less than this many ms left. */
-  refreshThreshold?: number | ((value: T) => number);
-  /** Resolve to `{ value, expires }` instead of the value. */
-  raw?: boolean;
-  /** Tags of the value, for `deleteByTag`. */
-  tags?: readonly string[];
-}
+export type { WrapOptions } from './get-or-set-call.js';
 
-export interface CacheStats {
-  readonly capacity: CapacityUnits;
-  /** Absent when the memory tier is off. */
-  readonly memory?: { readonly entries: number; readonly bytes: number };
-  readonly circuit: CircuitState;
-  /** Hits, misses and stale serves per tier since the cache was built (see TierLookups); no `dynamodb` when memory-only. */
-  readonly tiers: TiersLookups;
-}
+export type { CacheStats } from './cache-stats.js';
 
-/** When a hit is old enough to be refreshed in the background: ms left below which it is. */
-type RefreshPolicy<T> = (value: T) => number | undefined;
+// Set by DynamoCache's static block, the one place that can read its private engine.
+let engineOfCache: (cache: DynamoCache) => CacheCore;
 
 /**
  * The cache that `@Inject(CACHE)` and `@InjectCache(name)` give: cache-manager's `Cache` API (TTLs in
@@ -51,24 +59,30 @@ type RefreshPolicy<T> = (value: T) => number | undefined;
  */
 export class DynamoCache {
   readonly name: string;
-  /** @internal The engine under this facade, for the module's own handlers (interceptor, sessions, backplane). */
-  readonly core: CacheCore;
+  /** The engine under this facade: reached by cache/'s own modules through `engineOf`, by others through the ports. */
+  readonly #core: CacheCore;
   private keyvStores?: Keyv[];
+  private handlerAccess?: HandlerAccess;
   // Read on every hit: one field each, not a chain of them.
   private readonly defaultEagerRefreshThreshold: number | undefined;
   private readonly events: CacheCore['events'];
   private readonly lookups: LookupCounters;
+
+  static {
+    engineOfCache = (cache) => cache.#core;
+  }
 
   constructor(
     /** Where its entries live: DynamoDB, or this process's memory for a memory-only cache (`distributed: false`). */
     readonly store: DynamoStore | MemoryStore,
     options: DynamoCacheOptions = {},
   ) {
-    this.core = new CacheCore(store, resolveCacheConfig(store, options));
-    this.name = this.core.config.name;
-    this.defaultEagerRefreshThreshold = this.core.config.defaults.eagerRefreshThreshold;
-    this.events = this.core.events;
-    this.lookups = this.core.lookups;
+    const core = new CacheCore(store, resolveCacheConfig(store, options));
+    this.#core = core;
+    this.name = core.config.name;
+    this.defaultEagerRefreshThreshold = core.config.defaults.eagerRefreshThreshold;
+    this.events = core.events;
+    this.lookups = core.lookups;
     // Each DynamoDB call's span and channel message name the cache that made it.
     if ('sendHooks' in store) store.sendHooks.cacheName = this.name;
   }
@@ -76,7 +90,7 @@ export class DynamoCache {
   /** Not an async function: a memory hit then costs one resolved promise, not an async frame. */
   get<T>(key: string): Promise<T | undefined> {
     const now = Date.now();
-    const memory = this.core.memory;
+    const memory = this.#core.memory;
     const remembered = memory?.get(key, now);
     if (remembered !== undefined && isFreshHit(memory!, remembered, now)) {
       const value = memoryValue<T>(remembered);
@@ -84,13 +98,12 @@ export class DynamoCache {
       // Checked here, so that a hit nobody listens to makes no call for its events.
       if (this.events.heard) {
         this.events.emitCache('cache:hit', key, 'memory');
-        this.announceGet(key, value);
+        announceGet(this.events, key, value);
       }
       return Promise.resolve(value);
     }
     if (memory !== undefined) this.lookups.memoryMisses++;
-    // Only a valid key is ever kept in memory, so the check costs nothing on a hit.
-    return checked(key, () => this.getFromDynamo(key, remembered, now));
+    return getPastMemory<T>(this.#core, key, remembered, now);
   }
 
   /**
@@ -99,128 +112,36 @@ export class DynamoCache {
    * `cache:hit`; nothing is announced otherwise, since DynamoDB was not asked.
    */
   peek<T>(key: string): T | undefined {
-    const value = this.peekHit<T>(key);
-    if (value === undefined && this.core.memory !== undefined) this.lookups.memoryMisses++;
+    const value = peekHit<T>(this.#core, key);
+    if (value === undefined && this.#core.memory !== undefined) this.lookups.memoryMisses++;
     return value;
   }
 
-  /**
-   * `peek` for a caller that asks `getOrSet` next when memory has nothing (the route interceptor's
-   * fast path): the miss is counted there, so that one lookup is counted once.
-   * @internal
-   */
-  peekHit<T>(key: string): T | undefined {
-    const now = Date.now();
-    const memory = this.core.memory;
-    const remembered = memory?.get(key, now);
-    if (remembered === undefined || !isFreshHit(memory!, remembered, now)) {
-      assertValidKey(key);
-      return undefined;
-    }
-    this.lookups.memoryHits++;
-    this.core.events.emitCache('cache:hit', key, 'memory');
-    return memoryValue<T>(remembered);
-  }
-
-  async mget<T>(keys: string[]): Promise<Array<T | undefined>> {
-    assertKeys(keys, 'mget');
-    const { memory, distributed, events } = this.core;
-    const now = Date.now();
-    const values = new Array<T | undefined>(keys.length);
-    const missing: number[] = [];
-    keys.forEach((key, index) => {
-      const remembered = memory?.get(key, now);
-      if (remembered !== undefined && isFreshHit(memory!, remembered, now)) {
-        values[index] = memoryValue<T>(remembered);
-        this.lookups.memoryHits++;
-      } else {
-        if (memory !== undefined) this.lookups.memoryMisses++;
-        missing.push(index);
-      }
-    });
-    if (missing.length > 0) {
-      const missingKeys = missing.map((index) => keys[index]!);
-      const startedAt = stamp();
-      // The cache's own cleared-at time, when not known, is read beside the entries: one round trip.
-      const clearedKnown = this.core.knowTags(undefined, startedAt, true);
-      const outcome = await distributed.attempt('mget', missingKeys, () => this.store.getManyEntries<T>(missingKeys));
-      // Not needed if it failed: withoutRetired reads it again, reporting a failure.
-      await clearedKnown;
-      const entries = outcome.ok ? await this.core.withoutRetired(outcome.value, startedAt) : undefined;
-      if (entries !== undefined)
-        entries.forEach((entry, at) => {
-          if (entry === undefined) this.lookups.dynamodbMisses++;
-          else this.lookups.dynamodbHits++;
-          values[missing[at]!] = entry && this.core.gated.remember(missingKeys[at]!, entry, startedAt);
-        });
-    }
-    events.emitIfHeard('mget', () => ({ keys, value: values }));
-    return values;
+  mget<T>(keys: string[]): Promise<Array<T | undefined>> {
+    return getMany<T>(this.#core, keys);
   }
 
   /** The instant (epoch ms) the key expires; undefined for a miss or an entry that never expires. */
-  async ttl(key: string): Promise<number | undefined> {
-    assertValidKey(key);
-    // A read of the store that asks no memory tier: a memory-only cache counts it as a lookup (see LookupCounters).
-    this.lookups.storeReadsPastMemory++;
-    const read = await this.core.readThrough(key, false);
-    return read.kind === 'hit' ? read.expiresAt : undefined;
+  ttl(key: string): Promise<number | undefined> {
+    return expiryOf(this.#core, key);
   }
 
   /** `ttl` in ms (0: never expires), or entry options with absolute and sliding expiration. */
-  async set<T>(key: string, value: T, ttl?: number | EntryOptions): Promise<T> {
-    return this.setMadeAt(key, value, ttl, undefined);
+  set<T>(key: string, value: T, ttl?: number | EntryOptions): Promise<T> {
+    return this.#core.set(key, value, ttl);
   }
 
-  /**
-   * `set` for a value made by work that began at `startedAt` (a `stamp()`): an invalidation since
-   * then retires it, since the work may have read what the invalidation was for.
-   * @internal
-   */
-  async setMadeAt<T>(key: string, value: T, ttl: number | EntryOptions | undefined, startedAt: number | undefined): Promise<T> {
-    const made = startedAt === undefined ? undefined : { startedAt };
-    await this.core.write(this.core.prepare(key, value, ttl, this.core.config.defaults, made), value);
-    return value;
-  }
-
-  async mset<T>(list: Array<{ key: string; value: T; ttl?: number }>): Promise<Array<{ key: string; value: T; ttl?: number }>> {
-    if (!Array.isArray(list)) throw new InvalidCacheKeyError(`mset expects an array of { key, value, ttl? }, got ${typeof list}.`);
-    const { defaults } = this.core.config;
-    // Every entry is checked before anything is sent or kept: one bad entry writes nothing.
-    const prepared = list.map((entry) => this.core.prepare(entry?.key, entry?.value, entry?.ttl, defaults));
-    const keys = prepared.map((entry) => entry.key);
-    // Retired before the call: a failure part-way leaves DynamoDB holding some new values and some
-    // old, and memory must not answer for either.
-    this.core.gated.retireKeys(keys);
-    const sentAt = stamp();
-    const outcome = await this.core.distributed.attempt('mset', keys, () => this.store.putEntries(prepared));
-    if (outcome.ok) for (const entry of prepared) this.core.gated.keepLanded(entry, sentAt);
-    this.core.events.emitIfHeard('mset', () => ({ list }));
-    return list;
+  mset<T>(list: Array<{ key: string; value: T; ttl?: number }>): Promise<Array<{ key: string; value: T; ttl?: number }>> {
+    return setMany(this.#core, list);
   }
 
   /** Resolves to whether DynamoDB held the key and deleted it; false when DynamoDB could not be asked. */
-  async del(key: string): Promise<boolean> {
-    assertValidKey(key);
-    // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old item.
-    this.core.gated.retireKeys([key]);
-    const outcome = await this.core.distributed.attempt('del', key, () => this.store.delete(key));
-    this.core.gated.retireKeys([key]);
-    if (!outcome.ok) return false;
-    this.core.events.emitCache('cache:delete', key);
-    this.core.events.emitIfHeard('del', () => ({ key }));
-    return outcome.value;
+  del(key: string): Promise<boolean> {
+    return deleteOne(this.#core, key);
   }
 
-  async mdel(keys: string[]): Promise<boolean> {
-    assertKeys(keys, 'mdel');
-    this.core.gated.retireKeys(keys);
-    const outcome = await this.core.distributed.attempt('mdel', keys, () => this.store.deleteKeys(keys));
-    this.core.gated.retireKeys(keys);
-    if (!outcome.ok) return false;
-    for (const key of keys) this.core.events.emitCache('cache:delete', key);
-    this.core.events.emitIfHeard('mdel', () => ({ keys }));
-    return true;
+  mdel(keys: string[]): Promise<boolean> {
+    return deleteMany(this.#core, keys);
   }
 
   /**
@@ -229,11 +150,8 @@ export class DynamoCache {
    * entries are left to DynamoDB's TTL; those without one stay in the table, unread, until
    * overwritten (`store.clear()` deletes them, scanning the whole table).
    */
-  async clear(): Promise<boolean> {
-    if (!(await this.core.invalidateTags([CLEARED_TAG]))) return false;
-    this.core.events.emitCache('cache:clear', undefined);
-    this.core.events.emitIfHeard('clear', () => ({}));
-    return true;
+  clear(): Promise<boolean> {
+    return clearAll(this.#core);
   }
 
   /**
@@ -243,29 +161,17 @@ export class DynamoCache {
    * instance at once and on others within the backplane's bound (`memory.maxTtl` without one);
    * entries stored after are hits. Resolves to false when DynamoDB could not be told.
    */
-  async deleteByTag(tags: string | readonly string[]): Promise<boolean> {
-    const checked = checkedTags(tags, 'deleteByTag');
-    if (checked.length === 0) return true;
-    const ok = await this.core.invalidateTags(checked);
-    if (ok) for (const tag of checked) this.core.events.emitCache('cache:delete', `#tag:${tag}`);
-    return ok;
+  deleteByTag(tags: string | readonly string[]): Promise<boolean> {
+    return deleteTagged(this.#core, tags);
   }
 
   /**
    * Renews a sliding entry without reading its value; resolves to whether the key holds an entry.
    * One retired by `deleteByTag` or `clear()` holds nothing for reads: false, and it is not renewed
-   * (false too when its tags' invalidation times could not be read).
+   * (false too when its tags' invalidation times could not be read: a read would fail too).
    */
-  async refresh(key: string): Promise<boolean> {
-    assertValidKey(key);
-    const startedAt = Date.now();
-    // The cache's own cleared-at time, when not known, is read beside the entry, as a read does.
-    const clearedAt = this.core.knowTags(undefined, startedAt, true);
-    // Unknown (null: its tags' times could not be read) is not current: a read would fail too.
-    const isCurrent: CurrentCheck = async (made) => ((await this.core.unlessRetired(made, startedAt)) ?? undefined) !== undefined;
-    const outcome = await this.core.distributed.attempt('refresh', key, () => this.store.refresh(key, isCurrent));
-    await clearedAt;
-    return outcome.ok && outcome.value;
+  refresh(key: string): Promise<boolean> {
+    return renew(this.#core, key);
   }
 
   /**
@@ -275,22 +181,7 @@ export class DynamoCache {
    * A factory that asks for its own key (directly or through other keys) gets a RecursiveFactoryError.
    */
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions<T>): Promise<T> {
-    const now = Date.now();
-    const memory = this.core.memory;
-    const remembered = memory?.get(key, now);
-    if (remembered !== undefined && memory!.isFresh(remembered, now)) {
-      const value = memoryValue<T>(remembered);
-      this.announceMemoryHit(key, remembered, now);
-      const threshold = options?.eagerRefreshThreshold ?? this.defaultEagerRefreshThreshold;
-      if (threshold !== undefined) {
-        const policy = eagerPolicy(threshold, options?.ttl, this.core.config.defaultTtlMs);
-        this.refreshIfDue(key, factory, options?.ttl, this.callOptions(options), policy, remembered.expiresAt, value, now);
-      }
-      return Promise.resolve(value);
-    }
-    return checked(key, () =>
-      this.getOrSetSlow(key, factory, options?.ttl, this.callOptions(options), remembered).then((resolved) => resolved.value),
-    );
+    return getOrSet(this.#core, key, factory, options, this.defaultEagerRefreshThreshold);
   }
 
   /**
@@ -300,33 +191,13 @@ export class DynamoCache {
   wrap<T>(key: string, factory: () => T | Promise<T>, ttl?: Ttl<T>, refreshThreshold?: WrapOptions<T>['refreshThreshold']): Promise<T>;
   wrap<T>(key: string, factory: () => T | Promise<T>, options: WrapOptions<T> & { raw?: false }): Promise<T>;
   wrap<T>(key: string, factory: () => T | Promise<T>, options: WrapOptions<T> & { raw: true }): Promise<{ value: T; expires?: number }>;
-  async wrap<T>(
+  wrap<T>(
     key: string,
     factory: () => T | Promise<T>,
     ttlOrOptions?: Ttl<T> | WrapOptions<T>,
     refreshThreshold?: WrapOptions<T>['refreshThreshold'],
   ): Promise<unknown> {
-    const options: WrapOptions<T> =
-      typeof ttlOrOptions === 'object' && ttlOrOptions !== null && !isEntryOptions(ttlOrOptions)
-        ? (ttlOrOptions as WrapOptions<T>)
-        : { ttl: ttlOrOptions as Ttl<T>, refreshThreshold };
-    const threshold = options.refreshThreshold;
-    const policy: RefreshPolicy<T> | undefined =
-      threshold === undefined ? undefined : typeof threshold === 'function' ? threshold : () => threshold;
-    const defaults = this.core.config.defaults;
-    const call = options.tags === undefined ? defaults : { ...defaults, tags: checkedTags(options.tags, 'wrap') };
-    const now = Date.now();
-    const remembered = this.core.memory?.get(key, now);
-    let resolved: Resolved<T>;
-    if (remembered !== undefined && this.core.memory!.isFresh(remembered, now)) {
-      resolved = { value: memoryValue<T>(remembered), expiresAt: remembered.expiresAt };
-      this.announceMemoryHit(key, remembered, now);
-      if (policy) this.refreshIfDue(key, factory, options.ttl, call, policy, resolved.expiresAt, resolved.value, now);
-    } else {
-      assertValidKey(key);
-      resolved = await this.getOrSetSlow(key, factory, options.ttl, call, remembered, policy);
-    }
-    return options.raw ? { value: resolved.value, expires: resolved.expiresAt } : resolved.value;
+    return wrap(this.#core, key, factory, wrapOptionsOf(ttlOrOptions, refreshThreshold));
   }
 
   /**
@@ -336,13 +207,13 @@ export class DynamoCache {
   on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): EventEmitter;
   on<E extends string>(event: E extends CacheEventName ? never : E, listener: (...args: any[]) => void): EventEmitter;
   on(event: string, listener: (...args: any[]) => void): EventEmitter {
-    return this.core.events.on(event, listener);
+    return this.events.on(event, listener);
   }
 
   off<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): EventEmitter;
   off<E extends string>(event: E extends CacheEventName ? never : E, listener: (...args: any[]) => void): EventEmitter;
   off(event: string, listener: (...args: any[]) => void): EventEmitter {
-    return this.core.events.off(event, listener);
+    return this.events.off(event, listener);
   }
 
   /**
@@ -350,18 +221,12 @@ export class DynamoCache {
    * (counted while `returnConsumedCapacity` is on), and its memory tier's size.
    */
   stats(): CacheStats {
-    const { memory } = this.core;
-    return {
-      capacity: this.store.capacity,
-      memory: memory && { entries: memory.size, bytes: memory.sizeBytes },
-      circuit: this.core.distributed.circuitState,
-      tiers: this.lookups.snapshot(),
-    };
+    return statsOf(this.#core, this.store.capacity);
   }
 
   /** The state of the circuit breaker in front of DynamoDB: `closed` when calls go through. */
   get circuitState(): CircuitState {
-    return this.core.distributed.circuitState;
+    return this.#core.distributed.circuitState;
   }
 
   /**
@@ -371,121 +236,60 @@ export class DynamoCache {
    * that finishes after this resolved is not stored (a warning names the cache and the key).
    */
   async disconnect(): Promise<undefined> {
-    await this.core.settle();
+    await this.#core.flights.settle();
     await this.store.disconnect();
     return undefined;
   }
 
   cacheId(): string {
-    return this.core.config.id;
+    return this.#core.config.id;
   }
 
   /** cache-manager's view of the tiers: a Keyv over the same DynamoDB entries. */
   get stores(): Keyv[] {
-    return (this.keyvStores ??= [keyvOver(this.store, (entries, startedAt) => this.core.withoutRetired(entries, startedAt))]);
+    const { invalidation } = this.#core;
+    return (this.keyvStores ??= [keyvOver(this.store, (entries, startedAt) => invalidation.withoutRetired(entries, startedAt))]);
   }
 
-  private async getFromDynamo<T>(key: string, remembered: MemoryEntry | undefined, now: number): Promise<T | undefined> {
-    const read = await this.core.readThrough<T>(key, false);
-    if (read.kind === 'hit') return this.announceGet(key, read.value);
-    // What memory held when the get began still serves through an outage, unless something retired it since.
-    const stillHeld = remembered !== undefined && this.core.memory?.held(key) === remembered;
-    if (read.kind === 'failed' && stillHeld && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
-      this.lookups.memoryStale++;
-      this.core.events.emitCache('cache:stale', key, 'memory');
-      return memoryValue<T>(remembered);
-    }
-    return this.announceGet(key, undefined);
+  /** @internal What provider methods' `@Cacheable` needs of this cache beyond its public API. */
+  forMethods(): MethodCachePort {
+    return this.forRoutes();
   }
 
-  private callOptions<T>(options: GetOrSetOptions<T> | undefined): ResolvedCallOptions {
-    const defaults = this.core.config.defaults;
-    if (options === undefined) return defaults;
-    const resolved = resolveCallOptions(options as Record<string, unknown>, defaults);
-    return options.tags === undefined ? resolved : { ...resolved, tags: checkedTags(options.tags, 'getOrSet') };
+  /** @internal What the route interceptor needs of this cache beyond its public API. */
+  forRoutes(): RouteCachePort {
+    return (this.handlerAccess ??= new HandlerAccess(this.#core));
   }
 
-  private async getOrSetSlow<T>(
-    key: string,
-    factory: Factory<T>,
-    ttl: Ttl<T>,
-    call: ResolvedCallOptions,
-    remembered: MemoryEntry | undefined,
-    policy?: RefreshPolicy<T>,
-  ): Promise<Resolved<T>> {
-    if (this.core.memory !== undefined) this.lookups.memoryMisses++;
-    const resolved = await getOrSetMiss(this.core, key, factory, ttl, call, remembered);
-    const refreshPolicy =
-      policy ??
-      (call.eagerRefreshThreshold === undefined
-        ? undefined
-        : eagerPolicy<T>(call.eagerRefreshThreshold, ttl, this.core.config.defaultTtlMs));
-    if (refreshPolicy) this.refreshIfDue(key, factory, ttl, call, refreshPolicy, resolved.expiresAt, resolved.value, Date.now());
-    return resolved;
+  /** @internal What the session store needs; undefined for a memory-only cache, which has no table to keep sessions in. */
+  forSessions(): SessionPort | undefined {
+    return this.store instanceof MemoryStore ? undefined : new TableAccess(this.#core);
   }
 
-  private refreshIfDue<T>(
-    key: string,
-    factory: Factory<T>,
-    ttl: Ttl<T>,
-    call: ResolvedCallOptions,
-    policy: RefreshPolicy<T>,
-    expiresAt: number | undefined,
-    value: T,
-    now: number,
-  ): void {
-    if (expiresAt === undefined || expiresAt <= now) return;
-    const below = policy(value);
-    if (below === undefined || expiresAt - now >= below) return;
-    refreshInBackground(this.core, key, factory, ttl, call, value);
+  /** @internal What the health indicator needs to probe an open circuit; undefined for a memory-only cache. */
+  forHealth(): HealthPort | undefined {
+    return this.store instanceof MemoryStore ? undefined : new TableAccess(this.#core);
   }
 
-  private announceMemoryHit(key: string, remembered: MemoryEntry, now: number): void {
-    // A fail-safe value served during its throttle is past its own expiry: a stale answer, not a hit.
-    const stale = remembered.expiresAt !== undefined && remembered.expiresAt <= now;
-    if (stale) this.lookups.memoryStale++;
-    else this.lookups.memoryHits++;
-    if (!this.events.heard) return;
-    this.core.events.emitCache(stale ? 'cache:stale' : 'cache:hit', key, 'memory');
+  /** @internal What the OpenTelemetry bridge needs beyond `stats()`. */
+  forTelemetry(): TelemetryPort {
+    return new TelemetryAccess(this.#core);
   }
 
-  private announceGet<T>(key: string, value: T | undefined): T | undefined {
-    const { events } = this.core;
-    // Checked here, so that a hit nobody listens to does not even allocate the payload's closure.
-    if (events.heard) events.emitIfHeard('get', () => ({ key, value }));
-    return value;
+  /**
+   * @internal This cache as a backplane manages it; undefined without a memory tier, or for a
+   * memory-only cache, whose entries no other instance shares (nothing to keep coherent).
+   */
+  forBackplane(): BackplaneMember | undefined {
+    const { memory } = this.#core;
+    return memory === undefined || this.store instanceof MemoryStore ? undefined : new LocalTier(this.#core, memory);
   }
 }
 
-/** A fail-safe value served for its throttle is fresh in memory but past its own expiry: not a hit for get. */
-function isFreshHit(memory: MemoryTier, remembered: MemoryEntry, now: number): boolean {
-  return memory.isFresh(remembered, now) && (remembered.expiresAt === undefined || now < remembered.expiresAt);
-}
-
-/** Runs `then` for a valid key; a bad key or option rejects the call's promise, as every other failure does. */
-function checked<R>(key: string, then: () => Promise<R>): Promise<R> {
-  try {
-    assertValidKey(key);
-    return then();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-function assertKeys(keys: readonly string[], method: string): void {
-  if (!Array.isArray(keys)) throw new InvalidCacheKeyError(`${method} expects an array of keys, got ${typeof keys}.`);
-  for (const key of keys) assertValidKey(key);
-}
-
-/** eagerRefreshThreshold 0.8 of a 60 s duration: refresh once less than 12 s are left. */
-function eagerPolicy<T>(threshold: number, ttl: Ttl<T>, defaultTtl: number | undefined): RefreshPolicy<T> {
-  return (value) => {
-    const duration = typeof ttl === 'function' ? ttl(value) : (ttl ?? defaultTtl);
-    return typeof duration === 'number' && duration > 0 ? (1 - threshold) * duration : undefined;
-  };
-}
-
-/** Entry options (absolute or sliding expiration) passed where wrap takes a ttl; `{ ttl }` alone means the same either way. */
-function isEntryOptions(value: object): boolean {
-  return 'absoluteExpiration' in value || 'slidingExpiration' in value;
+/**
+ * @internal The engine under a cache, for cache/'s own modules (the registry) and white-box tests. Code outside
+ * cache/ uses the ports (`forRoutes()`, `forSessions()`, ...): an ESLint rule keeps it so.
+ */
+export function engineOf(cache: DynamoCache): CacheCore {
+  return engineOfCache(cache);
 }

@@ -25,11 +25,17 @@ export class FactoryRun<T> implements FactoryContext<T> {
   /** An invalidation at or after it retires the result: the factory may have read what it invalidated. */
   readonly startedAt = stamp();
 
+  readonly staleValue: T | undefined;
+  readonly hasStaleValue: boolean;
+
+  /** `stale`: the last known value fail-safe keeps, when there is one (undefined itself may be it). */
   constructor(
     readonly key: string,
-    readonly staleValue: T | undefined,
-    readonly hasStaleValue: boolean,
-  ) {}
+    stale?: { readonly value: T },
+  ) {
+    this.staleValue = stale?.value;
+    this.hasStaleValue = stale !== undefined;
+  }
 
   setTtl(ttl: number | EntryOptions): void {
     this.ttlOverride = ttl;
@@ -53,9 +59,11 @@ export type TimedResult<T> = { readonly kind: 'value'; readonly value: T } | { r
  */
 export function raceTimeouts<T>(
   running: Promise<T>,
-  softTimeoutMs: number | undefined,
-  hardTimeoutMs: number | undefined,
-  hasStaleValue: boolean,
+  {
+    softTimeoutMs,
+    hardTimeoutMs,
+    hasStaleValue,
+  }: { readonly softTimeoutMs: number | undefined; readonly hardTimeoutMs: number | undefined; readonly hasStaleValue: boolean },
 ): Promise<TimedResult<T>> {
   const soft = hasStaleValue ? softTimeoutMs : undefined;
   if (soft === undefined && hardTimeoutMs === undefined) return running.then((value) => ({ kind: 'value', value }));
@@ -82,11 +90,13 @@ export function raceTimeouts<T>(
  * OpenTelemetry bridge or a channel subscriber is there; a factory that throws synchronously rejects.
  */
 export function runFactory<T>(
-  observer: OperationObserver<FactoryTraceMessage> | undefined,
-  cache: string,
-  background: boolean,
   factory: Factory<T>,
   run: FactoryRun<T>,
+  {
+    observer,
+    cache,
+    background,
+  }: { readonly observer: OperationObserver<FactoryTraceMessage> | undefined; readonly cache: string; readonly background: boolean },
 ): Promise<T> {
   return traced(
     observer,

@@ -8,6 +8,8 @@ import type { MemoryEntry, MemoryTier } from './memory-tier.js';
 import type { TagTimes } from './tag-times.js';
 
 /**
+ * Words of our own used here (retired, landed, vouched, horizon...): see docs/glossary.md.
+ *
  * A cache's memory tier behind its admission gate: every value enters through here, and every change
  * that retires values (a write, a delete, an invalidation, backplane news) is marked here, so that
  * one rule decides what memory may hold whatever path brings it (see AdmissionGate).
@@ -79,9 +81,14 @@ export class GatedMemory {
 
   /**
    * After writes that landed together (an mset, a write under throwOnErrors): each value enters memory
-   * unless something retired its key or tags since it was sent (`sentAt`, after the writes' own marks).
+   * unless something retired its key or tags since it was sent (`sentAt`, after the writes' own marks),
+   * or the gate refused it before (`admissible: false`).
    */
-  keepLanded(prepared: PreparedEntry, sentAt: number, admissible = true): MemoryEntry | undefined {
+  keepLanded(
+    prepared: PreparedEntry,
+    sentAt: number,
+    { admissible = true }: { readonly admissible?: boolean } = {},
+  ): MemoryEntry | undefined {
     const keep = admissible && !this.gate.retiredSince(sentAt, prepared.key, prepared.tags);
     // Whatever memory held for the key is older than what DynamoDB now holds.
     this.retireKeys([prepared.key]);

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntryOptions } from '../store/expiry.js';
 import { sleep } from '../store/retry.js';
-import type { CacheCore, Fallback, Flight, Resolved } from './cache-core.js';
+import type { CacheCore, Fallback, Resolved } from './cache-core.js';
+import type { Flight } from './flights.js';
 import type { ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, RecursiveFactoryError } from './errors.js';
 import { type Factory, FactoryRun, raceTimeouts, runFactory } from './factory-run.js';
@@ -27,7 +28,11 @@ export function getOrSetMiss<T>(
   call: ResolvedCallOptions,
   remembered: MemoryEntry | undefined,
 ): Promise<Resolved<T>> {
-  const { flight, joined } = core.flight<T>(key, (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started), call.tags);
+  const { flight, joined } = core.flights.joinOrStart<T>(
+    key,
+    (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started),
+    call.tags,
+  );
   const waiter = computing.getStore();
   if (waiter !== undefined) {
     const awaited = flight as Flight<unknown>;
@@ -74,7 +79,7 @@ async function loadOrCompute<T>(
   flight: Flight<T>,
 ): Promise<Resolved<T>> {
   const foundAt = stamp();
-  const read = await core.readThrough<T>(key, call.failSafe);
+  const read = await core.readThrough<T>(key, { allowStale: call.failSafe });
   if (read.kind === 'hit') return read;
   const now = Date.now();
   let fallback: Fallback<T> | undefined;
@@ -104,17 +109,21 @@ async function loadOrCompute<T>(
     if (!leaseHeld) return;
     leaseHeld = false;
     // After disconnect() nothing is written: the lease expires by itself.
-    if (core.isLate(run.startedAt)) return;
+    if (core.flights.isLate(run.startedAt)) return;
     await releaseOwnLease(core, key);
   };
 
-  const run = new FactoryRun<T>(key, fallback?.value, fallback !== undefined);
+  const run = new FactoryRun<T>(key, fallback);
   const running = computing.run(flight as Flight<unknown>, () =>
-    Promise.resolve().then(() => runFactory(core.factoryObserver, core.config.name, false, factory, run)),
+    Promise.resolve().then(() => runFactory(factory, run, { observer: core.factoryObserver, cache: core.config.name, background: false })),
   );
   let outcome;
   try {
-    outcome = await raceTimeouts(running, call.softTimeoutMs, call.hardTimeoutMs, fallback !== undefined);
+    outcome = await raceTimeouts(running, {
+      softTimeoutMs: call.softTimeoutMs,
+      hardTimeoutMs: call.hardTimeoutMs,
+      hasStaleValue: fallback !== undefined,
+    });
   } catch (error) {
     await releaseLease();
     const served = call.failSafe && fallback !== undefined ? serveStale(core, key, fallback, call.failSafeThrottleMs) : undefined;
@@ -190,10 +199,10 @@ export function refreshInBackground<T>(
   // A refresh that failed is not tried again on every hit: an upstream already down would get one
   // call per request, and the log one warning per request.
   if (!core.refreshes.mayTry(key, Date.now())) return;
-  core.flight<T>(`\u0000refresh:${key}`, async () => {
-    const run = new FactoryRun<T>(key, undefined, false);
+  core.flights.joinOrStart<T>(`\u0000refresh:${key}`, async () => {
+    const run = new FactoryRun<T>(key);
     try {
-      const value = await runFactory(core.factoryObserver, core.config.name, true, factory, run);
+      const value = await runFactory(factory, run, { observer: core.factoryObserver, cache: core.config.name, background: true });
       const stored = await storeResult(core, key, value, run, ttl, call);
       core.refreshes.succeeded(key);
       core.events.emitCache('cache:refresh', key);
@@ -217,7 +226,7 @@ async function storeResult<T>(
   call: ResolvedCallOptions,
 ): Promise<Resolved<T>> {
   // undefined has no stored form: it is "nothing found", returned as such and never cached.
-  if (run.skipped || value === undefined || core.dropsLate(key, run.startedAt)) return { value };
+  if (run.skipped || value === undefined || core.flights.dropsLate(key, run.startedAt)) return { value };
   const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
   const tags = run.tags.length === 0 ? call.tags : [...(call.tags ?? []), ...run.tags];
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
@@ -260,14 +269,14 @@ async function takeLeaseOrWait<T>(
     if (taken.value) {
       if (!waited) return { holder: true };
       // The holder may have stored its value and released the lease just now.
-      const read = await core.readThrough<T>(key, false);
+      const read = await core.readThrough<T>(key, { allowStale: false });
       if (read.kind === 'hit') {
         await releaseOwnLease(core, key);
         return { holder: false, found: read };
       }
       return { holder: true };
     }
-    const read = await core.readThrough<T>(key, false);
+    const read = await core.readThrough<T>(key, { allowStale: false });
     if (read.kind === 'hit') return { holder: false, found: read };
     if (Date.now() + delay > deadline) return { holder: false };
     await sleep(delay);

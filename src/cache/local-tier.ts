@@ -1,42 +1,64 @@
-import type { LocalTier } from '../backplane/backplane-port.js';
-import { partitionKeyFor } from '../store/keys.js';
-import { MemoryStore } from '../store/memory-store.js';
+import type { BackplaneMember, MemoryBound } from '../backplane/backplane-port.js';
+import { DIGEST_MARKER, partitionKeyFor } from '../store/keys.js';
 import type { CacheCore } from './cache-core.js';
+import type { MemoryTier } from './memory-tier.js';
 
 /**
- * A cache as a backplane drives it: undefined without a memory tier, or for a memory-only cache,
- * whose entries no other instance shares (nothing to keep coherent). Every piece of news goes
- * through the cache's gated memory, as this instance's own changes do.
+ * This instance's memory tier of one cache, as a backplane manages it. Every piece of news goes
+ * through the cache's gated memory, as this instance's own changes do. Made only for a cache with a
+ * memory tier over DynamoDB: a memory-only cache's entries are no other instance's to change.
  */
-export function localTierOf(core: CacheCore): LocalTier | undefined {
-  const { memory, gated, config, store } = core;
-  if (memory === undefined || store instanceof MemoryStore) return undefined;
-  const prefix = config.partitionKeyPrefix;
-  const invalidate = (key: string) => {
-    gated.retireKeys([key]);
-    core.events.emitCache('cache:invalidated', key, 'memory');
-  };
-  return {
-    cacheName: config.name,
-    partitionKeyPrefix: prefix,
-    invalidate,
-    invalidateDigest: (partitionKey) => {
-      for (const key of [...memory.keys()]) if (partitionKeyFor(prefix, key).value === partitionKey) invalidate(key);
-    },
-    // Any tag may have changed with it (a poll backplane cannot tell which): every one is read again.
-    clear: () => gated.retireAll(),
-    invalidateTag: (tag) => {
-      core.tags.forget(tag, Date.now());
-      gated.retireTagged(new Map([[tag, undefined]]));
-    },
-    readVersion: () => store.readVersion(),
-    bumpVersion: () => store.bumpVersion(),
-    watchWrites: (listener) => {
-      core.distributed.afterWrite = listener;
-    },
-    setBound: (maxTtlMs, vouched) => {
-      memory.maxTtlMs = maxTtlMs ?? memory.options.maxTtlMs;
-      memory.vouched = (maxTtlMs !== undefined && vouched) || (() => false);
-    },
-  };
+export class LocalTier implements BackplaneMember {
+  readonly cacheName: string;
+  readonly partitionKeyPrefix: string;
+
+  constructor(
+    private readonly core: CacheCore,
+    private readonly memory: MemoryTier,
+  ) {
+    this.cacheName = core.config.name;
+    this.partitionKeyPrefix = core.config.partitionKeyPrefix;
+  }
+
+  forgetKey(key: string): void {
+    if (!key.startsWith(DIGEST_MARKER)) return this.forget(key);
+    // A long key is stored as its digest: the memory copies whose stored form it is are found by it.
+    const partitionKey = this.partitionKeyPrefix + key;
+    for (const held of [...this.memory.keys()])
+      if (partitionKeyFor(this.partitionKeyPrefix, held).value === partitionKey) this.forget(held);
+  }
+
+  forgetTag(tag: string): void {
+    this.core.tags.forget(tag, Date.now());
+    this.core.gated.retireTagged(new Map([[tag, undefined]]));
+  }
+
+  // Any tag may have changed with it (a poll backplane cannot tell which): every one is read again.
+  forgetAll(): void {
+    this.core.gated.retireAll();
+  }
+
+  readVersion(): Promise<number> {
+    return this.core.store.readVersion();
+  }
+
+  bumpVersion(): Promise<number> {
+    return this.core.store.bumpVersion();
+  }
+
+  watchWrites(listener: (() => void) | undefined): void {
+    this.core.distributed.afterWrite = listener;
+  }
+
+  boundMemory(bound: MemoryBound | undefined): void {
+    this.memory.maxTtlMs = bound?.maxTtlMs ?? this.memory.options.maxTtlMs;
+    this.memory.vouched = bound?.keepingUp ?? NEVER_KEEPING_UP;
+  }
+
+  private forget(key: string): void {
+    this.core.gated.retireKeys([key]);
+    this.core.events.emitCache('cache:invalidated', key, 'memory');
+  }
 }
+
+const NEVER_KEEPING_UP = () => false;

@@ -4,7 +4,7 @@ import { InvalidOptionError } from '../store/errors.js';
 import { checkTags } from '../store/tags.js';
 import { isBoolean, isDuration, optional } from '../store/store-options.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from './dynamo-cache.constants.js';
-import { DynamoCacheInterceptor } from './http-cache.interceptor.js';
+import { DynamoCacheInterceptor } from './http/http-cache.interceptor.js';
 import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
 
 /**

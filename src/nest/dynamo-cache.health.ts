@@ -91,9 +91,10 @@ export class DynamoCacheHealthIndicator {
     const now = Date.now();
     await Promise.all(
       this.registry.all().map(async (cache) => {
-        const { store, core } = cache;
-        if (cache.circuitState !== 'open' || core.distributed.retryAt > now || !(store instanceof DynamoStore)) return;
-        await core.distributed.attempt('health probe', undefined, () => store.getEntry(PROBE_KEY)).catch(() => undefined);
+        const { store } = cache;
+        const table = cache.forHealth();
+        if (cache.circuitState !== 'open' || table === undefined || table.retryAt > now || !(store instanceof DynamoStore)) return;
+        await table.run('health probe', undefined, () => store.getEntry(PROBE_KEY)).catch(() => undefined);
       }),
     );
   }

@@ -7,7 +7,6 @@ import { DynamoStore } from '../store/dynamo-store.js';
 import { CacheStartupError, TableConfigurationError } from '../store/errors.js';
 import { clientLocation } from '../store/table-schema.js';
 import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig } from './dynamo-cache.config.js';
-import { localTierOf } from '../cache/local-tier.js';
 
 /**
  * Checks (or creates) the table when the app starts, so that a wrong table fails the deploy rather
@@ -65,19 +64,19 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
     const options = this.config.backplane;
     const { store } = this.registry.default;
     if (options === undefined || !(store instanceof DynamoStore)) return;
-    const tiers = this.registry.all().flatMap((cache) => localTierOf(cache.core) ?? []);
-    if (tiers.length === 0) return;
+    const members = this.registry.all().flatMap((cache) => cache.forBackplane() ?? []);
+    if (members.length === 0) return;
     const schema = await store.initialize();
     const backplane =
       options.type === 'streams'
-        ? new StreamsBackplane(tiers, options, this.config.store.logger, {
+        ? new StreamsBackplane(members, options, this.config.store.logger, {
             client: store.client,
             tableName: store.tableName,
             partitionKeyName: schema.partitionKeyName,
             operationTimeoutMs: this.config.store.operationTimeoutMs,
             journal: await store.reservedItems(),
           })
-        : new VersionPollBackplane(tiers, options, this.config.store.logger, store.tableName);
+        : new VersionPollBackplane(members, options, this.config.store.logger, store.tableName);
     try {
       await backplane.start();
     } catch (error) {

@@ -4,7 +4,7 @@ import { type NamedCacheOptions, DynamoCacheRegistry } from '../cache/cache-regi
 import { resolveCacheOptions } from '../cache/cache-options.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
-import { CachedMethodsExplorer } from './cached-methods.explorer.js';
+import { CachedMethodsExplorer } from './methods/cached-methods.explorer.js';
 import { CACHE, CACHE_MANAGER, getCacheToken } from './dynamo-cache.constants.js';
 import { DynamoCacheHealthIndicator } from './dynamo-cache.health.js';
 import { DynamoCacheLifecycle } from './dynamo-cache.lifecycle.js';

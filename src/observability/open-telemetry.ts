@@ -79,7 +79,7 @@ export async function instrumentCaches(source: TelemetrySource, options: OpenTel
   const instrument = (cache: DynamoCache) => {
     if (instrumented.has(cache) || (!traces && instruments === undefined)) return;
     instrumented.add(cache);
-    cache.core.factoryObserver = factoryObserver;
+    cache.forTelemetry().factoryObserver = factoryObserver;
     if ('sendHooks' in cache.store) cache.store.sendHooks.observer = callObserver;
   };
   for (const cache of source.caches()) instrument(cache);
@@ -93,7 +93,8 @@ export async function instrumentCaches(source: TelemetrySource, options: OpenTel
       unsubscribe?.();
       if (observe) meter!.removeBatchObservableCallback(observe, instruments!.observables);
       for (const cache of instrumented) {
-        if (cache.core.factoryObserver === factoryObserver) cache.core.factoryObserver = undefined;
+        const telemetry = cache.forTelemetry();
+        if (telemetry.factoryObserver === factoryObserver) telemetry.factoryObserver = undefined;
         if ('sendHooks' in cache.store && cache.store.sendHooks.observer === callObserver) cache.store.sendHooks.observer = undefined;
       }
       instrumented.clear();
@@ -160,7 +161,7 @@ function observeStats(result: BatchObservableResult, instruments: InstrumentName
       result.observe(instruments.circuitState, stats.circuit === state ? 1 : 0, { ...name, 'circuit.state': state });
     // Nor of capacity that DynamoDB never billed, under a table that does not exist.
     if (stats.tiers.dynamodb === undefined) continue;
-    const table = { ...name, 'db.collection.name': cache.core.config.tableName };
+    const table = { ...name, 'db.collection.name': cache.forTelemetry().tableName };
     result.observe(instruments.consumedCapacity, stats.capacity.readUnits, { ...table, 'capacity.type': 'read' });
     result.observe(instruments.consumedCapacity, stats.capacity.writeUnits, { ...table, 'capacity.type': 'write' });
   }

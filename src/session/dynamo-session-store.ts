@@ -1,48 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type { CacheCore } from '../cache/cache-core.js';
+import type { SessionPort } from '../cache/cache-ports.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
-import { CircuitOpenError } from '../cache/errors.js';
-import type { CacheEntry } from '../store/dynamo-store.js';
-import type { EntryStore } from '../store/entry-store.js';
 import { InvalidCacheKeyError, InvalidOptionError } from '../store/errors.js';
-import { MemoryStore } from '../store/memory-store.js';
-import { type Expiration, slidingRenewal } from '../store/expiry.js';
 import { isPositiveDuration, optional } from '../store/store-options.js';
-import { cookieHasEnded, idleWindowFor, outlivedItsCookie } from './session-cookie.js';
+import { expressSessionLoaded, expressSessionStore } from './express-session-loader.js';
+import { cookieHasEnded, outlivedItsCookie } from './session-cookie.js';
+import { SessionLifetimes, type StoredSession, isStoredSession } from './session-lifetime.js';
+import type { DynamoSessionStoreOptions, SessionData } from './session-options.js';
 import { namingTable } from './session-store-error.js';
 
-export interface DynamoSessionOptions {
-  /**
-   * A session expires after this many ms without a request (sliding, in DynamoDB's TTL attribute),
-   * and never later than its cookie's maxAge after the last request. Default: the cookie's maxAge, else a day.
-   */
-  idleTimeout?: number;
-  /** And never lives longer than this many ms from its creation, however active. Default: no bound. */
-  absoluteTimeout?: number;
-  /**
-   * What a request whose session cannot be read (DynamoDB down, the circuit open) gets. `'fail'`
-   * (the default, as other express-session stores do): an error, so express-session fails that
-   * request and the user's login survives the outage. `'anonymous'`: no session, so the request
-   * is answered, but a route that writes to the session then gives the user a new session cookie
-   * in place of the one that held the login.
-   */
-  readFailure?: 'fail' | 'anonymous';
-}
-
-export interface DynamoSessionStoreOptions extends DynamoSessionOptions {
-  /**
-   * The cache whose table and key prefix hold the sessions; give sessions a cache of their own. Its
-   * memory tier is never used. A function is called on the store's first use, for a cache that is
-   * registered only if the app uses sessions.
-   */
-  cache: DynamoCache | (() => DynamoCache);
-}
-
-/** What a session store is handed and gives back: express-session's (and @fastify/session's) session data. */
-export interface SessionData {
-  cookie?: { originalMaxAge?: number | null; expires?: Date | string | null };
-  [field: string]: unknown;
-}
+export type { DynamoSessionOptions, DynamoSessionStoreOptions, SessionData } from './session-options.js';
 
 /**
  * A session as `set` and `touch` take it: plain data, or express-session's and @fastify/session's own
@@ -59,24 +26,8 @@ type FoundSession = any;
 
 type Callback<T = void> = (error?: unknown, result?: T) => void;
 
-/** A stored session: the data, when the session began (for `absoluteTimeout`), and the idle window it was saved with. */
-interface StoredSession {
-  readonly data: SessionData;
-  readonly createdAt: number;
-  /** Absent on sessions saved before the window was bounded by the cookie's maxAge. */
-  readonly idleWindow?: number;
-}
-
-/** What this instance learnt of a session it saved or read lately. */
-interface KnownSession {
-  readonly createdAt: number;
-  readonly expiration: Expiration;
-}
-
 // express-session's ids are 32 base64url characters; custom genid()s make uuids and the like. '#' begins the store's reserved keys.
 const SESSION_ID = /^[\x21\x22\x24-\x7e][\x21-\x7e]{0,255}$/;
-// Sessions read or saved lately, so that a save does not read its session again and a touch that would gain too little sends nothing.
-const REMEMBERED_SESSIONS = 10_000;
 
 /**
  * An express-session `Store` that keeps sessions in DynamoDB, beside the cache. Reads always go to
@@ -88,17 +39,17 @@ const REMEMBERED_SESSIONS = 10_000;
  */
 export class DynamoSessionStore extends EventEmitter {
   private readonly cacheOf: () => DynamoCache;
-  private resolvedCore?: CacheCore;
-  private readonly idleTimeoutMs?: number;
-  private readonly absoluteTimeoutMs?: number;
+  private resolvedTable?: SessionPort;
+  private readonly lifetimes: SessionLifetimes;
   private readonly readFailure: 'fail' | 'anonymous';
-  private readonly known = new Map<string, KnownSession>();
 
   constructor(options: DynamoSessionStoreOptions) {
     super();
     const raw = options as unknown as Record<string, unknown>;
-    this.idleTimeoutMs = optional<number>(raw, 'idleTimeout', isPositiveDuration, 'a duration in ms > 0');
-    this.absoluteTimeoutMs = optional<number>(raw, 'absoluteTimeout', isPositiveDuration, 'a duration in ms > 0');
+    this.lifetimes = new SessionLifetimes(
+      optional<number>(raw, 'idleTimeout', isPositiveDuration, 'a duration in ms > 0'),
+      optional<number>(raw, 'absoluteTimeout', isPositiveDuration, 'a duration in ms > 0'),
+    );
     this.readFailure =
       optional<'fail' | 'anonymous'>(raw, 'readFailure', (value) => value === 'fail' || value === 'anonymous', '"fail" or "anonymous"') ??
       'fail';
@@ -107,18 +58,18 @@ export class DynamoSessionStore extends EventEmitter {
   }
 
   /** A cache that cannot be had (its name taken by another) throws here, to the caller: that is no DynamoDB failure to log and go on from. */
-  private get core(): CacheCore {
-    return (this.resolvedCore ??= distributedCore(this.cacheOf()));
+  private get table(): SessionPort {
+    return (this.resolvedTable ??= sessionTableOf(this.cacheOf()));
   }
 
   /** Resolves the cache at once, so that one that cannot be had fails the caller, not a callback. */
   private usable(): this {
-    void this.core;
+    void this.table;
     return this;
   }
 
   private get tableName(): string {
-    return this.core.config.tableName;
+    return this.table.tableName;
   }
 
   /**
@@ -126,11 +77,9 @@ export class DynamoSessionStore extends EventEmitter {
    * and error reporting: a failure is reported once there (its 'error' listeners, else its logger),
    * and an open circuit skips DynamoDB rather than waiting on it per request.
    */
-  private async call<R>(operation: string, sid: string | undefined, work: (store: EntryStore) => Promise<R>): Promise<R> {
-    const { distributed, store } = this.core;
-    const outcome = await distributed.attempt(`session ${operation}`, sid === undefined ? undefined : shownId(sid), () => work(store));
-    if (outcome.ok) return outcome.value;
-    throw outcome.error ?? new CircuitOpenError(this.tableName, distributed.retryAt);
+  private call<R>(operation: string, sid: string | undefined, work: (store: SessionPort['entries']) => Promise<R>): Promise<R> {
+    const { entries } = this.table;
+    return this.table.run(`session ${operation}`, sid === undefined ? undefined : shownId(sid), () => work(entries));
   }
 
   /**
@@ -182,9 +131,8 @@ export class DynamoSessionStore extends EventEmitter {
 
   destroy(sid: string, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback();
-    this.known.delete(sid);
     this.usable()
-      .call('delete', sid, (store) => store.delete(sid))
+      .remove(sid)
       .then(
         () => callback(),
         (error: unknown) => callback(namingTable(this.tableName, `deleting session "${shownId(sid)}"`, error)),
@@ -212,7 +160,7 @@ export class DynamoSessionStore extends EventEmitter {
 
   /** Deletes every session, and nothing else in the table. */
   clear(callback: Callback = noop): void {
-    this.known.clear();
+    this.lifetimes.forgetAll();
     this.usable()
       .call('clear', undefined, (store) => store.clear())
       .then(
@@ -245,36 +193,29 @@ export class DynamoSessionStore extends EventEmitter {
     const entry = await this.call('get', sid, (store) => store.getEntry<StoredSession>(sid));
     if (entry === undefined || !isStoredSession(entry.value)) return null;
     if (outlivedItsCookie(entry.value.data, entry.value.idleWindow, Date.now())) {
-      this.known.delete(sid);
-      await this.call('delete', sid, (store) => store.delete(sid));
+      await this.remove(sid);
       return null;
     }
-    this.learn(sid, entry);
+    this.lifetimes.learn(sid, entry);
     return entry.value.data;
   }
 
   private async save(sid: string, session: StorableSession): Promise<void> {
-    if (cookieHasEnded(session?.cookie, Date.now())) {
-      // The app ended it (a maxAge of 0, an expiry past): writing it would keep a session its cookie no longer allows.
-      this.known.delete(sid);
-      await this.call('delete', sid, (store) => store.delete(sid));
-      return;
-    }
+    // The app ended it (a maxAge of 0, an expiry past): writing it would keep a session its cookie no longer allows.
+    if (cookieHasEnded(session?.cookie, Date.now())) return this.remove(sid);
     // Plain JSON, as every express-session store keeps it: the cookie's Date becomes a string that createSession reads back.
     const data = JSON.parse(JSON.stringify(session)) as SessionData;
-    const createdAt = this.known.get(sid)?.createdAt ?? (this.absoluteTimeoutMs === undefined ? Date.now() : await this.creationOf(sid));
-    const idleWindow = idleWindowFor(this.idleTimeoutMs, data.cookie);
-    const deadline = this.deadlineOf(createdAt);
-    if (deadline !== undefined && deadline <= Date.now()) {
-      // Past its lifetime: saving would bring it back; it is gone instead, and the next request starts anew.
-      this.known.delete(sid);
-      await this.call('delete', sid, (store) => store.delete(sid));
-      return;
-    }
-    const stored: StoredSession = { data, createdAt, idleWindow };
-    const expiry = { slidingExpiration: idleWindow, ...(deadline !== undefined && { absoluteExpiration: deadline }) };
-    const written = await this.call('set', sid, (store) => store.setEntry(sid, stored, expiry));
-    this.remember(sid, { createdAt, expiration: written.expiration });
+    const createdAt = await this.lifetimes.creationOf(sid, () => this.storedCreation(sid));
+    const storable = this.lifetimes.storable(data, createdAt, Date.now());
+    // Past its lifetime: saving would bring it back; it is gone instead, and the next request starts anew.
+    if (storable === undefined) return this.remove(sid);
+    const written = await this.call('set', sid, (store) => store.setEntry(sid, storable.stored, storable.expiry));
+    this.lifetimes.saved(sid, createdAt, written.expiration);
+  }
+
+  private async remove(sid: string): Promise<void> {
+    this.lifetimes.forget(sid);
+    await this.call('delete', sid, (store) => store.delete(sid));
   }
 
   /**
@@ -283,41 +224,22 @@ export class DynamoSessionStore extends EventEmitter {
    * gains `slidingRenewThreshold` of the window, and never bringing back a deleted session.
    */
   private async renew(sid: string): Promise<void> {
-    const known = this.known.get(sid);
-    if (known !== undefined && slidingRenewal(known.expiration, Date.now(), this.core.config.slidingRenewThreshold) === undefined) return;
+    if (!this.lifetimes.renewalMayGain(sid, Date.now(), this.table.slidingRenewThreshold)) return;
     const entry = await this.call('touch', sid, (store) => store.getEntry<StoredSession>(sid));
-    if (entry === undefined || !isStoredSession(entry.value)) this.known.delete(sid);
-    else this.learn(sid, entry);
+    if (entry === undefined || !isStoredSession(entry.value)) this.lifetimes.forget(sid);
+    else this.lifetimes.learn(sid, entry);
   }
 
   /** A session saved on another instance, or long ago: its creation is read once. */
-  private async creationOf(sid: string): Promise<number> {
+  private async storedCreation(sid: string): Promise<number> {
     const stored = await this.call('get', sid, (store) => store.get<StoredSession>(sid));
     return isStoredSession(stored) ? stored.createdAt : Date.now();
-  }
-
-  /** What the item itself says of its window and deadline, as the store read it: not today's settings. */
-  private learn(sid: string, entry: CacheEntry<StoredSession>): void {
-    const { createdAt, idleWindow, data } = entry.value;
-    const slidingWindow = entry.sliding?.windowMs ?? idleWindow ?? idleWindowFor(this.idleTimeoutMs, data.cookie);
-    const absoluteDeadline = entry.sliding === undefined ? this.deadlineOf(createdAt) : entry.sliding.absoluteDeadline;
-    this.remember(sid, { createdAt, expiration: { expiresAt: entry.expiresAt, slidingWindow, absoluteDeadline } });
-  }
-
-  private remember(sid: string, session: KnownSession): void {
-    this.known.delete(sid);
-    this.known.set(sid, session);
-    if (this.known.size > REMEMBERED_SESSIONS) this.known.delete(this.known.keys().next().value!);
-  }
-
-  private deadlineOf(createdAt: number): number | undefined {
-    return this.absoluteTimeoutMs === undefined ? undefined : createdAt + this.absoluteTimeoutMs;
   }
 
   private async liveSessions(): Promise<Record<string, SessionData>> {
     const sessions: Record<string, SessionData> = {};
     const now = Date.now();
-    const pages = this.core.store.keys();
+    const pages = this.table.entries.keys();
     for (;;) {
       const page = await this.call('list', undefined, () => pages.next());
       if (page.done) break;
@@ -337,70 +259,26 @@ const noop = () => undefined;
  * Sessions kept in one process's memory would log a user out on every other instance and at every
  * restart, and hide that from the tests that use them: a memory-only cache is refused.
  */
-function distributedCore(cache: DynamoCache): CacheCore {
-  if (cache.core.store instanceof MemoryStore) {
+function sessionTableOf(cache: DynamoCache): SessionPort {
+  const table = cache.forSessions();
+  if (table === undefined) {
     throw new InvalidOptionError(
       'distributed',
       `is false (memory-only), and DynamoSessionStore needs the DynamoDB table: cache "${cache.name}" has none. ` +
         "In an app's own tests, use express-session's MemoryStore, or a module with a table.",
     );
   }
-  return cache.core;
+  return table;
 }
 
 /** A session id is a bearer credential: logs and errors show its first characters only. */
 const shownId = (sid: string) => `${sid.slice(0, 6)}…`;
 const isSessionId = (sid: unknown): sid is string => typeof sid === 'string' && SESSION_ID.test(sid);
 
-// An item under the session prefix that is not a session (written by hand, or corrupt) is no session.
-function isStoredSession(value: unknown): value is StoredSession {
-  const stored = value as StoredSession | undefined;
-  return (
-    typeof stored === 'object' &&
-    stored !== null &&
-    typeof stored.createdAt === 'number' &&
-    typeof stored.data === 'object' &&
-    stored.data !== null
-  );
-}
-
 function invalidSessionId(sid: unknown, tableName: string): InvalidCacheKeyError {
   const shown =
     typeof sid === 'string' ? `${JSON.stringify(sid.slice(0, 40))}${sid.length > 40 ? ` (${sid.length} characters)` : ''}` : typeof sid;
   return new InvalidCacheKeyError(
     `Session id ${shown} cannot be stored in table "${tableName}": ids are 1 to 256 printable ASCII characters, not beginning with "#".`,
-  );
-}
-
-type ExpressSessionStore = { prototype: { createSession(this: unknown, request: unknown, data: unknown): unknown } };
-let expressSession: { store?: ExpressSessionStore; error?: unknown } | undefined;
-let expressSessionLoading: Promise<void> | undefined;
-
-/**
- * express-session is the app's, and only needed by its own calls: loaded (once) when a session is
- * found, so that apps without it (Fastify's) never need it. A dynamic import, because it is the one
- * way to load a package that reads the same in the ESM build and the CommonJS one.
- */
-function expressSessionLoaded(): Promise<void> {
-  expressSessionLoading ??= import('express-session').then(
-    (loaded) => {
-      const exported =
-        (loaded as { default?: { Store: ExpressSessionStore } }).default ?? (loaded as unknown as { Store: ExpressSessionStore });
-      expressSession = { store: exported.Store };
-    },
-    (error: unknown) => {
-      expressSession = { error };
-    },
-  );
-  return expressSessionLoading;
-}
-
-function expressSessionStore(): ExpressSessionStore {
-  if (expressSession?.store !== undefined) return expressSession.store;
-  throw new Error(
-    expressSession === undefined
-      ? "DynamoSessionStore.createSession is express-session's, called after its get() found the session: call get() first"
-      : 'DynamoSessionStore.createSession needs the express-session package: npm install express-session',
-    { cause: expressSession?.error },
   );
 }

@@ -1,4 +1,4 @@
-import type { SessionData } from './dynamo-session-store.js';
+import type { SessionData } from './session-options.js';
 
 const ONE_DAY_MS = 86_400_000;
 

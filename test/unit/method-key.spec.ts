@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argumentsKey } from '../../src/nest/method-key.js';
+import { argumentsKey } from '../../src/nest/methods/method-key.js';
 
 const key = (...args: unknown[]) => {
   const encoded = argumentsKey(args);

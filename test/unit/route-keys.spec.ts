@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../src/cache/deep-freeze.js';
-import { bodyForHit, unstorableReason } from '../../src/nest/cached-response.js';
+import { bodyForHit, unstorableReason } from '../../src/nest/http/cached-response.js';
 import { entryTtl } from '../../src/nest/entry-ttl.js';
-import { DEFAULT_CREDENTIAL_HEADERS, defaultRouteKey, personalRequestReason } from '../../src/nest/http-cache-key.js';
+import { DEFAULT_CREDENTIAL_HEADERS, defaultRouteKey, personalRequestReason } from '../../src/nest/http/http-cache-key.js';
 
 describe("which requests may share a route's entry (personalRequestReason)", () => {
   const alice = { authorization: 'Bearer alice' };

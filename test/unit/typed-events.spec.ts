@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type CacheCapacityEvent, type CacheEvent, DynamoCache, DynamoStore } from '../../src/index.js';
+import { engineOf } from '../../src/cache/dynamo-cache.js';
 
 // No call reaches DynamoDB: the events are emitted by the cache's own event hub.
 const cache = new DynamoCache(
@@ -14,7 +15,7 @@ describe("the cache's events, typed", () => {
       tiers.push(event.tier);
     });
     cache.on('cache:capacity', (event) => expectTypeOf(event).toEqualTypeOf<CacheCapacityEvent>());
-    cache.core.events.emitCache('cache:hit', 'k', 'memory');
+    engineOf(cache).events.emitCache('cache:hit', 'k', 'memory');
     expect(tiers).toEqual(['memory']);
   });
 
@@ -27,9 +28,9 @@ describe("the cache's events, typed", () => {
     const sets: unknown[] = [];
     const onSet = (...args: unknown[]) => void sets.push(args);
     cache.on('set', onSet);
-    cache.core.events.emit('set', { key: 'k' });
+    engineOf(cache).events.emit('set', { key: 'k' });
     cache.off('set', onSet);
-    cache.core.events.emit('set', { key: 'k2' });
+    engineOf(cache).events.emit('set', { key: 'k2' });
     expect(sets).toEqual([[{ key: 'k' }]]);
   });
 });

@@ -1,13 +1,13 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { DynamoCacheRegistry } from '../cache/cache-registry.js';
-import { CacheRegistrationError } from '../cache/errors.js';
-import { BurstWarning } from './burst-warning.js';
+import { DynamoCacheRegistry } from '../../cache/cache-registry.js';
+import { CacheRegistrationError } from '../../cache/errors.js';
+import { BurstWarning } from '../burst-warning.js';
 import { cachedMethod, evictingMethod, isWrapped } from './cached-method.js';
-import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from './dynamo-cache.constants.js';
-import { routePlan } from './route-plan.js';
-import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
+import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from '../dynamo-cache.constants.js';
+import { routePlan } from '../http/route-plan.js';
+import type { CacheableOptions, CacheEvictOptions } from '../interfaces/cacheable-options.js';
 
 /**
  * At start-up, wraps every provider method marked `@Cacheable()` or `@CacheEvict()` (as bullmq's
@@ -17,7 +17,7 @@ import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable
 @Injectable()
 export class CachedMethodsExplorer implements OnModuleInit {
   // The module's `logger` option, as for the store's own warnings.
-  private readonly logger = { warn: (message: string) => this.registry.default.core.config.logger.warn(message) };
+  private readonly logger = { warn: (message: string) => this.registry.default.forMethods().logger.warn(message) };
   private readonly warning = new BurstWarning(this.logger);
   /** Which class each default key prefix (cache, class and method names) belongs to. */
   private readonly defaultKeyOwners = new Map<string, unknown>();

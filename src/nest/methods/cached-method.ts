@@ -1,12 +1,12 @@
-import type { GetOrSetOptions } from '../cache/cache-options.js';
-import type { DynamoCache } from '../cache/dynamo-cache.js';
-import type { FactoryContext } from '../cache/factory-run.js';
-import { type BurstWarning, describe } from './burst-warning.js';
-import { stamp } from '../store/tags.js';
-import { CallerFailure, checkedKey, evictEntries, tagsFor } from './cache-calls.js';
-import { getOrSetOptionsOf } from './get-or-set-options.js';
-import { entryTtl } from './entry-ttl.js';
-import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
+import type { GetOrSetOptions } from '../../cache/cache-options.js';
+import type { DynamoCache } from '../../cache/dynamo-cache.js';
+import type { FactoryContext } from '../../cache/factory-run.js';
+import { type BurstWarning, describe } from '../burst-warning.js';
+import { stamp } from '../../store/tags.js';
+import { CallerFailure, checkedKey, evictEntries, tagsFor } from '../cache-calls.js';
+import { getOrSetOptionsOf } from '../get-or-set-options.js';
+import { entryTtl } from '../entry-ttl.js';
+import type { CacheableOptions, CacheEvictOptions } from '../interfaces/cacheable-options.js';
 import { argumentsKey } from './method-key.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
@@ -130,6 +130,7 @@ function storeInBackground(
   if (stored === null) return;
   try {
     site.cache
+      .forMethods()
       .setMadeAt(key, value, stored.tags === undefined ? stored.ttl : { ttl: stored.ttl, tags: stored.tags }, startedAt)
       .catch((error: unknown) => site.warning.warn(site.where, `not cached under key "${key}": ${describe(error)}`));
   } catch (error) {

@@ -1,9 +1,9 @@
 import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
-import type { GetOrSetOptions } from '../cache/cache-options.js';
+import type { GetOrSetOptions } from '../../cache/cache-options.js';
 import type { CachedResponse } from './cached-response.js';
-import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from './dynamo-cache.constants.js';
-import { getOrSetOptionsOf } from './get-or-set-options.js';
-import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable-options.js';
+import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from '../dynamo-cache.constants.js';
+import { getOrSetOptionsOf } from '../get-or-set-options.js';
+import type { CacheableOptions, CacheEvictOptions } from '../interfaces/cacheable-options.js';
 
 /** What a route does with the cache, worked out once per route from its decorators. */
 export interface RoutePlan {

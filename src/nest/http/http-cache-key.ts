@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CacheableOptions, CacheableRequest } from './interfaces/cacheable-options.js';
+import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
 
 type Headers = CacheableRequest['headers'];
 

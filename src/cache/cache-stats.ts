@@ -1,0 +1,24 @@
+import type { CapacityUnits } from '../store/capacity.js';
+import type { CacheCore } from './cache-core.js';
+import type { CircuitState } from './circuit-breaker.js';
+import type { TiersLookups } from './lookup-counters.js';
+
+export interface CacheStats {
+  readonly capacity: CapacityUnits;
+  /** Absent when the memory tier is off. */
+  readonly memory?: { readonly entries: number; readonly bytes: number };
+  readonly circuit: CircuitState;
+  /** Hits, misses and stale serves per tier since the cache was built (see TierLookups); no `dynamodb` when memory-only. */
+  readonly tiers: TiersLookups;
+}
+
+/** `DynamoCache.stats()`: `capacity` is its store's, billed by DynamoDB. */
+export function statsOf(core: CacheCore, capacity: CapacityUnits): CacheStats {
+  const { memory, distributed, lookups } = core;
+  return {
+    capacity,
+    memory: memory && { entries: memory.size, bytes: memory.sizeBytes },
+    circuit: distributed.circuitState,
+    tiers: lookups.snapshot(),
+  };
+}

@@ -1,0 +1,162 @@
+import { InvalidCacheKeyError } from '../store/errors.js';
+import { assertValidKey } from '../store/keys.js';
+import { CLEARED_TAG, type CurrentCheck, stamp } from '../store/tags.js';
+import { type CacheCore, checkedTags } from './cache-core.js';
+import type { CacheEvents } from './cache-events.js';
+import { isFreshHit } from './memory-hits.js';
+import { type MemoryEntry, memoryValue } from './memory-tier.js';
+import { isCurrent } from './tag-invalidation.js';
+
+// cache-manager's operations on keys, past the facade's memory hits: one handler each.
+
+/** `get` once memory has no fresh hit: DynamoDB, else what memory held through an outage. A bad key rejects. */
+export async function getPastMemory<T>(
+  core: CacheCore,
+  key: string,
+  remembered: MemoryEntry | undefined,
+  now: number,
+): Promise<T | undefined> {
+  // Only a valid key is ever kept in memory, so the check costs nothing on a hit.
+  assertValidKey(key);
+  const read = await core.readThrough<T>(key, { allowStale: false });
+  if (read.kind === 'hit') return announceGet(core.events, key, read.value);
+  // What memory held when the get began still serves through an outage, unless something retired it since.
+  const stillHeld = remembered !== undefined && core.memory?.held(key) === remembered;
+  if (read.kind === 'failed' && stillHeld && (remembered.expiresAt === undefined || now < remembered.expiresAt)) {
+    core.lookups.memoryStale++;
+    core.events.emitCache('cache:stale', key, 'memory');
+    return memoryValue<T>(remembered);
+  }
+  return announceGet(core.events, key, undefined);
+}
+
+/** cache-manager's `get` event, for listeners of it. */
+export function announceGet<T>(events: CacheEvents, key: string, value: T | undefined): T | undefined {
+  // Checked here, so that a hit nobody listens to does not even allocate the payload's closure.
+  if (events.heard) events.emitIfHeard('get', () => ({ key, value }));
+  return value;
+}
+
+/** cache-manager's `mget`: memory first, then one batch read of DynamoDB for the keys memory lacks. */
+export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array<T | undefined>> {
+  assertKeys(keys, 'mget');
+  const { memory, distributed, events, lookups } = core;
+  const now = Date.now();
+  const values = new Array<T | undefined>(keys.length);
+  const missing: number[] = [];
+  keys.forEach((key, index) => {
+    const remembered = memory?.get(key, now);
+    if (remembered !== undefined && isFreshHit(memory!, remembered, now)) {
+      values[index] = memoryValue<T>(remembered);
+      lookups.memoryHits++;
+    } else {
+      if (memory !== undefined) lookups.memoryMisses++;
+      missing.push(index);
+    }
+  });
+  if (missing.length > 0) {
+    const missingKeys = missing.map((index) => keys[index]!);
+    const startedAt = stamp();
+    const clearedAtKnown = core.invalidation.knowClearedAt(startedAt);
+    const outcome = await distributed.attempt('mget', missingKeys, () => core.store.getManyEntries<T>(missingKeys));
+    // Not needed if it failed: withoutRetired reads it again, reporting a failure.
+    await clearedAtKnown;
+    const entries = outcome.ok ? await core.invalidation.withoutRetired(outcome.value, startedAt) : undefined;
+    if (entries !== undefined)
+      entries.forEach((entry, at) => {
+        if (entry === undefined) lookups.dynamodbMisses++;
+        else lookups.dynamodbHits++;
+        values[missing[at]!] = entry && core.gated.remember(missingKeys[at]!, entry, startedAt);
+      });
+  }
+  events.emitIfHeard('mget', () => ({ keys, value: values }));
+  return values;
+}
+
+/** cache-manager's `mset`: every entry checked first, one bad entry writes nothing. */
+export async function setMany<T>(
+  core: CacheCore,
+  list: Array<{ key: string; value: T; ttl?: number }>,
+): Promise<Array<{ key: string; value: T; ttl?: number }>> {
+  if (!Array.isArray(list)) throw new InvalidCacheKeyError(`mset expects an array of { key, value, ttl? }, got ${typeof list}.`);
+  const { defaults } = core.config;
+  const prepared = list.map((entry) => core.prepare(entry?.key, entry?.value, entry?.ttl, defaults));
+  const keys = prepared.map((entry) => entry.key);
+  // Retired before the call: a failure part-way leaves DynamoDB holding some new values and some
+  // old, and memory must not answer for either.
+  core.gated.retireKeys(keys);
+  const sentAt = stamp();
+  const outcome = await core.distributed.attempt('mset', keys, () => core.store.putEntries(prepared));
+  if (outcome.ok) for (const entry of prepared) core.gated.keepLanded(entry, sentAt);
+  core.events.emitIfHeard('mset', () => ({ list }));
+  return list;
+}
+
+/** `DynamoCache.ttl`. */
+export async function expiryOf(core: CacheCore, key: string): Promise<number | undefined> {
+  assertValidKey(key);
+  // A read of the store that asks no memory tier: a memory-only cache counts it as a lookup (see LookupCounters).
+  core.lookups.storeReadsPastMemory++;
+  const read = await core.readThrough(key, { allowStale: false });
+  return read.kind === 'hit' ? read.expiresAt : undefined;
+}
+
+/** `DynamoCache.del`. */
+export async function deleteOne(core: CacheCore, key: string): Promise<boolean> {
+  assertValidKey(key);
+  // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old item.
+  core.gated.retireKeys([key]);
+  const outcome = await core.distributed.attempt('del', key, () => core.store.delete(key));
+  core.gated.retireKeys([key]);
+  if (!outcome.ok) return false;
+  core.events.emitCache('cache:delete', key);
+  core.events.emitIfHeard('del', () => ({ key }));
+  return outcome.value;
+}
+
+/** cache-manager's `mdel`; false when DynamoDB could not be asked. */
+export async function deleteMany(core: CacheCore, keys: string[]): Promise<boolean> {
+  assertKeys(keys, 'mdel');
+  // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old items.
+  core.gated.retireKeys(keys);
+  const outcome = await core.distributed.attempt('mdel', keys, () => core.store.deleteKeys(keys));
+  core.gated.retireKeys(keys);
+  if (!outcome.ok) return false;
+  for (const key of keys) core.events.emitCache('cache:delete', key);
+  core.events.emitIfHeard('mdel', () => ({ keys }));
+  return true;
+}
+
+/** `DynamoCache.clear`: the cache's own cleared-at time, one write. */
+export async function clearAll(core: CacheCore): Promise<boolean> {
+  if (!(await core.invalidation.invalidate([CLEARED_TAG]))) return false;
+  core.events.emitCache('cache:clear', undefined);
+  core.events.emitIfHeard('clear', () => ({}));
+  return true;
+}
+
+/** `DynamoCache.deleteByTag`: one write per tag. */
+export async function deleteTagged(core: CacheCore, tags: string | readonly string[]): Promise<boolean> {
+  const checked = checkedTags(tags, 'deleteByTag');
+  if (checked.length === 0) return true;
+  const ok = await core.invalidation.invalidate(checked);
+  if (ok) for (const tag of checked) core.events.emitCache('cache:delete', `#tag:${tag}`);
+  return ok;
+}
+
+/** `DynamoCache.refresh`: a sliding entry renewed unless an invalidation retired it (or its tags could not be read). */
+export async function renew(core: CacheCore, key: string): Promise<boolean> {
+  assertValidKey(key);
+  const { invalidation, distributed } = core;
+  const startedAt = Date.now();
+  const clearedAtKnown = invalidation.knowClearedAt(startedAt);
+  const isCurrentEntry: CurrentCheck = async (made) => isCurrent(await invalidation.unlessRetired(made, startedAt));
+  const outcome = await distributed.attempt('refresh', key, () => core.store.refresh(key, isCurrentEntry));
+  await clearedAtKnown;
+  return outcome.ok && outcome.value;
+}
+
+function assertKeys(keys: readonly string[], method: string): void {
+  if (!Array.isArray(keys)) throw new InvalidCacheKeyError(`${method} expects an array of keys, got ${typeof keys}.`);
+  for (const key of keys) assertValidKey(key);
+}
