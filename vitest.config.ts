@@ -9,8 +9,14 @@ const keyv6Runs = major > 22 || (major === 22 && minor >= 19);
 export default defineConfig({
   // SWC, not esbuild, so that Nest's decorators get their design-time type metadata.
   plugins: [swc.vite({ module: { type: 'es6' } })],
-  // The sample imports the package by name, as an app would; here that name is the source.
-  resolve: { alias: { 'nest-dynamo-cache': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
+  // The sample imports the package by name, as an app would; here that name (and each subpath, a file
+  // of src/entries as in package.json's exports) is the source.
+  resolve: {
+    alias: [
+      { find: /^nest-dynamo-cache$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^nest-dynamo-cache\/(.+)$/, replacement: fileURLToPath(new URL('./src/entries/$1.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'sample/**/*.e2e-spec.ts'],
     exclude: [...configDefaults.exclude, ...(keyv6Runs ? [] : ['test/store/keyv6.e2e-spec.ts'])],

@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CACHE, DynamoCache, DynamoCacheModule, DynamoStore, FactoryTimeoutError } from '../../src/index.js';
+import { CACHE, DynamoCache, DynamoCacheModule, FactoryTimeoutError } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
 import { settledWithin } from '../support/seen-within.js';
 

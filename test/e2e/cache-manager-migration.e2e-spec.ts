@@ -3,7 +3,8 @@ import { Controller, Get, Inject, Injectable, type INestApplication, Module, Use
 import type { Cache } from 'cache-manager';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { DynamoCache, DynamoCacheModule, DynamoStore } from '../../src/index.js';
+import { DynamoCache, DynamoCacheModule } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 

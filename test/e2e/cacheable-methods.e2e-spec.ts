@@ -1,7 +1,8 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheEvict, Cacheable, DynamoCache, DynamoCacheModule, DynamoCacheRegistry, DynamoStore } from '../../src/index.js';
+import { CacheEvict, Cacheable, DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('methods');

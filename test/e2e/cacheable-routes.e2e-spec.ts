@@ -29,9 +29,9 @@ import {
   CacheRegistrationError,
   DynamoCacheModule,
   DynamoCacheRegistry,
-  DynamoStore,
   InvalidOptionError,
 } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('cacheable');

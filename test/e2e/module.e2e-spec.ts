@@ -8,10 +8,10 @@ import {
   DynamoCache,
   DynamoCacheModule,
   type DynamoCacheModuleOptions,
-  DynamoStore,
   InvalidOptionError,
   TableConfigurationError,
 } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,

@@ -8,11 +8,11 @@ import {
   DynamoCache,
   DynamoCacheModule,
   DynamoCacheRegistry,
-  DynamoStore,
   InjectCache,
   InvalidOptionError,
   getCacheToken,
 } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { memoryLogger, useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('named');

@@ -9,8 +9,6 @@ import {
   Cacheable,
   type DynamoCache,
   DynamoCacheModule,
-  DynamoSessionStore,
-  DynamoStore,
   InvalidCacheKeyError,
   InvalidExpirationError,
   InvalidOptionError,
@@ -18,6 +16,8 @@ import {
   TableConfigurationError,
   ValueTooLargeError,
 } from '../../src/index.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { createTable, localClient, memoryLogger, uniqueTableName, useCacheTable } from '../support/dynamo.js';
 
 /**

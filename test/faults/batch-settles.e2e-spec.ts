@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DynamoStore } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
 
 // DynamoDB Local cannot be made to drop the connection of one chosen call while others are slow,

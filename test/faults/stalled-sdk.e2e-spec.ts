@@ -2,14 +2,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  CACHE,
-  type DynamoCache,
-  DynamoCacheModule,
-  type DynamoCacheModuleOptions,
-  DynamoStore,
-  OperationTimeoutError,
-} from '../../src/index.js';
+import { CACHE, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, OperationTimeoutError } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,

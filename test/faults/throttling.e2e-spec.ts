@@ -5,7 +5,8 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoStore, ThrottledError, UnprocessedItemsError } from '../../src/index.js';
+import { ThrottledError, UnprocessedItemsError } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
 
 // DynamoDB Local never throttles, so throttling is injected with SDK middleware, as the brief allows.

@@ -2,7 +2,8 @@ import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry, DynamoSessionStore } from '../../src/index.js';
+import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
 import { memoryLogger, useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('isolation');

@@ -15,8 +15,8 @@ import {
   DynamoCacheModule,
   type DynamoCacheModuleOptions,
   DynamoCacheRegistry,
-  DynamoSessionStore,
 } from '../../src/index.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DynamoCache,
-  type DynamoSessionOptions,
-  DynamoSessionStore,
-  DynamoStore,
-  InvalidCacheKeyError,
-  InvalidOptionError,
-} from '../../src/index.js';
+import { DynamoCache, InvalidCacheKeyError, InvalidOptionError } from '../../src/index.js';
+import { type DynamoSessionOptions, DynamoSessionStore } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { useCacheTable } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 import { TABLE_NAMES, cookie, sessionStore as sessionStoreOn } from './session-support.js';

@@ -7,9 +7,9 @@ import {
   DynamoCacheModule,
   DynamoCacheRegistry,
   type DynamoCacheModuleOptions,
-  DynamoSessionStore,
   getCacheToken,
 } from '../../src/index.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
 import { memoryLogger, useCacheTable } from '../support/dynamo.js';
 import { TABLE_NAMES, logIn, sessionApp, whoIs } from './session-support.js';
 

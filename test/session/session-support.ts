@@ -4,14 +4,9 @@ import { Test } from '@nestjs/testing';
 import session from 'express-session';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import {
-  DynamoCache,
-  DynamoCacheModule,
-  type DynamoSessionOptions,
-  DynamoSessionStore,
-  DynamoStore,
-  type SessionData,
-} from '../../src/index.js';
+import { DynamoCache, DynamoCacheModule } from '../../src/index.js';
+import { type DynamoSessionOptions, DynamoSessionStore, type SessionData } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { afterAll, afterEach } from 'vitest';
 import { localClient, memoryLogger, recordCommands } from '../support/dynamo.js';
 

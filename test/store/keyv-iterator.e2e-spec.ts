@@ -1,6 +1,6 @@
 import Keyv from 'keyv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DynamoStore } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('keyviter');

@@ -1,7 +1,7 @@
 // Keyv 6 (engines: Node >= 22.19) is installed as `keyv6`; vitest.config.ts includes this file only on such a Node.
 import Keyv, { KeyvBridgeAdapter } from 'keyv6';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DynamoStore } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('keyv6');

@@ -1,7 +1,7 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoStore } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { SLIDING_CHUNK_WINDOWS } from '../../src/store/expiry.js';
 import { memoryLogger, useCacheTable } from '../support/dynamo.js';
 import { type Item, itemsUnder as rawItemsUnder } from './raw-items.js';

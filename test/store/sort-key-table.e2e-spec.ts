@@ -9,17 +9,9 @@ import {
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CACHE,
-  type CacheEvent,
-  DynamoCache,
-  DynamoCacheModule,
-  DynamoCacheRegistry,
-  DynamoSessionStore,
-  DynamoStore,
-  type SessionData,
-  TableConfigurationError,
-} from '../../src/index.js';
+import { CACHE, type CacheEvent, DynamoCache, DynamoCacheModule, DynamoCacheRegistry, TableConfigurationError } from '../../src/index.js';
+import { DynamoSessionStore, type SessionData } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { createTable, localClient, memoryLogger, recordCommands, useTableNames } from '../support/dynamo.js';
 import { pastThisMillisecond, seenWithin } from '../support/seen-within.js';
 import { useStoppedClock } from '../support/stopped-clock.js';

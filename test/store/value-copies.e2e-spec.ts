@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoCache, DynamoStore } from '../../src/index.js';
+import { DynamoCache } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { memoryLogger, useCacheTable } from '../support/dynamo.js';
 
 // Bytes are mutable: a cache that kept the caller's Buffer, or handed every reader a view of the

@@ -1,5 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type CacheCapacityEvent, type CacheEvent, DynamoCache, DynamoStore } from '../../src/index.js';
+import { type CacheEvent, DynamoCache } from '../../src/index.js';
+import { type CacheCapacityEvent } from '../../src/entries/observability.js';
+import { DynamoStore } from '../../src/entries/store.js';
 
 // No call reaches DynamoDB: the events are emitted by the cache's own event hub.
 const cache = new DynamoCache(
