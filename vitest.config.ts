@@ -6,6 +6,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const keyv6Runs = major > 22 || (major === 22 && minor >= 19);
 
+// Two projects: `unit` (*.spec.ts: pure logic, no Java, no DynamoDB Local) and `e2e` (*.e2e-spec.ts,
+// against one DynamoDB Local started by the global setup). `vitest run` runs both; `--project unit`
+// (npm run test:unit) runs on a machine without Java.
 export default defineConfig({
   // SWC, not esbuild, so that Nest's decorators get their design-time type metadata.
   plugins: [swc.vite({ module: { type: 'es6' } })],
@@ -18,15 +21,27 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'sample/**/*.e2e-spec.ts'],
-    exclude: [...configDefaults.exclude, ...(keyv6Runs ? [] : ['test/store/keyv6.e2e-spec.ts'])],
     reporters: ['default', './test/support/summary-reporter.ts'],
-    globalSetup: ['test/support/dynamodb-local.global-setup.ts'],
     setupFiles: ['reflect-metadata'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Test files share one DynamoDB Local; each works in tables of its own.
+    // E2E files share one DynamoDB Local; each works in tables of its own.
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'sample/**/*.spec.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e-spec.ts', 'sample/**/*.e2e-spec.ts'],
+          exclude: [...configDefaults.exclude, ...(keyv6Runs ? [] : ['test/store/keyv6.e2e-spec.ts'])],
+          globalSetup: ['test/support/dynamodb-local.global-setup.ts'],
+        },
+      },
+    ],
   },
 });
