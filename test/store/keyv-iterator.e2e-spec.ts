@@ -1,11 +1,11 @@
 import Keyv from 'keyv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStore } from '../../src/entries/store.js';
-import { memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { memoryLogger, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('keyviter');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const storeUnder = (prefix: string) => new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() });
+const storeUnder = (prefix: string) =>
+  new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger: memoryLogger() });
 
 afterEach(() => {
   client.middlewareStack.remove('recordCommands');
