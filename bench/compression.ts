@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoStore, type DynamoStoreOptions } from 'nest-dynamo-cache';
+import { DynamoStore, type DynamoStoreOptions } from 'nest-dynamo-cache/store';
 import zlib from 'node:zlib';
 import { apiResponse } from './api-response.js';
 import type { Report } from './report.js';

@@ -1,7 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { DynamoCache, DynamoStore, instrumentCaches } from 'nest-dynamo-cache';
+import { DynamoCache } from 'nest-dynamo-cache';
+import { DynamoStore } from 'nest-dynamo-cache/store';
+import { instrumentCaches } from 'nest-dynamo-cache/observability';
 import type { Section } from './report.js';
 import { median } from './table.js';
 

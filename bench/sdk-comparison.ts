@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, BatchWriteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { DynamoStore } from 'nest-dynamo-cache';
+import { DynamoStore } from 'nest-dynamo-cache/store';
 import { apiResponse } from './api-response.js';
 import type { Report } from './report.js';
 import { median } from './table.js';

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Packr } from 'msgpackr';
-import { DynamoStore, type ValueSerializer } from 'nest-dynamo-cache';
+import { DynamoStore, type ValueSerializer } from 'nest-dynamo-cache/store';
 import { apiResponse } from './api-response.js';
 import type { Report } from './report.js';
 import { median } from './table.js';

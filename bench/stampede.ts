@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BentoCache, bentostore } from 'bentocache';
 import { dynamoDbDriver } from 'bentocache/drivers/dynamodb';
 import { memoryDriver } from 'bentocache/drivers/memory';
-import { DynamoCache, DynamoStore } from 'nest-dynamo-cache';
+import { DynamoCache } from 'nest-dynamo-cache';
+import { DynamoStore } from 'nest-dynamo-cache/store';
 import type { Section } from './report.js';
 import { countCommands, createTable } from './table.js';
 

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoCache, DynamoStore } from 'nest-dynamo-cache';
+import { DynamoCache } from 'nest-dynamo-cache';
+import { DynamoStore } from 'nest-dynamo-cache/store';
 import type { Report } from './report.js';
 import { countCommands, median } from './table.js';
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import session from 'express-session';
-import { DynamoSessionStore } from 'nest-dynamo-cache';
+import { DynamoSessionStore } from 'nest-dynamo-cache/session';
 
 /** What main.ts and the tests both do to the app: sessions in DynamoDB through express-session. */
 export function configureApp(app: INestApplication, secret = process.env.SESSION_SECRET ?? 'sample-only-secret'): INestApplication {

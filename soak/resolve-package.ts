@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -15,6 +15,15 @@ export async function linkPackageToSources(buildDirectory: string): Promise<void
   );
   const shim = join(buildDirectory, 'node_modules', 'nest-dynamo-cache');
   await mkdir(shim, { recursive: true });
-  await writeFile(join(shim, 'package.json'), JSON.stringify({ name: 'nest-dynamo-cache', type: 'module', exports: './index.js' }));
+  const exports: Record<string, string> = { '.': './index.js' };
   await writeFile(join(shim, 'index.js'), "export * from '../../src/index.js';\n");
+  // Each subpath (`nest-dynamo-cache/store`, …) is a file of src/entries, as in package.json's exports.
+  const subpaths = (await readdir(join(buildDirectory, 'src/entries')))
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => name.slice(0, -3));
+  for (const subpath of subpaths) {
+    exports[`./${subpath}`] = `./${subpath}.js`;
+    await writeFile(join(shim, `${subpath}.js`), `export * from '../../src/entries/${subpath}.js';\n`);
+  }
+  await writeFile(join(shim, 'package.json'), JSON.stringify({ name: 'nest-dynamo-cache', type: 'module', exports }));
 }

@@ -1,6 +1,6 @@
 import { CreateTableCommand, GetItemCommand, PutItemCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DynamoStore } from 'nest-dynamo-cache';
+import { DynamoStore } from 'nest-dynamo-cache/store';
 
 export interface Note {
   id: string;

@@ -10,8 +10,8 @@ import {
   DynamoCacheModule,
   type DynamoCacheModuleOptions,
   DynamoCacheRegistry,
-  type StreamsBackplaneOptions,
 } from '../../src/index.js';
+import { type StreamsBackplaneOptions } from '../../src/entries/options.js';
 import type { BackplaneStats } from '../../src/backplane/backplane.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, dynamoEndpoint, localClient, memoryLogger, uniqueTableName } from '../support/dynamo.js';
 import { faultyClient } from '../support/fault-injection.js';

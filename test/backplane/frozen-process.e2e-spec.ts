@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { CACHE, type CacheEvent, type DynamoCache } from '../../src/index.js';
+import { useCacheTable } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
+import { cacheModule } from '../support/builders.js';
 
 // A table without a stream: the poll backplane needs none.
 const { tableName } = useCacheTable('bp_frozen');
@@ -15,16 +16,7 @@ const apps = useNestApps();
 
 async function instance(): Promise<DynamoCache> {
   const app = await apps.start({
-    imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client: localClient(),
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        logger: memoryLogger(),
-        backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG },
-      }),
-    ],
+    imports: [cacheModule({ tableName }, { backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG } })],
   });
   return app.get<DynamoCache>(CACHE);
 }

@@ -1,9 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { CACHE, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { CACHE, type DynamoCache, DynamoCacheRegistry } from '../../src/index.js';
+import { localClient, useCacheTable } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { caughtUpAfter, seenWithin } from '../support/seen-within.js';
+import { cacheModule } from '../support/builders.js';
 
 // The poll backplane while this instance's own writes overlap its reads and polls (issue 23, items 2 and 3).
 const { tableName } = useCacheTable('bp_poll_own');
@@ -49,17 +50,15 @@ async function instance(prefix: string) {
   const bumps = parkBumps(client);
   const app = await apps.start({
     imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client,
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        partitionKeyPrefix: prefix,
-        logger: memoryLogger(),
-        // Longer than the test waits: a parked bump must not simply time out and fail.
-        operationTimeout: 20_000,
-        backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG },
-      }),
+      cacheModule(
+        { tableName, client },
+        {
+          partitionKeyPrefix: prefix,
+          // Longer than the test waits: a parked bump must not simply time out and fail.
+          operationTimeout: 20_000,
+          backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG },
+        },
+      ),
     ],
   });
   const backplane = app.get(DynamoCacheRegistry).backplane!;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CACHE, type CacheEvent, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { useCacheTable } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { caughtUpAfter, pastThisMillisecond, seenWithin } from '../support/seen-within.js';
+import { cacheModule } from '../support/builders.js';
 
 // A table without a stream: the poll backplane needs none.
 const { tableName } = useCacheTable('bp_poll');
@@ -15,14 +16,7 @@ const apps = useNestApps();
 async function instance() {
   const app = await apps.start({
     imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client: localClient(),
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        logger: memoryLogger(),
-        backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG },
-      }),
+      cacheModule({ tableName }, { backplane: { type: 'poll', interval: INTERVAL, maxLag: MAX_LAG } }),
       DynamoCacheModule.forFeature({ name: 'prices' }),
     ],
   });

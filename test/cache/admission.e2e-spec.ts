@@ -1,10 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { CACHE, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
-import { createTable, localClient, memoryLogger, useTableNames } from '../support/dynamo.js';
+import { CACHE, type DynamoCache, DynamoCacheRegistry } from '../../src/index.js';
+import { createTable, localClient, useTableNames } from '../support/dynamo.js';
 import { faultyClient } from '../support/fault-injection.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { caughtUpAfter, seenWithin } from '../support/seen-within.js';
+import { cacheModule } from '../support/builders.js';
 
 // What may enter an instance's memory while operations overlap (issue 23, items 1 to 6): every case
 // with the defaults first (memory tier on, no backplane), then with each backplane.
@@ -70,16 +71,10 @@ async function instance(mode: Mode, prefix: string) {
   const faults = faultyClient(client);
   const app = await apps.start({
     imports: [
-      DynamoCacheModule.forRoot({
-        tableName: await tableFor(mode),
-        client,
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        partitionKeyPrefix: prefix,
-        logger: memoryLogger(),
-        memory: { maxTtl: MAX_TTL },
-        ...BACKPLANES[mode],
-      }),
+      cacheModule(
+        { tableName: await tableFor(mode), client },
+        { partitionKeyPrefix: prefix, memory: { maxTtl: MAX_TTL }, ...BACKPLANES[mode] },
+      ),
     ],
   });
   const registry = app.get(DynamoCacheRegistry);

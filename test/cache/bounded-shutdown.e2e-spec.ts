@@ -1,9 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CACHE, DynamoCache, DynamoCacheModule, DynamoStore, FactoryTimeoutError } from '../../src/index.js';
-import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { CACHE, DynamoCache, FactoryTimeoutError } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { settledWithin } from '../support/seen-within.js';
+import { cacheModule } from '../support/builders.js';
 
 const OPERATION_TIMEOUT = 300;
 /** What disconnect() waits for work in flight at most: 5 × operationTimeout. The rest is a busy machine's slack. */
@@ -25,7 +27,7 @@ function cacheOn(prefix: string) {
   clients.push(client);
   const sent = recordCommands(client);
   const logger = memoryLogger();
-  const options = { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', partitionKeyPrefix: prefix, logger };
+  const options = { tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger };
   const cache = new DynamoCache(new DynamoStore({ ...options, operationTimeout: OPERATION_TIMEOUT }), { name: 'reports' });
   // Another instance's view of the table, to see what was stored.
   const other = new DynamoCache(new DynamoStore({ ...options, logger: memoryLogger() }), { memory: false });
@@ -50,16 +52,7 @@ describe('shutdown with a factory that never settles', () => {
     const client = localClient();
     clients.push(client);
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        DynamoCacheModule.forRoot({
-          tableName,
-          client,
-          partitionKeyName: 'pk',
-          ttlAttributeName: 'ttl',
-          operationTimeout: OPERATION_TIMEOUT,
-          logger: memoryLogger(),
-        }),
-      ],
+      imports: [cacheModule({ tableName, client }, { operationTimeout: OPERATION_TIMEOUT })],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();

@@ -4,13 +4,12 @@ import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { FactoryTimeoutError, RecursiveFactoryError } from '../../src/cache/errors.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { InvalidCacheKeyError, InvalidExpirationError } from '../../src/store/errors.js';
-import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { faultyClient } from '../support/fault-injection.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
+import { sleep } from '../support/seen-within.js';
 
 const { tableName } = useCacheTable('coredefects');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = useStoppedClock();
 
 function cacheOn(prefix: string, options: DynamoCacheOptions = {}, store: Record<string, unknown> = {}) {
@@ -18,7 +17,10 @@ function cacheOn(prefix: string, options: DynamoCacheOptions = {}, store: Record
   const sent = recordCommands(client);
   const faults = faultyClient(client);
   const logger = memoryLogger();
-  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger, ...store }), options);
+  const cache = new DynamoCache(
+    new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger, ...store }),
+    options,
+  );
   return { cache, faults, logger, count: (name: string) => sent.filter((command) => command === `${name}Command`).length };
 }
 

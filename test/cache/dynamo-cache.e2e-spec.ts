@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { localClient, memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 
 const { client, tableName } = useCacheTable('cache');
 const clock = useStoppedClock();
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const cacheOn = (prefix: string, options: Partial<ConstructorParameters<typeof DynamoStore>[0]> = {}) =>
-  new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, ...options }));
+  new DynamoCache(new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, ...options }));
 
 describe('DynamoCache.wrap', () => {
   it('reports, with raw, the expiry the entry was written with, for entry options too', async () => {
@@ -53,7 +52,7 @@ describe('DynamoCache failures', () => {
   it('logs a DynamoDB failure with the operation and key when nobody listens for errors', async () => {
     const logger = memoryLogger();
     const unreachable = localClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
-    const cache = new DynamoCache(new DynamoStore({ tableName, client: unreachable, ...names, logger }));
+    const cache = new DynamoCache(new DynamoStore({ tableName, client: unreachable, ...cacheTableAttributes, logger }));
     expect(await cache.get('user:1')).toBeUndefined();
     expect(await cache.mget(['a', 'b'])).toEqual([undefined, undefined]);
     expect(logger.warnings[0]).toMatch(new RegExp(`^Cache ${tableName}/dc:: get "user:1" failed: `));

@@ -3,12 +3,11 @@ import type { DynamoCacheOptions } from '../../src/cache/cache-options.js';
 import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../../src/cache/errors.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
-import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
+import { sleep } from '../support/seen-within.js';
 
 const { tableName } = useCacheTable('getorset');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Bounds and windows of a few hundred ms are crossed on a clock the test moves, not by racing real time.
 const clock = useStoppedClock();
 
@@ -27,7 +26,7 @@ function cacheOn(prefix: string, options: DynamoCacheOptions = {}, ttl?: number)
   const client = localClient();
   const sent = recordCommands(client);
   const cache = new DynamoCache(
-    new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, ttl, logger: memoryLogger() }),
+    new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, ttl, logger: memoryLogger() }),
     options,
   );
   return { cache, sent, count: (name: string) => sent.filter((command) => command === `${name}Command`).length };

@@ -1,21 +1,10 @@
 import { createCache } from 'cache-manager';
 import { describe, expect, it } from 'vitest';
-import { DynamoCache } from '../../src/cache/dynamo-cache.js';
-import { DynamoStore } from '../../src/store/dynamo-store.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { useCacheTable } from '../support/dynamo.js';
+import { testCache } from '../support/builders.js';
 
 const { client, tableName } = useCacheTable('keyvview');
-const cacheOn = (prefix: string) =>
-  new DynamoCache(
-    new DynamoStore({
-      tableName,
-      client,
-      partitionKeyName: 'pk',
-      ttlAttributeName: 'ttl',
-      partitionKeyPrefix: prefix,
-      logger: memoryLogger(),
-    }),
-  );
+const cacheOn = (prefix: string) => testCache({ tableName, client }, { partitionKeyPrefix: prefix });
 
 describe("the cache's Keyv view (cache.stores[0]), as cache-manager users reach the store", () => {
   it('iterates every live entry the cache holds, with its value, and none of another cache', async () => {

@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { DynamoCache } from '../../src/cache/dynamo-cache.js';
 import { CircuitOpenError } from '../../src/cache/errors.js';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, memoryLogger, recordCommands } from '../support/dynamo.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, memoryLogger, recordCommands, cacheTableAttributes } from '../support/dynamo.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const TABLE = 'outage_cache';
 
 // This file stops and restarts a DynamoDB Local of its own.
@@ -22,7 +21,7 @@ describe('a DynamoDB outage', () => {
     const { client } = dynamo;
     const sent = recordCommands(client);
     const logger = memoryLogger();
-    const store = new DynamoStore({ tableName: TABLE, client, ...names, operationTimeout: 1_000, logger });
+    const store = new DynamoStore({ tableName: TABLE, client, ...cacheTableAttributes, operationTimeout: 1_000, logger });
     // A short memory maxTtl, so that every read below goes past memory to the DynamoDB that is down.
     const cache = new DynamoCache(store, {
       failSafe: true,
@@ -61,7 +60,7 @@ describe('a DynamoDB outage', () => {
     expect(cache.circuitState).toBe('closed');
     expect(logger.warnings.filter((line) => line.includes('circuit closed'))).toHaveLength(1);
     await cache.set('after', 'back', 60_000);
-    expect(await new DynamoStore({ tableName: TABLE, client, ...names }).get('after')).toBe('back');
+    expect(await new DynamoStore({ tableName: TABLE, client, ...cacheTableAttributes }).get('after')).toBe('back');
     expect(errors.length).toBeGreaterThanOrEqual(3);
     client.destroy();
     // It starts DynamoDB Local twice, which a busy machine is slow to do.
@@ -74,7 +73,7 @@ describe('a DynamoDB outage', () => {
       credentials: LOCAL_CREDENTIALS,
       maxAttempts: 1,
     });
-    const cache = new DynamoCache(new DynamoStore({ tableName: TABLE, client, ...names, logger: memoryLogger() }), {
+    const cache = new DynamoCache(new DynamoStore({ tableName: TABLE, client, ...cacheTableAttributes, logger: memoryLogger() }), {
       throwOnErrors: true,
       circuitBreakerThreshold: 2,
       memory: false,

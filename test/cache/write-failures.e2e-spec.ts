@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoCache } from '../../src/cache/dynamo-cache.js';
-import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { ValueTooLargeError } from '../../src/store/errors.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { localClient, useCacheTable } from '../support/dynamo.js';
 import { faultyClient } from '../support/fault-injection.js';
+import { testStore } from '../support/builders.js';
 
 const { tableName } = useCacheTable('writefail');
 
 function cacheOn(prefix: string, throwOnErrors: boolean) {
   const client = localClient();
   const faults = faultyClient(client);
-  const store = new DynamoStore({
-    tableName,
-    client,
-    partitionKeyName: 'pk',
-    ttlAttributeName: 'ttl',
-    partitionKeyPrefix: prefix,
-    logger: memoryLogger(),
-  });
+  const store = testStore({ tableName, client }, { partitionKeyPrefix: prefix });
   return { cache: new DynamoCache(store, { throwOnErrors }), faults };
 }
 
@@ -69,14 +62,7 @@ describe('a set in flight under throwOnErrors', () => {
       },
       { step: 'initialize', name: 'hangThenReset' },
     );
-    const store = new DynamoStore({
-      tableName,
-      client,
-      partitionKeyName: 'pk',
-      ttlAttributeName: 'ttl',
-      partitionKeyPrefix: 'set-inflight:',
-      logger: memoryLogger(),
-    });
+    const store = testStore({ tableName, client }, { partitionKeyPrefix: 'set-inflight:' });
     const cache = new DynamoCache(store, { throwOnErrors: true });
     await cache.set('k', 'old', 60_000);
     cut = true;

@@ -3,9 +3,11 @@ import { Controller, Get, Inject, Injectable, type INestApplication, Module, Use
 import type { Cache } from 'cache-manager';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { DynamoCache, DynamoCacheModule, DynamoStore } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { DynamoCache } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { useCacheTable } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
+import { cacheModule } from '../support/builders.js';
 
 const { tableName } = useCacheTable('migration');
 
@@ -54,17 +56,7 @@ const apps = useNestApps();
 /** The one change a migration makes: DynamoCacheModule.forRoot({ isGlobal: true }) where CacheModule.register({ isGlobal: true }) was. */
 function app(): Promise<INestApplication> {
   return apps.start({
-    imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client: localClient(),
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        logger: memoryLogger(),
-        isGlobal: true,
-      }),
-      CatalogueModule,
-    ],
+    imports: [cacheModule({ tableName }, { isGlobal: true }), CatalogueModule],
   });
 }
 

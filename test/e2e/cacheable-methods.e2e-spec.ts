@@ -1,12 +1,13 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheEvict, Cacheable, DynamoCache, DynamoCacheModule, DynamoCacheRegistry, DynamoStore } from '../../src/index.js';
-import { useCacheTable } from '../support/dynamo.js';
+import { CacheEvict, Cacheable, DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
+import { sleep } from '../support/seen-within.js';
 
 const { client, tableName } = useCacheTable('methods');
-const root = { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const root = { tableName, client, ...cacheTableAttributes };
 
 @Injectable()
 class UsersService {

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { Cacheable, DynamoCacheModule } from '../../src/index.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
+import { cacheTableAttributes } from '../support/dynamo.js';
 
 const TABLE = 'cacheable_outage';
 let runs = 0;
@@ -33,8 +34,7 @@ describe('@Cacheable while DynamoDB is down', () => {
         DynamoCacheModule.forRoot({
           tableName: TABLE,
           client,
-          partitionKeyName: 'pk',
-          ttlAttributeName: 'ttl',
+          ...cacheTableAttributes,
           memory: false,
           throwOnErrors: true,
           operationTimeout: 500,

@@ -29,14 +29,14 @@ import {
   CacheRegistrationError,
   DynamoCacheModule,
   DynamoCacheRegistry,
-  DynamoStore,
   InvalidOptionError,
 } from '../../src/index.js';
-import { useCacheTable } from '../support/dynamo.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
+import { sleep } from '../support/seen-within.js';
 
 const { client, tableName } = useCacheTable('cacheable');
-const root = { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const root = { tableName, client, ...cacheTableAttributes };
 
 /** Counts handler runs per route, so that a test can tell a cached answer from a computed one. */
 const runs: Record<string, number> = {};

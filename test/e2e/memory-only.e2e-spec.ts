@@ -10,13 +10,12 @@ import {
   Cacheable,
   type DynamoCache,
   DynamoCacheModule,
-  DynamoSessionStore,
-  DynamoStore,
   InjectCache,
   InvalidCacheKeyError,
   InvalidOptionError,
-  MemoryStore,
 } from '../../src/index.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
+import { DynamoStore, MemoryStore } from '../../src/entries/store.js';
 import { memoryLogger } from '../support/dynamo.js';
 
 // Memory-only caches are for apps' own tests, which have no DynamoDB: every DynamoDB call any client

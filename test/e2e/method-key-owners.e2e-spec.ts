@@ -2,10 +2,10 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { Cacheable, CacheRegistrationError, DynamoCacheModule } from '../../src/index.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('keyowners');
-const root = { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', logger: memoryLogger() };
+const root = { tableName, client, ...cacheTableAttributes, logger: memoryLogger() };
 
 /** Two modules' own services of one name, as two teams (or a minifier) would name them. */
 function reportsService(team: string, key?: (id: number) => string) {

@@ -8,10 +8,10 @@ import {
   DynamoCache,
   DynamoCacheModule,
   type DynamoCacheModuleOptions,
-  DynamoStore,
   InvalidOptionError,
   TableConfigurationError,
 } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -21,6 +21,7 @@ import {
   localClient,
   uniqueTableName,
   useCacheTable,
+  cacheTableAttributes,
 } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 
@@ -28,7 +29,6 @@ const { client, tableName } = useCacheTable('module');
 // Where a test reads back the expiry a ttl of seconds gave, it does so on a stopped clock, so that no
 // busy machine's delay between the write and the read can eat into it.
 const clock = useStoppedClock();
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 
 let catalogueCalls = 0;
 
@@ -70,7 +70,7 @@ async function boot(cacheModule: ReturnType<typeof DynamoCacheModule.forRoot>, l
 
 describe('DynamoCacheModule', () => {
   it('forRoot gives @Inject(CACHE) a cache that serves the second request from DynamoDB', async () => {
-    const app = await boot(DynamoCacheModule.forRoot({ tableName, client, ...names, partitionKeyPrefix: 'forroot:' }));
+    const app = await boot(DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: 'forroot:' }));
     catalogueCalls = 0;
     const first = await request(app.getHttpServer()).get('/products/7').expect(200);
     const second = await request(app.getHttpServer()).get('/products/7').expect(200);
@@ -83,7 +83,7 @@ describe('DynamoCacheModule', () => {
   });
 
   it('runs the factory once for concurrent requests on a cold key', async () => {
-    const app = await boot(DynamoCacheModule.forRoot({ tableName, client, ...names, partitionKeyPrefix: 'stampede:' }));
+    const app = await boot(DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: 'stampede:' }));
     catalogueCalls = 0;
     const responses = await Promise.all(Array.from({ length: 20 }, () => request(app.getHttpServer()).get('/products/9')));
     expect(responses.every((response) => response.status === 200)).toBe(true);
@@ -92,7 +92,7 @@ describe('DynamoCacheModule', () => {
   });
 
   it("gives a cache assignable to cache-manager's Cache", async () => {
-    const app = await boot(DynamoCacheModule.forRoot({ tableName, client, ...names, partitionKeyPrefix: 'cm:' }));
+    const app = await boot(DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: 'cm:' }));
     const cache: Cache = app.get<DynamoCache>(CACHE);
     clock.stop();
     await cache.set('a', { n: 1 }, 10_000);
@@ -127,7 +127,12 @@ describe('DynamoCacheModule', () => {
       DynamoCacheModule.forRootAsync({
         imports: [ConfigModule],
         inject: [CONFIG],
-        useFactory: (config: { table: string }) => ({ tableName: config.table, client, ...names, partitionKeyPrefix: 'async:' }),
+        useFactory: (config: { table: string }) => ({
+          tableName: config.table,
+          client,
+          ...cacheTableAttributes,
+          partitionKeyPrefix: 'async:',
+        }),
       }),
     );
     await request(app.getHttpServer()).get('/products/1').expect(200);
@@ -140,7 +145,7 @@ describe('DynamoCacheModule', () => {
     @Injectable()
     class CacheConfig {
       create(): DynamoCacheModuleOptions {
-        return { tableName, client, ...names, partitionKeyPrefix: 'class:', ttl: 1_000 };
+        return { tableName, client, ...cacheTableAttributes, partitionKeyPrefix: 'class:', ttl: 1_000 };
       }
     }
     const app = await boot(DynamoCacheModule.forRootAsync({ useClass: CacheConfig }));
@@ -159,7 +164,7 @@ describe('DynamoCacheModule', () => {
     @Module({ providers: [Elsewhere], exports: [Elsewhere] })
     class FeatureModule {}
     const moduleRef = await Test.createTestingModule({
-      imports: [DynamoCacheModule.forRoot({ tableName, client, ...names, isGlobal: true }), FeatureModule],
+      imports: [DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes, isGlobal: true }), FeatureModule],
     }).compile();
     expect(moduleRef.get(Elsewhere).cache).toBeInstanceOf(DynamoCache);
     await moduleRef.close();
@@ -205,7 +210,13 @@ describe('DynamoCacheModule', () => {
 
   it('destroys the client it built at shutdown, and never the one the app passed in', async () => {
     const own = await boot(
-      DynamoCacheModule.forRoot({ tableName, endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, ...names }),
+      DynamoCacheModule.forRoot({
+        tableName,
+        endpoint: dynamoEndpoint(),
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+        ...cacheTableAttributes,
+      }),
     );
     const ownClient = own.get(DynamoStore).client;
     const destroyOwn = vi.spyOn(ownClient, 'destroy');
@@ -215,10 +226,12 @@ describe('DynamoCacheModule', () => {
 
     const appClient = localClient();
     const destroyApps = vi.spyOn(appClient, 'destroy');
-    const shared = await boot(DynamoCacheModule.forRoot({ tableName, client: appClient, ...names }));
+    const shared = await boot(DynamoCacheModule.forRoot({ tableName, client: appClient, ...cacheTableAttributes }));
     await shared.close();
     expect(destroyApps).not.toHaveBeenCalled();
-    expect(await new DynamoStore({ tableName, client: appClient, ...names, partitionKeyPrefix: 'dc:default:' }).get('own')).toBe(1);
+    expect(
+      await new DynamoStore({ tableName, client: appClient, ...cacheTableAttributes, partitionKeyPrefix: 'dc:default:' }).get('own'),
+    ).toBe(1);
     appClient.destroy();
   });
 });
@@ -228,7 +241,7 @@ describe('a cache outage', () => {
     localClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1, requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 } });
 
   it('never fails a request: the handler answers and the error reaches on("error")', async () => {
-    const app = await boot(DynamoCacheModule.forRoot({ tableName, client: unreachable(), ...names }));
+    const app = await boot(DynamoCacheModule.forRoot({ tableName, client: unreachable(), ...cacheTableAttributes }));
     const errors: unknown[] = [];
     app.get<DynamoCache>(CACHE).on('error', (error) => errors.push(error));
     catalogueCalls = 0;
@@ -241,14 +254,14 @@ describe('a cache outage', () => {
   });
 
   it('rejects when the cache was asked to, with throwOnErrors', async () => {
-    const cache = new DynamoCache(new DynamoStore({ tableName, client: unreachable(), ...names }), { throwOnErrors: true });
+    const cache = new DynamoCache(new DynamoStore({ tableName, client: unreachable(), ...cacheTableAttributes }), { throwOnErrors: true });
     cache.on('error', () => undefined);
     await expect(cache.get('x')).rejects.toThrow();
     await expect(cache.set('x', 1)).rejects.toThrow();
   });
 
   it('still rejects bad input, whatever the error policy', async () => {
-    const cache = new DynamoCache(new DynamoStore({ tableName, client, ...names }));
+    const cache = new DynamoCache(new DynamoStore({ tableName, client, ...cacheTableAttributes }));
     await expect(cache.set('', 1)).rejects.toThrow(TypeError);
     await expect(cache.set('k', 1, -1)).rejects.toThrow(RangeError);
   });

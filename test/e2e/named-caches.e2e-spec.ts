@@ -8,16 +8,16 @@ import {
   DynamoCache,
   DynamoCacheModule,
   DynamoCacheRegistry,
-  DynamoStore,
   InjectCache,
   InvalidOptionError,
   getCacheToken,
 } from '../../src/index.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
+import { sleep } from '../support/seen-within.js';
 
 const { client, tableName } = useCacheTable('named');
-const root = { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', logger: memoryLogger() };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const root = { tableName, client, ...cacheTableAttributes, logger: memoryLogger() };
 
 @Injectable()
 class ForecastService {

@@ -40,7 +40,7 @@ export const TSCONFIG_TS6 = { extends: './tsconfig.json', compilerOptions: { ign
 export const TSCONFIG_LIBCHECK = {
   extends: './tsconfig.ts6.json',
   compilerOptions: { skipLibCheck: false, noEmit: true, incremental: false, types: ['node'] },
-  files: ['src/app.service.ts'],
+  files: ['src/app.service.ts', 'src/subpaths.ts'],
 };
 
 /** The template's "jest" section of package.json. */
@@ -141,17 +141,29 @@ describe('DynamoCacheModule in a CommonJS Nest 11 app', () => {
   });
 });
 `,
+  // Every subpath, from CommonJS: type-checked with the app, its declarations with skipLibCheck off.
+  'src/subpaths.ts': `
+import type { BackplaneOptions, DistributedModuleOptions } from 'nest-dynamo-cache/options';
+import { type CacheStats, instrumentCaches } from 'nest-dynamo-cache/observability';
+import { DynamoSessionStore, type SessionData } from 'nest-dynamo-cache/session';
+import { DynamoStore, MemoryStore, type TableSchema } from 'nest-dynamo-cache/store';
+import { memoryCache, memoryCacheModule } from 'nest-dynamo-cache/testing';
+
+export const subpaths = { DynamoStore, MemoryStore, DynamoSessionStore, instrumentCaches, memoryCache, memoryCacheModule };
+export type SubpathTypes = [TableSchema, SessionData, CacheStats, BackplaneOptions, DistributedModuleOptions];
+`,
   // The app's own unit test of its service, as README's "Memory-only mode" shows: no table, no
   // endpoint, no DynamoDB Local (the package test runs it with none in its environment).
   'src/app.service.spec.ts': `
 import { Test } from '@nestjs/testing';
-import { DynamoCacheModule, MemoryStore } from 'nest-dynamo-cache';
+import { MemoryStore } from 'nest-dynamo-cache/store';
+import { memoryCacheModule } from 'nest-dynamo-cache/testing';
 import { AppService } from './app.service';
 
 describe('AppService, with a memory-only cache', () => {
   it('computes once and answers from the cache after', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [DynamoCacheModule.forRoot({ distributed: false })],
+      imports: [memoryCacheModule()],
       providers: [AppService],
     }).compile();
     await moduleRef.init();

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cacheable, DynamoCacheModule, NoCache } from '../../src/index.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 const { client, tableName } = useCacheTable('nocache');
 const logger = memoryLogger();
@@ -47,7 +47,7 @@ class PagesController {
 let app: INestApplication;
 beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
-    imports: [DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', logger })],
+    imports: [DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes, logger })],
     controllers: [PagesController],
   }).compile();
   app = moduleRef.createNestApplication({ logger: false });

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,8 @@ await app.close();
 
 const APP_CJS = `
 require('reflect-metadata');
-const { DynamoStore, DynamoCache } = require('nest-dynamo-cache');
+const { DynamoCache } = require('nest-dynamo-cache');
+const { DynamoStore } = require('nest-dynamo-cache/store');
 (async () => {
   // The module's default cache keeps its entries under <partitionKeyPrefix>default:.
   const store = new DynamoStore({ tableName: process.env.TABLE, endpoint: process.env.ENDPOINT, region: 'us-east-1',
@@ -62,7 +63,12 @@ const { DynamoStore, DynamoCache } = require('nest-dynamo-cache');
 const APP_TS = `
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
-import { CACHE, type DynamoCache, DynamoCacheModule, DynamoStore, type EntryOptions } from 'nest-dynamo-cache';
+import { CACHE, type DynamoCache, DynamoCacheModule, type EntryOptions } from 'nest-dynamo-cache';
+import type { BackplaneOptions, DistributedModuleOptions } from 'nest-dynamo-cache/options';
+import { type CacheStats, instrumentCaches } from 'nest-dynamo-cache/observability';
+import { DynamoSessionStore, type SessionData } from 'nest-dynamo-cache/session';
+import { DynamoStore, MemoryStore, type TableSchema } from 'nest-dynamo-cache/store';
+import { memoryCache, memoryCacheModule } from 'nest-dynamo-cache/testing';
 import Keyv from 'keyv';
 
 @Injectable()
@@ -73,7 +79,39 @@ export class Service {
 }
 export const module = DynamoCacheModule.forRootAsync({ useFactory: () => ({ tableName: 'app_cache' }) });
 export const keyv = new Keyv({ store: new DynamoStore({ tableName: 'app_cache' }) });
+export const subpaths = { MemoryStore, DynamoSessionStore, instrumentCaches, memoryCache, memoryCacheModule };
+export type SubpathTypes = [TableSchema, SessionData, CacheStats, BackplaneOptions, DistributedModuleOptions];
 `;
+
+/** The values each subpath exports (`options` holds types alone). */
+const SUBPATH_VALUES = {
+  store: ['DynamoStore', 'MemoryStore'],
+  session: ['DynamoSessionStore', 'SessionStoreError'],
+  observability: ['instrumentCaches'],
+  options: [],
+  testing: ['memoryCache', 'memoryCacheModule'],
+};
+
+/** Loads every subpath (by import() or require), and round-trips a value through the testing one's cache. */
+const loadSubpaths = (load: string) => `
+const names = {};
+for (const subpath of ${JSON.stringify(Object.keys(SUBPATH_VALUES))}) names[subpath] = Object.keys(await ${load}('nest-dynamo-cache/' + subpath)).sort();
+const { memoryCache } = await ${load}('nest-dynamo-cache/testing');
+const cache = memoryCache();
+await cache.set('k', { from: 'testing' });
+console.log(JSON.stringify({ names, value: await cache.get('k') }));
+await cache.disconnect();
+`;
+const SUBPATHS_ESM = loadSubpaths('import');
+const SUBPATHS_CJS = `(async () => {${loadSubpaths('require')}})();`;
+
+/** A source map's sources, resolved against the map's folder, that the tarball does not hold. */
+async function missingSources(mapPath: string, shipped: Set<string>): Promise<string[]> {
+  const map = JSON.parse(await readFile(join(repo, mapPath), 'utf8')) as { sources: string[]; sourceRoot?: string };
+  return map.sources
+    .map((source) => posix.normalize(posix.join(posix.dirname(mapPath), map.sourceRoot ?? '', source)))
+    .filter((source) => !shipped.has(source));
+}
 
 /** Writes an app's files (objects as JSON) and installs its dependencies, one install per app. */
 async function installApp(directory: string, files: Record<string, string | object>): Promise<void> {
@@ -109,15 +147,26 @@ describe('the npm package', () => {
     await deleteTable(tableName);
   });
 
-  it('ships the ESM and CommonJS builds with their declarations and the README, and no tests or sources', async () => {
+  it('ships the ESM and CommonJS builds of every export, with their declarations and the README, and no tests or sources', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json'], { cwd: repo });
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((file) => file.path);
-    expect(files).toEqual(
-      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.cjs', 'dist/cjs/index.d.cts', 'README.md']),
-    );
+    const manifest = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const exported = JSON.stringify(manifest.exports).match(/\.\/dist\/[^"]+/g)!;
+    expect(Object.keys(manifest.exports)).toEqual(['.', ...Object.keys(SUBPATH_VALUES).map((subpath) => `./${subpath}`), './package.json']);
+    expect(files).toEqual(expect.arrayContaining([...exported.map((path) => path.slice(2)), 'README.md']));
     expect(files.filter((path) => path.startsWith('test/') || path.startsWith('src/') || /\.spec\.c?js$/.test(path))).toEqual([]);
     // Node would load a .js file under dist/cjs as ESM (the package is "type": "module").
     expect(files.filter((path) => path.startsWith('dist/cjs/') && /\.(js|d\.ts)$/.test(path))).toEqual([]);
+  }, 120_000);
+
+  it('ships no source map whose sources it does not ship, and links no map it does not ship', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json'], { cwd: repo });
+    const shipped = new Set((JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((file) => file.path));
+    const maps = [...shipped].filter((path) => path.endsWith('.map'));
+    const missing = (await Promise.all(maps.map((path) => missingSources(path, shipped)))).flat();
+    expect(missing).toEqual([]);
+    const links = await outputOf('grep', ['-rhoE', 'sourceMappingURL=\\S+', join(repo, 'dist')], { cwd: repo });
+    expect(links.stdout.split('\n').filter(Boolean).length).toBe(maps.length);
   }, 120_000);
 
   it('holds no import.meta in the code that CommonJS loads', async () => {
@@ -158,6 +207,16 @@ describe('the npm package', () => {
       await writeFile(join(app, 'main.cjs'), APP_CJS);
       const { stdout } = await run('node', ['main.cjs'], { cwd: app, env: dynamoEnv() });
       expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ body: { greeting: 'hi', from: 'esm' } });
+    }, 60_000);
+
+    it('loads every subpath from ESM (import) and CommonJS (require) alike, and caches through /testing', async () => {
+      await writeFile(join(app, 'subpaths.mjs'), SUBPATHS_ESM);
+      await writeFile(join(app, 'subpaths.cjs'), SUBPATHS_CJS);
+      const expected = { names: SUBPATH_VALUES, value: { from: 'testing' } };
+      for (const file of ['subpaths.mjs', 'subpaths.cjs']) {
+        const { stdout } = await run('node', [file], { cwd: app });
+        expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual(expected);
+      }
     }, 60_000);
 
     it('type-checks a TypeScript app against its declarations, and the declarations themselves (skipLibCheck off)', async () => {

@@ -1,10 +1,11 @@
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { CACHE, Cacheable, type DynamoCache } from '../../src/index.js';
+import { useCacheTable } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
+import { cacheModule } from '../support/builders.js';
 
 const { tableName } = useCacheTable('route_eager');
 const clock = useStoppedClock();
@@ -25,16 +26,7 @@ class ReportController {
 let app: INestApplication;
 beforeAll(async () => {
   app = await apps.start({
-    imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client: localClient(),
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        ttl: 86_400_000,
-        logger: memoryLogger(),
-      }),
-    ],
+    imports: [cacheModule({ tableName }, { ttl: 86_400_000 })],
     controllers: [ReportController],
   });
 });

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Post } from '@nestjs/common';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { CacheEvict, Cacheable, DynamoCacheModule } from '../../src/index.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { seenWithin } from '../support/seen-within.js';
 
@@ -37,7 +37,7 @@ describe.each([
     const app = await apps.start({
       imports: [
         DynamoCacheModule.forRoot({
-          ...(distributed ? { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' } : { distributed: false }),
+          ...(distributed ? { tableName, client, ...cacheTableAttributes } : { distributed: false }),
           partitionKeyPrefix: `stale-evict-${distributed}:`,
           logger: memoryLogger(),
         }),

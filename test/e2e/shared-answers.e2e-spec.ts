@@ -3,9 +3,10 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import request from 'supertest';
 import { map, type Observable } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Cacheable, DynamoCacheModule } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { Cacheable } from '../../src/index.js';
+import { useCacheTable } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
+import { cacheModule } from '../support/builders.js';
 
 const { tableName } = useCacheTable('shared_answers');
 const apps = useNestApps();
@@ -37,16 +38,7 @@ let app: INestApplication;
 beforeAll(async () => {
   app = await apps.start({
     // memory: false, so that requests joining one load share the answer object the handler made.
-    imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client: localClient(),
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        memory: false,
-        logger: memoryLogger(),
-      }),
-    ],
+    imports: [cacheModule({ tableName }, { memory: false })],
     controllers: [SlowController],
     providers: [{ provide: APP_INTERCEPTOR, useClass: CountsVisits }],
   });

@@ -13,13 +13,12 @@ import {
   InvalidOptionError,
 } from '../../src/index.js';
 import { engineOf } from '../../src/cache/dynamo-cache.js';
-import { localClient, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { localClient, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { seenWithin } from '../support/seen-within.js';
 
 const { tableName } = useCacheTable('tags');
 const { start } = useNestApps();
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 
 /** The memory tier's default bound, within which an instance without a backplane sees another's invalidation. */
 const MEMORY_MAX_TTL = 5_000;
@@ -29,7 +28,10 @@ async function instance(options: Record<string, unknown> = {}, controllers: Arra
   const own = localClient();
   const commands = recordCommands(own);
   const app = await start({
-    imports: [DynamoCacheModule.forRoot({ tableName, client: own, ...names, ...options }), DynamoCacheModule.forFeature({ name: 'other' })],
+    imports: [
+      DynamoCacheModule.forRoot({ tableName, client: own, ...cacheTableAttributes, ...options }),
+      DynamoCacheModule.forFeature({ name: 'other' }),
+    ],
     controllers,
   });
   const cache = app.get<DynamoCache>(CACHE);

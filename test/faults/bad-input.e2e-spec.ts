@@ -9,8 +9,6 @@ import {
   Cacheable,
   type DynamoCache,
   DynamoCacheModule,
-  DynamoSessionStore,
-  DynamoStore,
   InvalidCacheKeyError,
   InvalidExpirationError,
   InvalidOptionError,
@@ -18,7 +16,9 @@ import {
   TableConfigurationError,
   ValueTooLargeError,
 } from '../../src/index.js';
-import { createTable, localClient, memoryLogger, uniqueTableName, useCacheTable } from '../support/dynamo.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { createTable, localClient, memoryLogger, uniqueTableName, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 /**
  * Every bad input the README's table lists, one test each: what it gets (a typed error naming the
@@ -46,9 +46,7 @@ class ReportController {
 
 beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
-    imports: [
-      DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl', memory: false, logger, session: {} }),
-    ],
+    imports: [DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes, memory: false, logger, session: {} })],
     controllers: [ReportController],
   }).compile();
   app = moduleRef.createNestApplication({ logger: false });

@@ -1,18 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DynamoStore } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { localClient, memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 // DynamoDB Local cannot be made to drop the connection of one chosen call while others are slow,
 // so that fault is injected with SDK middleware, as the brief allows: the `failAt`-th BatchWriteItem
 // fails as a cut connection does, and every other one is held back before it is sent.
 const { client: cleanClient, tableName } = useCacheTable('settles');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 const faultyClients: DynamoDBClient[] = [];
 afterAll(() => faultyClients.forEach((client) => client.destroy()));
 
 const storeOn = (client: DynamoDBClient, prefix: string) =>
-  new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() });
+  new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger: memoryLogger() });
 
 interface BatchWrites {
   started: number;

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule, OperationTimeoutError } from '../../src/index.js';
 import { startBlackhole } from '../support/blackhole.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, memoryLogger } from '../support/dynamo.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, memoryLogger, cacheTableAttributes } from '../support/dynamo.js';
 
 @Controller('stock')
 class StockController {
@@ -29,8 +29,7 @@ describe('a DynamoDB that accepts connections and never answers', () => {
           endpoint: blackhole.endpoint,
           region: LOCAL_REGION,
           credentials: LOCAL_CREDENTIALS,
-          partitionKeyName: 'pk',
-          ttlAttributeName: 'ttl',
+          ...cacheTableAttributes,
           operationTimeout: OPERATION_TIMEOUT,
           memory: false,
           logger,

@@ -3,8 +3,9 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
-import { memoryLogger } from '../support/dynamo.js';
+import { memoryLogger, cacheTableAttributes } from '../support/dynamo.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
+import { sleep } from '../support/seen-within.js';
 
 const TABLE = 'outage_under_load';
 const WORKERS = 8;
@@ -21,8 +22,6 @@ class ItemsController {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // This file kills and restarts a DynamoDB Local of its own.
 const ownDynamo = useOwnDynamoDbLocal(TABLE, { maxAttempts: 1 });
 
@@ -36,8 +35,7 @@ describe('DynamoDB killed and restarted while cached routes are under load', () 
         DynamoCacheModule.forRoot({
           tableName: TABLE,
           client,
-          partitionKeyName: 'pk',
-          ttlAttributeName: 'ttl',
+          ...cacheTableAttributes,
           // A short memory bound, so that requests keep going to DynamoDB and meet the outage.
           memory: { maxTtl: 50 },
           operationTimeout: 500,

@@ -2,14 +2,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  CACHE,
-  type DynamoCache,
-  DynamoCacheModule,
-  type DynamoCacheModuleOptions,
-  DynamoStore,
-  OperationTimeoutError,
-} from '../../src/index.js';
+import { CACHE, type DynamoCache, DynamoCacheModule, type DynamoCacheModuleOptions, OperationTimeoutError } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -19,6 +13,7 @@ import {
   memoryLogger,
   useCacheTable,
   useTableNames,
+  cacheTableAttributes,
 } from '../support/dynamo.js';
 import { settledWithin } from '../support/seen-within.js';
 
@@ -56,8 +51,7 @@ describe('a DynamoDB call that stalls before its socket', () => {
       region: LOCAL_REGION,
       credentials: () => new Promise(() => {}),
       // Both names given: start-up sends nothing, so the app starts and meets the stall on its first call.
-      partitionKeyName: 'pk',
-      ttlAttributeName: 'ttl',
+      ...cacheTableAttributes,
       operationTimeout: OPERATION_TIMEOUT,
       logger: memoryLogger(),
     });
@@ -119,7 +113,7 @@ describe('app.close() while the streams client stalls', () => {
   it("resolves within a stated bound when the streams client's credentials provider stops resolving", async () => {
     const tableName = table('stalled_streams');
     const admin = localClient({}, 'admin');
-    await createTable(admin, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl', stream: true });
+    await createTable(admin, tableName, { ...cacheTableAttributes, stream: true });
     admin.destroy();
     let stalled = false;
     let stalledCalls = 0;

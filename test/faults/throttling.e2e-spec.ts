@@ -5,26 +5,18 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoStore, ThrottledError, UnprocessedItemsError } from '../../src/index.js';
-import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { ThrottledError, UnprocessedItemsError } from '../../src/index.js';
+import { localClient, useCacheTable } from '../support/dynamo.js';
+import { testStore } from '../support/builders.js';
 
 // DynamoDB Local never throttles, so throttling is injected with SDK middleware, as the brief allows.
 const { tableName } = useCacheTable('throttle');
 const client = localClient({ maxAttempts: 3 });
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 // The SDK backs off up to 0.5 s, then 1 s, between throttled attempts; operationTimeout bounds the
 // whole call, retries included, so it is raised here to let three attempts run (see the README),
 // with room for a busy machine: these calls must succeed.
 const storeWith = (prefix: string, options: object = {}) =>
-  new DynamoStore({
-    tableName,
-    client,
-    ...names,
-    partitionKeyPrefix: prefix,
-    logger: memoryLogger(),
-    operationTimeout: 20_000,
-    ...options,
-  });
+  testStore({ tableName, client }, { partitionKeyPrefix: prefix, operationTimeout: 20_000, ...options });
 
 afterEach(() => {
   client.middlewareStack.remove('throttle');

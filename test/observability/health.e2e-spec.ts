@@ -6,6 +6,7 @@ import { CACHE, type DynamoCache, DynamoCacheHealthIndicator, DynamoCacheModule,
 import { seenWithin } from '../support/seen-within.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
+import { cacheTableAttributes } from '../support/dynamo.js';
 
 const TABLE = 'health_cache';
 // This file stops and restarts a DynamoDB Local of its own.
@@ -31,7 +32,7 @@ describe('DynamoCacheHealthIndicator under @nestjs/terminus', () => {
     const dynamo = await ownDynamo.start();
     const app = await apps.start({
       imports: [
-        DynamoCacheModule.forRoot({ tableName: TABLE, client: dynamo.client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' }),
+        DynamoCacheModule.forRoot({ tableName: TABLE, client: dynamo.client, ...cacheTableAttributes }),
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [HealthController],
@@ -57,8 +58,7 @@ describe('DynamoCacheHealthIndicator under @nestjs/terminus', () => {
         DynamoCacheModule.forRoot({
           tableName: TABLE,
           client: dynamo.client,
-          partitionKeyName: 'pk',
-          ttlAttributeName: 'ttl',
+          ...cacheTableAttributes,
           circuitBreakerThreshold: 1,
           circuitBreakerDuration: 300,
         }),

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
-import { useCacheTable } from '../support/dynamo.js';
+import { useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 
 const { client, tableName } = useCacheTable('route_lookups');
@@ -28,7 +28,7 @@ class CountedController {
 describe('stats() for @Cacheable routes, at the defaults', () => {
   it('counts one lookup per request: the fast path counts its hit, and its miss is counted once, by getOrSet', async () => {
     const app = await start({
-      imports: [DynamoCacheModule.forRoot({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' })],
+      imports: [DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes })],
       controllers: [CountedController],
     });
     const cache = app.get<DynamoCache>(CACHE);

@@ -3,14 +3,13 @@ import { trace } from '@opentelemetry/api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 import { CACHE, type DynamoCache, DynamoCacheModule } from '../../src/index.js';
-import { recordCommands } from '../support/dynamo.js';
+import { recordCommands, cacheTableAttributes } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { useOwnDynamoDbLocal } from '../support/own-dynamodb-local.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 import { useInMemoryTelemetry, valueOf } from './telemetry-support.js';
 
 const TABLE = 'telemetry_cache';
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 // This file stops its own DynamoDB Local (an outage); one attempt per call, so that a call fails at once.
 const ownDynamo = useOwnDynamoDbLocal(TABLE, { maxAttempts: 1 });
 const telemetry = useInMemoryTelemetry();
@@ -27,7 +26,7 @@ async function startCache(client: unknown, openTelemetry: object): Promise<Dynam
       DynamoCacheModule.forRoot({
         tableName: TABLE,
         client: client as never,
-        ...names,
+        ...cacheTableAttributes,
         failSafe: true,
         circuitBreakerThreshold: 2,
         circuitBreakerDuration: 60_000,
@@ -150,7 +149,9 @@ describe('OpenTelemetry metrics, spans and diagnostics channels', () => {
   });
 
   it('publishes factory runs and DynamoDB calls on diagnostics channels, without OpenTelemetry', async () => {
-    const app = await apps.start({ imports: [DynamoCacheModule.forRoot({ tableName: TABLE, client: dynamo.client, ...names })] });
+    const app = await apps.start({
+      imports: [DynamoCacheModule.forRoot({ tableName: TABLE, client: dynamo.client, ...cacheTableAttributes })],
+    });
     const cache = app.get<DynamoCache>(CACHE);
     const seen: string[] = [];
     const onFactory = (message: unknown) => {

@@ -2,8 +2,10 @@ import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry, DynamoSessionStore } from '../../src/index.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { CACHE, Cacheable, type DynamoCache, DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
+import { useCacheTable } from '../support/dynamo.js';
+import { cacheModule } from '../support/builders.js';
 
 const { client, tableName } = useCacheTable('isolation');
 let app: INestApplication;
@@ -33,14 +35,7 @@ class MeController {
 beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client,
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        logger: memoryLogger(),
-        session: {},
-      }),
+      cacheModule({ tableName, client }, { session: {} }),
       DynamoCacheModule.forFeature({ name: 'users' }),
       DynamoCacheModule.forFeature({ name: 'orders', keyPrefix: 'ord:' }),
     ],

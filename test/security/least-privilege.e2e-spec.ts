@@ -15,8 +15,8 @@ import {
   DynamoCacheModule,
   type DynamoCacheModuleOptions,
   DynamoCacheRegistry,
-  DynamoSessionStore,
 } from '../../src/index.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -26,9 +26,11 @@ import {
   memoryLogger,
   uniqueTableName,
   useCacheTable,
+  cacheTableAttributes,
 } from '../support/dynamo.js';
 import { PERMISSIONS, type Policy, enforcePolicy } from '../support/iam-policy.js';
 import { caughtUpAfter } from '../support/seen-within.js';
+import { cacheModule } from '../support/builders.js';
 
 const { tableName } = useCacheTable('iam');
 
@@ -94,12 +96,10 @@ async function useEveryFeature(cache: DynamoCache, app: Awaited<ReturnType<typeo
   await promisified((done) => sessions.destroy('sid-1', done));
 }
 
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-
 describe('least privilege: the documented permissions are enough, mode by mode', () => {
   it("production, confined to the cache prefix by dynamodb:LeadingKeys: everything works, clear() too; only the store's physical clear needs Scan", async () => {
     const policy = { actions: PERMISSIONS.production, leadingKeys: { attribute: 'pk', prefixes: ['iam1:'] } };
-    const { app, client, denied, started, cache } = await runUnder(policy, { ...names, partitionKeyPrefix: 'iam1:' });
+    const { app, client, denied, started, cache } = await runUnder(policy, { ...cacheTableAttributes, partitionKeyPrefix: 'iam1:' });
     expect(started).toBeUndefined();
     await useEveryFeature(cache!, app);
     expect(denied).toEqual([]);
@@ -117,7 +117,7 @@ describe('least privilege: the documented permissions are enough, mode by mode',
   it('production with Scan: clear() works as well', async () => {
     const { app, client, denied, started, cache } = await runUnder(
       { actions: PERMISSIONS.productionWithScan },
-      { ...names, partitionKeyPrefix: 'iam2:' },
+      { ...cacheTableAttributes, partitionKeyPrefix: 'iam2:' },
     );
     expect(started).toBeUndefined();
     await useEveryFeature(cache!, app);
@@ -174,15 +174,10 @@ describe('least privilege: the documented permissions are enough, mode by mode',
     const deniedOnStream = enforcePolicy(streams as unknown as DynamoDBClient, { actions: PERMISSIONS.streams });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        DynamoCacheModule.forRoot({
-          tableName: streamTable,
-          client,
-          ...names,
-          throwOnErrors: true,
-          logger: memoryLogger(),
-          session: {},
-          backplane: { type: 'streams', client: streams, pollInterval: 100 },
-        }),
+        cacheModule(
+          { tableName: streamTable, client },
+          { throwOnErrors: true, session: {}, backplane: { type: 'streams', client: streams, pollInterval: 100 } },
+        ),
       ],
       controllers: [CatalogController],
     }).compile();

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DynamoCache,
-  type DynamoSessionOptions,
-  DynamoSessionStore,
-  DynamoStore,
-  InvalidCacheKeyError,
-  InvalidOptionError,
-} from '../../src/index.js';
-import { useCacheTable } from '../support/dynamo.js';
+import { DynamoCache, InvalidCacheKeyError, InvalidOptionError } from '../../src/index.js';
+import { type DynamoSessionOptions, DynamoSessionStore } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
-import { TABLE_NAMES, cookie, sessionStore as sessionStoreOn } from './session-support.js';
+import { cookie, sessionStore as sessionStoreOn } from './session-support.js';
 
 const { client, tableName } = useCacheTable('sessions');
 // Idle and absolute timeouts of a few hundred ms, crossed on a clock the test moves: in real time, the
@@ -80,13 +75,13 @@ describe('DynamoSessionStore', () => {
     await expect(sessions.set('has space', { cookie: cookie(1_000) })).rejects.toThrow(`table "${tableName}"`);
     await expect(sessions.destroy('has space')).resolves.toBeUndefined();
     // An item under the prefix that is not a session reads as none.
-    await new DynamoStore({ tableName, client, ...TABLE_NAMES, partitionKeyPrefix: 's6:' }).set('forged', { views: 1 });
+    await new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: 's6:' }).set('forged', { views: 1 });
     expect(await sessions.get('forged')).toBeNull();
     expect(await sessions.length()).toBe(0);
   });
 
   it('refuses options of the wrong type, naming them', () => {
-    const cache = new DynamoCache(new DynamoStore({ tableName, client, ...TABLE_NAMES }));
+    const cache = new DynamoCache(new DynamoStore({ tableName, client, ...cacheTableAttributes }));
     expect(() => new DynamoSessionStore({ cache, idleTimeout: -5 })).toThrow(InvalidOptionError);
     expect(() => new DynamoSessionStore({ cache, absoluteTimeout: 'a day' as never })).toThrow(/absoluteTimeout/);
   });

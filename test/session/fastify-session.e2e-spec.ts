@@ -8,10 +8,11 @@ import type { FastifyRequest } from 'fastify';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { DynamoCacheModule, type DynamoSessionOptions, DynamoSessionStore, type SessionData } from '../../src/index.js';
-import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { type DynamoSessionOptions, DynamoSessionStore, type SessionData } from '../../src/entries/session.js';
+import { localClient, recordCommands, useCacheTable } from '../support/dynamo.js';
 import { faultyClient } from '../support/fault-injection.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
+import { cacheModule } from '../support/builders.js';
 
 // Every test here runs as a Fastify app that never installed express-session, which the store
 // loads lazily for express-session's own createSession. No DynamoDB mock: the package's absence.
@@ -87,16 +88,7 @@ function client(): DynamoDBClient {
 /** A Nest app on Fastify with @fastify/session on the module's DynamoSessionStore, closed after the test. */
 async function fastifyApp(options: FastifyAppOptions = {}): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [
-      DynamoCacheModule.forRoot({
-        tableName,
-        client: options.client ?? client(),
-        partitionKeyName: 'pk',
-        ttlAttributeName: 'ttl',
-        logger: memoryLogger(),
-        session: options.session ?? {},
-      }),
-    ],
+    imports: [cacheModule({ tableName, client: options.client ?? client() }, { session: options.session ?? {} })],
     controllers: [SessionController],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { DynamoCacheRegistry, type SessionData } from '../../src/index.js';
+import { DynamoCacheRegistry } from '../../src/index.js';
+import { type SessionData } from '../../src/entries/session.js';
 import { localClient, recordCommands, useCacheTable } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 import { ONE_DAY_MS, cookie, logIn, sessionStore, useSessionApps, whoIs, writesIn } from './session-support.js';

@@ -7,11 +7,11 @@ import {
   DynamoCacheModule,
   DynamoCacheRegistry,
   type DynamoCacheModuleOptions,
-  DynamoSessionStore,
   getCacheToken,
 } from '../../src/index.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
-import { TABLE_NAMES, logIn, sessionApp, whoIs } from './session-support.js';
+import { DynamoSessionStore } from '../../src/entries/session.js';
+import { memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
+import { logIn, sessionApp, whoIs } from './session-support.js';
 
 const { client, tableName } = useCacheTable('session_registration');
 
@@ -33,7 +33,10 @@ describe('the session named cache', () => {
     imports: Parameters<typeof Test.createTestingModule>[0]['imports'] = [],
   ) {
     const moduleRef = await Test.createTestingModule({
-      imports: [DynamoCacheModule.forRoot({ tableName, client, ...TABLE_NAMES, logger: memoryLogger(), ...options }), ...(imports ?? [])],
+      imports: [
+        DynamoCacheModule.forRoot({ tableName, client, ...cacheTableAttributes, logger: memoryLogger(), ...options }),
+        ...(imports ?? []),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();

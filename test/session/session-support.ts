@@ -4,24 +4,19 @@ import { Test } from '@nestjs/testing';
 import session from 'express-session';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import {
-  DynamoCache,
-  DynamoCacheModule,
-  type DynamoSessionOptions,
-  DynamoSessionStore,
-  DynamoStore,
-  type SessionData,
-} from '../../src/index.js';
+import { DynamoCache } from '../../src/index.js';
+import { type DynamoSessionOptions, DynamoSessionStore, type SessionData } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { afterAll, afterEach } from 'vitest';
-import { localClient, memoryLogger, recordCommands } from '../support/dynamo.js';
+import { localClient, memoryLogger, recordCommands, cacheTableAttributes } from '../support/dynamo.js';
+import { cacheModule } from '../support/builders.js';
 
-export const TABLE_NAMES = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 export const ONE_DAY_MS = 86_400_000;
 
 /** A DynamoSessionStore on its own prefix, with its callback methods as promises. */
 export function sessionStore(tableName: string, client: DynamoDBClient, prefix: string, options: DynamoSessionOptions = {}) {
   const logger = memoryLogger();
-  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...TABLE_NAMES, partitionKeyPrefix: prefix, logger }), {
+  const cache = new DynamoCache(new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger }), {
     memory: false,
   });
   const store = new DynamoSessionStore({ cache, ...options });
@@ -92,13 +87,7 @@ export interface SessionAppOptions {
 export async function sessionApp(options: SessionAppOptions): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      DynamoCacheModule.forRoot({
-        tableName: options.tableName,
-        client: options.client,
-        ...TABLE_NAMES,
-        logger: memoryLogger(),
-        ...(options.session && { session: options.session }),
-      }),
+      cacheModule({ tableName: options.tableName, client: options.client }, { ...(options.session && { session: options.session }) }),
       ...(options.imports ?? []),
     ],
     controllers: [SessionController],

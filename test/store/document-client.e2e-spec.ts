@@ -10,10 +10,9 @@ import {
   DynamoCacheModule,
   type DynamoCacheModuleOptions,
   DynamoCacheRegistry,
-  DynamoStore,
-  type DynamoStoreOptions,
   InvalidOptionError,
 } from '../../src/index.js';
+import { DynamoStore, type DynamoStoreOptions } from '../../src/entries/store.js';
 import { deleteTable, localClient, memoryLogger, recordCommands, uniqueTableName } from '../support/dynamo.js';
 import { seenWithin } from '../support/seen-within.js';
 import { useStoppedClock } from '../support/stopped-clock.js';

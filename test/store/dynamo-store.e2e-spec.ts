@@ -9,7 +9,7 @@ import {
   UnprocessedItemsError,
   ValueTooLargeError,
 } from '../../src/store/errors.js';
-import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 
 const { client, tableName } = useCacheTable('store');
@@ -17,10 +17,9 @@ const { client, tableName } = useCacheTable('store');
 // against real time, the calls between two instants would have to beat the window on a busy machine.
 const clock = useStoppedClock();
 const logger = memoryLogger();
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 
 function storeWith(options: Partial<ConstructorParameters<typeof DynamoStore>[0]> = {}) {
-  return new DynamoStore({ tableName, client, ...names, logger, ...options });
+  return new DynamoStore({ tableName, client, ...cacheTableAttributes, logger, ...options });
 }
 
 async function rawItem(pk: string) {
@@ -340,7 +339,7 @@ describe('DynamoStore on DynamoDB Local', () => {
       },
       { step: 'initialize', name: 'observe' },
     );
-    const store = new DynamoStore({ tableName, client: observed, ...names, consistentReads: false });
+    const store = new DynamoStore({ tableName, client: observed, ...cacheTableAttributes, consistentReads: false });
     await store.set('eventual', 1);
     await store.get('eventual');
     await store.getMany(['eventual']);
@@ -384,7 +383,13 @@ describe('DynamoStore on DynamoDB Local', () => {
       { step: 'initialize', name: 'throttle' },
     );
     // Long enough for several rounds even if the first is slow to come back.
-    const store = new DynamoStore({ tableName, client: throttled, ...names, batchRetryTimeout: 2_000, partitionKeyPrefix: 'throttled:' });
+    const store = new DynamoStore({
+      tableName,
+      client: throttled,
+      ...cacheTableAttributes,
+      batchRetryTimeout: 2_000,
+      partitionKeyPrefix: 'throttled:',
+    });
     const entries = Array.from({ length: 30 }, (_, index) => ({ key: `t${index}`, value: index }));
     const error = await store.setMany(entries).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UnprocessedItemsError);

@@ -2,12 +2,12 @@ import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
 import Keyv, { type KeyvOptions } from 'keyv';
 import * as Vitest from 'vitest';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
-import { useCacheTable } from '../support/dynamo.js';
+import { useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 // Keyv's own test suite for store adapters, run against the store on DynamoDB Local.
 const { client, tableName } = useCacheTable('keyv');
 
-const store = () => new DynamoStore({ tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' });
+const store = () => new DynamoStore({ tableName, client, ...cacheTableAttributes });
 
 keyvTestSuite(Vitest, Keyv, store);
 

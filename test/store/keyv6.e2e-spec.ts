@@ -1,19 +1,12 @@
 // Keyv 6 (engines: Node >= 22.19) is installed as `keyv6`; vitest.config.ts includes this file only on such a Node.
 import Keyv, { KeyvBridgeAdapter } from 'keyv6';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DynamoStore } from '../../src/index.js';
-import { memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { recordCommands, useCacheTable } from '../support/dynamo.js';
+import { testStore } from '../support/builders.js';
 
 const { client, tableName } = useCacheTable('keyv6');
-const storeUnder = (prefix: string) =>
-  new DynamoStore({
-    tableName,
-    client,
-    partitionKeyName: 'pk',
-    ttlAttributeName: 'ttl',
-    partitionKeyPrefix: prefix,
-    logger: memoryLogger(),
-  });
+const storeUnder = (prefix: string) => testStore({ tableName, client }, { partitionKeyPrefix: prefix });
 
 /** A Keyv 6 over its own store; an 'error' nobody listens to would throw inside Keyv 6, so errors fail the test instead. */
 function keyvOver(store: DynamoStore, namespace?: string): Keyv {

@@ -7,17 +7,16 @@ import { apiResponse } from '../../bench/api-response.js';
 import type { CapacityRecord } from '../../src/store/capacity.js';
 import { CHUNK_PAYLOAD_BYTES } from '../../src/store/chunks.js';
 import { Compression } from '../../src/store/compression.js';
-import { DynamoStore, type DynamoStoreOptions } from '../../src/index.js';
+import { DynamoStore, type DynamoStoreOptions } from '../../src/entries/store.js';
 import { InvalidOptionError, SerializationError } from '../../src/store/errors.js';
-import { memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { memoryLogger, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { itemsUnder as rawItemsUnder } from './raw-items.js';
 
 const { client, tableName } = useCacheTable('large');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 let logger = memoryLogger();
 
 function storeWith(options: Partial<DynamoStoreOptions> = {}) {
-  return new DynamoStore({ tableName, client, ...names, logger, ...options });
+  return new DynamoStore({ tableName, client, ...cacheTableAttributes, logger, ...options });
 }
 
 afterEach(() => {

@@ -1,15 +1,15 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoStore } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
 import { SLIDING_CHUNK_WINDOWS } from '../../src/store/expiry.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { type Item, itemsUnder as rawItemsUnder } from './raw-items.js';
 
 // A chunk item has no head of its own to be expired by: only its TTL attribute gets it deleted.
 const { client, tableName } = useCacheTable('slidechunks');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const storeUnder = (prefix: string) => new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() });
+const storeUnder = (prefix: string) =>
+  new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger: memoryLogger() });
 
 afterEach(() => {
   client.middlewareStack.remove('recordUpdates');

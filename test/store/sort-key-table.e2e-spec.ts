@@ -9,18 +9,10 @@ import {
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CACHE,
-  type CacheEvent,
-  DynamoCache,
-  DynamoCacheModule,
-  DynamoCacheRegistry,
-  DynamoSessionStore,
-  DynamoStore,
-  type SessionData,
-  TableConfigurationError,
-} from '../../src/index.js';
-import { createTable, localClient, memoryLogger, recordCommands, useTableNames } from '../support/dynamo.js';
+import { CACHE, type CacheEvent, DynamoCache, DynamoCacheModule, DynamoCacheRegistry, TableConfigurationError } from '../../src/index.js';
+import { DynamoSessionStore, type SessionData } from '../../src/entries/session.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { createTable, localClient, memoryLogger, recordCommands, useTableNames, cacheTableAttributes } from '../support/dynamo.js';
 import { pastThisMillisecond, seenWithin } from '../support/seen-within.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
 import { cookie } from '../session/session-support.js';
@@ -350,7 +342,7 @@ describe('start-up on a table with a sort key', () => {
     );
 
     const plain = table('sk_plain');
-    await createTable(admin, plain, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' });
+    await createTable(admin, plain, { ...cacheTableAttributes });
     expect((await refusal(plain, { sortKeyName: 'SK' })).message).toMatch(/has no sort key, but the option sortKeyName says "SK"/);
 
     const numbered = table('sk_numbered');

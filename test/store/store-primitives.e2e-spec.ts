@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { OperationTimeoutError } from '../../src/store/errors.js';
 import { LEASE_MARKER, leasePartitionKey } from '../../src/store/keys.js';
-import { localClient, memoryLogger, recordCommands, useCacheTable } from '../support/dynamo.js';
+import { localClient, memoryLogger, recordCommands, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 import { useStoppedClock } from '../support/stopped-clock.js';
+import { sleep } from '../support/seen-within.js';
 
 const { client, tableName } = useCacheTable('primitives');
 const clock = useStoppedClock();
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
-const storeOn = (prefix: string) => new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const storeOn = (prefix: string) =>
+  new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger: memoryLogger() });
 const rawItem = async (pk: string) =>
   (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item;
 
@@ -96,7 +96,7 @@ describe('operationTimeout', () => {
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
     const { port } = blackHole.address() as { port: number };
     const hung = localClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
-    const store = new DynamoStore({ tableName, client: hung, ...names, operationTimeout: 300, logger: memoryLogger() });
+    const store = new DynamoStore({ tableName, client: hung, ...cacheTableAttributes, operationTimeout: 300, logger: memoryLogger() });
     const started = Date.now();
     const error = await store.get('k').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OperationTimeoutError);

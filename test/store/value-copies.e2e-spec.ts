@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoCache, DynamoStore } from '../../src/index.js';
-import { memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { DynamoCache } from '../../src/index.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { memoryLogger, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 // Bytes are mutable: a cache that kept the caller's Buffer, or handed every reader a view of the
 // same bytes, would let one caller's change show up in every later read.
 const { client, tableName } = useCacheTable('copies');
-const names = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
 
 /** A cache with its default options, so the memory tier is on. */
 const cacheUnder = (prefix: string) =>
-  new DynamoCache(new DynamoStore({ tableName, client, ...names, partitionKeyPrefix: prefix, logger: memoryLogger() }));
+  new DynamoCache(new DynamoStore({ tableName, client, ...cacheTableAttributes, partitionKeyPrefix: prefix, logger: memoryLogger() }));
 
 type Shape = 'Buffer' | 'Uint8Array' | 'Buffer in an object';
 const valueOf = (shape: Shape, bytes: number[]): unknown =>

@@ -48,6 +48,12 @@ export async function deleteTable(tableName: string): Promise<void> {
   }
 }
 
+/**
+ * The attribute names of the cache tables the tests create (useCacheTable, useOwnDynamoDbLocal):
+ * given to a store or a module, they spare it the DescribeTable that would find them.
+ */
+export const cacheTableAttributes = { partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
+
 export interface TableShape {
   partitionKeyName?: string;
   partitionKeyType?: 'S' | 'N' | 'B';
@@ -113,7 +119,7 @@ export function useCacheTable(purpose: string): { client: DynamoDBClient; tableN
   const client = localClient();
   const admin = localClient({}, 'admin');
   const tableName = uniqueTableName(purpose);
-  beforeAll(() => createTable(admin, tableName, { partitionKeyName: 'pk', ttlAttributeName: 'ttl' }));
+  beforeAll(() => createTable(admin, tableName, cacheTableAttributes));
   afterAll(async () => {
     await deleteTable(tableName);
     client.destroy();

@@ -1,11 +1,12 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type CacheCapacityEvent, type CacheEvent, DynamoCache, DynamoStore } from '../../src/index.js';
+import { type CacheEvent, DynamoCache } from '../../src/index.js';
+import { type CacheCapacityEvent } from '../../src/entries/observability.js';
+import { DynamoStore } from '../../src/entries/store.js';
+import { cacheTableAttributes } from '../support/dynamo.js';
 import { engineOf } from '../../src/cache/dynamo-cache.js';
 
 // No call reaches DynamoDB: the events are emitted by the cache's own event hub.
-const cache = new DynamoCache(
-  new DynamoStore({ tableName: 'typed_events', region: 'us-east-1', partitionKeyName: 'pk', ttlAttributeName: 'ttl' }),
-);
+const cache = new DynamoCache(new DynamoStore({ tableName: 'typed_events', region: 'us-east-1', ...cacheTableAttributes }));
 
 describe("the cache's events, typed", () => {
   it('gives a cache:* listener its event type without an annotation, and hands it what was emitted', () => {

@@ -1,0 +1,15 @@
+// `nest-dynamo-cache/observability`: OpenTelemetry for caches made without the module, the shapes of
+// what a cache reports (stats, lookups, events, health) and of the diagnostics channels' messages.
+export {
+  instrumentCaches,
+  type CacheInstrumentation,
+  type OpenTelemetryOptions,
+  type TelemetrySource,
+} from '../observability/open-telemetry.js';
+export type { DynamoDBCallTraceMessage, FactoryTraceMessage } from '../observability/trace-points.js';
+export type { CacheStats } from '../cache/dynamo-cache.js';
+export type { TierLookups, TiersLookups } from '../cache/lookup-counters.js';
+export type { CacheCapacityEvent, CacheEventListener, CacheEventName, CacheTier } from '../cache/cache-events.js';
+export type { CircuitState } from '../cache/circuit-breaker.js';
+export type { BackplaneState, BackplaneStats } from '../backplane/backplane.js';
+export type { DynamoCacheHealthDetails, DynamoCacheHealthOptions, DynamoCacheHealthResult } from '../nest/dynamo-cache.health.js';
