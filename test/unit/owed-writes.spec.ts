@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { type OwedKeyChange, OwedWrites } from '../../src/cache/owed-writes.js';
+import { CLEARED_TAG } from '../../src/store/tags.js';
+
+const set = (key: string, madeAt: number, tags: string[] = [], expiresAt?: number): OwedKeyChange<string> => ({
+  kind: 'set',
+  key,
+  madeAt,
+  entry: `${key}@${madeAt}`,
+  tags,
+  expiresAt,
+});
+const del = (key: string, madeAt: number): OwedKeyChange<string> => ({ kind: 'delete', key, madeAt });
+
+describe('OwedWrites', () => {
+  it('keeps the latest change a key, whatever order they are owed in', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweKeyChange(set('a', 2));
+    owed.oweKeyChange(set('a', 1));
+    expect(owed.owedFor('a')).toMatchObject({ kind: 'set', madeAt: 2 });
+    owed.oweKeyChange(del('a', 3));
+    expect(owed.owedFor('a')).toEqual(del('a', 3));
+    expect(owed.size).toBe(1);
+  });
+
+  it('drops the oldest change past maxItems and counts it', () => {
+    const owed = new OwedWrites<string>(2);
+    owed.oweKeyChange(set('a', 1));
+    owed.oweKeyChange(set('b', 2));
+    owed.oweKeyChange(set('a', 3)); // a is now the newest
+    owed.oweKeyChange(set('c', 4));
+    expect(owed.owedFor('b')).toBeUndefined();
+    expect(owed.owedFor('a')?.madeAt).toBe(3);
+    expect(owed.owedFor('c')?.madeAt).toBe(4);
+    expect(owed.dropped).toBe(1);
+  });
+
+  it('does not keep a value that an owed invalidation of one of its tags retires', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweKeyChange(set('old', 1, ['t']));
+    owed.oweKeyChange(set('other', 1, ['u']));
+    owed.oweKeyChange(del('gone', 1));
+    owed.oweKeyChange(set('new', 5, ['t']));
+    owed.oweTagInvalidation(['t'], 3);
+    expect(owed.owedFor('old')).toBeUndefined();
+    expect(owed.owedFor('other')).toBeDefined();
+    expect(owed.owedFor('gone')).toBeDefined();
+    expect(owed.owedFor('new')).toBeDefined();
+    expect(owed.owedTagTime('t')).toBe(3);
+    expect(owed.dropped).toBe(0);
+  });
+
+  it('keeps only what is newer than an owed clear', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweKeyChange(set('a', 1));
+    owed.oweKeyChange(del('b', 2));
+    owed.oweTagInvalidation(['t'], 2);
+    owed.oweKeyChange(set('c', 9));
+    owed.oweTagInvalidation([CLEARED_TAG], 5);
+    const batch = owed.batch(0);
+    expect(batch.keys.map((change) => change.key)).toEqual(['c']);
+    expect([...batch.tags]).toEqual([[CLEARED_TAG, 5]]);
+  });
+
+  it('an older invalidation of a tag does not replace a newer one', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweTagInvalidation(['t'], 7);
+    owed.oweTagInvalidation(['t'], 4);
+    expect(owed.owedTagTime('t')).toBe(7);
+  });
+
+  it('a batch leaves out values already expired, and forgets them', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweKeyChange(set('short', 1, [], 100));
+    owed.oweKeyChange(set('long', 1, [], 1_000));
+    owed.oweKeyChange(set('forever', 1));
+    expect(owed.batch(100).keys.map((change) => change.key)).toEqual(['long', 'forever']);
+    expect(owed.size).toBe(2);
+    expect(owed.dropped).toBe(0);
+  });
+
+  it('paying a change forgets it, unless a newer one was owed since the batch was taken', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweKeyChange(set('a', 1));
+    owed.oweKeyChange(set('b', 1));
+    owed.oweTagInvalidation(['t'], 1);
+    const batch = owed.batch(0);
+    owed.oweKeyChange(set('b', 2));
+    owed.oweTagInvalidation(['t'], 2);
+    for (const change of batch.keys) owed.paidKey(change);
+    for (const [tag, at] of batch.tags) owed.paidTag(tag, at);
+    expect(owed.owedFor('a')).toBeUndefined();
+    expect(owed.owedFor('b')?.madeAt).toBe(2);
+    expect(owed.owedTagTime('t')).toBe(2);
+  });
+
+  it('a key and a tag of the same name are different slots', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweKeyChange(set('x', 1));
+    owed.oweTagInvalidation(['x'], 0);
+    expect(owed.size).toBe(2);
+    expect(owed.owedFor('x')).toBeDefined();
+  });
+
+  it('abandon answers how many changes it gives up', () => {
+    const owed = new OwedWrites<string>(10);
+    owed.oweKeyChange(set('a', 1));
+    owed.oweTagInvalidation(['t'], 1);
+    expect(owed.abandon()).toBe(2);
+    expect(owed.size).toBe(0);
+  });
+});
