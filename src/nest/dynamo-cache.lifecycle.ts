@@ -1,4 +1,5 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { Backplane } from '../backplane/backplane.js';
 import { StreamsBackplane } from '../backplane/streams-backplane.js';
 import { VersionPollBackplane } from '../backplane/version-poll-backplane.js';
@@ -6,6 +7,7 @@ import { DynamoCacheRegistry } from '../cache/cache-registry.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { CacheStartupError, TableConfigurationError } from '../store/errors.js';
 import { clientLocation } from '../store/table-schema.js';
+import { installNotModifiedHook } from './http/not-modified.js';
 import { DYNAMO_CACHE_CONFIG, type DynamoCacheModuleConfig } from './dynamo-cache.config.js';
 
 /**
@@ -22,9 +24,11 @@ export class DynamoCacheLifecycle implements OnModuleInit, OnApplicationShutdown
   constructor(
     private readonly registry: DynamoCacheRegistry,
     @Inject(DYNAMO_CACHE_CONFIG) private readonly config: DynamoCacheModuleConfig,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    installNotModifiedHook(this.adapterHost?.httpAdapter);
     const { store } = this.registry.default;
     // A memory-only module has no table to check and nothing for a backplane to keep coherent.
     if (!(store instanceof DynamoStore)) {

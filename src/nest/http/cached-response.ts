@@ -1,3 +1,5 @@
+import { entityTagOf } from './entity-tag.js';
+
 /** A route's answer as stored: what a hit needs to answer as the handler did. */
 export interface CachedResponse {
   readonly status: number;
@@ -7,6 +9,36 @@ export interface CachedResponse {
   readonly storedAt: number;
   /** Epoch ms it goes stale at; a hit past it is a fail-safe answer (`X-Cache: STALE`). */
   readonly expiresAt?: number;
+  /** Its validator (`entityTagOf`), stored with it so that a hit computes nothing; absent in answers stored by 0.1. */
+  readonly etag?: string;
+}
+
+const tagsOfUntagged = new WeakMap<CachedResponse, string>();
+
+/** The answer's entity tag: the stored one, or (for an answer stored without) one made once per answer held. */
+export function entityTagOfStored(entry: CachedResponse): string {
+  if (entry.etag !== undefined) return entry.etag;
+  let tag = tagsOfUntagged.get(entry);
+  if (tag === undefined) {
+    tag = entityTagOf(entry.status, entry.contentType, entry.body);
+    tagsOfUntagged.set(entry, tag);
+  }
+  return tag;
+}
+
+const jsonOfHeld = new WeakMap<object, string>();
+
+/**
+ * The JSON text of a body the memory tier holds (deeply frozen, shared by every hit), written once
+ * per body held: a hit sends it as it is, with no copy of the body and no JSON.stringify per request.
+ */
+export function jsonOfFrozen(body: object): string {
+  let json = jsonOfHeld.get(body);
+  if (json === undefined) {
+    json = JSON.stringify(body);
+    jsonOfHeld.set(body, json);
+  }
+  return json;
 }
 
 type HeaderValue = string | number | string[] | undefined;

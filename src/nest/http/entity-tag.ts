@@ -1,18 +1,25 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A strong validator for a route's answer, made once when the answer is stored so that a hit
- * computes nothing: the first 128 bits of the SHA-256 of what the body serializes to, with the
- * status and content type, so that two answers differing in any of them never share a tag.
+ * A validator for a route's answer, made once when the answer is stored so that a hit computes
+ * nothing: the first 128 bits of the SHA-256 of the body's bytes or JSON, with the status and content
+ * type, so that two answers differing in any of them never share a tag. Weak (`W/`), because an
+ * interceptor outside the cache's may reformat the body it sends, not its meaning.
  */
-export function entityTagOf(status: number, contentType: string | undefined, serializedBody: string): string {
+export function entityTagOf(status: number, contentType: string | undefined, body: unknown): string {
   const digest = createHash('sha256')
     .update(`${status}\n${contentType ?? ''}\n`)
-    .update(serializedBody)
+    .update(typeof body === 'string' || ArrayBuffer.isView(body) ? (body as string | Uint8Array) : stableJson(body))
     .digest('base64url')
     .slice(0, 22);
-  return `"${digest}"`;
+  return `W/"${digest}"`;
 }
+
+// Maps and Sets, which JSON.stringify writes as {}, written by their contents so that two of them differ.
+const stableJson = (body: unknown) =>
+  JSON.stringify(body, (_key, value: unknown) =>
+    value instanceof Map ? { map: [...value] } : value instanceof Set ? { set: [...value] } : value,
+  ) ?? '';
 
 /**
  * Whether `If-None-Match` names `entityTag`, by RFC 9110's weak comparison (13.1.2): `W/` prefixes

@@ -5,6 +5,7 @@ import { CallerFailure, tagsFor } from '../cache-calls.js';
 import { entryTtl } from '../entry-ttl.js';
 import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
 import { type CachedResponse, unstorableReason } from './cached-response.js';
+import { entityTagOf } from './entity-tag.js';
 import type { RoutePlan } from './route-plan.js';
 
 /** A handler's answer as the cache would store it, and why it must not be, if it must not. */
@@ -55,7 +56,7 @@ export class AnswerPolicy {
       storedAt,
       ...(contentType && { contentType }),
       ...(ttl > 0 && { expiresAt: storedAt + ttl }),
-      ...(reason && { reason }),
+      ...(reason ? { reason } : { etag: entityTagOf(status, contentType, body) }),
     };
   }
 }
