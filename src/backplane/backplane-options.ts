@@ -7,7 +7,7 @@ export interface StreamsClientLike {
   destroy(): void;
 }
 import { InvalidOptionError } from '../store/errors.js';
-import { isPositiveDuration, optional } from '../store/store-options.js';
+import { isPositiveDuration, optional } from '../store/option-checks.js';
 
 /**
  * `backplane: { type: 'streams' }`: `streamReaders` instances, elected through a lease item in the

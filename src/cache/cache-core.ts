@@ -11,7 +11,7 @@ import { DistributedTier } from './distributed-tier.js';
 import { MemoryTier, memoryValue } from './memory-tier.js';
 import { RefreshBackoff } from './refresh-backoff.js';
 import { LookupCounters } from './lookup-counters.js';
-import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
+import type { FactoryTraceMessage, OperationObserver } from '../store/trace-points.js';
 import { TagTimes } from './tag-times.js';
 import { AdmissionGate } from './admission-gate.js';
 import { GatedMemory } from './gated-memory.js';

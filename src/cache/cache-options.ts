@@ -1,6 +1,6 @@
 import type { EntryOptions } from '../store/expiry.js';
 import { InvalidOptionError } from '../store/errors.js';
-import { isBoolean, isDuration, isPositiveDuration, optional } from '../store/store-options.js';
+import { isBoolean, isDuration, isObject, isPositiveDuration, optional } from '../store/option-checks.js';
 import type { MemoryTierOptions } from './memory-tier.js';
 
 export interface MemoryOptions {
@@ -92,7 +92,6 @@ export interface ResolvedCacheOptions {
 
 const isFraction = (value: unknown) => typeof value === 'number' && value > 0 && value < 1;
 const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
-const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 // A cache name becomes a key prefix: the ':' that ends it must be the only one, so no two names overlap.
 export const CACHE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;

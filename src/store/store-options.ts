@@ -3,10 +3,14 @@ import { type CompressionAlgorithm, type CompressionPolicy, DEFAULT_COMPRESSION 
 import { CHUNK_PAYLOAD_BYTES, MAX_CHUNKS } from './chunks.js';
 import { type DynamoDBClientLike, clientProblem } from './dynamodb-client.js';
 import { InvalidOptionError } from './errors.js';
+import { isBoolean, isDuration, isName, isPositiveDuration, optional } from './option-checks.js';
 import { ITEM_ATTRIBUTES, isReservedAttributeName } from './item-codec.js';
 import type { ValueSerializer } from './value-serializer.js';
 import type { RetryPolicy } from './retry.js';
 import type { WarningLogger } from './table-schema.js';
+
+// Kept for the session store and the decorators, which take their checks from here.
+export { isBoolean, isDuration, isPositiveDuration, optional } from './option-checks.js';
 
 export interface DynamoStoreOptions {
   /** The DynamoDB table that holds the cache. Required. */
@@ -121,36 +125,6 @@ const consoleLogger: WarningLogger = { warn: (message) => console.warn(`[nest-dy
 
 // DynamoDB's table name rule: 3 to 255 of these characters.
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
-
-export function optional<T>(
-  options: Record<string, unknown>,
-  name: string,
-  check: (value: unknown) => boolean,
-  expected: string,
-  /** The option's full name, for an option nested in another. */
-  label = name,
-): T | undefined {
-  const value = options[name];
-  if (value === undefined) return undefined;
-  if (check(value)) return value as T;
-  throw new InvalidOptionError(label, `must be ${expected}, got ${shown(value)}.`);
-}
-
-/** JSON where it can (it spells NaN and Infinity "null", and cannot write a circular object). */
-function shown(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-export const isBoolean = (value: unknown) => typeof value === 'boolean';
-const isName = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 255;
-export const isPositiveDuration = (value: unknown) =>
-  typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2 ** 31 - 1;
-export const isDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 8.64e15;
 
 /** Checks every option once, when the module or store is built, so that a mistake fails start-up and names its option. */
 export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreOptions {
