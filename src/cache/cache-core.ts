@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CapacityRecord } from '../store/capacity.js';
 import type { CacheEntry, PreparedEntry } from '../store/dynamo-store.js';
+import type { StoreCoordination } from '../store/coordination.js';
 import type { EntryStore } from '../store/entry-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { EntryOptions } from '../store/expiry.js';
@@ -98,7 +99,8 @@ export class CacheCore {
   private readonly tagReads = new Map<string, Promise<ReadonlyMap<string, number> | undefined>>();
 
   constructor(
-    readonly store: EntryStore,
+    /** Its entries, and the leases, tag times and version counter kept beside them. */
+    readonly store: EntryStore & StoreCoordination,
     readonly config: CacheConfig,
   ) {
     this.events = new CacheEvents(config.name);
