@@ -10,7 +10,13 @@ import { resolveCacheConfig } from './cache-config.js';
 import { CacheCore, type Resolved, checkedTags } from './cache-core.js';
 import { CLEARED_TAG, type CurrentCheck, stamp } from '../store/tags.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
-import { type DynamoCacheOptions, type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
+import {
+  type DynamoCacheOptions,
+  type GetOrSetOptions,
+  type ResolvedCacheOptions,
+  type ResolvedCallOptions,
+  resolveCallOptions,
+} from './cache-options.js';
 import type { CircuitState } from './circuit-breaker.js';
 import type { Factory } from './factory-run.js';
 import { type Ttl, getOrSetMiss, refreshInBackground } from './get-or-set.js';
@@ -62,7 +68,8 @@ export class DynamoCache {
   constructor(
     /** Where its entries live: DynamoDB, or this process's memory for a memory-only cache (`distributed: false`). */
     readonly store: DynamoStore | MemoryStore,
-    options: DynamoCacheOptions = {},
+    /** As a user writes them (resolved here, once), or resolved already by the module. */
+    options: DynamoCacheOptions | ResolvedCacheOptions = {},
   ) {
     this.core = new CacheCore(store, resolveCacheConfig(store, options));
     this.name = this.core.config.name;
