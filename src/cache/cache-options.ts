@@ -64,10 +64,12 @@ export interface ResolvedCacheOptions {
   readonly defaults: ResolvedCallOptions;
 }
 
+/** The name of a cache given none: the module's own cache, and a bare `DynamoCache`. */
+export const DEFAULT_CACHE_NAME = 'default';
+
 /** Every cache option that has a default (get-or-set's included), under the option's own name. */
 export const CACHE_DEFAULTS = Object.freeze({
   ...CALL_DEFAULTS,
-  name: 'default',
   throwOnErrors: false,
   distributed: true,
   /** The memory-only store's bounds are the memory tier's. */
@@ -94,7 +96,7 @@ export interface CacheOverrides {
 }
 
 const RESOLVED_CACHE_DEFAULTS: ResolvedCacheOptions = Object.freeze({
-  name: CACHE_DEFAULTS.name,
+  name: DEFAULT_CACHE_NAME,
   throwOnErrors: CACHE_DEFAULTS.throwOnErrors,
   memory: Object.freeze({
     maxEntries: CACHE_DEFAULTS.memory.maxEntries,

@@ -12,6 +12,7 @@ import {
 } from '../store/store-options.js';
 import {
   CACHE_NAME,
+  DEFAULT_CACHE_NAME,
   type CacheOverrides,
   type DynamoCacheOptions,
   type ResolvedCacheOptions,
@@ -22,7 +23,7 @@ import {
 import { DynamoCache } from './dynamo-cache.js';
 import { CacheRegistrationError } from './errors.js';
 
-export const DEFAULT_CACHE_NAME = 'default';
+export { DEFAULT_CACHE_NAME } from './cache-options.js';
 
 /** A named cache: its own key prefix, defaults and memory tier, in the default cache's table. */
 export interface NamedCacheOptions extends Omit<DynamoCacheOptions, 'name' | 'cacheId'> {
