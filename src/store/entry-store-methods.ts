@@ -9,7 +9,7 @@ import type { EntryOptions } from './expiry.js';
  * `putEntry`, …): DynamoDB's and the memory-only one alike; and the coordination methods, handed to
  * the store's own `coordination` (DynamoDB's reserved items, or this process's maps).
  */
-export abstract class EntryStoreMethods extends EventEmitter implements StoreCoordination {
+export abstract class EntryStoreMethods extends EventEmitter {
   protected abstract readonly coordination: StoreCoordination;
 
   abstract getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined>;

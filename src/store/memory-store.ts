@@ -1,7 +1,7 @@
 import type { CapacityUnits } from './capacity.js';
 import { EntryStoreMethods } from './entry-store-methods.js';
 import { MemoryCoordination } from './memory-coordination.js';
-import type { EntryStore, PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
+import type { PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
 import type { CacheEntry } from './entry-reader.js';
 import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
@@ -32,7 +32,7 @@ const ENTRY_OVERHEAD_BYTES = 120;
  * same serialization (a read returns its own copy), get-or-set, fail-safe and eager refresh. For
  * development and an app's own tests: nothing is shared between processes, nothing outlives one.
  */
-export class MemoryStore extends EntryStoreMethods implements EntryStore {
+export class MemoryStore extends EntryStoreMethods {
   readonly opts: ResolvedStoreOptions & { readonly dialect: 'memory'; readonly url: string };
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
   namespace?: string;
