@@ -7,7 +7,7 @@ export interface StreamsClientLike {
   destroy(): void;
 }
 import { InvalidOptionError } from '../store/errors.js';
-import { isPositiveDuration, optional } from '../store/store-options.js';
+import { isPositiveDuration, optional } from '../store/option-checks.js';
 
 /**
  * `backplane: { type: 'streams' }`: `streamReaders` instances, elected through a lease item in the
@@ -69,6 +69,20 @@ export interface ResolvedBackplaneOptions {
   readonly client?: StreamsClientLike;
 }
 
+/**
+ * Every backplane option that has a fixed default, under the option's own name (`interval` is the
+ * poll backplane's `pollInterval`). `leaseDuration`'s default is computed from the interval and maxLag.
+ */
+export const BACKPLANE_DEFAULTS = Object.freeze({
+  pollInterval: 1_000,
+  streamReaders: 1,
+  /** GetRecords' own maximum. */
+  batchSize: 1_000,
+  maxLag: 5_000,
+  memoryTtl: 300_000,
+  missingStream: 'fail' as 'fail' | 'warn',
+});
+
 const STREAMS_OPTIONS = [
   'type',
   'pollInterval',
@@ -99,8 +113,8 @@ export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOption
     throw new InvalidOptionError(`backplane.${unknown}`, `is not an option of the ${type} backplane, which takes ${known.join(', ')}.`);
   }
   const duration = (name: string) => optional<number>(raw, name, isPositiveDuration, 'a duration in ms > 0', `backplane.${name}`);
-  const interval = duration(type === 'streams' ? 'pollInterval' : 'interval') ?? 1_000;
-  const maxLag = duration('maxLag') ?? 5_000;
+  const interval = duration(type === 'streams' ? 'pollInterval' : 'interval') ?? BACKPLANE_DEFAULTS.pollInterval;
+  const maxLag = duration('maxLag') ?? BACKPLANE_DEFAULTS.maxLag;
   if (maxLag <= interval) {
     throw new InvalidOptionError(
       'backplane.maxLag',
@@ -121,7 +135,9 @@ export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOption
   return {
     type,
     intervalMs: interval,
-    streamReaders: optional<number>(raw, 'streamReaders', (n) => n === 1 || n === 2, '1 or 2', 'backplane.streamReaders') ?? 1,
+    streamReaders:
+      optional<number>(raw, 'streamReaders', (n) => n === 1 || n === 2, '1 or 2', 'backplane.streamReaders') ??
+      BACKPLANE_DEFAULTS.streamReaders,
     leaseMs,
     batchSize:
       optional<number>(
@@ -130,12 +146,12 @@ export function resolveBackplaneOptions(value: unknown): ResolvedBackplaneOption
         (n) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1_000,
         'an integer from 1 to 1000',
         'backplane.batchSize',
-      ) ?? 1_000,
+      ) ?? BACKPLANE_DEFAULTS.batchSize,
     maxLagMs: maxLag,
-    memoryTtlMs: duration('memoryTtl') ?? 300_000,
+    memoryTtlMs: duration('memoryTtl') ?? BACKPLANE_DEFAULTS.memoryTtl,
     missingStream:
       optional<'fail' | 'warn'>(raw, 'missingStream', (v) => v === 'fail' || v === 'warn', '"fail" or "warn"', 'backplane.missingStream') ??
-      'fail',
+      BACKPLANE_DEFAULTS.missingStream,
     client: optional(
       raw,
       'client',

@@ -1,12 +1,7 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { batchGetAll } from '../store/batches.js';
-import type { ReservedItemAccess } from '../store/dynamo-store.js';
+import { conditionHeld } from '../store/conditional-write.js';
+import type { ReservedItemAccess } from '../store/coordination.js';
 import { ttlSecondsFor } from '../store/expiry.js';
 import { ITEM_ATTRIBUTES, itemKey } from '../store/item-codec.js';
 import type { JournalEntry, JournalHead } from './journal.js';
@@ -155,8 +150,9 @@ export class JournalTable {
 
   /** Saved after the head that covers it, so that a successor re-reads rather than misses. An older term cannot overwrite it. */
   async savePosition(lane: number, term: number, position: StreamPosition): Promise<void> {
-    await this.access.sender
-      .send(
+    // An older term's save loses to the newer one already there.
+    await conditionHeld(() =>
+      this.access.sender.send(
         new UpdateItemCommand({
           TableName: this.access.tableName,
           Key: itemKey(this.access.schema, this.positionKey(lane)),
@@ -169,10 +165,8 @@ export class JournalTable {
             ':ttl': n(ttlSecondsFor(Date.now() + POSITION_RETENTION_MS)),
           },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      ),
+    );
   }
 
   private ownTerm(head: JournalHead) {
@@ -198,13 +192,7 @@ export class JournalTable {
   }
 
   private async conditionalPut(item: Item, condition: Condition): Promise<boolean> {
-    try {
-      await this.access.sender.send(new PutItemCommand({ TableName: this.access.tableName, Item: item, ...condition }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return conditionHeld(() => this.access.sender.send(new PutItemCommand({ TableName: this.access.tableName, Item: item, ...condition })));
   }
 
   private async batchGet(partitionKeys: readonly string[]): Promise<Map<string, Item>> {

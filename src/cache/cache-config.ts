@@ -1,7 +1,13 @@
 import type { EntryStore } from '../store/entry-store.js';
 import type { WarningLogger } from '../store/table-schema.js';
 import { BATCH_TIMEOUT_FACTOR } from '../store/timed-sender.js';
-import { type DynamoCacheOptions, type ResolvedCallOptions, resolveCacheOptions } from './cache-options.js';
+import {
+  type DynamoCacheOptions,
+  type ResolvedCacheOptions,
+  type ResolvedCallOptions,
+  isResolvedCacheOptions,
+  resolveCacheOptions,
+} from './cache-options.js';
 import type { MemoryTierOptions } from './memory-tier.js';
 
 /**
@@ -35,12 +41,17 @@ export interface CacheConfig {
   readonly disconnectWaitMs: number;
 }
 
-export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOptions = {}): CacheConfig {
-  const resolved = resolveCacheOptions(options);
+/**
+ * A cache's configuration from its store's resolved settings and its own options: options a user
+ * wrote (a bare `new DynamoCache(store, options)`) are resolved here, once; a module's, resolved
+ * already, are taken as they are.
+ */
+export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOptions | ResolvedCacheOptions = {}): CacheConfig {
+  const resolved = isResolvedCacheOptions(options) ? options : resolveCacheOptions(options);
   const settings = store.opts;
   // The longest a read can be in flight: a batch call's bound, after a batch's retries.
   const longestReadMs = settings.operationTimeoutMs * BATCH_TIMEOUT_FACTOR + settings.batchRetry.maxDurationMs;
-  return {
+  return Object.freeze({
     name: resolved.name,
     id: resolved.cacheId ?? `${settings.tableName}/${settings.partitionKeyPrefix}`,
     tableName: settings.tableName,
@@ -54,5 +65,5 @@ export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOption
     changeHorizonMs: longestReadMs,
     defaults: resolved.defaults,
     disconnectWaitMs: settings.operationTimeoutMs * BATCH_TIMEOUT_FACTOR,
-  };
+  });
 }

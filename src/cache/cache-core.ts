@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CapacityRecord } from '../store/capacity.js';
 import type { PreparedEntry } from '../store/dynamo-store.js';
+import type { StoreCoordination } from '../store/coordination.js';
 import type { EntryStore } from '../store/entry-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { EntryOptions } from '../store/expiry.js';
@@ -11,7 +12,7 @@ import { DistributedTier } from './distributed-tier.js';
 import { MemoryTier, memoryValue } from './memory-tier.js';
 import { RefreshBackoff } from './refresh-backoff.js';
 import { LookupCounters } from './lookup-counters.js';
-import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
+import type { FactoryTraceMessage, OperationObserver } from '../store/trace-points.js';
 import { TagTimes } from './tag-times.js';
 import { AdmissionGate } from './admission-gate.js';
 import { GatedMemory } from './gated-memory.js';
@@ -86,7 +87,8 @@ export class CacheCore {
   readonly flights: Flights;
 
   constructor(
-    readonly store: EntryStore,
+    /** Its entries, and the leases, tag times and version counter kept beside them. */
+    readonly store: EntryStore & StoreCoordination,
     readonly config: CacheConfig,
   ) {
     this.events = new CacheEvents(config.name);

@@ -1,7 +1,25 @@
-import type { EntryOptions } from '../store/expiry.js';
+import { MEMORY_BOUNDS_DEFAULTS } from '../store/memory-store-options.js';
 import { InvalidOptionError } from '../store/errors.js';
-import { isBoolean, isDuration, isPositiveDuration, optional } from '../store/store-options.js';
+import { isBoolean, isObject, isPositiveDuration, optional } from '../store/option-checks.js';
+import {
+  CALL_DEFAULTS,
+  type CallOverrides,
+  type GetOrSetOptions,
+  type ResolvedCallOptions,
+  RESOLVED_CALL_DEFAULTS,
+  checkCallOptions,
+  layerCallOptions,
+} from './call-options.js';
 import type { MemoryTierOptions } from './memory-tier.js';
+
+export {
+  CALL_DEFAULTS,
+  DISTRIBUTED_LOCK_DEFAULTS,
+  type DistributedLockOptions,
+  type GetOrSetOptions,
+  type ResolvedCallOptions,
+  resolveCallOptions,
+} from './call-options.js';
 
 export interface MemoryOptions {
   /** Most entries kept in this instance's memory. Default 10,000. */
@@ -13,37 +31,6 @@ export interface MemoryOptions {
    * long a change made by another instance can go unseen here. Default 5,000.
    */
   maxTtl?: number;
-}
-
-export interface DistributedLockOptions {
-  /** How long a lease holds before another instance may take over (its holder died), in ms. Default 10,000. */
-  leaseDuration?: number;
-  /** How long a waiter polls for the holder's value before running the factory itself, in ms. Default: leaseDuration. */
-  waitTimeout?: number;
-}
-
-/** Per-call options of `getOrSet`; each falls back to the cache's own. */
-export interface GetOrSetOptions<T = unknown> {
-  /** ms (0: never expires), entry options, or a function of the factory's value. Default: the cache's ttl. */
-  ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
-  /** Serve the last known value when the factory fails. Default false. */
-  failSafe?: boolean;
-  /** How long past its expiry a value is kept for fail-safe, in ms. Default 86,400,000 (a day). */
-  failSafeMaxDuration?: number;
-  /** After a failure, how long the stale value is served before the factory is tried again, in ms. Default 30,000. */
-  failSafeThrottleDuration?: number;
-  /** With a stale value at hand: serve it after this many ms and let the factory finish in the background. */
-  softTimeout?: number;
-  /** Give up on the factory after this many ms: the stale value if any, else a FactoryTimeoutError. */
-  hardTimeout?: number;
-  /** 0..1: a hit past this part of its duration is returned at once and refreshed in the background, once. */
-  eagerRefreshThreshold?: number;
-  /** Tags of the value the factory makes, for `deleteByTag` (a factory may add its own: `context.addTags`). */
-  tags?: readonly string[];
-  /** Up to this many ms added at random to the ttl, so that keys written together do not expire together. */
-  jitter?: number;
-  /** Across instances: one factory call among all of them for a missing key, through a lease item. Default false. */
-  distributedLock?: boolean | DistributedLockOptions;
 }
 
 export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> {
@@ -67,19 +54,6 @@ export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'
   circuitBreakerDuration?: number;
 }
 
-export interface ResolvedCallOptions {
-  readonly failSafe: boolean;
-  readonly failSafeMaxDurationMs: number;
-  readonly failSafeThrottleMs: number;
-  readonly softTimeoutMs?: number;
-  readonly hardTimeoutMs?: number;
-  readonly eagerRefreshThreshold?: number;
-  readonly jitterMs: number;
-  readonly lock?: { readonly leaseMs: number; readonly waitMs: number };
-  /** A call's own (never a cache's default). */
-  readonly tags?: readonly string[];
-}
-
 export interface ResolvedCacheOptions {
   readonly name: string;
   readonly throwOnErrors: boolean;
@@ -90,82 +64,137 @@ export interface ResolvedCacheOptions {
   readonly defaults: ResolvedCallOptions;
 }
 
-const isFraction = (value: unknown) => typeof value === 'number' && value > 0 && value < 1;
+/** The name of a cache given none: the module's own cache, and a bare `DynamoCache`. */
+export const DEFAULT_CACHE_NAME = 'default';
+
+/** Every cache option that has a default (get-or-set's included), under the option's own name. */
+export const CACHE_DEFAULTS = Object.freeze({
+  ...CALL_DEFAULTS,
+  throwOnErrors: false,
+  distributed: true,
+  /** The memory-only store's bounds are the memory tier's. */
+  memory: Object.freeze({ ...MEMORY_BOUNDS_DEFAULTS, maxTtl: 5_000 }),
+  circuitBreakerThreshold: 5,
+  circuitBreakerDuration: 10_000,
+});
+
 const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
-const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 // A cache name becomes a key prefix: the ':' that ends it must be the only one, so no two names overlap.
 export const CACHE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export function resolveCallOptions(raw: Record<string, unknown>, base?: ResolvedCallOptions): ResolvedCallOptions {
-  const lock = optional<boolean | DistributedLockOptions>(
-    raw,
-    'distributedLock',
-    (value) => isBoolean(value) || isObject(value),
-    'true, false or { leaseDuration, waitTimeout }',
-  );
-  let resolvedLock = base?.lock;
-  if (lock === false) resolvedLock = undefined;
-  else if (lock !== undefined) {
-    const lockOptions = (lock === true ? {} : lock) as Record<string, unknown>;
-    const leaseMs =
-      optional<number>(lockOptions, 'leaseDuration', isPositiveDuration, 'a duration in ms > 0') ?? base?.lock?.leaseMs ?? 10_000;
-    resolvedLock = { leaseMs, waitMs: optional<number>(lockOptions, 'waitTimeout', isDuration, 'a duration in ms >= 0') ?? leaseMs };
-  }
-  return {
-    failSafe: optional<boolean>(raw, 'failSafe', isBoolean, 'true or false') ?? base?.failSafe ?? false,
-    failSafeMaxDurationMs:
-      optional<number>(raw, 'failSafeMaxDuration', isDuration, 'a duration in ms >= 0') ?? base?.failSafeMaxDurationMs ?? 86_400_000,
-    failSafeThrottleMs:
-      optional<number>(raw, 'failSafeThrottleDuration', isDuration, 'a duration in ms >= 0') ?? base?.failSafeThrottleMs ?? 30_000,
-    softTimeoutMs: optional<number>(raw, 'softTimeout', isPositiveDuration, 'a duration in ms > 0') ?? base?.softTimeoutMs,
-    hardTimeoutMs: optional<number>(raw, 'hardTimeout', isPositiveDuration, 'a duration in ms > 0') ?? base?.hardTimeoutMs,
-    eagerRefreshThreshold:
-      optional<number>(raw, 'eagerRefreshThreshold', isFraction, 'a number between 0 and 1') ?? base?.eagerRefreshThreshold,
-    jitterMs: optional<number>(raw, 'jitter', isDuration, 'a duration in ms >= 0') ?? base?.jitterMs ?? 0,
-    lock: resolvedLock,
-  };
+/** A cache's options as given, checked once where they are written; laid on a base with `layerCacheOptions`. */
+export interface CacheOverrides {
+  readonly name?: string;
+  readonly throwOnErrors?: boolean;
+  readonly cacheId?: string;
+  readonly distributed?: boolean;
+  readonly memory?: false | { readonly maxEntries?: number; readonly maxBytes?: number; readonly maxTtlMs?: number };
+  readonly circuitBreakerThreshold?: number;
+  readonly circuitBreakerDurationMs?: number;
+  readonly call: CallOverrides;
 }
 
-/** Checks every cache option once, when the cache is built, so that a mistake names its option. */
-export function resolveCacheOptions(options: DynamoCacheOptions = {}): ResolvedCacheOptions {
+const RESOLVED_CACHE_DEFAULTS: ResolvedCacheOptions = Object.freeze({
+  name: DEFAULT_CACHE_NAME,
+  throwOnErrors: CACHE_DEFAULTS.throwOnErrors,
+  memory: Object.freeze({
+    maxEntries: CACHE_DEFAULTS.memory.maxEntries,
+    maxBytes: CACHE_DEFAULTS.memory.maxBytes,
+    maxTtlMs: CACHE_DEFAULTS.memory.maxTtl,
+  }),
+  distributed: CACHE_DEFAULTS.distributed,
+  circuitBreaker: Object.freeze({ threshold: CACHE_DEFAULTS.circuitBreakerThreshold, durationMs: CACHE_DEFAULTS.circuitBreakerDuration }),
+  defaults: RESOLVED_CALL_DEFAULTS,
+});
+
+/** Checks each cache option given, once, so that a mistake names its option; nothing is defaulted yet. */
+export function checkCacheOptions(options: DynamoCacheOptions = {}): CacheOverrides {
   const raw = options as Record<string, unknown>;
-  const name =
-    optional<string>(
-      raw,
-      'name',
-      (value) => typeof value === 'string' && CACHE_NAME.test(value),
-      'a name of 1 to 64 letters, digits, "_", "-" or "."',
-    ) ?? 'default';
+  const name = optional<string>(
+    raw,
+    'name',
+    (value) => typeof value === 'string' && CACHE_NAME.test(value),
+    'a name of 1 to 64 letters, digits, "_", "-" or "."',
+  );
   const memory = optional<false | MemoryOptions>(
     raw,
     'memory',
     (value) => value === false || isObject(value),
     'false or { maxEntries, maxBytes, maxTtl }',
   );
-  let memoryTier: MemoryTierOptions | undefined;
-  if (memory !== false) {
-    const memoryRaw = (memory ?? {}) as Record<string, unknown>;
+  let memoryOverride: CacheOverrides['memory'] = memory === false ? false : undefined;
+  if (memory !== undefined && memory !== false) {
+    const memoryRaw = memory as Record<string, unknown>;
     const nested = (check: (value: unknown) => boolean, expected: string) => (field: string) =>
       withOptionPath('memory', () => optional<number>(memoryRaw, field, check, expected));
-    memoryTier = {
-      maxEntries: nested((value) => isCount(value) && (value as number) > 0, 'a whole number > 0')('maxEntries') ?? 10_000,
-      maxBytes: nested((value) => isCount(value) && (value as number) > 0, 'a whole number of bytes > 0')('maxBytes') ?? 64 * 1024 * 1024,
-      maxTtlMs: nested(isPositiveDuration, 'a duration in ms > 0')('maxTtl') ?? 5_000,
+    memoryOverride = {
+      maxEntries: nested((value) => isCount(value) && (value as number) > 0, 'a whole number > 0')('maxEntries'),
+      maxBytes: nested((value) => isCount(value) && (value as number) > 0, 'a whole number of bytes > 0')('maxBytes'),
+      maxTtlMs: nested(isPositiveDuration, 'a duration in ms > 0')('maxTtl'),
     };
   }
   return {
     name,
-    throwOnErrors: optional<boolean>(raw, 'throwOnErrors', isBoolean, 'true or false') ?? false,
+    memory: memoryOverride,
+    throwOnErrors: optional<boolean>(raw, 'throwOnErrors', isBoolean, 'true or false'),
     cacheId: optional<string>(raw, 'cacheId', (value) => typeof value === 'string', 'a string'),
-    memory: memoryTier,
-    distributed: optional<boolean>(raw, 'distributed', isBoolean, 'true or false (false: memory-only)') ?? true,
-    circuitBreaker: {
-      threshold: optional<number>(raw, 'circuitBreakerThreshold', isCount, 'a whole number >= 0 (0: off)') ?? 5,
-      durationMs: optional<number>(raw, 'circuitBreakerDuration', isPositiveDuration, 'a duration in ms > 0') ?? 10_000,
-    },
-    defaults: resolveCallOptions(raw),
+    distributed: optional<boolean>(raw, 'distributed', isBoolean, 'true or false (false: memory-only)'),
+    circuitBreakerThreshold: optional<number>(raw, 'circuitBreakerThreshold', isCount, 'a whole number >= 0 (0: off)'),
+    circuitBreakerDurationMs: optional<number>(raw, 'circuitBreakerDuration', isPositiveDuration, 'a duration in ms > 0'),
+    call: checkCallOptions(raw),
   };
+}
+
+// Only `layerCacheOptions` adds to it: an object in it needs no second resolution.
+const resolvedOptions = new WeakSet<object>();
+
+/** Whether `options` came out of `resolveCacheOptions` (or a layering), and so is checked and complete. */
+export function isResolvedCacheOptions(options: unknown): options is ResolvedCacheOptions {
+  return typeof options === 'object' && options !== null && resolvedOptions.has(options);
+}
+
+/** Checked overrides laid on a resolved base: each given option replaces the base's; memory's fields one by one. */
+export function layerCacheOptions(base: ResolvedCacheOptions, own: CacheOverrides): ResolvedCacheOptions {
+  let memory = base.memory;
+  if (own.memory === false) memory = undefined;
+  else if (own.memory !== undefined) {
+    // A tier turned off in the base comes back with the defaults under the fields given.
+    const under = base.memory ?? RESOLVED_CACHE_DEFAULTS.memory!;
+    memory = Object.freeze({
+      maxEntries: own.memory.maxEntries ?? under.maxEntries,
+      maxBytes: own.memory.maxBytes ?? under.maxBytes,
+      maxTtlMs: own.memory.maxTtlMs ?? under.maxTtlMs,
+    });
+  }
+  const resolved: ResolvedCacheOptions = Object.freeze({
+    name: own.name ?? base.name,
+    throwOnErrors: own.throwOnErrors ?? base.throwOnErrors,
+    cacheId: own.cacheId ?? base.cacheId,
+    memory,
+    distributed: own.distributed ?? base.distributed,
+    circuitBreaker: Object.freeze({
+      threshold: own.circuitBreakerThreshold ?? base.circuitBreaker.threshold,
+      durationMs: own.circuitBreakerDurationMs ?? base.circuitBreaker.durationMs,
+    }),
+    defaults: Object.freeze(layerCallOptions(base.defaults, own.call)),
+  });
+  resolvedOptions.add(resolved);
+  return resolved;
+}
+
+/** Checks every cache option once, when the cache is built, so that a mistake names its option. */
+export function resolveCacheOptions(options: DynamoCacheOptions = {}): ResolvedCacheOptions {
+  return layerCacheOptions(RESOLVED_CACHE_DEFAULTS, checkCacheOptions(options));
+}
+
+/**
+ * A named cache's options: its own laid on its module's. Its `cacheId` is never the module's (an id
+ * names one cache), and a `distributedLock` it gives replaces the module's whole, lease included.
+ */
+export function namedCacheOptions(module: ResolvedCacheOptions, own: CacheOverrides): ResolvedCacheOptions {
+  const lock = own.call.lock === undefined ? module.defaults.lock : undefined;
+  return layerCacheOptions({ ...module, cacheId: undefined, defaults: { ...module.defaults, lock } }, own);
 }
 
 /** Names a nested option by its path (`memory.maxTtl`) in the error. */

@@ -1,4 +1,4 @@
-import type { FactoryTraceMessage, OperationObserver } from '../observability/trace-points.js';
+import type { FactoryTraceMessage, OperationObserver } from '../store/trace-points.js';
 import type { EntryStore } from '../store/entry-store.js';
 import type { EntryOptions } from '../store/expiry.js';
 import type { WarningLogger } from '../store/table-schema.js';

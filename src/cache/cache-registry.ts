@@ -2,13 +2,28 @@ import type { BackplaneStats } from '../backplane/backplane.js';
 import { isDeepStrictEqual } from 'node:util';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { InvalidOptionError } from '../store/errors.js';
-import { MEMORY_ONLY_TABLE, MemoryStore } from '../store/memory-store.js';
-import { type DynamoStoreOptions, resolveStoreOptions } from '../store/store-options.js';
-import { CACHE_NAME, type DynamoCacheOptions, resolveCacheOptions } from './cache-options.js';
-import { DynamoCache, engineOf } from './dynamo-cache.js';
+import { MEMORY_ONLY_TABLE, MemoryStore, memoryOnlySettings } from '../store/memory-store.js';
+import {
+  type DynamoStoreOptions,
+  type ResolvedStoreOptions,
+  isResolvedStoreOptions,
+  resolveStoreOptions,
+  withStoreOverrides,
+} from '../store/store-options.js';
+import {
+  CACHE_NAME,
+  DEFAULT_CACHE_NAME,
+  type CacheOverrides,
+  type DynamoCacheOptions,
+  type ResolvedCacheOptions,
+  checkCacheOptions,
+  namedCacheOptions,
+  resolveCacheOptions,
+} from './cache-options.js';
+import { DynamoCache } from './dynamo-cache.js';
 import { CacheRegistrationError } from './errors.js';
 
-export const DEFAULT_CACHE_NAME = 'default';
+export { DEFAULT_CACHE_NAME } from './cache-options.js';
 
 /** A named cache: its own key prefix, defaults and memory tier, in the default cache's table. */
 export interface NamedCacheOptions extends Omit<DynamoCacheOptions, 'name' | 'cacheId'> {
@@ -23,6 +38,24 @@ export interface NamedCacheOptions extends Omit<DynamoCacheOptions, 'name' | 'ca
   maxValueBytes?: number;
 }
 
+/** The options of a module's caches, resolved once where the module's options arrived (see `resolveModuleConfig`). */
+export interface ResolvedRootOptions {
+  readonly store: ResolvedStoreOptions;
+  /** The default cache's: named `default` whatever the module's options say. */
+  readonly cache: ResolvedCacheOptions;
+}
+
+/** A module's options for its caches; `tableName` may be absent only with `distributed: false` (see `withTableName`). */
+export type RootOptions = Omit<DynamoStoreOptions, 'tableName'> & DynamoCacheOptions & { tableName?: string };
+
+/** Resolves a module's (or a bare registry's) options once: its store's, and its default cache's. */
+export function resolveRootOptions(options: RootOptions): ResolvedRootOptions {
+  return {
+    store: resolveStoreOptions(withTableName(options)),
+    cache: resolveCacheOptions({ ...options, name: DEFAULT_CACHE_NAME }),
+  };
+}
+
 // One ':' and only at the end: no prefix can then be the start of another cache's prefix.
 const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}:$/;
 
@@ -32,8 +65,8 @@ const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}:$/;
  * `<partitionKeyPrefix><cache prefix>`, so one cache's `clear()` never reaches another's entries.
  */
 export class DynamoCacheRegistry {
-  private readonly caches = new Map<string, { cache: DynamoCache; options: NamedCacheOptions }>();
-  private readonly tablePrefix: string;
+  private readonly caches = new Map<string, { cache: DynamoCache; options: NamedCacheOptions; partitionKeyPrefix: string }>();
+  private readonly root: ResolvedRootOptions;
   readonly default: DynamoCache;
   /** False when the module is memory-only (`distributed: false`): then no cache of it has a table. */
   readonly distributed: boolean;
@@ -41,23 +74,16 @@ export class DynamoCacheRegistry {
   backplane?: { stats(): BackplaneStats };
   private readonly registrationListeners = new Set<(cache: DynamoCache) => void>();
 
-  constructor(private readonly rootOptions: DynamoStoreOptions & DynamoCacheOptions) {
-    this.distributed = resolveCacheOptions(rootOptions).distributed;
-    this.tablePrefix = resolveStoreOptions(withTableName(rootOptions)).partitionKeyPrefix;
-    const partitionKeyPrefix = `${this.tablePrefix}${DEFAULT_CACHE_NAME}:`;
+  /** Takes the module's options resolved (`resolveRootOptions`), or resolves options as a user writes them, once. */
+  constructor(options: ResolvedRootOptions | RootOptions) {
+    this.root = isResolvedRoot(options) ? options : resolveRootOptions(options);
+    this.distributed = this.root.cache.distributed;
+    const partitionKeyPrefix = `${this.root.store.partitionKeyPrefix}${DEFAULT_CACHE_NAME}:`;
     const store = this.distributed
-      ? new DynamoStore({ ...rootOptions, partitionKeyPrefix })
-      : this.memoryStore(partitionKeyPrefix, rootOptions, rootOptions.memory);
-    this.default = new DynamoCache(store, { ...rootOptions, name: DEFAULT_CACHE_NAME });
-    this.caches.set(DEFAULT_CACHE_NAME, { cache: this.default, options: { name: DEFAULT_CACHE_NAME } });
-  }
-
-  private memoryStore(
-    partitionKeyPrefix: string,
-    options: DynamoStoreOptions & DynamoCacheOptions,
-    memory: DynamoCacheOptions['memory'],
-  ): MemoryStore {
-    return new MemoryStore(memoryStoreOptions(partitionKeyPrefix, options, memory));
+      ? new DynamoStore(withStoreOverrides(this.root.store, { partitionKeyPrefix }))
+      : memoryOnlyStore(this.root.store, partitionKeyPrefix, this.root.cache);
+    this.default = new DynamoCache(store, this.root.cache);
+    this.caches.set(DEFAULT_CACHE_NAME, { cache: this.default, options: { name: DEFAULT_CACHE_NAME }, partitionKeyPrefix });
   }
 
   /** The cache of that name; the default cache without one. */
@@ -86,9 +112,10 @@ export class DynamoCacheRegistry {
   /**
    * Registers a named cache, or returns the one already registered under that name with the same
    * options (several modules may import the same `forFeature`). Other options under a taken name,
-   * or a key prefix another cache has, are start-up errors.
+   * or a key prefix another cache has, are start-up errors. `overrides` are the options checked
+   * where they were written (`forFeature`); without, they are checked here.
    */
-  register(options: NamedCacheOptions): DynamoCache {
+  register(options: NamedCacheOptions, overrides?: CacheOverrides): DynamoCache {
     const name = validateName(options);
     const existing = this.caches.get(name);
     if (existing !== undefined) {
@@ -107,25 +134,19 @@ export class DynamoCacheRegistry {
         `of cache "${name}" must be 1 to 64 letters, digits, "_", "-" or "." followed by one ":", got ${JSON.stringify(keyPrefix)}.`,
       );
     }
-    const fullPrefix = this.tablePrefix + keyPrefix;
+    const fullPrefix = this.root.store.partitionKeyPrefix + keyPrefix;
     for (const other of this.caches.values()) {
-      if (engineOf(other.cache).config.partitionKeyPrefix === fullPrefix) {
+      if (other.partitionKeyPrefix === fullPrefix) {
         throw new CacheRegistrationError(
           name,
           `key prefix "${keyPrefix}" is already cache "${other.cache.name}"'s; choose another keyPrefix.`,
         );
       }
     }
-    const { keyPrefix: _prefix, ttl, memory, compression, serializer, maxValueBytes, ...cacheOptions } = options;
-    const own = {
-      ttl: ttl ?? engineOf(this.default).config.defaultTtlMs,
-      ...(compression === undefined ? {} : { compression }),
-      ...(serializer === undefined ? {} : { serializer }),
-      ...(maxValueBytes === undefined ? {} : { maxValueBytes }),
-    };
-    const cacheMemory = mergeMemory(this.rootOptions.memory, memory);
-    const distributed = options.distributed ?? this.distributed;
-    if (distributed && !this.distributed) {
+    const { ttl, compression, serializer, maxValueBytes } = options;
+    const own = { ttl, compression, serializer, maxValueBytes };
+    const cacheOptions = namedCacheOptions(this.root.cache, overrides ?? checkCacheOptions(options));
+    if (cacheOptions.distributed && !this.distributed) {
       throw new InvalidOptionError(
         'distributed',
         `of cache "${name}" is true, but the module is memory-only (distributed: false in forRoot) and has no table.`,
@@ -133,30 +154,24 @@ export class DynamoCacheRegistry {
     }
     const parent = this.default.store;
     const store =
-      distributed && parent instanceof DynamoStore
+      cacheOptions.distributed && parent instanceof DynamoStore
         ? parent.withPrefix(fullPrefix, own)
-        : this.memoryStore(fullPrefix, { ...this.rootOptions, ...own }, cacheMemory);
-    const cache = new DynamoCache(store, {
-      ...this.rootOptions,
-      ...cacheOptions,
-      memory: cacheMemory,
-      cacheId: undefined,
-    });
-    this.caches.set(name, { cache, options });
+        : memoryOnlyStore(withStoreOverrides(this.root.store, own), fullPrefix, cacheOptions);
+    const cache = new DynamoCache(store, cacheOptions);
+    this.caches.set(name, { cache, options, partitionKeyPrefix: fullPrefix });
     for (const listener of this.registrationListeners) listener(cache);
     return cache;
   }
 }
 
+function isResolvedRoot(options: object): options is ResolvedRootOptions {
+  return 'store' in options && isResolvedStoreOptions(options.store);
+}
+
 /** A memory-only cache's store, bounded as its memory tier is (or would be, with the tier off). */
-function memoryStoreOptions(
-  partitionKeyPrefix: string,
-  options: DynamoStoreOptions & DynamoCacheOptions,
-  memory: DynamoCacheOptions['memory'],
-) {
-  const bounds = memory === false ? undefined : { maxEntries: memory?.maxEntries, maxBytes: memory?.maxBytes };
-  const { ttl, serializer, maxValueBytes, slidingRenewThreshold, logger } = options;
-  return { partitionKeyPrefix, ttl, serializer, maxValueBytes, slidingRenewThreshold, logger, ...bounds };
+function memoryOnlyStore(settings: ResolvedStoreOptions, partitionKeyPrefix: string, cache: ResolvedCacheOptions): MemoryStore {
+  const bounds = cache.memory === undefined ? {} : { maxEntries: cache.memory.maxEntries, maxBytes: cache.memory.maxBytes };
+  return MemoryStore.withSettings(memoryOnlySettings(settings, partitionKeyPrefix), bounds);
 }
 
 /** A memory-only module needs no table; its store options are still checked, under a name that says so. */
@@ -170,10 +185,4 @@ function validateName(options: NamedCacheOptions): string {
     throw new InvalidOptionError('name', `must be 1 to 64 letters, digits, "_", "-" or ".", got ${JSON.stringify(options.name)}.`);
   }
   return options.name;
-}
-
-function mergeMemory(root: DynamoCacheOptions['memory'], own: DynamoCacheOptions['memory']): DynamoCacheOptions['memory'] {
-  if (own === undefined) return root;
-  if (own === false || root === false || root === undefined) return own;
-  return { ...root, ...own };
 }

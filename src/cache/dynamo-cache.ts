@@ -20,7 +20,7 @@ import { resolveCacheConfig } from './cache-config.js';
 import { type CacheStats, statsOf } from './cache-stats.js';
 import { CacheCore } from './cache-core.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
-import type { DynamoCacheOptions, GetOrSetOptions } from './cache-options.js';
+import type { DynamoCacheOptions, GetOrSetOptions, ResolvedCacheOptions } from './cache-options.js';
 import {
   HandlerAccess,
   type HealthPort,
@@ -75,7 +75,8 @@ export class DynamoCache {
   constructor(
     /** Where its entries live: DynamoDB, or this process's memory for a memory-only cache (`distributed: false`). */
     readonly store: DynamoStore | MemoryStore,
-    options: DynamoCacheOptions = {},
+    /** As a user writes them (resolved here, once), or resolved already by the module. */
+    options: DynamoCacheOptions | ResolvedCacheOptions = {},
   ) {
     const core = new CacheCore(store, resolveCacheConfig(store, options));
     this.#core = core;

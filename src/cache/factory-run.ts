@@ -1,6 +1,6 @@
 import type { EntryOptions } from '../store/expiry.js';
 import { stamp } from '../store/tags.js';
-import { type FactoryTraceMessage, type OperationObserver, factoryChannel, traced } from '../observability/trace-points.js';
+import { type FactoryTraceMessage, type OperationObserver, factoryChannel, traced } from '../store/trace-points.js';
 
 /** What a factory is handed: the key, the stale value if fail-safe has one, and a say in how it is cached. */
 export interface FactoryContext<T> {

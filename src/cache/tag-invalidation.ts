@@ -1,5 +1,5 @@
 import type { CacheEntry } from '../store/dynamo-store.js';
-import type { EntryStore } from '../store/entry-store.js';
+import type { TagInvalidations } from '../store/coordination.js';
 import { CLEARED_TAG, stamp } from '../store/tags.js';
 import type { DistributedTier, Outcome } from './distributed-tier.js';
 import type { GatedMemory } from './gated-memory.js';
@@ -32,7 +32,7 @@ export class TagInvalidation {
   private readonly reads = new Map<string, Promise<TagTimesRead>>();
 
   constructor(
-    private readonly store: EntryStore,
+    private readonly store: TagInvalidations,
     private readonly distributed: DistributedTier,
     private readonly known: TagTimes,
     private readonly gated: GatedMemory,

@@ -6,7 +6,7 @@ export {
   type OpenTelemetryOptions,
   type TelemetrySource,
 } from '../observability/open-telemetry.js';
-export type { DynamoDBCallTraceMessage, FactoryTraceMessage } from '../observability/trace-points.js';
+export type { DynamoDBCallTraceMessage, FactoryTraceMessage } from '../store/trace-points.js';
 export type { CacheStats } from '../cache/dynamo-cache.js';
 export type { TierLookups, TiersLookups } from '../cache/lookup-counters.js';
 export type { CacheCapacityEvent, CacheEventListener, CacheEventName, CacheTier } from '../cache/cache-events.js';

@@ -1,6 +1,9 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { DynamoCacheModuleOptions } from './interfaces/dynamo-cache-module-options.js';
 
+/** The module's own options that have a default (the store's and the cache's are `STORE_DEFAULTS` and `CACHE_DEFAULTS`). */
+export const MODULE_DEFAULTS = Object.freeze({ isGlobal: false as boolean });
+
 export const {
   ConfigurableModuleClass: ConfigurableDynamoCacheModule,
   MODULE_OPTIONS_TOKEN: DYNAMO_CACHE_MODULE_OPTIONS,
@@ -8,5 +11,5 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<DynamoCacheModuleOptions>({ moduleName: 'DynamoCache' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras({ isGlobal: MODULE_DEFAULTS.isGlobal }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { type NamedCacheOptions, DynamoCacheRegistry } from '../cache/cache-registry.js';
-import { resolveCacheOptions } from '../cache/cache-options.js';
+import { checkCacheOptions } from '../cache/cache-options.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { CachedMethodsExplorer } from './methods/cached-methods.explorer.js';
@@ -48,8 +48,8 @@ export class DynamoCacheModule extends ConfigurableDynamoCacheModule {
    * modules may import the same `forFeature`; the same name with other options fails start-up.
    */
   static forFeature(options: NamedCacheOptions): DynamicModule {
-    resolveCacheOptions(options);
-    return { module: DynamoCacheModule, providers: [namedCacheProvider(options)], exports: [getCacheToken(options.name)] };
+    const overrides = checkCacheOptions(options);
+    return { module: DynamoCacheModule, providers: [namedCacheProvider(options, overrides)], exports: [getCacheToken(options.name)] };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import { DynamoCacheRegistry, type NamedCacheOptions } from '../cache/cache-registry.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
-import { resolveCacheOptions } from '../cache/cache-options.js';
+import { type CacheOverrides, checkCacheOptions } from '../cache/cache-options.js';
 import { CacheRegistrationError } from '../cache/errors.js';
 import { DynamoSessionStore } from '../session/dynamo-session-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
@@ -19,7 +19,7 @@ export const asyncConfigProvider: Provider = {
 export const registryProvider: Provider = {
   provide: DynamoCacheRegistry,
   inject: [DYNAMO_CACHE_CONFIG],
-  useFactory: (config: DynamoCacheModuleConfig) => new DynamoCacheRegistry(config.rootOptions),
+  useFactory: ({ store, cache }: DynamoCacheModuleConfig) => new DynamoCacheRegistry({ store, cache }),
 };
 
 export const defaultCacheProviders: Provider[] = [
@@ -69,18 +69,18 @@ export function asyncNamedCacheProvider(options: NamedCacheAsyncOptions): Provid
     provide: getCacheToken(options.name),
     inject: [DynamoCacheRegistry, ...(options.inject ?? [])],
     useFactory: async (registry: DynamoCacheRegistry, ...dependencies: unknown[]) => {
-      const resolved = { ...(await options.useFactory(...dependencies)), name: options.name };
+      const named = { ...(await options.useFactory(...dependencies)), name: options.name };
       // Checked as forFeature checks its options where they are written: here, when they exist.
-      resolveCacheOptions(resolved);
-      return registry.register(resolved);
+      return registry.register(named, checkCacheOptions(named));
     },
   };
 }
 
-export function namedCacheProvider(options: NamedCacheOptions): Provider {
+/** `overrides`: the options as forFeature checked them where they were written. */
+export function namedCacheProvider(options: NamedCacheOptions, overrides: CacheOverrides): Provider {
   return {
     provide: getCacheToken(options.name),
     inject: [DynamoCacheRegistry],
-    useFactory: (registry: DynamoCacheRegistry) => registry.register(options),
+    useFactory: (registry: DynamoCacheRegistry) => registry.register(options, overrides),
   };
 }

@@ -18,15 +18,6 @@ export interface CompressionPolicy {
   readonly level: number;
 }
 
-/**
- * Chosen by `npm run bench` (compression table, and the set rows of the SDK comparison) on
- * API-style JSON. Below 1 KB an item is one write unit whatever is done to it. Brotli at quality 1
- * keeps 18 % of 10 KB and 12 % of 100 KB in 22 and 143 µs; quality 4 keeps 14 % and 11 % but takes
- * three times as long, which made a 10 KB set 1.13× the raw SDK's where quality 1 made it 1.04×,
- * for the same 2 write units. Deflate at level 1 is larger and slower than either.
- */
-export const DEFAULT_COMPRESSION: CompressionPolicy = Object.freeze({ algorithm: 'brotli', thresholdBytes: 1024, level: 1 });
-
 /** Compressed bytes must save at least this share, or the payload is stored as it is (images, archives). */
 const MIN_SAVING = 0.1;
 /**

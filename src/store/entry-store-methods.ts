@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
-import type { PreparedEntry, ReadOptions, SetManyEntry, WriteOptions } from './dynamo-store.js';
+import type { StoreCoordination } from './coordination.js';
+import type { PreparedEntry, ReadOptions, SetManyEntry, WriteOptions } from './entry-store.js';
 import type { CacheEntry } from './entry-reader.js';
 import type { EntryOptions } from './expiry.js';
 
 /**
  * keyv's store methods, written once over the primitives every store has (`getEntry`, `prepareEntry`,
- * `putEntry`, …): DynamoDB's and the memory-only one alike.
+ * `putEntry`, …): DynamoDB's and the memory-only one alike; and the coordination methods, handed to
+ * the store's own `coordination` (DynamoDB's reserved items, or this process's maps).
  */
 export abstract class EntryStoreMethods extends EventEmitter {
+  protected abstract readonly coordination: StoreCoordination;
+
   abstract getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined>;
   abstract getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>>;
   /** @internal */
@@ -64,5 +68,39 @@ export abstract class EntryStoreMethods extends EventEmitter {
     const prepared = entries.map(({ key, value, ttl }) => this.prepareEntry(key, value, ttl));
     await this.putEntries(prepared);
     return prepared;
+  }
+
+  /**
+   * Takes the distributed lock on `key` for `leaseMs` unless another owner holds it (DynamoDB: one
+   * conditional write on a lease item in the cache's reserved key space, which no caller's key can address).
+   * @internal
+   */
+  acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.coordination.acquireLease(key, owner, leaseMs);
+  }
+
+  /** @internal Gives the lease back early, only if `owner` still holds it. */
+  releaseLease(key: string, owner: string): Promise<void> {
+    return this.coordination.releaseLease(key, owner);
+  }
+
+  /** @internal The counter of this cache's version item, which the poll backplane reads (see `version-item.ts`). */
+  readVersion(): Promise<number> {
+    return this.coordination.readVersion();
+  }
+
+  /** @internal Adds one to this cache's version item, atomically, and resolves to its new value. */
+  bumpVersion(): Promise<number> {
+    return this.coordination.bumpVersion();
+  }
+
+  /** @internal When each tag was last invalidated (`CLEARED_TAG`: the cache cleared); absent if never. */
+  readTagTimes(tags: readonly string[]): Promise<Map<string, number>> {
+    return this.coordination.readTagTimes(tags);
+  }
+
+  /** @internal Records `at` as the tags' invalidation instant, moving each tag's time forward only. */
+  writeTagTimes(tags: readonly string[], at: number): Promise<void> {
+    return this.coordination.writeTagTimes(tags, at);
   }
 }

@@ -1,43 +1,76 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EventEmitter } from 'node:events';
 import type { CapacityUnits } from './capacity.js';
-import type { PreparedEntry, ReadOptions, SetManyEntry, WriteOptions } from './dynamo-store.js';
 import type { CacheEntry } from './entry-reader.js';
 import type { EntryOptions } from './expiry.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import type { CurrentCheck } from './tags.js';
+import type { ValueWrite } from './stored-value.js';
 
 /**
- * What a cache runs on, whichever holds its entries: DynamoDB (`DynamoStore`) or this process's
- * memory (`MemoryStore`, for `distributed: false`). The cache, its handlers and the keyv bridge use
- * only this, so that a memory-only cache runs the same code as a distributed one.
+ * A write made ready by `prepareEntry`: checked, serialized, its expiry resolved. Published as a
+ * type only because the engine's own declarations name it.
  */
-export interface EntryStore extends EventEmitter {
+export interface PreparedEntry extends ValueWrite {
+  /** When its value was made (epoch ms): an invalidation at or after it retires the entry. */
+  readonly storedAt: number;
+  /** The encoded item, when the table's schema was known at preparation. */
+  readonly item?: Record<string, AttributeValue>;
+}
+
+export interface ReadOptions {
+  /** Return an entry past its expiry that is kept for fail-safe (its `expiresAt` is then in the past). */
+  allowStale?: boolean;
+}
+
+export interface WriteOptions {
+  /** Keep the entry this many ms past its expiry, for fail-safe reads. */
+  keepStaleFor?: number;
+  /** When the value was made, if before this write (a factory's start); default now. */
+  storedAt?: number;
+  /** Tags besides those of the entry options (a factory's own). */
+  tags?: readonly string[];
+}
+
+export interface SetManyEntry<T = unknown> {
+  key: string;
+  value: T;
+  ttl?: number | EntryOptions;
+}
+
+/** keyv's store adapter protocol, which both stores speak so that a Keyv (or cache-manager) can hold them. */
+export interface KeyvStoreProtocol extends EventEmitter {
+  /** Keyv reads `dialect` and `url` of any store that has an iterator (and throws without). */
   readonly opts: ResolvedStoreOptions & { readonly dialect: string; readonly url: string };
+  /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
   namespace?: string;
-  readonly tableName: string;
-  readonly capacity: CapacityUnits;
   get<T = unknown>(key: string): Promise<T | undefined>;
-  getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined>;
   getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>>;
-  getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>>;
   has(key: string): Promise<boolean>;
   set(key: string, value: unknown, ttl?: number | EntryOptions): Promise<boolean>;
+  setMany(entries: ReadonlyArray<SetManyEntry>): Promise<boolean[]>;
+  delete(key: string): Promise<boolean>;
+  deleteMany(keys: readonly string[]): Promise<boolean>;
+  clear(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * The entries a cache runs on, whichever holds them: DynamoDB (`DynamoStore`) or this process's
+ * memory (`MemoryStore`, for `distributed: false`). The cache, its handlers, the session store and
+ * the keyv bridge use only this (and, for leases, versions and tag times, `StoreCoordination`), so
+ * that a memory-only cache runs the same code as a distributed one.
+ */
+export interface EntryStore extends KeyvStoreProtocol {
+  readonly tableName: string;
+  readonly capacity: CapacityUnits;
+  getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined>;
+  getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>>;
   setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<PreparedEntry>;
   prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry;
   putEntry(prepared: PreparedEntry): Promise<void>;
-  setMany(entries: ReadonlyArray<SetManyEntry>): Promise<boolean[]>;
   putEntries(prepared: readonly PreparedEntry[]): Promise<void>;
-  delete(key: string): Promise<boolean>;
-  deleteMany(keys: readonly string[]): Promise<boolean>;
   deleteKeys(keys: readonly string[]): Promise<void>;
-  clear(): Promise<void>;
   keys(): AsyncGenerator<string[]>;
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean>;
-  acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean>;
-  releaseLease(key: string, owner: string): Promise<void>;
-  readTagTimes(tags: readonly string[]): Promise<Map<string, number>>;
-  writeTagTimes(tags: readonly string[], at: number): Promise<void>;
-  readVersion(): Promise<number>;
-  bumpVersion(): Promise<number>;
-  disconnect(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionHeld } from './conditional-write.js';
 import { ttlSecondsFor } from './expiry.js';
 import { ITEM_ATTRIBUTES, type TableSchema, itemKey } from './item-codec.js';
 import type { CommandSender } from './timed-sender.js';
@@ -21,8 +22,8 @@ export async function tryAcquireLease(
 ): Promise<boolean> {
   const now = Date.now();
   const expiresAt = now + leaseMs;
-  try {
-    await sender.send(
+  return conditionHeld(() =>
+    sender.send(
       new PutItemCommand({
         TableName: tableName,
         Item: {
@@ -35,12 +36,8 @@ export async function tryAcquireLease(
         ExpressionAttributeNames: { '#pk': schema.partitionKeyName, '#exp': LEASE_EXPIRES_AT },
         ExpressionAttributeValues: { ':now': { N: String(now) } },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Gives the lease back early, only if this owner still holds it (it may have expired and been taken). */
@@ -51,8 +48,9 @@ export async function releaseLease(
   partitionKeyValue: string,
   owner: string,
 ): Promise<void> {
-  try {
-    await sender.send(
+  // Not held any more: it expired and may be another owner's now, which is theirs to release.
+  await conditionHeld(() =>
+    sender.send(
       new DeleteItemCommand({
         TableName: tableName,
         Key: itemKey(schema, partitionKeyValue),
@@ -60,8 +58,6 @@ export async function releaseLease(
         ExpressionAttributeNames: { '#own': OWNER },
         ExpressionAttributeValues: { ':own': { S: owner } },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }

@@ -1,28 +1,17 @@
 import type { CapacityUnits } from './capacity.js';
 import { EntryStoreMethods } from './entry-store-methods.js';
-import type { PreparedEntry, ReadOptions, WriteOptions } from './dynamo-store.js';
+import { MemoryCoordination } from './memory-coordination.js';
+import type { PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
 import type { CacheEntry } from './entry-reader.js';
 import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
 import { assertValidKey, partitionKeyFor } from './keys.js';
-import { type DynamoStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './store-options.js';
+import { MEMORY_BOUNDS_DEFAULTS, type MemoryBounds, type MemoryStoreOptions, presettled, settingsOf } from './memory-store-options.js';
+import { type ResolvedStoreOptions, withStoreOverrides } from './store-options.js';
+
+export { MEMORY_ONLY_TABLE, type MemoryStoreOptions, memoryOnlySettings } from './memory-store-options.js';
 import { CLEARED_TAG, type CurrentCheck, entryTags, stamp } from './tags.js';
 import { type SerializedPayload, readPayload, serializeValue } from './value-serializer.js';
-
-/** What names a memory-only cache where a DynamoDB cache names its table: in errors, logs and `cacheId()`. */
-export const MEMORY_ONLY_TABLE = 'memory-only';
-
-export interface MemoryStoreOptions extends Pick<
-  DynamoStoreOptions,
-  'ttl' | 'serializer' | 'maxValueBytes' | 'slidingRenewThreshold' | 'logger' | 'partitionKeyPrefix'
-> {
-  /** Most entries kept; the oldest written go first. Default 10,000 (as the memory tier's). */
-  maxEntries?: number;
-  /** Most bytes kept, counted as the serialized value plus the key. Default 64 MiB (as the memory tier's). */
-  maxBytes?: number;
-  /** Shown where a DynamoDB store shows its table. Default `memory-only`. */
-  tableName?: string;
-}
 
 interface StoredEntry {
   readonly payload: SerializedPayload;
@@ -51,18 +40,23 @@ export class MemoryStore extends EntryStoreMethods {
   readonly maxBytes: number;
   // Insertion order is write order: the first entries are the first to evict.
   private readonly entries = new Map<string, StoredEntry>();
-  private readonly leases = new Map<string, { readonly owner: string; readonly until: number }>();
-  private readonly tagTimes = new Map<string, number>();
+  protected readonly coordination = new MemoryCoordination((tags, at) => this.dropInvalidated(tags, at));
   private bytes = 0;
-  private version = 0;
 
-  constructor(private readonly options: MemoryStoreOptions = {}) {
+  private readonly settings: ResolvedStoreOptions;
+
+  /** Options as a user writes them are resolved here, once; a cache's store is made with `withSettings` instead. */
+  constructor(options: MemoryStoreOptions = {}) {
     super();
-    const { maxEntries, maxBytes, ...storeOptions } = options;
-    const resolved = resolveStoreOptions({ ...storeOptions, tableName: options.tableName ?? MEMORY_ONLY_TABLE });
-    this.opts = { ...resolved, dialect: 'memory', url: `memory:${resolved.partitionKeyPrefix}` };
-    this.maxEntries = maxEntries ?? 10_000;
-    this.maxBytes = maxBytes ?? 64 * 1024 * 1024;
+    this.settings = settingsOf(options);
+    this.opts = { ...this.settings, dialect: 'memory', url: `memory:${this.settings.partitionKeyPrefix}` };
+    this.maxEntries = options.maxEntries ?? MEMORY_BOUNDS_DEFAULTS.maxEntries;
+    this.maxBytes = options.maxBytes ?? MEMORY_BOUNDS_DEFAULTS.maxBytes;
+  }
+
+  /** @internal A store on settings resolved already (see `memoryOnlySettings`), within `bounds`. */
+  static withSettings(settings: ResolvedStoreOptions, bounds: MemoryBounds = {}): MemoryStore {
+    return new MemoryStore(presettled(settings, bounds));
   }
 
   get tableName(): string {
@@ -76,7 +70,8 @@ export class MemoryStore extends EntryStoreMethods {
 
   /** @internal A store for another memory-only cache: its own entries, the same bounds and settings unless given. */
   withPrefix(partitionKeyPrefix: string, own: Pick<MemoryStoreOptions, 'ttl' | 'serializer' | 'maxValueBytes'>): MemoryStore {
-    return new MemoryStore({ ...this.options, ...own, partitionKeyPrefix });
+    const settings = withStoreOverrides(this.settings, { ...own, partitionKeyPrefix });
+    return MemoryStore.withSettings(settings, { maxEntries: this.maxEntries, maxBytes: this.maxBytes });
   }
 
   async getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
@@ -168,54 +163,17 @@ export class MemoryStore extends EntryStoreMethods {
     return true;
   }
 
-  /** @internal The lock get-or-set's `distributedLock` takes: here, among this process's callers. */
-  async acquireLease(key: string, owner: string, leaseMs: number): Promise<boolean> {
-    assertValidKey(key);
-    const now = Date.now();
-    const held = this.leases.get(key);
-    if (held !== undefined && held.owner !== owner && held.until > now) return false;
-    this.leases.set(key, { owner, until: now + leaseMs });
-    return true;
-  }
+  /** Nothing to close. */
+  async disconnect(): Promise<void> {}
 
-  /** @internal */
-  async releaseLease(key: string, owner: string): Promise<void> {
-    if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
-  }
-
-  /** @internal */
-  async readVersion(): Promise<number> {
-    return this.version;
-  }
-
-  /** @internal */
-  async bumpVersion(): Promise<number> {
-    return ++this.version;
-  }
-
-  /** @internal As DynamoStore's: when each tag was last invalidated; absent if never. */
-  async readTagTimes(tags: readonly string[]): Promise<Map<string, number>> {
-    const times = new Map<string, number>();
-    for (const tag of tags) {
-      const at = this.tagTimes.get(tag);
-      if (at !== undefined) times.set(tag, at);
-    }
-    return times;
-  }
-
-  /** @internal */
-  async writeTagTimes(tags: readonly string[], at: number): Promise<void> {
-    for (const tag of tags) this.tagTimes.set(tag, at);
-    // Here what an invalidation retires costs nothing to delete, and would otherwise hold memory until evicted.
+  /** Here what an invalidation retires costs nothing to delete, and would otherwise hold memory until evicted. */
+  private dropInvalidated(tags: readonly string[], at: number): void {
     const now = Date.now();
     for (const [key, stored] of [...this.entries]) {
       if (stored.storedAt > at) continue;
       if (tags.includes(CLEARED_TAG) || stored.tags?.some((tag) => tags.includes(tag))) this.remove(key, now);
     }
   }
-
-  /** Nothing to close. */
-  async disconnect(): Promise<void> {}
 
   private read<T>(key: string, allowStale: boolean): CacheEntry<T> | undefined {
     assertValidKey(key);

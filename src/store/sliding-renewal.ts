@@ -1,4 +1,5 @@
-import { type AttributeValue, ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionHeld } from './conditional-write.js';
 import { CHUNKS_IN_FLIGHT } from './batches.js';
 import { type Expiration, chunksKeptUntil, slidingRenewal, ttlSecondsFor } from './expiry.js';
 import { ITEM_ATTRIBUTES, type TableSchema, itemKey } from './item-codec.js';
@@ -37,7 +38,7 @@ export async function renewSlidingEntry(
     chunks !== undefined && (chunks.keptUntil === undefined || renewed > chunks.keptUntil)
       ? chunksKeptUntil({ ...expiration, expiresAt: renewed })
       : undefined;
-  try {
+  const held = await conditionHeld(async () => {
     if (keptUntil !== undefined) await renewChunks(client, tableName, schema, chunks!.keys, keptUntil);
     await client.send(
       new UpdateItemCommand({
@@ -59,12 +60,9 @@ export async function renewSlidingEntry(
         },
       }),
     );
-    return renewed;
-  } catch (error) {
-    // A chunk gone, or the head changed: the value was overwritten or deleted since it was read.
-    if (error instanceof ConditionalCheckFailedException) return expiration.expiresAt;
-    throw error;
-  }
+  });
+  // A chunk gone, or the head changed: the value was overwritten or deleted since it was read.
+  return held ? renewed : expiration.expiresAt;
 }
 
 /** Sets each chunk's TTL; conditional on the chunk being there, so that a deleted chunk is never brought back as an empty item. */

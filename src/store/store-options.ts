@@ -1,12 +1,25 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { type CompressionAlgorithm, type CompressionPolicy, DEFAULT_COMPRESSION } from './compression.js';
-import { CHUNK_PAYLOAD_BYTES, MAX_CHUNKS } from './chunks.js';
-import { type DynamoDBClientLike, clientProblem } from './dynamodb-client.js';
+import type { CompressionAlgorithm, CompressionPolicy } from './compression.js';
+import type { DynamoDBClientLike } from './dynamodb-client.js';
 import { InvalidOptionError } from './errors.js';
-import { ITEM_ATTRIBUTES, isReservedAttributeName } from './item-codec.js';
+import { isBoolean, isDuration, isName, isPositiveDuration, optional } from './option-checks.js';
+import {
+  resolveCompression,
+  resolveConnection,
+  resolveLogger,
+  resolveMaxValueBytes,
+  resolvePartitionKeyPrefix,
+  resolveSerializer,
+  resolveSlidingRenewThreshold,
+  resolveSortKey,
+  resolveTtl,
+} from './store-option-parts.js';
 import type { ValueSerializer } from './value-serializer.js';
 import type { RetryPolicy } from './retry.js';
 import type { WarningLogger } from './table-schema.js';
+
+// Kept for the session store and the decorators, which take their checks from here.
+export { isBoolean, isDuration, isPositiveDuration, optional } from './option-checks.js';
 
 export interface DynamoStoreOptions {
   /** The DynamoDB table that holds the cache. Required. */
@@ -84,8 +97,47 @@ export interface DynamoStoreOptions {
   returnConsumedCapacity?: boolean;
 }
 
+/**
+ * Every store option that has a default, under the option's own name: the one place each default is
+ * written. The resolver reads it, and a test checks the README's options table against it.
+ */
+export const STORE_DEFAULTS = Object.freeze({
+  createTableIfNotExists: false,
+  consistentReads: true,
+  /**
+   * Short (it is billed with every item), and the default key prefix's own letters, so that an item
+   * reads as the cache's.
+   */
+  sortKeyValue: 'dc',
+  partitionKeyPrefix: 'dc:',
+  slidingRenewThreshold: 0.1,
+  batchRetryTimeout: 10_000,
+  tableReadyTimeout: 60_000,
+  /**
+   * Long enough for a 16 MB BatchGetItem page (batches get five times it) and a throttled call's SDK
+   * retries in most cases (up to 1.5 s of backoff over 3 attempts); short enough that a hung socket
+   * costs a request two seconds, not the OS's minutes.
+   */
+  operationTimeout: 2_000,
+  /**
+   * Chosen by `npm run bench` (compression table, and the set rows of the SDK comparison) on
+   * API-style JSON. Below 1 KB an item is one write unit whatever is done to it. Brotli at quality 1
+   * keeps 18 % of 10 KB and 12 % of 100 KB in 22 and 143 µs; quality 4 keeps 14 % and 11 % but takes
+   * three times as long, which made a 10 KB set 1.13× the raw SDK's where quality 1 made it 1.04×,
+   * for the same 2 write units. Deflate at level 1 is larger and slower than either.
+   */
+  compression: Object.freeze({ algorithm: 'brotli' as CompressionAlgorithm, threshold: 1024, level: 1 }),
+  maxValueBytes: 4 * 1024 * 1024,
+  returnConsumedCapacity: false,
+  startupCheck: 'fail' as 'fail' | 'warn',
+  tableStream: false,
+});
+
+/** The store's options checked, their defaults applied and frozen: made once, by `resolveStoreOptions`. */
 export interface ResolvedStoreOptions {
   readonly tableName: string;
+  /** How the store reaches DynamoDB: the application's client, or what to build its own with. */
+  readonly connection: StoreConnection;
   readonly createTableIfNotExists: boolean;
   readonly consistentReads: boolean;
   readonly partitionKeyName?: string;
@@ -106,51 +158,42 @@ export interface ResolvedStoreOptions {
   readonly tableStream: boolean;
 }
 
-export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024;
+export interface StoreConnection {
+  readonly client?: DynamoDBClientLike;
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly credentials?: DynamoDBClientConfig['credentials'];
+}
+
 /**
- * The sort key value of the cache's items when `sortKeyValue` is left out: short (it is billed with
- * every item), and the default key prefix's own letters, so that an item reads as the cache's.
+ * What a cache sharing a store's table (a named cache's store) may set for itself; the rest it takes
+ * from that store. A `client` replaces the connection: a sibling sends with its parent's client.
  */
-export const DEFAULT_SORT_KEY_VALUE = 'dc';
-/** DynamoDB's limit on a sort key value, in UTF-8 bytes. */
-const SORT_KEY_LIMIT_BYTES = 1024;
-/** What one BatchGetItem can name: 100 chunks. */
-export const MAX_VALUE_BYTES_LIMIT = MAX_CHUNKS * CHUNK_PAYLOAD_BYTES;
+export type StoreOverrides = Pick<
+  DynamoStoreOptions,
+  | 'partitionKeyPrefix'
+  | 'ttl'
+  | 'compression'
+  | 'serializer'
+  | 'maxValueBytes'
+  | 'returnConsumedCapacity'
+  | 'client'
+  | 'slidingRenewThreshold'
+  | 'logger'
+>;
 
 const consoleLogger: WarningLogger = { warn: (message) => console.warn(`[nest-dynamo-cache] ${message}`) };
 
 // DynamoDB's table name rule: 3 to 255 of these characters.
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
-export function optional<T>(
-  options: Record<string, unknown>,
-  name: string,
-  check: (value: unknown) => boolean,
-  expected: string,
-  /** The option's full name, for an option nested in another. */
-  label = name,
-): T | undefined {
-  const value = options[name];
-  if (value === undefined) return undefined;
-  if (check(value)) return value as T;
-  throw new InvalidOptionError(label, `must be ${expected}, got ${shown(value)}.`);
-}
+// Only the resolver adds to it: an object in it needs no second resolution.
+const resolvedOptions = new WeakSet<object>();
 
-/** JSON where it can (it spells NaN and Infinity "null", and cannot write a circular object). */
-function shown(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+/** Whether `options` came out of `resolveStoreOptions` (or a layering on it), and so is checked and complete. */
+export function isResolvedStoreOptions(options: unknown): options is ResolvedStoreOptions {
+  return typeof options === 'object' && options !== null && resolvedOptions.has(options);
 }
-
-export const isBoolean = (value: unknown) => typeof value === 'boolean';
-const isName = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 255;
-export const isPositiveDuration = (value: unknown) =>
-  typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2 ** 31 - 1;
-export const isDuration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 8.64e15;
 
 /** Checks every option once, when the module or store is built, so that a mistake fails start-up and names its option. */
 export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreOptions {
@@ -164,154 +207,70 @@ export function resolveStoreOptions(options: DynamoStoreOptions): ResolvedStoreO
       `must be a DynamoDB table name (3 to 255 letters, digits, "_", "-" or "."), got ${JSON.stringify(raw.tableName) ?? String(raw.tableName)}.`,
     );
   }
-  const problem = options.client === undefined ? undefined : clientProblem(options.client);
-  if (problem !== undefined) {
-    throw new InvalidOptionError(
-      'client',
-      `must be a DynamoDBClient (@aws-sdk/client-dynamodb) or a DynamoDBDocumentClient (@aws-sdk/lib-dynamodb), ${problem}.`,
-    );
-  }
-  if (options.client !== undefined && (options.region ?? options.endpoint ?? options.credentials) !== undefined) {
-    throw new InvalidOptionError('client', 'cannot be given together with region, endpoint or credentials; configure the client instead.');
-  }
-  optional(raw, 'region', isName, 'a region name such as "eu-west-1"');
-  optional(raw, 'endpoint', (value) => typeof value === 'string' && URL.canParse(value), 'a URL such as "http://localhost:8000"');
-  const threshold = optional<number>(
-    raw,
-    'slidingRenewThreshold',
-    (value) => typeof value === 'number' && value >= 0 && value <= 1,
-    'a number from 0 to 1',
-  );
+  const connection = resolveConnection(options);
+  const threshold = resolveSlidingRenewThreshold(raw);
   const batchRetryTimeout = optional<number>(raw, 'batchRetryTimeout', isDuration, 'a duration in ms >= 0');
-  const prefix = optional<string>(
-    raw,
-    'partitionKeyPrefix',
-    (value) => typeof value === 'string' && value.length <= 1024,
-    'a string of at most 1024 characters',
-  );
+  const partitionKeyPrefix = resolvePartitionKeyPrefix(raw) ?? STORE_DEFAULTS.partitionKeyPrefix;
   const partitionKeyName = optional<string>(raw, 'partitionKeyName', isName, 'a non-empty attribute name');
   const ttlAttributeName = optional<string>(raw, 'ttlAttributeName', isName, 'a non-empty attribute name');
-  return {
+  const flag = (name: keyof typeof STORE_DEFAULTS & keyof DynamoStoreOptions) =>
+    optional<boolean>(raw, name, isBoolean, 'true or false') ?? (STORE_DEFAULTS[name] as boolean);
+  return settled({
     tableName: raw.tableName,
-    createTableIfNotExists: optional<boolean>(raw, 'createTableIfNotExists', isBoolean, 'true or false') ?? false,
-    consistentReads: optional<boolean>(raw, 'consistentReads', isBoolean, 'true or false') ?? true,
+    connection,
+    createTableIfNotExists: flag('createTableIfNotExists'),
+    consistentReads: flag('consistentReads'),
     partitionKeyName,
     ttlAttributeName,
-    sortKey: resolveSortKey(raw, partitionKeyName, ttlAttributeName),
-    partitionKeyPrefix: prefix ?? 'dc:',
-    ttl: optional<number>(raw, 'ttl', isDuration, 'a duration in ms >= 0 (0: no expiry)') || undefined,
-    slidingRenewThreshold: threshold ?? 0.1,
-    batchRetry: { maxDurationMs: batchRetryTimeout ?? 10_000, baseDelayMs: 25, maxDelayMs: 1_000 },
-    tableReadyTimeoutMs: optional<number>(raw, 'tableReadyTimeout', isDuration, 'a duration in ms >= 0') ?? 60_000,
-    // Long enough for a 16 MB BatchGetItem page (batches get five times it) and a throttled call's
-    // SDK retries in most cases (up to 1.5 s of backoff over 3 attempts); short enough that a hung
-    // socket costs a request two seconds, not the OS's minutes.
-    operationTimeoutMs: optional<number>(raw, 'operationTimeout', isPositiveDuration, 'a duration in ms > 0') ?? 2_000,
-    logger:
-      optional<WarningLogger>(
-        raw,
-        'logger',
-        (value) => typeof (value as WarningLogger)?.warn === 'function',
-        'an object with a warn(message) method',
-      ) ?? consoleLogger,
-    compression: resolveCompression(raw.compression),
-    maxValueBytes:
-      optional<number>(
-        raw,
-        'maxValueBytes',
-        (value) => Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_VALUE_BYTES_LIMIT,
-        `an integer from 1 to ${MAX_VALUE_BYTES_LIMIT}`,
-      ) ?? DEFAULT_MAX_VALUE_BYTES,
-    serializer: optional<ValueSerializer>(
-      raw,
-      'serializer',
-      isSerializer,
-      'an object with a name (1 to 64 letters, digits, "_", ".", "@", "/" or "-"), serialize(value) and deserialize(bytes)',
-    ),
-    returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false') ?? false,
+    sortKey: resolveSortKey(raw, partitionKeyName, ttlAttributeName, STORE_DEFAULTS.sortKeyValue),
+    partitionKeyPrefix,
+    ttl: resolveTtl(raw),
+    slidingRenewThreshold: threshold ?? STORE_DEFAULTS.slidingRenewThreshold,
+    batchRetry: Object.freeze({
+      maxDurationMs: batchRetryTimeout ?? STORE_DEFAULTS.batchRetryTimeout,
+      baseDelayMs: 25,
+      maxDelayMs: 1_000,
+    }),
+    tableReadyTimeoutMs:
+      optional<number>(raw, 'tableReadyTimeout', isDuration, 'a duration in ms >= 0') ?? STORE_DEFAULTS.tableReadyTimeout,
+    operationTimeoutMs:
+      optional<number>(raw, 'operationTimeout', isPositiveDuration, 'a duration in ms > 0') ?? STORE_DEFAULTS.operationTimeout,
+    logger: resolveLogger(raw) ?? consoleLogger,
+    compression: resolveCompression(raw.compression, STORE_DEFAULTS.compression),
+    maxValueBytes: resolveMaxValueBytes(raw) ?? STORE_DEFAULTS.maxValueBytes,
+    serializer: resolveSerializer(raw),
+    returnConsumedCapacity: flag('returnConsumedCapacity'),
     startupCheck:
-      optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ?? 'fail',
-    tableStream: optional<boolean>(raw, 'tableStream', isBoolean, 'true or false') ?? false,
-  };
+      optional<'fail' | 'warn'>(raw, 'startupCheck', (value) => value === 'fail' || value === 'warn', '"fail" or "warn"') ??
+      STORE_DEFAULTS.startupCheck,
+    tableStream: flag('tableStream'),
+  });
 }
 
-/** The sort key's name must be no attribute a cache item writes, or the item would write its key twice over. */
-function resolveSortKey(
-  raw: Record<string, unknown>,
-  partitionKeyName: string | undefined,
-  ttlAttributeName: string | undefined,
-): ResolvedStoreOptions['sortKey'] {
-  const name = optional<string>(raw, 'sortKeyName', isName, 'a non-empty attribute name of up to 255 characters');
-  const value = optional<string>(
-    raw,
-    'sortKeyValue',
-    (v) => typeof v === 'string' && v.length > 0 && v.isWellFormed() && Buffer.byteLength(v, 'utf8') <= SORT_KEY_LIMIT_BYTES,
-    `a non-empty string of at most ${SORT_KEY_LIMIT_BYTES} UTF-8 bytes`,
-  );
-  if (name === undefined) {
-    if (value !== undefined) {
-      throw new InvalidOptionError('sortKeyValue', 'needs sortKeyName, the sort key attribute of the table, to be written in.');
-    }
-    return undefined;
-  }
-  if (isReservedAttributeName(name)) {
-    throw new InvalidOptionError(
-      'sortKeyName',
-      `"${name}" is one of the attribute names cache items use (${Object.values(ITEM_ATTRIBUTES).join(', ')}); ` +
-        'a table whose sort key has that name cannot hold the cache.',
-    );
-  }
-  for (const [option, other] of [
-    ['partitionKeyName', partitionKeyName],
-    ['ttlAttributeName', ttlAttributeName],
-  ] as const) {
-    if (name === other) throw new InvalidOptionError('sortKeyName', `is "${name}", the same as ${option}.`);
-  }
-  return { name, value: value ?? DEFAULT_SORT_KEY_VALUE };
+/**
+ * A store's resolved options with a few of its own layered on (bentocache's `cloneWith`): only the
+ * options given are checked, the rest are `base`'s as they were resolved.
+ */
+export function withStoreOverrides(base: ResolvedStoreOptions, overrides: StoreOverrides): ResolvedStoreOptions {
+  const raw = overrides as Record<string, unknown>;
+  const given = (name: keyof StoreOverrides) => raw[name] !== undefined;
+  return settled({
+    ...base,
+    ...(given('client') && { connection: resolveConnection({ tableName: base.tableName, client: overrides.client }) }),
+    ...(given('partitionKeyPrefix') && { partitionKeyPrefix: resolvePartitionKeyPrefix(raw)! }),
+    ...(given('ttl') && { ttl: resolveTtl(raw) }),
+    ...(given('compression') && { compression: resolveCompression(raw.compression, STORE_DEFAULTS.compression) }),
+    ...(given('maxValueBytes') && { maxValueBytes: resolveMaxValueBytes(raw)! }),
+    ...(given('serializer') && { serializer: resolveSerializer(raw) }),
+    ...(given('slidingRenewThreshold') && { slidingRenewThreshold: resolveSlidingRenewThreshold(raw)! }),
+    ...(given('logger') && { logger: resolveLogger(raw)! }),
+    ...(given('returnConsumedCapacity') && {
+      returnConsumedCapacity: optional<boolean>(raw, 'returnConsumedCapacity', isBoolean, 'true or false')!,
+    }),
+  });
 }
 
-function isSerializer(value: unknown): boolean {
-  const serializer = value as ValueSerializer;
-  return (
-    typeof serializer?.serialize === 'function' &&
-    typeof serializer.deserialize === 'function' &&
-    typeof serializer.name === 'string' &&
-    /^[\w.@/-]{1,64}$/.test(serializer.name)
-  );
-}
-
-function resolveCompression(value: unknown): CompressionPolicy | undefined {
-  if (value === false) return undefined;
-  if (value === undefined) return DEFAULT_COMPRESSION;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionError(
-      'compression',
-      `must be false or { algorithm?, threshold?, level? }, got ${JSON.stringify(value) ?? String(value)}.`,
-    );
-  }
-  const raw = value as Record<string, unknown>;
-  const algorithm =
-    optional<CompressionAlgorithm>(
-      raw,
-      'algorithm',
-      (a) => a === 'brotli' || a === 'deflate',
-      '"brotli" or "deflate"',
-      'compression.algorithm',
-    ) ?? DEFAULT_COMPRESSION.algorithm;
-  const [minLevel, maxLevel] = algorithm === 'brotli' ? [0, 11] : [1, 9];
-  const level = optional<number>(
-    raw,
-    'level',
-    (l) => Number.isInteger(l) && (l as number) >= minLevel && (l as number) <= maxLevel,
-    `an integer from ${minLevel} to ${maxLevel} for ${algorithm}`,
-    'compression.level',
-  );
-  const threshold = optional<number>(
-    raw,
-    'threshold',
-    (t) => Number.isInteger(t) && (t as number) >= 0,
-    'a whole number of bytes >= 0',
-    'compression.threshold',
-  );
-  return { algorithm, level: level ?? DEFAULT_COMPRESSION.level, thresholdBytes: threshold ?? DEFAULT_COMPRESSION.thresholdBytes };
+function settled(resolved: ResolvedStoreOptions): ResolvedStoreOptions {
+  resolvedOptions.add(Object.freeze(resolved));
+  return resolved;
 }

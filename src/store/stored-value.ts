@@ -6,7 +6,8 @@ import { ValueTooLargeError } from './errors.js';
 import { type Expiration, chunksKeptUntil, ttlSecondsFor } from './expiry.js';
 import { ITEM_ATTRIBUTES, ITEM_LIMIT_BYTES, type ItemBody, type TableSchema, encodeItem } from './item-codec.js';
 import type { PartitionKey } from './keys.js';
-import { MAX_VALUE_BYTES_LIMIT, type ResolvedStoreOptions } from './store-options.js';
+import { MAX_VALUE_BYTES_LIMIT } from './store-option-parts.js';
+import type { ResolvedStoreOptions } from './store-options.js';
 import type { CommandSender } from './timed-sender.js';
 import type { SerializedPayload } from './value-serializer.js';
 

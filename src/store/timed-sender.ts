@@ -3,7 +3,7 @@ import type { DynamoDBClientLike } from './dynamodb-client.js';
 import { type CapacityMeter, METERED_OPERATIONS } from './capacity.js';
 import { withinBound } from './bounded-call.js';
 import { CallAbandonedError, OperationTimeoutError, ThrottledError } from './errors.js';
-import { type DynamoDBCallTraceMessage, type OperationObserver, dynamodbChannel, traced } from '../observability/trace-points.js';
+import { type DynamoDBCallTraceMessage, type OperationObserver, dynamodbChannel, traced } from './trace-points.js';
 
 export const BATCH_TIMEOUT_FACTOR = 5;
 const MANY_ITEM_OPERATIONS: ReadonlySet<string> = new Set(['BatchGetItem', 'BatchWriteItem', 'Scan']);

@@ -45,7 +45,7 @@ class EnvelopeInterceptor implements NestInterceptor {
 
 async function expressApp(prefix: string, providers: unknown[] = []): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [cacheModule(table, { keyPrefix: prefix })],
+    imports: [cacheModule(table, { partitionKeyPrefix: prefix })],
     controllers: [ItemsController],
     providers: providers as never[],
   }).compile();
@@ -56,7 +56,7 @@ async function expressApp(prefix: string, providers: unknown[] = []): Promise<IN
 
 async function fastifyApp(prefix: string): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [cacheModule(table, { keyPrefix: prefix })],
+    imports: [cacheModule(table, { partitionKeyPrefix: prefix })],
     controllers: [ItemsController],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });

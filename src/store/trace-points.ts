@@ -1,0 +1,58 @@
+import { tracingChannel } from 'node:diagnostics_channel';
+
+/**
+ * The operations this library traces, as `node:diagnostics_channel` tracing channels (so that an
+ * APM agent can subscribe without OpenTelemetry) and as an observer slot the OpenTelemetry bridge
+ * fills. This file imports nothing of the library: the store and the cache publish through it, and
+ * the bridge above them subscribes.
+ */
+
+/** A get-or-set miss running its factory, or a background refresh running it. */
+export interface FactoryTraceMessage {
+  readonly cache: string;
+  /** The cache key: channel subscribers run in this process; the span gets it only with `recordKeys`. */
+  readonly key: string;
+  /** True for an eager or wrap refresh run after the caller already had its value. */
+  readonly background: boolean;
+}
+
+/** One call to DynamoDB, after the store's own retries: what the SDK's `send` was asked. */
+export interface DynamoDBCallTraceMessage {
+  /** The cache whose store sent it; undefined for a store no cache owns. */
+  readonly cache: string | undefined;
+  /** The API operation: `GetItem`, `BatchWriteItem`, … */
+  readonly operation: string;
+  readonly tableName: string;
+}
+
+/** `tracing:nest-dynamo-cache:factory:start`, `…:asyncEnd`, `…:error`: see Node's TracingChannel. */
+export const factoryChannel = tracingChannel<unknown, FactoryTraceMessage & { error?: unknown; result?: unknown }>(
+  'nest-dynamo-cache:factory',
+);
+export const dynamodbChannel = tracingChannel<unknown, DynamoDBCallTraceMessage & { error?: unknown; result?: unknown }>(
+  'nest-dynamo-cache:dynamodb',
+);
+
+/** Wraps an operation (a span around it, a duration recorded after it), as the OpenTelemetry bridge does. */
+export interface OperationObserver<M> {
+  observe<R>(message: M, run: () => Promise<R>): Promise<R>;
+}
+
+/**
+ * Runs `run` traced by the observer and the channel, whichever is there. With neither (the default),
+ * it is `run()` and nothing is allocated: `message` is only called when someone listens.
+ */
+export function traced<M extends object, R>(
+  observer: OperationObserver<M> | undefined,
+  channel: typeof factoryChannel | typeof dynamodbChannel,
+  message: () => M,
+  run: () => Promise<R>,
+): Promise<R> {
+  const heard = channel.hasSubscribers;
+  if (observer === undefined && !heard) return run();
+  const context = message();
+  const published = heard ? () => (channel as unknown as TracingChannelOf<M>).tracePromise(run, context) : run;
+  return observer === undefined ? published() : observer.observe(context, published);
+}
+
+type TracingChannelOf<M extends object> = { tracePromise<R>(run: () => Promise<R>, context: M): Promise<R> };
