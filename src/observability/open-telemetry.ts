@@ -3,7 +3,7 @@ import type { BackplaneStats } from '../backplane/backplane.js';
 import type { CircuitState } from '../cache/circuit-breaker.js';
 import type { DynamoCache } from '../cache/dynamo-cache.js';
 import { InvalidOptionError } from '../store/errors.js';
-import type { DynamoDBCallTraceMessage, FactoryTraceMessage, OperationObserver } from './trace-points.js';
+import type { DynamoDBCallTraceMessage, FactoryTraceMessage, OperationObserver } from '../store/trace-points.js';
 import { type InstrumentNames, createInstruments } from './instruments.js';
 
 /** `openTelemetry` of the module, or of `instrumentCaches`. */
