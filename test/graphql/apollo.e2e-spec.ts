@@ -1,5 +1,5 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Scope } from '@nestjs/common';
 import { Args, Context, Field, GraphQLModule, ID, Int, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Test } from '@nestjs/testing';
 import { delay, of } from 'rxjs';
@@ -121,6 +121,16 @@ class ReadersResolver {
   }
 }
 
+/** Built by Nest for every request: no start-up scan reaches its instances, the interceptor still does. */
+@Resolver(() => Reader, { scope: Scope.REQUEST })
+class RequestScopedResolver {
+  @Query(() => Reader)
+  @Cacheable({ ttl: 60_000 })
+  perRequest(): Reader {
+    return { name: 'per request', run: ran('perRequest') };
+  }
+}
+
 const warnings: string[] = [];
 const logger = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };
 
@@ -137,7 +147,7 @@ describe('@Cacheable and @CacheEvict on GraphQL resolvers (Apollo, Express, code
           fieldResolverEnhancers: ['interceptors'],
         }),
       ],
-      providers: [BooksResolver, ReadersResolver],
+      providers: [BooksResolver, ReadersResolver, RequestScopedResolver],
     }).compile();
     app = moduleRef.createNestApplication({ logger });
     await app.init();
@@ -226,6 +236,12 @@ describe('@Cacheable and @CacheEvict on GraphQL resolvers (Apollo, Express, code
     expect(await data('{ librarian { run } }', { Authorization: 'Bearer bob' })).toEqual({ librarian: { run: 1 } });
     await data('{ shelfReader(shelf: "a") { run } }');
     expect(await data('{ shelfReader(shelf: "a") { name run } }')).toEqual({ shelfReader: { name: 'a', run: 1 } });
+  });
+
+  it('caches a request-scoped resolver too, with no warning at start-up', async () => {
+    await data('{ perRequest { run } }');
+    expect(await data('{ perRequest { run } }')).toEqual({ perRequest: { run: 1 } });
+    expect(warnings.filter((warning) => warning.includes('RequestScopedResolver'))).toEqual([]);
   });
 
   it('answers a class instance without caching it, with a warning naming the resolver', async () => {

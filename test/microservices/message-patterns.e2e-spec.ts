@@ -67,6 +67,12 @@ class PricesController {
     ran(`changed:${data.sku}`);
   }
 
+  @EventPattern('pear.changed')
+  @CacheEvict({ keys: () => ['message "price" {"sku":"pear"}'] })
+  pearChanged() {
+    ran('changed:pear');
+  }
+
   @EventPattern('audit')
   @Cacheable({ ttl: 60_000 })
   audit(@Payload() data: { what: string }) {
@@ -150,6 +156,12 @@ describe('@Cacheable on message handlers (TCP)', () => {
     proxy.emit('price.changed', { sku: 'apple', price: 4 });
     await expect.poll(async () => (await send('price', { sku: 'apple' })).price, { timeout: 5_000 }).toBe(4);
     expect(runs['price:apple']).toBe(2);
+  });
+
+  it('keys a message by its pattern and data as the README says, for @CacheEvict keys', async () => {
+    await send('price', { sku: 'pear' });
+    proxy.emit('pear.changed', {});
+    await expect.poll(async () => (await send('price', { sku: 'pear' })).run, { timeout: 5_000 }).toBe(2);
   });
 
   it('never caches an @EventPattern handler: every event reaches it, and start-up said so once', async () => {
