@@ -1,5 +1,5 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { type INestApplication, Scope } from '@nestjs/common';
+import { type INestApplication, Injectable, Scope } from '@nestjs/common';
 import { Args, Context, Field, GraphQLModule, ID, Int, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Test } from '@nestjs/testing';
 import { delay, of } from 'rxjs';
@@ -121,13 +121,23 @@ class ReadersResolver {
   }
 }
 
+const instances = new Set<object>();
+
 /** Built by Nest for every request: no start-up scan reaches its instances, the interceptor still does. */
-@Resolver(() => Reader, { scope: Scope.REQUEST })
+@Resolver(() => Reader)
+@Injectable({ scope: Scope.REQUEST })
 class RequestScopedResolver {
   @Query(() => Reader)
   @Cacheable({ ttl: 60_000 })
   perRequest(): Reader {
+    instances.add(this);
     return { name: 'per request', run: ran('perRequest') };
+  }
+
+  @Query(() => Int)
+  uncached(): number {
+    instances.add(this);
+    return instances.size;
   }
 }
 
@@ -241,6 +251,10 @@ describe('@Cacheable and @CacheEvict on GraphQL resolvers (Apollo, Express, code
   it('caches a request-scoped resolver too, with no warning at start-up', async () => {
     await data('{ perRequest { run } }');
     expect(await data('{ perRequest { run } }')).toEqual({ perRequest: { run: 1 } });
+    // Request-scoped indeed: each query that reaches a resolver builds one.
+    await data('{ uncached }');
+    await data('{ uncached }');
+    expect(instances.size).toBe(3);
     expect(warnings.filter((warning) => warning.includes('RequestScopedResolver'))).toEqual([]);
   });
 

@@ -69,7 +69,7 @@ class PricesController {
 
   @EventPattern('pear.changed')
   @CacheEvict({ keys: () => ['message "price" {"sku":"pear"}'] })
-  pearChanged() {
+  pearChanged(@Payload() _data: unknown) {
     ran('changed:pear');
   }
 
