@@ -1,6 +1,6 @@
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import type { Unstorable } from '../http/cached-response.js';
+import { type Unstorable, unstorableReason } from '../http/cached-response.js';
 import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
 
 /** The entry a call is cached under (with the headers `vary` reads), or why it is answered without the cache. */
@@ -21,3 +21,6 @@ export interface ContextCalls {
   /** A value, stored or just made, as the handler's caller receives it. */
   answer(value: unknown): Observable<unknown>;
 }
+
+/** A resolver's or handler's value judged as a route's body is (no status, no headers): plain data only, and a value. */
+export const unstorableValue = (value: unknown): Unstorable | undefined => unstorableReason(value, 200, [200], () => undefined);

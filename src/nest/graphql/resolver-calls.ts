@@ -2,9 +2,9 @@ import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { lastValueFrom, of } from 'rxjs';
 import { describe } from '../burst-warning.js';
 import { checkedKey } from '../cache-calls.js';
-import type { CallKey, ContextCalls } from '../contexts/context-calls.js';
+import { type CallKey, type ContextCalls, unstorableValue } from '../contexts/context-calls.js';
 import { digestOf, encodedValue } from '../contexts/default-key.js';
-import { bodyForHit, unstorableReason } from '../http/cached-response.js';
+import { bodyForHit } from '../http/cached-response.js';
 import { personalRequestReason } from '../http/http-cache-key.js';
 import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
 
@@ -56,7 +56,7 @@ export const resolverCalls: ContextCalls = {
   // A resolver's Observable counts by its last value, as Nest answers GraphQL with it.
   run: (next: CallHandler) => lastValueFrom(next.handle(), { defaultValue: undefined }),
   // As a route's body: plain data only (a class instance's getters and methods, which GraphQL may read, would not come back).
-  unstorable: (value: unknown) => unstorableReason(value, 200, [200], () => undefined),
+  unstorable: unstorableValue,
   answer: (value: unknown) => of(bodyForHit(value, false)),
 };
 

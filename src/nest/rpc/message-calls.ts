@@ -2,9 +2,9 @@ import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { from, lastValueFrom, type Observable, of, toArray } from 'rxjs';
 import { describe } from '../burst-warning.js';
 import { checkedKey } from '../cache-calls.js';
-import type { CallKey, ContextCalls } from '../contexts/context-calls.js';
+import { type CallKey, type ContextCalls, unstorableValue } from '../contexts/context-calls.js';
 import { encodedValue } from '../contexts/default-key.js';
-import { bodyForHit, unstorableReason } from '../http/cached-response.js';
+import { bodyForHit } from '../http/cached-response.js';
 import type { CacheableOptions } from '../interfaces/cacheable-options.js';
 import { isEventHandler, PATTERN_METADATA } from './pattern-metadata.js';
 
@@ -34,7 +34,7 @@ export const messageCalls: ContextCalls = {
     return values.length === 1 ? values[0] : new Emissions(values);
   },
   unstorable: (value: unknown) => {
-    if (!(value instanceof Emissions)) return unstorableReason(value, 200, [200], () => undefined);
+    if (!(value instanceof Emissions)) return unstorableValue(value);
     const count = value.values.length;
     return { reason: `it answered with ${count} values; only a single answer is cached`, deliberate: count === 0 };
   },
