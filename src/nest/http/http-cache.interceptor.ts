@@ -14,6 +14,7 @@ import { DynamoCacheRegistry } from '../../cache/cache-registry.js';
 import type { DynamoCache } from '../../cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../../cache/errors.js';
 import { BurstWarning, describe } from '../burst-warning.js';
+import { ContextCache } from '../contexts/context-cache.js';
 import { stamp } from '../../store/tags.js';
 import { CallerFailure, evictEntries } from '../cache-calls.js';
 import { asksForFreshAnswer, bodyForHit, type CachedResponse, entityTagOfStored, jsonOfFrozen } from './cached-response.js';
@@ -60,6 +61,8 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     warn: (message) => (this.registry?.default.forRoutes().logger ?? fallbackLogger).warn(message),
   });
   private readonly policy: AnswerPolicy;
+  // GraphQL resolvers and message handlers: their own keys and answers, the same get-or-set.
+  private readonly contexts = new ContextCache((name) => this.cacheNamed(name), this.warning);
 
   constructor(
     @Optional() @Inject(DynamoCacheRegistry) private readonly registry: DynamoCacheRegistry | undefined,
@@ -70,7 +73,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
+    if (context.getType() !== 'http') return this.contexts.intercept(context, next);
     const plan = this.planFor(context);
     const request = context.switchToHttp().getRequest<CacheableRequest>();
     if (plan === null || handled.has(request)) return next.handle();

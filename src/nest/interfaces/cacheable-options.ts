@@ -23,21 +23,22 @@ export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> 
    */
   ttl?: number | ((value: any) => number);
   /**
-   * The cache key: a string, or a function of the request (routes; async allowed) or of the method's
-   * arguments, called with the provider as `this` (provider methods). Default: see the README.
+   * The cache key: a string, or a function of the request (routes; async allowed), of the method's
+   * arguments, called with the provider as `this` (provider methods), of `(parent, args, context, info)`
+   * (GraphQL resolvers) or of `(data, context)` (message handlers). Default: see the README.
    */
   key?: string | ((...args: any[]) => string | Promise<string>);
-  /** Routes: request headers whose values key the entry apart (`accept-language`, `authorization`). */
+  /** Routes and GraphQL resolvers: request headers whose values key the entry apart (`accept-language`, `authorization`). */
   vary?: readonly string[];
   /**
-   * Routes: serve and store one shared entry even for requests that carry a credential header
-   * (`credentialHeaders`). Default false: such a request is answered by the handler, unless a key
-   * function or `vary` naming that header keys it per user.
+   * Routes and GraphQL resolvers: serve and store one shared entry even for requests that carry a
+   * credential header (`credentialHeaders`). Default false: such a request is answered by the
+   * handler, unless a key function or `vary` naming that header keys it per user.
    */
   shared?: boolean;
   /**
-   * Routes: the request headers that say who is asking; a request carrying one is answered by the
-   * handler and stores nothing, unless `shared`, a key function, or `vary` naming that header.
+   * Routes and GraphQL resolvers: the request headers that say who is asking; a request carrying one
+   * is answered by the handler and stores nothing, unless `shared`, a key function, or `vary` naming that header.
    * Replaces the default list: `['authorization', 'proxy-authorization', 'cookie', 'x-api-key']`.
    */
   credentialHeaders?: readonly string[];
@@ -51,7 +52,8 @@ export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> 
   /**
    * Tags of the entry, for `@CacheEvict({ tags })` and `deleteByTag`: a list, or a function of the
    * request and the body (routes: `(request, body) => [\`user:${body.ownerId}\`]`) or of the result
-   * and the method's arguments, with the provider as `this` (provider methods). A function that
+   * and the method's arguments, with the provider as `this` (provider methods), or of the value and
+   * the handler's arguments (GraphQL resolvers, message handlers). A function that
    * throws or returns no list of strings has the answer served and not stored, with a warning.
    */
   tags?: readonly string[] | ((...args: any[]) => readonly string[]);
@@ -61,7 +63,10 @@ export interface CacheableOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> 
 export interface CacheEvictOptions {
   /** The named cache to evict from. Default: the default cache. */
   cache?: string;
-  /** Keys, or a function of the request (routes) or of the method's arguments (provider methods). */
+  /**
+   * Keys, or a function of the request (routes), of the method's arguments (provider methods), of
+   * `(parent, args, context, info)` (GraphQL resolvers) or of `(data, context)` (message handlers).
+   */
   keys?: readonly string[] | ((...args: any[]) => readonly string[] | Promise<readonly string[]>);
   /** Clear the whole cache (its own key prefix only). */
   allEntries?: boolean;

@@ -6,6 +6,7 @@ import { stamp } from '../../store/tags.js';
 import { CallerFailure, checkedKey, evictEntries, tagsFor } from '../cache-calls.js';
 import { getOrSetOptionsOf } from '../get-or-set-options.js';
 import { entryTtl } from '../entry-ttl.js';
+import type { Unstorable } from '../http/cached-response.js';
 import type { CacheableOptions, CacheEvictOptions } from '../interfaces/cacheable-options.js';
 import { argumentsKey } from './method-key.js';
 
@@ -16,10 +17,12 @@ const WRAPPED = Symbol('nest-dynamo-cache:wrapped');
 
 export const isWrapped = (method: unknown) => typeof method === 'function' && WRAPPED in method;
 
-interface MethodSite {
+export interface MethodSite {
   readonly where: string;
   readonly cache: DynamoCache;
   readonly warning: BurstWarning;
+  /** Why a value must not be stored, if it must not (resolvers and message handlers: plain data only, as routes). */
+  readonly unstorable?: (value: unknown) => Unstorable | undefined;
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown>)?.then === 'function';
@@ -33,14 +36,7 @@ const AsyncFunction = (async () => undefined).constructor;
  * A key that cannot be made, or a cache that fails, never fails the call: the method runs uncached.
  */
 export function cachedMethod(original: Method, options: CacheableOptions, site: MethodSite): Method {
-  const { ttl } = options;
-  // The factory sets each value's ttl and tags by the rule sync methods follow too (storedAs);
-  // get-or-set still reads a valid ttl for eager refresh.
-  const { tags: _tags, ...shared } = getOrSetOptionsOf(options);
-  const getOrSetOptions: GetOrSetOptions = {
-    ...shared,
-    ...(ttl !== undefined && { ttl: typeof ttl === 'number' ? ttl : (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }),
-  };
+  const getOrSetOptions = methodGetOrSetOptions(options);
   let returnsPromise: boolean | undefined = original instanceof AsyncFunction ? true : undefined;
 
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
@@ -67,7 +63,24 @@ export function cachedMethod(original: Method, options: CacheableOptions, site: 
   return Object.assign(wrapped, { [WRAPPED]: true });
 }
 
-async function cachedAsync(
+/**
+ * get-or-set's options for a method's calls. The factory sets each value's ttl and tags by the rule
+ * sync methods follow too (storedAs); get-or-set still reads a valid ttl for eager refresh.
+ */
+export function methodGetOrSetOptions(options: CacheableOptions): GetOrSetOptions {
+  const { ttl } = options;
+  const { tags: _tags, ...shared } = getOrSetOptionsOf(options);
+  return {
+    ...shared,
+    ...(ttl !== undefined && { ttl: typeof ttl === 'number' ? ttl : (value: unknown) => entryTtl(ttl, value).ttl ?? 0 }),
+  };
+}
+
+/**
+ * One call through get-or-set under `key`: `run` is the factory, its value stored by the method's
+ * rule (storedAs), its own error rethrown as it is; a failing cache answers from `run`, with a warning.
+ */
+export async function cachedAsync(
   run: Method,
   self: unknown,
   args: unknown[],
@@ -152,6 +165,11 @@ function storedAs(
   key: string,
   site: MethodSite,
 ): { readonly ttl: number | undefined; readonly tags: readonly string[] | undefined } | null {
+  const unstorable = site.unstorable?.(value);
+  if (unstorable !== undefined) {
+    if (!unstorable.deliberate) site.warning.warn(site.where, `its value is returned and not cached: ${unstorable.reason}.`);
+    return null;
+  }
   const ttl = storableTtl(options, value, key, site);
   if (ttl === null) return null;
   try {

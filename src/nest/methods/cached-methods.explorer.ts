@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { DynamoCacheRegistry } from '../../cache/cache-registry.js';
 import { CacheRegistrationError } from '../../cache/errors.js';
@@ -7,12 +7,16 @@ import { BurstWarning } from '../burst-warning.js';
 import { cachedMethod, evictingMethod, isWrapped } from './cached-method.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA } from '../dynamo-cache.constants.js';
 import { routePlan } from '../http/route-plan.js';
+import { FIELD_RESOLVERS_NOT_INTERCEPTED, fieldResolversIntercepted } from '../graphql/field-resolver-enhancers.js';
+import { type HandlerKind, handlerKind, notCachedReason } from './handler-kinds.js';
 import type { CacheableOptions, CacheEvictOptions } from '../interfaces/cacheable-options.js';
 
 /**
  * At start-up, wraps every provider method marked `@Cacheable()` or `@CacheEvict()` (as bullmq's
  * explorer finds its processors), and checks that every cache a route or method names is registered,
- * so that a typo fails the deploy rather than a request.
+ * so that a typo fails the deploy rather than a request. GraphQL resolvers and message handlers are
+ * left to DynamoCacheInterceptor, since Nest calls them through it and never through the provider's
+ * method; a marked method that nothing caches (a WebSocket handler, an event handler) is warned of once.
  */
 @Injectable()
 export class CachedMethodsExplorer implements OnModuleInit {
@@ -21,11 +25,14 @@ export class CachedMethodsExplorer implements OnModuleInit {
   private readonly warning = new BurstWarning(this.logger);
   /** Which class each default key prefix (cache, class and method names) belongs to. */
   private readonly defaultKeyOwners = new Map<string, unknown>();
+  /** Handlers warned of at start-up: a provider listed in several modules is warned of once. */
+  private readonly warned = new WeakSet<object>();
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly registry: DynamoCacheRegistry,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   onModuleInit(): void {
@@ -39,8 +46,11 @@ export class CachedMethodsExplorer implements OnModuleInit {
     const controller = wrapper.metatype as Function | null;
     if (typeof controller !== 'function') return;
     for (const name of this.scanner.getAllMethodNames(controller.prototype)) {
-      const plan = routePlan(controller, controller.prototype[name]);
+      const handler = controller.prototype[name];
+      const plan = routePlan(controller, handler);
       if (plan === null) continue;
+      const kind = handlerKind(handler);
+      if (kind !== 'route' && !this.isCached(kind, plan.where, handler, 'controller')) continue;
       this.cacheFor(plan.where, plan.evict?.cache ?? plan.cacheName);
     }
   }
@@ -57,6 +67,12 @@ export class CachedMethodsExplorer implements OnModuleInit {
       const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, method) as CacheEvictOptions | undefined;
       if (cacheable === undefined && evict === undefined) continue;
       const where = `${prototype.constructor.name}.${name}`;
+      const kind = handlerKind(method);
+      if (kind !== 'method') {
+        // A resolver: Nest calls it through DynamoCacheInterceptor, which reads its options; its method stays as it is.
+        if (this.isCached(kind, where, method, 'provider')) this.cacheFor(where, evict?.cache ?? cacheable?.cache ?? onClass?.cache);
+        continue;
+      }
       if (!wrapper.isDependencyTreeStatic()) {
         // Nest builds such a provider anew for every request, after start-up, where no explorer can reach it.
         this.logger.warn(
@@ -77,6 +93,19 @@ export class CachedMethodsExplorer implements OnModuleInit {
       if (options.key === undefined) this.claimDefaultKeys(cache.name, where, prototype.constructor);
       instance[name] = cachedMethod(method as never, options, { ...site, cache });
     }
+  }
+
+  /** Whether the interceptor caches (or evicts for) a handler of this kind; when it does not, says so once. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  private isCached(kind: HandlerKind, where: string, handler: Function, owner: 'controller' | 'provider'): boolean {
+    const cacheable = Reflect.getMetadata(CACHEABLE_METADATA, handler) !== undefined;
+    const evict = Reflect.getMetadata(CACHE_EVICT_METADATA, handler) !== undefined;
+    let reason = notCachedReason(kind, { cacheable, evict, onController: owner === 'controller' });
+    if (kind === 'field' && cacheable && fieldResolversIntercepted(this.moduleRef) === false) reason = FIELD_RESOLVERS_NOT_INTERCEPTED;
+    if (reason === undefined) return true;
+    if (!this.warned.has(handler)) this.logger.warn(`${where}: ${reason}`);
+    this.warned.add(handler);
+    return false;
   }
 
   /**
