@@ -229,6 +229,10 @@ async function storeResult<T>(
   if (run.skipped || value === undefined || core.flights.dropsLate(key, run.startedAt)) return { value };
   const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
   const tags = run.tags.length === 0 ? call.tags : [...(call.tags ?? []), ...run.tags];
+  // A change known here since the factory began (a del or set of the key, its tag invalidated, a
+  // clear) made what it read out of date: stored, it would bring back for every instance what the
+  // change removed (a del leaves no item to date it against). Its own caller still gets it.
+  if (core.gated.gate.retiredSince(run.startedAt, key, tags)) return { value };
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
 }
 

@@ -188,6 +188,37 @@ describe.each(MODES)('memory admits nothing an overlapping change retired (backp
   });
 });
 
+describe.each(MODES)('a factory outrun by a change of its key (backplane: %s)', (mode) => {
+  it.each(['del', 'set', 'deleteByTag', 'clear'] as const)(
+    'does not store, for every instance, what it made before its own %s landed',
+    async (change) => {
+      const prefix = `outrun-${change}-${mode}:`;
+      const a = await instance(mode, prefix);
+      const b = await instance(mode, prefix);
+      let finish!: (value: string) => void;
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const computing = a.cache.getOrSet('k', () => (started(), new Promise<string>((resolve) => (finish = resolve))), { tags: ['t'] });
+      await running;
+      const changes = {
+        // Nothing is stored yet: del answers whether it deleted an item, false here, once it has landed.
+        del: () => a.cache.del('k').then((deleted) => !deleted),
+        set: () => a.cache.set('k', 'set while it ran').then(() => true),
+        deleteByTag: () => a.cache.deleteByTag('t'),
+        clear: () => a.cache.clear(),
+      };
+      expect(await changes[change]()).toBe(true);
+      finish('made before');
+      // Its own caller asked before the change: the factory's value is its answer.
+      expect(await computing).toBe('made before');
+      const expected = change === 'set' ? 'set while it ran' : undefined;
+      // Another instance, whose memory never held the key, reads what DynamoDB holds.
+      expect(await b.cache.get('k')).toBe(expected);
+      expect(await a.cache.get('k')).toBe(expected);
+    },
+  );
+});
+
 describe('a read whose answer was in flight for longer than memory.maxTtl (a frozen process, a stalled socket)', () => {
   it('is not kept as if just read: the next read asks DynamoDB again and sees the newer write', async () => {
     const a = await instance('none', 'slow-read:');
