@@ -1,53 +1,19 @@
-import type { DynamoDBClientLike } from '../store/dynamodb-client.js';
 import { randomUUID } from 'node:crypto';
-import type { ReservedItemAccess } from '../store/dynamo-store.js';
 import type { WarningLogger } from '../store/table-schema.js';
 import { Backplane, type BackplaneStats } from './backplane.js';
 import type { ResolvedBackplaneOptions } from './backplane-options.js';
 import type { BackplaneMember } from './backplane-port.js';
-import { CLEAR_ALL, type JournalEntry, type JournalHead, compactKeys, followerDelay, isPublished } from './journal.js';
+import { CLEAR_ALL, type JournalEntry, type JournalHead, compactKeys, followerDelay } from './journal.js';
+import { catchUpLane } from './journal-catch-up.js';
 import { JournalTable } from './journal-table.js';
 import { KeyRouter } from './key-router.js';
 import { type StreamPosition, StreamShards } from './stream-shards.js';
+import type { HeldLane, LaneCursor, StreamsBackplaneSetup } from './streams-lanes.js';
 
 /** DynamoDB Streams' GetRecords limit per shard, across its readers. */
 const STREAM_READS_PER_SHARD_PER_SECOND = 5;
-/** A follower further behind than this many entries clears its memory rather than read them all. */
-const MAX_CATCH_UP_ENTRIES = 100;
 /** What one entry may list before caches are cleared instead (DynamoDB's item limit is 400 KB). */
 const ENTRY_BUDGET_BYTES = 256 * 1024;
-
-export interface StreamsBackplaneSetup {
-  /** The store's client, whose region, endpoint and credentials a streams client of the backplane's own is built with. */
-  readonly client: DynamoDBClientLike;
-  readonly tableName: string;
-  readonly partitionKeyName: string;
-  readonly operationTimeoutMs: number;
-  readonly journal: ReservedItemAccess;
-}
-
-/** The lane this instance reads the stream for. */
-interface HeldLane {
-  readonly index: number;
-  head: JournalHead;
-  shards?: StreamShards;
-  /**
-   * What was read and not yet published (a publication that failed is tried again with it, since
-   * the stream's cursors have moved past it), and whether what was missed is unknown (a lost
-   * position, or a lane whose last reader saved none): then the entry clears every cache.
-   */
-  unpublished: string[];
-  lost: boolean;
-  /** The lane had a reader before this one. */
-  readonly succeeds: boolean;
-  savedPosition?: string;
-}
-
-/** Where this instance is in each lane's journal. */
-interface LaneCursor {
-  seq: number;
-  publishedAt?: number;
-}
 
 /**
  * The streams backplane. DynamoDB Streams throttles more than two readers of a shard, so at most
@@ -257,22 +223,10 @@ export class StreamsBackplane extends Backplane {
 
   /** Applies the lane's entries after this instance's cursor, up to the head, in order. */
   private async catchUp(lane: number, head: JournalHead, prefetched: readonly JournalEntry[]): Promise<void> {
-    const from = this.cursors[lane]!.seq;
-    if (head.seq <= from) return;
-    const wanted = Array.from({ length: head.seq - from }, (_, i) => from + 1 + i);
-    if (wanted.length > MAX_CATCH_UP_ENTRIES) return this.lostTrack(lane, `${wanted.length} entries behind`);
-    const found = new Map(prefetched.filter((entry) => isPublished(head, entry)).map((entry) => [entry.seq, entry]));
-    const missing = wanted.filter((seq) => !found.has(seq));
-    if (missing.length > 0) {
-      this.journalReads++;
-      for (const entry of await this.journal.readEntries(lane, missing)) if (isPublished(head, entry)) found.set(entry.seq, entry);
-    }
-    if (found.size < wanted.length) return this.lostTrack(lane, `entries ${wanted.filter((seq) => !found.has(seq)).join(', ')} are gone`);
-    for (const seq of wanted) {
-      const entry = found.get(seq)!;
-      for (const prefix of entry.clear) if (this.router.clear(prefix)) this.invalidations++;
-      for (const partitionKey of entry.keys) if (this.router.apply(partitionKey).dropped) this.invalidations++;
-    }
+    const done = await catchUpLane(this.journal, this.router, lane, this.cursors[lane]!.seq, head, prefetched);
+    if (done.readEntries) this.journalReads++;
+    if (done.kind === 'lost') return this.lostTrack(lane, done.why);
+    this.invalidations += done.invalidations;
   }
 
   private lostTrack(lane: number, why: string): void {
