@@ -62,6 +62,11 @@ export class AdmissionGate {
     return startedAt > this.forgottenThrough && !this.retiredSince(startedAt, key, tags);
   }
 
+  /** Whether the key itself (a write or delete of it, this instance's own or news of one) was marked at or after `since`. */
+  keyChangedSince(since: number, key: string): boolean {
+    return (this.keyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since;
+  }
+
   /** Whether the key, one of the tags, or everything was marked at or after `since`. */
   retiredSince(since: number, key: string | undefined, tags: readonly string[] | undefined): boolean {
     if (this.allMark >= since) return true;

@@ -229,10 +229,11 @@ async function storeResult<T>(
   if (run.skipped || value === undefined || core.flights.dropsLate(key, run.startedAt)) return { value };
   const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
   const tags = run.tags.length === 0 ? call.tags : [...(call.tags ?? []), ...run.tags];
-  // A change known here since the factory began (a del or set of the key, its tag invalidated, a
-  // clear) made what it read out of date: stored, it would bring back for every instance what the
-  // change removed (a del leaves no item to date it against). Its own caller still gets it.
-  if (core.gated.gate.retiredSince(run.startedAt, key, tags)) return { value };
+  // A write or delete of the key known here since the factory began made what it read out of date:
+  // stored, it would undo a del for every instance (a del leaves no item to date it against) or
+  // overwrite a newer set. Its own caller still gets it. Tags and clears need no such rule: the item
+  // is dated by when its factory began, and reads as a miss against a later invalidation.
+  if (core.gated.gate.keyChangedSince(run.startedAt, key)) return { value };
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
 }
 
