@@ -8,6 +8,7 @@ export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-regis
 export { CACHE, CACHE_MANAGER, getCacheToken } from './nest/dynamo-cache.constants.js';
 export { InjectCache } from './nest/dynamo-cache.decorators.js';
 export { Cacheable, CacheEvict, NoCache } from './nest/cacheable.decorators.js';
+export { CallerFailure } from './nest/cache-calls.js';
 export type { CacheableOptions, CacheEvictOptions } from './nest/interfaces/cacheable-options.js';
 export { DynamoCacheInterceptor } from './nest/http/http-cache.interceptor.js';
 export { DEFAULT_CREDENTIAL_HEADERS } from './nest/http/http-cache-key.js';

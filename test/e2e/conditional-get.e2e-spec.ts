@@ -101,6 +101,20 @@ describe.each([
     expect(runs.get(id('a'))).toBe(1);
   });
 
+  it('answers a client that holds the tag and asks for a fresh answer (no-cache) with the whole answer or a 304, never an empty 200', async () => {
+    const first = await request(app.getHttpServer())
+      .get(`/items/${id('e')}`)
+      .expect(200);
+    const fresh = await request(app.getHttpServer())
+      .get(`/items/${id('e')}`)
+      .set('Cache-Control', 'no-cache')
+      .set('If-None-Match', first.headers.etag as string);
+    expect(fresh.headers['x-cache']).toBe('MISS');
+    if (fresh.status === 200) expect(fresh.body).toEqual(first.body);
+    else expect(fresh.status).toBe(304);
+    expect(runs.get(id('e'))).toBe(2);
+  });
+
   it('answers a tag that does not match, or a HEAD, as usual', async () => {
     const first = await request(app.getHttpServer())
       .get(`/items/${id('b')}`)

@@ -27,6 +27,12 @@ export const TSCONFIG = {
   },
 };
 
+/** The template's tsconfig as apps started before Nest 11 have it: CommonJS, so `moduleResolution` node10, which reads no `exports` map. */
+export const TSCONFIG_NODE10 = {
+  extends: './tsconfig.json',
+  compilerOptions: { module: 'commonjs', moduleResolution: 'node10', resolvePackageJsonExports: false },
+};
+
 /** The template's tsconfig.build.json. */
 export const TSCONFIG_BUILD = { extends: './tsconfig.json', exclude: ['node_modules', 'dist', 'test', '**/*spec.ts'] };
 

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteTable, dynamoEndpoint, uniqueTableName } from '../support/dynamo.js';
-import { JEST, SOURCES, TSCONFIG, TSCONFIG_BUILD, TSCONFIG_LIBCHECK, TSCONFIG_TS6 } from './nest11-cjs-app.js';
+import { JEST, SOURCES, TSCONFIG, TSCONFIG_BUILD, TSCONFIG_LIBCHECK, TSCONFIG_NODE10, TSCONFIG_TS6 } from './nest11-cjs-app.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -280,6 +280,7 @@ describe('the npm package', () => {
         'tsconfig.build.json': TSCONFIG_BUILD,
         'tsconfig.ts6.json': TSCONFIG_TS6,
         'tsconfig.libcheck.json': TSCONFIG_LIBCHECK,
+        'tsconfig.node10.json': TSCONFIG_NODE10,
       };
       await installApp(app, { 'package.json': manifest, ...configs, ...SOURCES });
     }, 300_000);
@@ -299,6 +300,11 @@ describe('the npm package', () => {
       },
       120_000,
     );
+
+    it('type-checks under moduleResolution node10, subpaths included (typesVersions)', async () => {
+      const checked = await outputOf('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.node10.json', '--noEmit'], { cwd: app });
+      expect(checked.stdout).toBe('');
+    }, 120_000);
 
     it('type-checks the CommonJS declarations themselves and what they import (skipLibCheck off)', async () => {
       const checked = await outputOf('node', ['node_modules/typescript6/bin/tsc', '-p', 'tsconfig.libcheck.json'], { cwd: app });

@@ -188,7 +188,8 @@ export class DynamoCacheInterceptor implements NestInterceptor {
   private notModified(request: CacheableRequest, response: unknown, etag: string): boolean {
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(response, 'ETag', etag);
-    if (!ifNoneMatchHolds(request.headers['if-none-match'], etag) || !answersNotModified(adapter)) return false;
+    if (!ifNoneMatchHolds(request.headers['if-none-match'], etag) || !answersNotModified(adapter, request.headers['cache-control']))
+      return false;
     markNotModified(request, adapter);
     return true;
   }

@@ -28,10 +28,15 @@ export function installNotModifiedHook(adapter: AbstractHttpAdapter | undefined)
   });
 }
 
-/** Whether a matching If-None-Match can be answered 304 on this platform. */
-export function answersNotModified(adapter: AbstractHttpAdapter): boolean {
+/**
+ * Whether a matching If-None-Match can be answered 304 on this platform. Express's check
+ * (`req.fresh`) is false for a request that says `Cache-Control: no-cache`: there the answer goes
+ * out whole, or the client would get an empty 200.
+ */
+export function answersNotModified(adapter: AbstractHttpAdapter, cacheControl: string | string[] | undefined): boolean {
   const type = adapter.getType();
-  return type === 'express' || (type === 'fastify' && hookedInstances.has(adapter.getInstance()));
+  if (type === 'express') return !/\bno-cache\b/i.test(String(cacheControl ?? ''));
+  return type === 'fastify' && hookedInstances.has(adapter.getInstance());
 }
 
 /** The answer goes out as a bodiless 304 (the caller returns no body). */
