@@ -17,6 +17,7 @@ import {
   setMany,
 } from './keyed-operations.js';
 import { resolveCacheConfig } from './cache-config.js';
+import { expireOne, expireTagged } from './expiry-operations.js';
 import { type CacheStats, statsOf } from './cache-stats.js';
 import { CacheCore } from './cache-core.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
@@ -164,6 +165,24 @@ export class DynamoCache {
    */
   deleteByTag(tags: string | readonly string[]): Promise<boolean> {
     return deleteTagged(this.#core, tags);
+  }
+
+  /**
+   * Makes the key's entry stale, not gone (bentocache's `expire`, FusionCache's `Expire`): `get` misses
+   * and `getOrSet` runs its factory, whose failure fail-safe may answer with the expired value, kept
+   * for `failSafeMaxDuration`. One write; other instances see it as they see a write of the key.
+   * Resolves to whether a live entry was there (false too when DynamoDB could not be told).
+   */
+  expire(key: string): Promise<boolean> {
+    return expireOne(this.#core, key);
+  }
+
+  /**
+   * As `expire` for every entry that carries one of `tags` and was made at or before this call (bentocache#63):
+   * one write per tag, as `deleteByTag`, seen by other instances within the same bound.
+   */
+  expireByTag(tags: string | readonly string[]): Promise<boolean> {
+    return expireTagged(this.#core, tags);
   }
 
   /**

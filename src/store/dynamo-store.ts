@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
 import type { ReservedItemAccess } from './coordination.js';
 import { DynamoEntries } from './dynamo-entries.js';
+import { expireItem } from './entry-expiry.js';
 import { DynamoReservedItems } from './dynamo-reserved-items.js';
 import { DynamoScans } from './dynamo-scans.js';
 import { DynamoTable } from './dynamo-table.js';
@@ -175,6 +176,11 @@ export class DynamoStore extends EntryStoreMethods {
    */
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean> {
     return this.entries.refresh(key, isCurrent);
+  }
+
+  /** @internal See `expireItem`: one UpdateItem; resolves to whether a live entry was there. */
+  expireEntry(key: string, at: number, keepUntil: number): Promise<boolean> {
+    return expireItem(this.table, key, at, keepUntil);
   }
 
   /**

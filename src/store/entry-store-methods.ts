@@ -103,4 +103,9 @@ export abstract class EntryStoreMethods extends EventEmitter {
   writeTagTimes(tags: readonly string[], at: number): Promise<void> {
     return this.coordination.writeTagTimes(tags, at);
   }
+
+  /** @internal Records `at` as the tags' expired-at instant (`expireByTag`), moving each forward only. */
+  writeTagExpiries(tags: readonly string[], at: number): Promise<void> {
+    return this.coordination.writeTagExpiries(tags, at);
+  }
 }

@@ -73,4 +73,6 @@ export interface EntryStore extends KeyvStoreProtocol {
   deleteKeys(keys: readonly string[]): Promise<void>;
   keys(): AsyncGenerator<string[]>;
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean>;
+  /** Moves a live entry's expiry to `at`, keeping it until `keepUntil` for fail-safe; false when none was live. */
+  expireEntry(key: string, at: number, keepUntil: number): Promise<boolean>;
 }

@@ -163,6 +163,15 @@ export class MemoryStore extends EntryStoreMethods {
     return true;
   }
 
+  /** @internal As DynamoDB's (`expireItem`): a live entry becomes a fail-safe fallback until `keepUntil`. */
+  async expireEntry(key: string, at: number, keepUntil: number): Promise<boolean> {
+    assertValidKey(key);
+    const stored = this.live(key, at);
+    if (stored === undefined || isPast(stored.expiration.expiresAt, at)) return false;
+    stored.expiration = { expiresAt: at, staleUntil: keepUntil };
+    return true;
+  }
+
   /** Nothing to close. */
   async disconnect(): Promise<void> {}
 
