@@ -36,6 +36,7 @@ import type { CircuitState } from './circuit-breaker.js';
 import type { Factory } from './factory-run.js';
 import type { Ttl } from './get-or-set.js';
 import { type WrapOptions, getOrSet, wrap, wrapOptionsOf } from './get-or-set-call.js';
+import { type ManyLoader, getOrSetMany } from './get-or-set-many.js';
 import { keyvOver } from './keyv-bridge.js';
 import { LocalTier } from './local-tier.js';
 import type { LookupCounters } from './lookup-counters.js';
@@ -202,6 +203,17 @@ export class DynamoCache {
    */
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions<T>): Promise<T> {
     return getOrSet(this.#core, key, factory, options, this.defaultEagerRefreshThreshold);
+  }
+
+  /**
+   * Get-or-set for many keys: their values, in order. `loader` gets the keys missing from memory and
+   * DynamoDB in one call and answers a Map or an array in that order; a key it leaves out resolves
+   * undefined and nothing is stored for it. Keys other callers of this process are loading are shared
+   * with them. The options are getOrSet's; a loader that fails rejects the call unless every key it
+   * was asked for has a fail-safe fallback (each key that has one gets it).
+   */
+  getOrSetMany<T>(keys: readonly string[], loader: ManyLoader<T>, options?: GetOrSetOptions<T>): Promise<Array<T | undefined>> {
+    return getOrSetMany(this.#core, keys, loader, options);
   }
 
   /**

@@ -119,8 +119,8 @@ export class DynamoStore extends EntryStoreMethods {
     return this.entries.getEntry<T>(key, options);
   }
 
-  getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
-    return this.entries.getManyEntries<T>(keys);
+  getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>> {
+    return this.entries.getManyEntries<T>(keys, options);
   }
 
   /**

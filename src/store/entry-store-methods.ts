@@ -13,7 +13,7 @@ export abstract class EntryStoreMethods extends EventEmitter {
   protected abstract readonly coordination: StoreCoordination;
 
   abstract getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined>;
-  abstract getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>>;
+  abstract getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>>;
   /** @internal */
   abstract prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry;
   /** @internal */

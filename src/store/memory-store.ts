@@ -78,10 +78,10 @@ export class MemoryStore extends EntryStoreMethods {
     return this.read<T>(key, options?.allowStale ?? false);
   }
 
-  async getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
+  async getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>> {
     if (!Array.isArray(keys)) throw new TypeError(`getMany expects an array of keys, got ${typeof keys}.`);
     for (const key of keys) assertValidKey(key);
-    return keys.map((key) => this.read<T>(key, false));
+    return keys.map((key) => this.read<T>(key, options?.allowStale ?? false));
   }
 
   /** @internal The same checks and serialization as DynamoStore's, so that bad input fails here as it would there. */

@@ -1,21 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { CACHE, type DynamoCache, type DynamoCacheModuleOptions, DynamoCacheRegistry, InvalidCacheKeyError } from '../../src/index.js';
 import { DynamoCache as Cache } from '../../src/cache/dynamo-cache.js';
-import { DynamoStore } from '../../src/store/dynamo-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  cacheTableAttributes,
-  createTable,
-  localClient,
-  recordCommands,
-  useCacheTable,
-  useTableNames,
-} from '../support/dynamo.js';
+import { cacheTableAttributes, createTable, localClient, recordCommands, useCacheTable, useTableNames } from '../support/dynamo.js';
 import { cacheModule } from '../support/builders.js';
 import { useNestApps } from '../support/nest-apps.js';
+import { cacheWithOpenCircuit } from '../support/open-circuit.js';
 import { caughtUpAfter, seenWithin } from '../support/seen-within.js';
 
 // Issue 25, item 4: expire(key) and expireByTag(tags), stale rather than gone.
@@ -154,27 +144,9 @@ describe('expire and expireByTag across instances with a backplane', () => {
 });
 
 describe('expire and expireByTag on bad input', () => {
-  /** A cache whose DynamoDB cannot be reached, its circuit opened by one failed read. */
-  async function openCircuit() {
-    const client = new DynamoDBClient({
-      endpoint: 'http://127.0.0.1:9',
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      maxAttempts: 1,
-    });
-    const commands = recordCommands(client);
-    const store = new DynamoStore({ tableName: 'unreachable', client, ...cacheTableAttributes, operationTimeout: 1_000 });
-    const cache = new Cache(store, { circuitBreakerThreshold: 1, circuitBreakerDuration: 60_000 });
-    cache.on('error', () => undefined);
-    await cache.get('probe');
-    expect(cache.circuitState).toBe('open');
-    commands.length = 0;
-    return { cache, commands };
-  }
-
   it('rejects a bad key or bad tags with a typed error naming them, writing nothing, whatever the circuit', async () => {
     const a = await instance();
-    const open = await openCircuit();
+    const open = await cacheWithOpenCircuit();
     const memoryOnly = new Cache(new MemoryStore());
     for (const { cache, commands } of [a, open, { cache: memoryOnly, commands: [] as string[] }]) {
       commands.length = 0;
