@@ -168,20 +168,12 @@ export class DynamoCache {
     return deleteTagged(this.#core, tags);
   }
 
-  /**
-   * Makes the key's entry stale, not gone (bentocache's `expire`, FusionCache's `Expire`): `get` misses
-   * and `getOrSet` runs its factory, whose failure fail-safe may answer with the expired value, kept
-   * for `failSafeMaxDuration`. One write; other instances see it as they see a write of the key.
-   * Resolves to whether a live entry was there (false too when DynamoDB could not be told).
-   */
+  /** Makes the entry stale, not gone: `get` misses, fail-safe may serve it (see expiry-operations.ts). */
   expire(key: string): Promise<boolean> {
     return expireOne(this.#core, key);
   }
 
-  /**
-   * As `expire` for every entry that carries one of `tags` and was made at or before this call (bentocache#63):
-   * one write per tag, as `deleteByTag`, seen by other instances within the same bound.
-   */
+  /** `expire` for every entry made before it with one of `tags`: one write per tag, as `deleteByTag`. */
   expireByTag(tags: string | readonly string[]): Promise<boolean> {
     return expireTagged(this.#core, tags);
   }
@@ -205,13 +197,7 @@ export class DynamoCache {
     return getOrSet(this.#core, key, factory, options, this.defaultEagerRefreshThreshold);
   }
 
-  /**
-   * Get-or-set for many keys: their values, in order. `loader` gets the keys missing from memory and
-   * DynamoDB in one call and answers a Map or an array in that order; a key it leaves out resolves
-   * undefined and nothing is stored for it. Keys other callers of this process are loading are shared
-   * with them. The options are getOrSet's; a loader that fails rejects the call unless every key it
-   * was asked for has a fail-safe fallback (each key that has one gets it).
-   */
+  /** Get-or-set for many keys, in order: one loader call for those missing everywhere (see get-or-set-many.ts). */
   getOrSetMany<T>(keys: readonly string[], loader: ManyLoader<T>, options?: GetOrSetOptions<T>): Promise<Array<T | undefined>> {
     return getOrSetMany(this.#core, keys, loader, options);
   }
