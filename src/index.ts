@@ -16,9 +16,17 @@ export { DynamoCache, type WrapOptions } from './cache/dynamo-cache.js';
 export type { DynamoCacheOptions, GetOrSetOptions } from './cache/cache-options.js';
 export type { EntryOptions } from './store/expiry.js';
 export type { FactoryContext } from './cache/factory-run.js';
+export type { ManyLoader } from './cache/get-or-set-many.js';
 export type { CacheEvent } from './cache/cache-events.js';
 export { DynamoCacheHealthIndicator } from './nest/dynamo-cache.health.js';
-export { CacheRegistrationError, CircuitOpenError, FactoryTimeoutError, RecursiveFactoryError } from './cache/errors.js';
+export {
+  CacheRegistrationError,
+  CircuitOpenError,
+  FactoryTimeoutError,
+  InvalidLoaderResultError,
+  MissingLoadedValueError,
+  RecursiveFactoryError,
+} from './cache/errors.js';
 export {
   CacheStartupError,
   InvalidCacheKeyError,

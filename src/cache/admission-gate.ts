@@ -21,6 +21,10 @@ export class AdmissionGate {
   private readonly keyMarks = new Map<string, number>();
   private readonly tagMarks = new Map<string, number>();
   private allMark = Number.NEGATIVE_INFINITY;
+  // Expiries (`expire`, `expireByTag`): they retire as the marks above do, but leave the value a
+  // fail-safe fallback (see `fallbackAdmitted`), which a delete, a write or an invalidation does not.
+  private readonly expiredKeyMarks = new Map<string, number>();
+  private readonly expiredTagMarks = new Map<string, number>();
   /** Operations that began at or before it are refused: a mark they would be judged by may be forgotten. */
   private forgottenThrough = Number.NEGATIVE_INFINITY;
 
@@ -49,6 +53,22 @@ export class AdmissionGate {
     this.forgetBefore(this.tagMarks, at - this.horizonMs);
   }
 
+  /** The key was made stale at `at` (`expire`): no longer fresh, still a fallback. */
+  expireKey(key: string, at: number): void {
+    this.expiredKeyMarks.delete(key);
+    this.expiredKeyMarks.set(key, at);
+    this.forgetBefore(this.expiredKeyMarks, at - this.horizonMs);
+  }
+
+  /** What carries the tags was made stale at `at` (`expireByTag`). */
+  expireTags(tags: Iterable<string>, at: number): void {
+    for (const tag of tags) {
+      this.expiredTagMarks.delete(tag);
+      this.expiredTagMarks.set(tag, at);
+    }
+    this.forgetBefore(this.expiredTagMarks, at - this.horizonMs);
+  }
+
   /** Anything may have changed (a clear, a poll backplane's news, a backplane that lost track). */
   retireAll(at: number): void {
     this.allMark = Math.max(this.allMark, at);
@@ -62,13 +82,33 @@ export class AdmissionGate {
     return startedAt > this.forgottenThrough && !this.retiredSince(startedAt, key, tags);
   }
 
-  /** Whether the key itself (a write or delete of it, this instance's own or news of one) was marked at or after `since`. */
+  /**
+   * Whether the key itself was marked at or after `since`: a write, delete or expiry of it, this
+   * instance's own or news of one.
+   */
   keyChangedSince(since: number, key: string): boolean {
-    return (this.keyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since;
+    return Math.max(this.keyMarks.get(key) ?? Number.NEGATIVE_INFINITY, this.expiredKeyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since;
   }
 
-  /** Whether the key, one of the tags, or everything was marked at or after `since`. */
+  /**
+   * Whether a fallback (a value past its expiry) that an operation begun at `startedAt` found may
+   * still be served by fail-safe: nothing but an expiry marked its key or tags since.
+   */
+  fallbackAdmitted(startedAt: number, key: string, tags: readonly string[] | undefined): boolean {
+    return startedAt > this.forgottenThrough && !this.deletedSince(startedAt, key, tags);
+  }
+
+  /** Whether the key, one of the tags, or everything was marked (expiries included) at or after `since`. */
   retiredSince(since: number, key: string | undefined, tags: readonly string[] | undefined): boolean {
+    if (this.deletedSince(since, key, tags)) return true;
+    if (key !== undefined && (this.expiredKeyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since) return true;
+    if (tags !== undefined && this.expiredTagMarks.size > 0)
+      for (const tag of tags) if ((this.expiredTagMarks.get(tag) ?? Number.NEGATIVE_INFINITY) >= since) return true;
+    return false;
+  }
+
+  /** As `retiredSince`, expiries aside: what fail-safe may no longer serve. */
+  private deletedSince(since: number, key: string | undefined, tags: readonly string[] | undefined): boolean {
     if (this.allMark >= since) return true;
     if (key !== undefined && (this.keyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since) return true;
     if (tags !== undefined) for (const tag of tags) if ((this.tagMarks.get(tag) ?? Number.NEGATIVE_INFINITY) >= since) return true;

@@ -142,11 +142,11 @@ export class CacheCore {
     if (entry === 'unreadable') return FAILED;
     if (entry === undefined || entry === 'retired') {
       this.gated.dropContradicted(key);
-      this.lookups.dynamodbMisses++;
-      this.events.emitCache('cache:miss', key, 'dynamodb');
-      return MISS;
+      return this.missed(key);
     }
     if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      // Stale by `expireByTag` (the store returns none else): a miss for a read that asked for no fallback.
+      if (!allowStale) return this.missed(key);
       // Only kept for fail-safe: no live value, a miss unless it is served (counted then as stale).
       this.lookups.dynamodbMisses++;
       const { value, expiresAt, staleUntil, tags } = entry;
@@ -155,6 +155,12 @@ export class CacheCore {
     this.lookups.dynamodbHits++;
     this.events.emitCache('cache:hit', key, 'dynamodb');
     return { kind: 'hit', value: this.gated.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
+  }
+
+  private missed(key: string): ReadResult<never> {
+    this.lookups.dynamodbMisses++;
+    this.events.emitCache('cache:miss', key, 'dynamodb');
+    return MISS;
   }
 
   /** A write of `value` as `set` makes it; `startedAt`: when the work that made it began, so that an invalidation since retires it. */

@@ -25,7 +25,7 @@ export const isInputError = (error: unknown): boolean =>
   error instanceof InvalidOptionError;
 
 /** The operations that change what DynamoDB holds for the cache's keys (what a poll backplane announces). */
-const WRITE_OPERATIONS: ReadonlySet<string> = new Set(['set', 'mset', 'del', 'mdel', 'clear', 'invalidateTags']);
+const WRITE_OPERATIONS: ReadonlySet<string> = new Set(['set', 'mset', 'del', 'mdel', 'clear', 'invalidateTags', 'expire', 'expireTags']);
 
 /**
  * Every call the cache makes to DynamoDB goes through here, so that one policy holds for all: bad

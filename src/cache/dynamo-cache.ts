@@ -17,6 +17,7 @@ import {
   setMany,
 } from './keyed-operations.js';
 import { resolveCacheConfig } from './cache-config.js';
+import { expireOne, expireTagged } from './expiry-operations.js';
 import { type CacheStats, statsOf } from './cache-stats.js';
 import { CacheCore } from './cache-core.js';
 import type { CacheEventListener, CacheEventName } from './cache-events.js';
@@ -35,6 +36,7 @@ import type { CircuitState } from './circuit-breaker.js';
 import type { Factory } from './factory-run.js';
 import type { Ttl } from './get-or-set.js';
 import { type WrapOptions, getOrSet, wrap, wrapOptionsOf } from './get-or-set-call.js';
+import { type ManyLoader, getOrSetMany } from './get-or-set-many.js';
 import { keyvOver } from './keyv-bridge.js';
 import { LocalTier } from './local-tier.js';
 import type { LookupCounters } from './lookup-counters.js';
@@ -166,6 +168,16 @@ export class DynamoCache {
     return deleteTagged(this.#core, tags);
   }
 
+  /** Makes the entry stale, not gone: `get` misses, fail-safe may serve it (see expiry-operations.ts). */
+  expire(key: string): Promise<boolean> {
+    return expireOne(this.#core, key);
+  }
+
+  /** `expire` for every entry made before it with one of `tags`: one write per tag, as `deleteByTag`. */
+  expireByTag(tags: string | readonly string[]): Promise<boolean> {
+    return expireTagged(this.#core, tags);
+  }
+
   /**
    * Renews a sliding entry without reading its value; resolves to whether the key holds an entry.
    * One retired by `deleteByTag` or `clear()` holds nothing for reads: false, and it is not renewed
@@ -183,6 +195,11 @@ export class DynamoCache {
    */
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions<T>): Promise<T> {
     return getOrSet(this.#core, key, factory, options, this.defaultEagerRefreshThreshold);
+  }
+
+  /** Get-or-set for many keys, in order: one loader call for those missing everywhere (see get-or-set-many.ts). */
+  getOrSetMany<T>(keys: readonly string[], loader: ManyLoader<T>, options?: GetOrSetOptions<T>): Promise<Array<T | undefined>> {
+    return getOrSetMany(this.#core, keys, loader, options);
   }
 
   /**

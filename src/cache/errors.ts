@@ -66,3 +66,31 @@ export class RecursiveFactoryError extends Error {
     );
   }
 }
+
+/** A `getOrSetMany` loader that answered neither a Map nor an array of one value per key asked. */
+export class InvalidLoaderResultError extends TypeError {
+  override readonly name = 'InvalidLoaderResultError';
+  constructor(
+    readonly cacheName: string,
+    problem: string,
+  ) {
+    super(
+      `Cache "${cacheName}": the getOrSetMany loader ${problem}; it must answer a Map from key to value, or an array ` +
+        'of one value per key it was given, in that order. Nothing was stored.',
+    );
+  }
+}
+
+/**
+ * A `getOrSet` that joined a `getOrSetMany`'s load of its key (stampede protection), whose loader had no
+ * value for it: get-or-set never resolves undefined. `getOrSetMany`'s own callers get undefined instead.
+ */
+export class MissingLoadedValueError extends Error {
+  override readonly name = 'MissingLoadedValueError';
+  constructor(
+    readonly cacheName: string,
+    readonly key: string,
+  ) {
+    super(`Cache "${cacheName}": the getOrSetMany loader this call joined had no value for key "${key}"; nothing was stored for it.`);
+  }
+}

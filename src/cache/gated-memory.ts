@@ -61,12 +61,33 @@ export class GatedMemory {
    * the cache) changed since the operation began, and no invalidation known now retires it.
    */
   admissible(startedAt: number, key: string, made: { readonly madeAt: number; readonly tags?: readonly string[] }): boolean {
-    return this.gate.admits(startedAt, key, made.tags) && !this.tags.retires(made.madeAt, made.tags);
+    const { madeAt, tags } = made;
+    return this.gate.admits(startedAt, key, tags) && !this.tags.retires(madeAt, tags) && this.tags.expiredAt(madeAt, tags) === undefined;
   }
 
-  /** Whether fail-safe may still serve `fallback`: nothing retired it since its get-or-set began. */
+  /**
+   * Whether fail-safe may still serve `fallback`: nothing retired it since its get-or-set began but
+   * an expiry (`expire`, `expireByTag`), which leaves a value stale, not gone. A delete, a write, an
+   * invalidation by tag or a clear (or another instance's news of any change) still retires it.
+   */
   servable(key: string, fallback: Fallback<unknown>): boolean {
-    return this.admissible(fallback.foundAt, key, { madeAt: fallback.madeAt ?? 0, tags: fallback.tags });
+    const { foundAt, madeAt = 0, tags } = fallback;
+    return this.gate.fallbackAdmitted(foundAt, key, tags) && !this.tags.retires(madeAt, tags);
+  }
+
+  /**
+   * `expire(key)`: what any operation begun before brings is not admitted as fresh, and memory's copy
+   * stays only as a fallback, until `keepUntil` (what DynamoDB keeps it for).
+   */
+  expireKey(key: string, keepUntil: number): void {
+    this.gate.expireKey(key, stamp());
+    this.memory?.markExpired(key, Date.now(), keepUntil);
+  }
+
+  /** `expireByTag`: as `expireKey`, for the entries made at or before `at` that carry one of the tags. */
+  expireTagged(tags: readonly string[], at: number): void {
+    this.gate.expireTags(tags, stamp());
+    this.memory?.markExpiredTagged(new Set(tags), at, Date.now());
   }
 
   /**

@@ -81,11 +81,11 @@ export async function wrap<T>(core: CacheCore, key: string, factory: Factory<T>,
 }
 
 /** A call's options over the cache's defaults; the defaults themselves, unchanged, when it gives none. */
-function callOptionsOf<T>(core: CacheCore, options: GetOrSetOptions<T> | undefined): ResolvedCallOptions {
+export function callOptionsOf<T>(core: CacheCore, options: GetOrSetOptions<T> | undefined, method = 'getOrSet'): ResolvedCallOptions {
   const defaults = core.config.defaults;
   if (options === undefined) return defaults;
   const resolved = resolveCallOptions(options as Record<string, unknown>, defaults);
-  return options.tags === undefined ? resolved : { ...resolved, tags: checkedTags(options.tags, 'getOrSet') };
+  return options.tags === undefined ? resolved : { ...resolved, tags: checkedTags(options.tags, method) };
 }
 
 /** A miss in memory: get-or-set through DynamoDB and the factory, then a background refresh if the answer is due one. */

@@ -237,7 +237,7 @@ async function storeResult<T>(
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
 }
 
-function rememberedFallback<T>(entry: MemoryEntry, foundAt: number): Fallback<T> {
+export function rememberedFallback<T>(entry: MemoryEntry, foundAt: number): Fallback<T> {
   const { expiresAt, keepUntil: staleUntil, tags, madeAt } = entry;
   return { value: memoryValue<T>(entry), expiresAt, staleUntil, tags, madeAt, foundAt, tier: 'memory' };
 }
@@ -247,7 +247,7 @@ function rememberedFallback<T>(entry: MemoryEntry, foundAt: number): Fallback<T>
  * fails as it would without one); with a throttle, keeps serving it from memory for that long
  * before the factory is tried again.
  */
-function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> | undefined {
+export function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T>, throttleMs?: number): Resolved<T> | undefined {
   if (!core.gated.servable(key, fallback)) return undefined;
   if (throttleMs !== undefined && throttleMs > 0)
     core.gated.throttle(key, fallback, throttleMs, (value) => core.store.prepareEntry(key, value, 0).payload);

@@ -197,6 +197,23 @@ export class MemoryTier {
     return dropped;
   }
 
+  /**
+   * `expire`: the entry is no longer served as a hit, but kept as a fail-safe fallback until
+   * `keepUntil` (its own keeping time when not given). A new object, so that a read holding the old
+   * one (`held(key) === remembered`) sees it changed.
+   */
+  markExpired(key: string, now: number, keepUntil?: number): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined || (entry.expiresAt !== undefined && entry.expiresAt <= now)) return;
+    const expired = { ...entry, expiresAt: now, freshUntil: now, keepUntil: keepUntil ?? entry.keepUntil };
+    this.entries.set(key, expired);
+  }
+
+  /** `expireByTag`: `markExpired` for every entry that carries one of `tags` and was made at or before `at`. */
+  markExpiredTagged(tags: ReadonlySet<string>, at: number, now: number): void {
+    for (const [key, entry] of this.entries) if (entry.madeAt <= at && entry.tags?.some((tag) => tags.has(tag))) this.markExpired(key, now);
+  }
+
   keys(): IterableIterator<string> {
     return this.entries.keys();
   }

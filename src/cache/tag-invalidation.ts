@@ -3,14 +3,15 @@ import type { TagInvalidations } from '../store/coordination.js';
 import { CLEARED_TAG, stamp } from '../store/tags.js';
 import type { DistributedTier, Outcome } from './distributed-tier.js';
 import type { GatedMemory } from './gated-memory.js';
-import type { TagTimes } from './tag-times.js';
+import { type TagTimes, staleAsOf } from './tag-times.js';
 
 /** What a read of tags' invalidation times came to: the times it read, or `'unreadable'` when it failed. */
 export type TagTimesRead = ReadonlyMap<string, number> | 'unreadable';
 
 /**
- * An entry checked against the invalidations known: itself, `'retired'` when one retires it, or
- * `'unreadable'` when its tags' times could not be read (then nobody can tell).
+ * An entry checked against the invalidations known: itself (past its expiry, kept as a fallback, when
+ * `expireByTag` made it stale), `'retired'` when one retires it, or `'unreadable'` when its tags'
+ * times could not be read (then nobody can tell).
  */
 export type CheckedEntry<E> = E | 'retired' | 'unreadable';
 
@@ -20,7 +21,12 @@ type TagTimesSender = (read: () => Promise<Map<string, number>>) => Promise<Outc
 /** Whether a checked entry is current: neither retired nor of unknown standing. */
 export const isCurrent = <E>(checked: CheckedEntry<E>): checked is E => checked !== 'retired' && checked !== 'unreadable';
 
-type TaggedEntry = { readonly tags?: readonly string[]; readonly storedAt?: number };
+type TaggedEntry = {
+  readonly tags?: readonly string[];
+  readonly storedAt?: number;
+  readonly expiresAt?: number;
+  readonly staleUntil?: number;
+};
 
 /**
  * A cache's tags and clears (see docs/glossary.md, "retired"): invalidating them with one write per
@@ -59,7 +65,9 @@ export class TagInvalidation {
   async unlessRetired<E extends TaggedEntry>(entry: E, readStartedAt: number): Promise<CheckedEntry<E>> {
     const read = await this.knowTags(entry.tags, readStartedAt);
     if (read === 'unreadable') return 'unreadable';
-    return this.known.retires(entry.storedAt, entry.tags, read) ? 'retired' : entry;
+    if (this.known.retires(entry.storedAt, entry.tags, read)) return 'retired';
+    const expiredAt = this.known.expiredAt(entry.storedAt, entry.tags, read);
+    return expiredAt === undefined ? entry : staleAsOf(entry, expiredAt);
   }
 
   /** As `unlessRetired` for a batch: every entry's missing tag times in one more batch; undefined when it failed. */
@@ -71,7 +79,9 @@ export class TagInvalidation {
     for (const entry of entries) if (entry?.tags !== undefined) for (const tag of entry.tags) tags.add(tag);
     const read = await this.knowTags([...tags], readStartedAt);
     if (read === 'unreadable') return undefined;
-    return entries.map((entry) => (entry === undefined || this.known.retires(entry.storedAt, entry.tags, read) ? undefined : entry));
+    const current = (entry: CacheEntry<T>) =>
+      !this.known.retires(entry.storedAt, entry.tags, read) && this.known.expiredAt(entry.storedAt, entry.tags, read) === undefined;
+    return entries.map((entry) => (entry !== undefined && current(entry) ? entry : undefined));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CLEARED_TAG, isRetired } from '../store/tags.js';
+import { CLEARED_TAG, expiredByTagAt, expiredTagKey, isRetired } from '../store/tags.js';
 
 interface Knowledge {
   /** The tag's invalidation instant as last read (or made here); undefined: never invalidated. */
@@ -55,14 +55,27 @@ export class TagTimes {
     const advanced = new Map<string, number>();
     for (const tag of asked) {
       if (changedSince(tag)) continue;
-      const at = times.get(tag);
-      const before = this.known.get(tag)?.at;
-      // Never backwards: a read that raced a newer invalidation may return the older time.
-      const latest = at === undefined ? before : before === undefined ? at : Math.max(at, before);
-      this.set(tag, { at: latest, until: readStartedAt + this.validityMs });
-      if (at !== undefined && (before === undefined || at > before)) advanced.set(tag, at);
+      const until = readStartedAt + this.validityMs;
+      const moved = this.learnOne(tag, times.get(tag), until);
+      // Its expired-at time after it: of the two, the tag is evicted first, and both are read again then.
+      // One never set, and not known, takes no room.
+      const twin = expiredTagKey(tag);
+      const expiredAt = times.get(twin);
+      const expiryMoved = expiredAt === undefined && !this.known.has(twin) ? undefined : this.learnOne(twin, expiredAt, until);
+      // Memory drops what an expiry made stale too: its fallback is read from DynamoDB when needed.
+      const latest = Math.max(moved ?? Number.NEGATIVE_INFINITY, expiryMoved ?? Number.NEGATIVE_INFINITY);
+      if (latest !== Number.NEGATIVE_INFINITY) advanced.set(tag, latest);
     }
     return advanced;
+  }
+
+  /** Takes in one time read; returns it when it moved what was known forward. */
+  private learnOne(name: string, at: number | undefined, until: number): number | undefined {
+    const before = this.known.get(name)?.at;
+    // Never backwards: a read that raced a newer invalidation may return the older time.
+    const latest = at === undefined ? before : before === undefined ? at : Math.max(at, before);
+    this.set(name, { at: latest, until });
+    return at !== undefined && (before === undefined || at > before) ? at : undefined;
   }
 
   /** This instance invalidated the tags at `at`: known at once, without a read. */
@@ -78,8 +91,18 @@ export class TagTimes {
    * known stays as the floor it is, so that reading back a time already known retires nothing more.
    */
   forget(tag: string, now: number): void {
-    const before = this.known.get(tag);
-    if (before !== undefined) this.set(tag, { at: before.at, until: now, unsettled: true });
+    for (const name of [tag, expiredTagKey(tag)]) {
+      const before = this.known.get(name);
+      if (before !== undefined) this.set(name, { at: before.at, until: now, unsettled: true });
+    }
+  }
+
+  /**
+   * The latest expiry by tag (`expireByTag`) known, or found by a read for this very check, that
+   * makes an entry made at `storedAt` with `tags` stale; undefined when none does.
+   */
+  expiredAt(storedAt: number | undefined, tags: readonly string[] | undefined, read?: ReadonlyMap<string, number>): number | undefined {
+    return expiredByTagAt(storedAt, tags, (name) => this.timeOf(name, read));
   }
 
   /**
@@ -96,11 +119,13 @@ export class TagTimes {
    * tags than are kept known), retires an entry made at `storedAt` with `tags`.
    */
   retires(storedAt: number | undefined, tags: readonly string[] | undefined, read?: ReadonlyMap<string, number>): boolean {
-    return isRetired(storedAt, tags, (tag) => {
-      const known = this.known.get(tag)?.at;
-      const found = read?.get(tag);
-      return known === undefined ? found : found === undefined ? known : Math.max(known, found);
-    });
+    return isRetired(storedAt, tags, (tag) => this.timeOf(tag, read));
+  }
+
+  private timeOf(name: string, read: ReadonlyMap<string, number> | undefined): number | undefined {
+    const known = this.known.get(name)?.at;
+    const found = read?.get(name);
+    return known === undefined ? found : found === undefined ? known : Math.max(known, found);
   }
 
   /**
@@ -130,4 +155,14 @@ export class TagTimes {
     this.known.set(oldest, kept);
     this.known.delete(this.known.keys().next().value!);
   }
+}
+
+/**
+ * An entry read live from DynamoDB that `expireByTag` made stale at `expiredAt`: past its expiry from
+ * then, and kept as a fallback for as long as it would have lived (or its own fail-safe window).
+ */
+export function staleAsOf<E extends { readonly expiresAt?: number; readonly staleUntil?: number }>(entry: E, expiredAt: number): E {
+  // Whole ms: a stamp may run a fraction ahead of the clock, and a read in its millisecond must find it past.
+  const expiresAt = Math.min(entry.expiresAt ?? Number.POSITIVE_INFINITY, Math.floor(expiredAt));
+  return { ...entry, expiresAt, staleUntil: entry.staleUntil ?? entry.expiresAt };
 }

@@ -12,10 +12,15 @@ export interface Leases {
 
 /** When each tag (or the whole cache: `CLEARED_TAG`) was last invalidated. */
 export interface TagInvalidations {
-  /** A tag never invalidated is absent from the answer. */
+  /**
+   * A tag never invalidated is absent from the answer; a tag's expired-at time, when it has one, is
+   * there too, under `expiredTagKey(tag)`.
+   */
   readTagTimes(tags: readonly string[]): Promise<Map<string, number>>;
   /** Moves each tag's time forward to `at`; never back. */
   writeTagTimes(tags: readonly string[], at: number): Promise<void>;
+  /** Moves each tag's expired-at time (`expireByTag`) forward to `at`; read back under `expiredTagKey(tag)`. */
+  writeTagExpiries(tags: readonly string[], at: number): Promise<void>;
 }
 
 /** The poll backplane's counter of a cache's writes (see `version-item.ts`). */

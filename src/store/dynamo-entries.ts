@@ -42,7 +42,7 @@ export class DynamoEntries {
     }
   }
 
-  async getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
+  async getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>> {
     const { table } = this;
     if (!Array.isArray(keys)) throw new TypeError(`getMany expects an array of keys, got ${typeof keys}.`);
     const partitionKeys = keys.map((key) => table.partitionKey(key));
@@ -64,8 +64,8 @@ export class DynamoEntries {
       keys.map(async (key, index) => {
         const item = byPartitionKey.get(partitionKeys[index]!.value);
         if (item === undefined) return undefined;
-        const entry = await table.reader.read<T>(item, schema, key, partitionKeys[index]!, false, byPartitionKey);
-        return entry === CHUNKS_GONE ? this.getEntry<T>(key) : entry;
+        const entry = await table.reader.read<T>(item, schema, key, partitionKeys[index]!, options?.allowStale, byPartitionKey);
+        return entry === CHUNKS_GONE ? this.getEntry<T>(key, options) : entry;
       }),
     );
   }

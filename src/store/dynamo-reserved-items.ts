@@ -7,7 +7,7 @@ import { ITEM_ATTRIBUTES, itemKey } from './item-codec.js';
 import { BACKPLANE_MARKER, assertValidKey, leasePartitionKey } from './keys.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import { mapWithConcurrency } from './retry.js';
-import { tagPartitionKey } from './tags.js';
+import { expiredTagKey, tagPartitionKey } from './tags.js';
 import { bumpVersion, readVersion } from './version-item.js';
 
 /**
@@ -60,8 +60,12 @@ export class DynamoReservedItems implements StoreCoordination {
     );
     for (const item of items) {
       const tag = byPartitionKey.get(item[schema.partitionKeyName]?.S ?? '');
+      if (tag === undefined) continue;
       const at = Number(item[ITEM_ATTRIBUTES.invalidatedAt]?.N);
-      if (tag !== undefined && Number.isFinite(at)) times.set(tag, at);
+      if (Number.isFinite(at)) times.set(tag, at);
+      // Read with it, at no extra cost: an expiry by tag is kept on the same item (see `expiredTagKey`).
+      const expiredAt = Number(item[ITEM_ATTRIBUTES.expiredAt]?.N);
+      if (Number.isFinite(expiredAt)) times.set(expiredTagKey(tag), expiredAt);
     }
     return times;
   }
@@ -71,7 +75,16 @@ export class DynamoReservedItems implements StoreCoordination {
    * only moves the time forward, so that of two invalidations racing, the later one stands whichever
    * lands last. Tag items have no TTL: an entry that never expires may carry the tag for as long as it lives.
    */
-  async writeTagTimes(tags: readonly string[], at: number): Promise<void> {
+  writeTagTimes(tags: readonly string[], at: number): Promise<void> {
+    return this.writeTagInstants(tags, at, ITEM_ATTRIBUTES.invalidatedAt);
+  }
+
+  /** As `writeTagTimes`, for `expireByTag`: the tag items' expired-at time, beside their invalidation time. */
+  writeTagExpiries(tags: readonly string[], at: number): Promise<void> {
+    return this.writeTagInstants(tags, at, ITEM_ATTRIBUTES.expiredAt);
+  }
+
+  private async writeTagInstants(tags: readonly string[], at: number, attribute: string): Promise<void> {
     if (tags.length === 0) return;
     const { table } = this;
     const { tableName, partitionKeyPrefix } = table.settings;
@@ -85,7 +98,7 @@ export class DynamoReservedItems implements StoreCoordination {
             Key: itemKey(schema, tagPartitionKey(partitionKeyPrefix, tag)),
             UpdateExpression: 'SET #at = :at',
             ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
-            ExpressionAttributeNames: { '#at': ITEM_ATTRIBUTES.invalidatedAt },
+            ExpressionAttributeNames: { '#at': attribute },
             ExpressionAttributeValues: { ':at': { N: String(at) } },
           }),
         ),

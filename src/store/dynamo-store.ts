@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type CapacityRecord, type CapacityUnits, CapacityMeter } from './capacity.js';
 import type { ReservedItemAccess } from './coordination.js';
 import { DynamoEntries } from './dynamo-entries.js';
+import { expireItem } from './entry-expiry.js';
 import { DynamoReservedItems } from './dynamo-reserved-items.js';
 import { DynamoScans } from './dynamo-scans.js';
 import { DynamoTable } from './dynamo-table.js';
@@ -118,8 +119,8 @@ export class DynamoStore extends EntryStoreMethods {
     return this.entries.getEntry<T>(key, options);
   }
 
-  getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
-    return this.entries.getManyEntries<T>(keys);
+  getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>> {
+    return this.entries.getManyEntries<T>(keys, options);
   }
 
   /**
@@ -175,6 +176,11 @@ export class DynamoStore extends EntryStoreMethods {
    */
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean> {
     return this.entries.refresh(key, isCurrent);
+  }
+
+  /** @internal See `expireItem`: one UpdateItem; resolves to whether a live entry was there. */
+  expireEntry(key: string, at: number, keepUntil: number): Promise<boolean> {
+    return expireItem(this.table, key, at, keepUntil);
   }
 
   /**

@@ -13,7 +13,7 @@ export abstract class EntryStoreMethods extends EventEmitter {
   protected abstract readonly coordination: StoreCoordination;
 
   abstract getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined>;
-  abstract getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>>;
+  abstract getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>>;
   /** @internal */
   abstract prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry;
   /** @internal */
@@ -102,5 +102,10 @@ export abstract class EntryStoreMethods extends EventEmitter {
   /** @internal Records `at` as the tags' invalidation instant, moving each tag's time forward only. */
   writeTagTimes(tags: readonly string[], at: number): Promise<void> {
     return this.coordination.writeTagTimes(tags, at);
+  }
+
+  /** @internal Records `at` as the tags' expired-at instant (`expireByTag`), moving each forward only. */
+  writeTagExpiries(tags: readonly string[], at: number): Promise<void> {
+    return this.coordination.writeTagExpiries(tags, at);
   }
 }

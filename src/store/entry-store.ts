@@ -65,7 +65,7 @@ export interface EntryStore extends KeyvStoreProtocol {
   readonly tableName: string;
   readonly capacity: CapacityUnits;
   getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined>;
-  getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>>;
+  getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>>;
   setEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): Promise<PreparedEntry>;
   prepareEntry(key: string, value: unknown, ttl?: number | EntryOptions, options?: WriteOptions): PreparedEntry;
   putEntry(prepared: PreparedEntry): Promise<void>;
@@ -73,4 +73,6 @@ export interface EntryStore extends KeyvStoreProtocol {
   deleteKeys(keys: readonly string[]): Promise<void>;
   keys(): AsyncGenerator<string[]>;
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean>;
+  /** Moves a live entry's expiry to `at`, keeping it until `keepUntil` for fail-safe; false when none was live. */
+  expireEntry(key: string, at: number, keepUntil: number): Promise<boolean>;
 }

@@ -35,6 +35,8 @@ export const ITEM_ATTRIBUTES = Object.freeze({
   storedAt: 'sat',
   /** A tag item's (and a cache's cleared-at item's) invalidation instant, epoch ms. */
   invalidatedAt: 'tgt',
+  /** A tag item's expired-at instant (epoch ms, `expireByTag`): entries made at or before it are stale, not gone. */
+  expiredAt: 'tgx',
   /** The counter of the poll backplane's version item (see `DynamoStore.bumpVersion`). */
   backplaneVersion: 'bpv',
   /** The owner of a distributed lock's lease item (see `lease.ts`). */

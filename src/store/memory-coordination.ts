@@ -1,5 +1,6 @@
 import type { StoreCoordination } from './coordination.js';
 import { assertValidKey } from './keys.js';
+import { expiredTagKey } from './tags.js';
 
 /**
  * A memory-only store's leases, tag times and version counter: what DynamoDB's reserved items hold
@@ -39,8 +40,10 @@ export class MemoryCoordination implements StoreCoordination {
   async readTagTimes(tags: readonly string[]): Promise<Map<string, number>> {
     const times = new Map<string, number>();
     for (const tag of tags) {
-      const at = this.tagTimes.get(tag);
-      if (at !== undefined) times.set(tag, at);
+      for (const name of [tag, expiredTagKey(tag)]) {
+        const at = this.tagTimes.get(name);
+        if (at !== undefined) times.set(name, at);
+      }
     }
     return times;
   }
@@ -48,5 +51,10 @@ export class MemoryCoordination implements StoreCoordination {
   async writeTagTimes(tags: readonly string[], at: number): Promise<void> {
     for (const tag of tags) this.tagTimes.set(tag, at);
     this.onInvalidated(tags, at);
+  }
+
+  /** Stale, not gone: nothing is dropped (fail-safe may still serve what it made stale). */
+  async writeTagExpiries(tags: readonly string[], at: number): Promise<void> {
+    for (const tag of tags) this.tagTimes.set(expiredTagKey(tag), Math.max(at, this.tagTimes.get(expiredTagKey(tag)) ?? at));
   }
 }

@@ -78,10 +78,10 @@ export class MemoryStore extends EntryStoreMethods {
     return this.read<T>(key, options?.allowStale ?? false);
   }
 
-  async getManyEntries<T = unknown>(keys: readonly string[]): Promise<Array<CacheEntry<T> | undefined>> {
+  async getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>> {
     if (!Array.isArray(keys)) throw new TypeError(`getMany expects an array of keys, got ${typeof keys}.`);
     for (const key of keys) assertValidKey(key);
-    return keys.map((key) => this.read<T>(key, false));
+    return keys.map((key) => this.read<T>(key, options?.allowStale ?? false));
   }
 
   /** @internal The same checks and serialization as DynamoStore's, so that bad input fails here as it would there. */
@@ -160,6 +160,15 @@ export class MemoryStore extends EntryStoreMethods {
     if (stored === undefined || isPast(stored.expiration.expiresAt, now)) return false;
     if (isCurrent !== undefined && !(await isCurrent(stored))) return false;
     this.renew(stored, now, 0);
+    return true;
+  }
+
+  /** @internal As DynamoDB's (`expireItem`): a live entry becomes a fail-safe fallback until `keepUntil`. */
+  async expireEntry(key: string, at: number, keepUntil: number): Promise<boolean> {
+    assertValidKey(key);
+    const stored = this.live(key, at);
+    if (stored === undefined || isPast(stored.expiration.expiresAt, at)) return false;
+    stored.expiration = { expiresAt: at, staleUntil: keepUntil };
     return true;
   }
 

@@ -24,6 +24,15 @@ export function stamp(): number {
   return lastStamp;
 }
 
+/**
+ * Where a tag's expired-at time (`expireByTag`) goes in the maps of tag times that the store reads
+ * and the cache keeps: beside the tag's own invalidation time, under a name no tag can have (a tag
+ * is a well-formed string, and this one starts with a lone surrogate), so that it is read, known,
+ * forgotten and lapses with its tag and no map changes shape. The cache's own tag has none.
+ */
+export const expiredTagKey = (tag: string): string => EXPIRED_MARK + tag;
+const EXPIRED_MARK = '\uDBFF';
+
 /** Bounds that keep a tagged item small and one BatchGetItem able to fetch an entry's tags with the cache's own. */
 export const MAX_TAGS = 32;
 export const MAX_TAG_LENGTH = 256;
@@ -75,6 +84,25 @@ export function isRetired(
     if (at !== undefined && at >= madeAt) return true;
   }
   return false;
+}
+
+/**
+ * The latest expired-at time among `tags` (see `expiredTagKey`) that makes an entry made at
+ * `storedAt` stale, as `isRetired` makes it gone; undefined when none does.
+ */
+export function expiredByTagAt(
+  storedAt: number | undefined,
+  tags: readonly string[] | undefined,
+  timeOf: (name: string) => number | undefined,
+): number | undefined {
+  if (tags === undefined) return undefined;
+  const madeAt = storedAt ?? 0;
+  let latest: number | undefined;
+  for (const tag of tags) {
+    const at = timeOf(expiredTagKey(tag));
+    if (at !== undefined && at >= madeAt && (latest === undefined || at > latest)) latest = at;
+  }
+  return latest;
 }
 
 /** The tags a write carries: its entry options' and its caller's (a factory's), checked, without duplicates. */

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { CACHE, type DynamoCache, type DynamoCacheModuleOptions, DynamoCacheRegistry, InvalidCacheKeyError } from '../../src/index.js';
+import { DynamoCache as Cache } from '../../src/cache/dynamo-cache.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { cacheTableAttributes, createTable, localClient, recordCommands, useCacheTable, useTableNames } from '../support/dynamo.js';
+import { cacheModule } from '../support/builders.js';
+import { useNestApps } from '../support/nest-apps.js';
+import { cacheWithOpenCircuit } from '../support/open-circuit.js';
+import { caughtUpAfter, seenWithin } from '../support/seen-within.js';
+
+// Issue 25, item 4: expire(key) and expireByTag(tags), stale rather than gone.
+const { tableName } = useCacheTable('soft_expiry');
+const tables = useTableNames();
+const apps = useNestApps();
+
+/** The memory tier's default bound, within which an instance without a backplane sees another's change. */
+const MEMORY_MAX_TTL = 5_000;
+const MAX_LAG = 3_000;
+const INTERVAL = 100;
+
+async function instance(options: Partial<DynamoCacheModuleOptions> = {}, table = tableName) {
+  const client = localClient();
+  const commands = recordCommands(client);
+  const app = await apps.start({ imports: [cacheModule({ tableName: table, client }, options)] });
+  return { cache: app.get<DynamoCache>(CACHE), commands, backplane: app.get(DynamoCacheRegistry).backplane };
+}
+
+const upstreamDown = () => Promise.reject(new Error('upstream down'));
+
+/** The two instances' view of one key after `expire` or `expireByTag` on the first. */
+async function expectStale(a: DynamoCache, b: DynamoCache, key: string, old: unknown, bound: number, caughtUp = async () => {}) {
+  expect(await a.get(key)).toBeUndefined();
+  expect(await a.getOrSet(key, upstreamDown, { failSafe: true })).toEqual(old);
+  await seenWithin(() => b.get(key), undefined, bound);
+  // News of a change that arrives while a get-or-set runs retires its fallback (the backplane cannot
+  // tell an expiry from a delete): the backplane has brought all there is before the next calls.
+  await caughtUp();
+  // Without fail-safe first: a fallback served is then kept fresh for failSafeThrottleDuration.
+  await expect(b.getOrSet(key, upstreamDown)).rejects.toThrow('upstream down');
+  expect(await b.getOrSet(key, upstreamDown, { failSafe: true })).toEqual(old);
+}
+
+describe('expire(key), with the default memory tier and no backplane', () => {
+  it('makes the entry a miss at once in one UpdateItem, recomputed by getOrSet, served stale by fail-safe', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.cache.set('e1:price', { amount: 10 }, 600_000);
+    expect(await b.cache.get('e1:price')).toEqual({ amount: 10 }); // now in b's memory
+    a.commands.length = 0;
+    expect(await a.cache.expire('e1:price')).toBe(true);
+    expect(a.commands).toEqual(['UpdateItemCommand']);
+    await expectStale(a.cache, b.cache, 'e1:price', { amount: 10 }, MEMORY_MAX_TTL + 2_000);
+    // A factory that succeeds replaces the value.
+    await a.cache.set('e1:stock', 5, 600_000);
+    await a.cache.expire('e1:stock');
+    expect(await a.cache.getOrSet('e1:stock', () => 6, { failSafe: true })).toBe(6);
+    expect(await b.cache.get('e1:stock')).toBe(6);
+    // Nothing live to expire: false, and nothing changes.
+    expect(await a.cache.expire('e1:never-set')).toBe(false);
+    expect(await a.cache.get('e1:never-set')).toBeUndefined();
+  });
+
+  it('serves the expired value from memory when DynamoDB cannot be asked, but never a deleted one', async () => {
+    const a = await instance();
+    await a.cache.set('e2:kept', 'v1', 600_000);
+    await a.cache.expire('e2:kept');
+    // Read from memory: the expired copy is a fallback there too (a factory timing out serves it as well).
+    expect(await a.cache.getOrSet('e2:kept', () => new Promise(() => {}), { failSafe: true, hardTimeout: 50 })).toBe('v1');
+    await a.cache.set('e2:gone', 'v1', 600_000);
+    await a.cache.expire('e2:gone');
+    await a.cache.del('e2:gone');
+    await expect(a.cache.getOrSet('e2:gone', upstreamDown, { failSafe: true })).rejects.toThrow('upstream down');
+  });
+
+  it('keeps a value whose factory began before the expiry out of memory, though its caller gets it', async () => {
+    const a = await instance();
+    await a.cache.set('e3:slow', 'old', 600_000);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    const reading = a.cache.getOrSet(
+      'e3:other',
+      async () => {
+        started = true;
+        await gate;
+        return 'read before';
+      },
+      { ttl: 600_000 },
+    );
+    await seenWithin(async () => started, true, 5_000);
+    await a.cache.expire('e3:slow');
+    release();
+    expect(await reading).toBe('read before');
+    expect(await a.cache.get('e3:slow')).toBeUndefined();
+  });
+});
+
+describe('expireByTag(tags), with the default memory tier and no backplane', () => {
+  it('makes every entry made before it stale, in one write per tag, and leaves later ones and others alone', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.cache.set('t1:profile', { user: 1 }, { ttl: 600_000, tags: ['user:1'] });
+    await a.cache.set('t1:forever', 'plain', { tags: ['user:1'] });
+    await a.cache.set('t1:other', { user: 2 }, { ttl: 600_000, tags: ['user:2'] });
+    for (const key of ['t1:profile', 't1:forever', 't1:other']) expect(await b.cache.get(key)).toBeDefined();
+    a.commands.length = 0;
+    expect(await a.cache.expireByTag(['user:1', 'user:9'])).toBe(true);
+    expect(a.commands).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    await expectStale(a.cache, b.cache, 't1:profile', { user: 1 }, MEMORY_MAX_TTL + 2_000);
+    await expectStale(a.cache, b.cache, 't1:forever', 'plain', MEMORY_MAX_TTL + 2_000);
+    expect(await a.cache.get('t1:other')).toEqual({ user: 2 });
+    expect(await a.cache.mget(['t1:profile', 't1:other'])).toEqual([undefined, { user: 2 }]);
+    // Stored after the expiry: a hit, with the same tag.
+    await a.cache.set('t1:profile', { user: 1, renamed: true }, { ttl: 600_000, tags: ['user:1'] });
+    expect(await b.cache.get('t1:profile')).toEqual({ user: 1, renamed: true });
+    // deleteByTag after it: gone, not stale.
+    await a.cache.deleteByTag('user:1');
+    await expect(a.cache.getOrSet('t1:forever', upstreamDown, { failSafe: true })).rejects.toThrow('upstream down');
+  }, 30_000);
+});
+
+describe('expire and expireByTag across instances with a backplane', () => {
+  for (const type of ['poll', 'streams'] as const) {
+    it(`are seen by the other instance within the ${type} backplane's bound`, async () => {
+      const table = tables(`soft_expiry_${type}`);
+      await createTable(localClient({}, 'admin'), table, { ...cacheTableAttributes, stream: true });
+      const backplane = type === 'poll' ? { type, interval: INTERVAL, maxLag: MAX_LAG } : { type, pollInterval: INTERVAL, maxLag: MAX_LAG };
+      const a = await instance({ backplane, memory: { maxTtl: 600_000 } }, table);
+      const b = await instance({ backplane, memory: { maxTtl: 600_000 } }, table);
+      await a.cache.set('x:key', 'k1', 600_000);
+      await a.cache.set('x:tagged', 't1', { ttl: 600_000, tags: ['group'] });
+      expect(await b.cache.get('x:key')).toBe('k1');
+      expect(await b.cache.get('x:tagged')).toBe('t1');
+      const bound = MAX_LAG + INTERVAL + 1_000;
+      let changedAt = Date.now();
+      const caughtUp = () => caughtUpAfter(b.backplane!, changedAt, bound);
+      await a.cache.expire('x:key');
+      await expectStale(a.cache, b.cache, 'x:key', 'k1', bound, caughtUp);
+      changedAt = Date.now();
+      await a.cache.expireByTag('group');
+      await expectStale(a.cache, b.cache, 'x:tagged', 't1', bound, caughtUp);
+    }, 30_000);
+  }
+});
+
+describe('expire and expireByTag on bad input', () => {
+  it('rejects a bad key or bad tags with a typed error naming them, writing nothing, whatever the circuit', async () => {
+    const a = await instance();
+    const open = await cacheWithOpenCircuit();
+    const memoryOnly = new Cache(new MemoryStore());
+    for (const { cache, commands } of [a, open, { cache: memoryOnly, commands: [] as string[] }]) {
+      commands.length = 0;
+      await expect(cache.expire('')).rejects.toThrow(InvalidCacheKeyError);
+      await expect(cache.expire(42 as never)).rejects.toThrow(InvalidCacheKeyError);
+      await expect(cache.expireByTag(undefined as never)).rejects.toThrow(/expireByTag: tags must be/);
+      await expect(cache.expireByTag([''])).rejects.toThrow(InvalidCacheKeyError);
+      await expect(cache.expireByTag(7 as never)).rejects.toThrow(/expireByTag: tags must be an array of strings, got/);
+      expect(commands).toEqual([]);
+    }
+  });
+});
+
+describe('expire on a memory-only cache', () => {
+  it('makes the entry stale, served by fail-safe, and expireByTag likewise', async () => {
+    const cache = new Cache(new MemoryStore());
+    await cache.set('m:key', 'v', 600_000);
+    await cache.set('m:tagged', 'w', { ttl: 600_000, tags: ['g'] });
+    expect(await cache.expire('m:key')).toBe(true);
+    expect(await cache.get('m:key')).toBeUndefined();
+    expect(await cache.getOrSet('m:key', upstreamDown, { failSafe: true })).toBe('v');
+    expect(await cache.expireByTag('g')).toBe(true);
+    expect(await cache.get('m:tagged')).toBeUndefined();
+    await expect(cache.getOrSet('m:tagged', upstreamDown)).rejects.toThrow('upstream down');
+    expect(await cache.getOrSet('m:tagged', upstreamDown, { failSafe: true })).toBe('w');
+  });
+});
