@@ -6,7 +6,7 @@ import { DynamoReservedItems } from './dynamo-reserved-items.js';
 import { DynamoScans } from './dynamo-scans.js';
 import { DynamoTable } from './dynamo-table.js';
 import type { CacheEntry } from './entry-reader.js';
-import type { PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
+import type { NewerWrites, PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
 import { EntryStoreMethods } from './entry-store-methods.js';
 import type { EntryOptions } from './expiry.js';
 import type { TableSchema } from './item-codec.js';
@@ -46,7 +46,7 @@ export type SiblingOptions = Omit<StoreOverrides, 'partitionKeyPrefix'>;
  * It talks to the table on first use (or on `initialize()`, which the Nest module calls at start-up),
  * to learn or create its schema.
  */
-export class DynamoStore extends EntryStoreMethods {
+export class DynamoStore extends EntryStoreMethods implements NewerWrites {
   /** With `dialect` and `url`, which Keyv 5 reads of any store that has an `iterator` (and throws without). */
   readonly opts: ResolvedStoreOptions & KeyvAdapterIdentity;
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
@@ -140,6 +140,24 @@ export class DynamoStore extends EntryStoreMethods {
    */
   putEntry(prepared: PreparedEntry): Promise<void> {
     return this.entries.putEntry(prepared);
+  }
+
+  /**
+   * `putEntry` only over an item made before `prepared` (its `storedAt`), or none: resolves to
+   * whether it landed. For a change owed since an outage, which must not replace a newer one.
+   * @internal
+   */
+  putEntryIfNewer(prepared: PreparedEntry): Promise<boolean> {
+    return this.entries.putEntryIfNewer(prepared);
+  }
+
+  /**
+   * Deletes the key unless its item was made after `at`; resolves to false only when a newer one
+   * stands. For a delete owed since an outage.
+   * @internal
+   */
+  deleteUnlessNewer(key: string, at: number): Promise<boolean> {
+    return this.entries.deleteUnlessNewer(key, at);
   }
 
   /**

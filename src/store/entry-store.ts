@@ -74,3 +74,14 @@ export interface EntryStore extends KeyvStoreProtocol {
   keys(): AsyncGenerator<string[]>;
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean>;
 }
+
+/**
+ * Writes that land only over an item made before them: a DynamoStore's, for the changes a cache owes
+ * since an outage (a MemoryStore never fails, so never owes one).
+ */
+export interface NewerWrites {
+  /** Resolves to whether the entry landed: false when the item there was made at or after its `storedAt`. */
+  putEntryIfNewer(prepared: PreparedEntry): Promise<boolean>;
+  /** Resolves to false when the item there was made after `at`, and is left. */
+  deleteUnlessNewer(key: string, at: number): Promise<boolean>;
+}
