@@ -6,7 +6,7 @@ import { DynamoReservedItems } from './dynamo-reserved-items.js';
 import { DynamoScans } from './dynamo-scans.js';
 import { DynamoTable } from './dynamo-table.js';
 import type { CacheEntry } from './entry-reader.js';
-import type { NewerWrites, PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
+import type { PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
 import { EntryStoreMethods } from './entry-store-methods.js';
 import type { EntryOptions } from './expiry.js';
 import type { TableSchema } from './item-codec.js';
@@ -46,7 +46,7 @@ export type SiblingOptions = Omit<StoreOverrides, 'partitionKeyPrefix'>;
  * It talks to the table on first use (or on `initialize()`, which the Nest module calls at start-up),
  * to learn or create its schema.
  */
-export class DynamoStore extends EntryStoreMethods implements NewerWrites {
+export class DynamoStore extends EntryStoreMethods {
   /** With `dialect` and `url`, which Keyv 5 reads of any store that has an `iterator` (and throws without). */
   readonly opts: ResolvedStoreOptions & KeyvAdapterIdentity;
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
