@@ -28,6 +28,8 @@ export interface CacheConfig {
   readonly logger: WarningLogger;
   readonly throwOnErrors: boolean;
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
+  /** Absent when auto-recovery is off. */
+  readonly autoRecovery?: { readonly maxItems: number };
   /** Absent when the memory tier is off. */
   readonly memory?: MemoryTierOptions;
   /**
@@ -61,6 +63,7 @@ export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOption
     logger: settings.logger,
     throwOnErrors: resolved.throwOnErrors,
     circuitBreaker: resolved.circuitBreaker,
+    autoRecovery: resolved.autoRecovery,
     memory: resolved.memory,
     changeHorizonMs: longestReadMs,
     defaults: resolved.defaults,

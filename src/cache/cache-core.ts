@@ -18,8 +18,13 @@ import { AdmissionGate } from './admission-gate.js';
 import { GatedMemory } from './gated-memory.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
 import { checkTags, stamp } from '../store/tags.js';
+import { isPast } from '../store/expiry.js';
+import { readPayload } from '../store/value-serializer.js';
+import type { OwedKeyChange } from './owed-writes.js';
 import { Flights } from './flights.js';
 import { TagInvalidation } from './tag-invalidation.js';
+import { AutoRecovery } from './auto-recovery.js';
+import { type DynamoStore } from '../store/dynamo-store.js';
 
 /** What a read of DynamoDB (through the memory tier) came to. */
 export type ReadResult<T> =
@@ -85,6 +90,8 @@ export class CacheCore {
   readonly invalidation: TagInvalidation;
   /** This process's get-or-set runs, which later callers of a key join, and the shutdown that waits for them. */
   readonly flights: Flights;
+  /** The changes owed to DynamoDB since an outage; absent when off, and for a memory-only cache (its store never fails). */
+  readonly recovery?: AutoRecovery;
 
   constructor(
     /** Its entries, and the leases, tag times and version counter kept beside them. */
@@ -103,7 +110,9 @@ export class CacheCore {
     const memory = this.memory;
     this.tags = new TagTimes(memory?.options.maxTtlMs ?? TAG_KNOWLEDGE_WITHOUT_MEMORY_MS, (now) => memory?.vouched(now) ?? false);
     this.gated = new GatedMemory(this.memory, new AdmissionGate(config.changeHorizonMs), this.tags, config.slidingRenewThreshold);
-    this.invalidation = new TagInvalidation(store, this.distributed, this.tags, this.gated);
+    if (config.autoRecovery !== undefined && !(store instanceof MemoryStore))
+      this.recovery = new AutoRecovery(store as unknown as DynamoStore, this.distributed, config, config.autoRecovery.maxItems);
+    this.invalidation = new TagInvalidation(store, this.distributed, this.tags, this.gated, this.recovery);
     this.flights = new Flights(config, this.gated, this.distributed);
     // Store-level errors the cache did not see itself (a failed sliding renewal) reach the same listeners.
     store.on('error', (error: unknown) => this.report(error));
@@ -132,12 +141,15 @@ export class CacheCore {
    */
   async readThrough<T>(key: string, { allowStale }: { readonly allowStale: boolean }): Promise<ReadResult<T>> {
     const startedAt = stamp();
+    const owedAtStart = this.recovery?.owedFor(key);
     const clearedAtKnown = this.invalidation.knowClearedAt(startedAt);
     const outcome = await this.distributed.attempt('get', key, () => this.store.getEntry<T>(key, { allowStale }));
     // Its failure was not reported: the read that went with it reports DynamoDB's, else unlessRetired reads it again.
     await clearedAtKnown;
     if (!outcome.ok) return FAILED;
     const found = outcome.value;
+    const owed = this.recovery?.owedOver(key, owedAtStart, found);
+    if (owed !== undefined) return this.owedAnswer<T>(key, owed);
     const entry = found === undefined ? undefined : await this.invalidation.unlessRetired(found, startedAt);
     if (entry === 'unreadable') return FAILED;
     if (entry === undefined || entry === 'retired') {
@@ -163,6 +175,18 @@ export class CacheCore {
     return MISS;
   }
 
+  /**
+   * What a read answers for a key whose change this instance owes DynamoDB, newer than what DynamoDB
+   * holds (see AutoRecovery): as if it had landed, and nothing of DynamoDB's answer enters memory.
+   */
+  owedAnswer<T>(key: string, owed: OwedKeyChange<PreparedEntry>): ReadResult<T> {
+    const answer = owedValue<T>(owed, this.tags);
+    if (answer === undefined) return this.missed(key);
+    this.lookups.dynamodbHits++;
+    this.events.emitCache('cache:hit', key, 'dynamodb');
+    return { kind: 'hit', ...answer };
+  }
+
   /** A write of `value` as `set` makes it; `startedAt`: when the work that made it began, so that an invalidation since retires it. */
   async set<T>(key: string, value: T, ttl: number | EntryOptions | undefined, startedAt?: number): Promise<T> {
     const made = startedAt === undefined ? undefined : { startedAt };
@@ -184,6 +208,7 @@ export class CacheCore {
     const memoryFirst = !this.config.throwOnErrors;
     if (memoryFirst) this.gated.retireKeys([key]);
     const sentAt = stamp();
+    const recovery = this.recovery;
     const rememberedFirst = admissible && memoryFirst ? this.gated.keepWritten(prepared) : undefined;
     let outcome;
     try {
@@ -197,6 +222,8 @@ export class CacheCore {
     const remembered = memoryFirst ? rememberedFirst : this.gated.keepLanded(prepared, sentAt, { admissible });
     // A read begun while the write was in flight may have fetched the value it replaced.
     if (rememberedFirst !== undefined) this.gated.retireKeys([key], rememberedFirst);
+    if (!outcome.ok) recovery?.oweWrite(prepared);
+    else if (recovery !== undefined) recovery.settled([key], prepared.storedAt);
     if (outcome.ok) {
       this.events.emitCache('cache:set', key);
       this.events.emitIfHeard('set', () => ({ key, value }));
@@ -212,6 +239,14 @@ export class CacheCore {
         `Cache ${this.config.id}: ${operation ? `${operation} failed: ` : ''}${(error as Error)?.message ?? String(error)}`,
       );
   }
+}
+
+/** An owed change's value as a read answers it: undefined for a delete, or a value expired or retired by a tag since. */
+export function owedValue<T>(owed: OwedKeyChange<PreparedEntry>, tags: TagTimes): Resolved<T> | undefined {
+  if (owed.kind === 'delete') return undefined;
+  const { expiresAt } = owed.entry.expiration;
+  if (isPast(expiresAt, Date.now()) || tags.retires(owed.madeAt, owed.tags)) return undefined;
+  return { value: readPayload(owed.entry.payload) as T, expiresAt };
 }
 
 /** How long tag knowledge is taken as current by a cache without a memory tier. */

@@ -33,6 +33,14 @@ export interface MemoryOptions {
   maxTtl?: number;
 }
 
+export interface AutoRecoveryOptions {
+  /**
+   * Most changes owed to DynamoDB (one per key or tag, the latest wins); past it the oldest is
+   * dropped and counted (`stats().autoRecovery.dropped`). Default 1,000.
+   */
+  maxItems?: number;
+}
+
 export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> {
   /** The cache's name, in events and logs. Default `default`. */
   name?: string;
@@ -52,6 +60,11 @@ export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'
   circuitBreakerThreshold?: number;
   /** How long an open circuit skips DynamoDB before probing it again, in ms. Default 10,000. */
   circuitBreakerDuration?: number;
+  /**
+   * Writes and invalidations acknowledged while DynamoDB could not take them are sent again once it
+   * answers, each only over an older item (see the README, *Auto-recovery*); `false` turns it off.
+   */
+  autoRecovery?: false | AutoRecoveryOptions;
 }
 
 export interface ResolvedCacheOptions {
@@ -61,6 +74,8 @@ export interface ResolvedCacheOptions {
   readonly memory?: MemoryTierOptions;
   readonly distributed: boolean;
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
+  /** Absent when auto-recovery is off. */
+  readonly autoRecovery?: { readonly maxItems: number };
   readonly defaults: ResolvedCallOptions;
 }
 
@@ -76,6 +91,7 @@ export const CACHE_DEFAULTS = Object.freeze({
   memory: Object.freeze({ ...MEMORY_BOUNDS_DEFAULTS, maxTtl: 5_000 }),
   circuitBreakerThreshold: 5,
   circuitBreakerDuration: 10_000,
+  autoRecovery: Object.freeze({ maxItems: 1_000 }),
 });
 
 const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
@@ -92,6 +108,7 @@ export interface CacheOverrides {
   readonly memory?: false | { readonly maxEntries?: number; readonly maxBytes?: number; readonly maxTtlMs?: number };
   readonly circuitBreakerThreshold?: number;
   readonly circuitBreakerDurationMs?: number;
+  readonly autoRecovery?: false | { readonly maxItems?: number };
   readonly call: CallOverrides;
 }
 
@@ -105,6 +122,7 @@ const RESOLVED_CACHE_DEFAULTS: ResolvedCacheOptions = Object.freeze({
   }),
   distributed: CACHE_DEFAULTS.distributed,
   circuitBreaker: Object.freeze({ threshold: CACHE_DEFAULTS.circuitBreakerThreshold, durationMs: CACHE_DEFAULTS.circuitBreakerDuration }),
+  autoRecovery: CACHE_DEFAULTS.autoRecovery,
   defaults: RESOLVED_CALL_DEFAULTS,
 });
 
@@ -134,9 +152,29 @@ export function checkCacheOptions(options: DynamoCacheOptions = {}): CacheOverri
       maxTtlMs: nested(isPositiveDuration, 'a duration in ms > 0')('maxTtl'),
     };
   }
+  const recovery = optional<false | AutoRecoveryOptions>(
+    raw,
+    'autoRecovery',
+    (value) => value === false || isObject(value),
+    'false or { maxItems }',
+  );
+  const autoRecovery: CacheOverrides['autoRecovery'] =
+    recovery === undefined || recovery === false
+      ? recovery
+      : {
+          maxItems: withOptionPath('autoRecovery', () =>
+            optional<number>(
+              recovery as Record<string, unknown>,
+              'maxItems',
+              (value) => isCount(value) && (value as number) > 0,
+              'a whole number > 0',
+            ),
+          ),
+        };
   return {
     name,
     memory: memoryOverride,
+    autoRecovery,
     throwOnErrors: optional<boolean>(raw, 'throwOnErrors', isBoolean, 'true or false'),
     cacheId: optional<string>(raw, 'cacheId', (value) => typeof value === 'string', 'a string'),
     distributed: optional<boolean>(raw, 'distributed', isBoolean, 'true or false (false: memory-only)'),
@@ -177,6 +215,12 @@ export function layerCacheOptions(base: ResolvedCacheOptions, own: CacheOverride
       threshold: own.circuitBreakerThreshold ?? base.circuitBreaker.threshold,
       durationMs: own.circuitBreakerDurationMs ?? base.circuitBreaker.durationMs,
     }),
+    autoRecovery:
+      own.autoRecovery === false
+        ? undefined
+        : own.autoRecovery === undefined
+          ? base.autoRecovery
+          : Object.freeze({ maxItems: own.autoRecovery.maxItems ?? base.autoRecovery?.maxItems ?? CACHE_DEFAULTS.autoRecovery.maxItems }),
     defaults: Object.freeze(layerCallOptions(base.defaults, own.call)),
   });
   resolvedOptions.add(resolved);

@@ -1,4 +1,5 @@
 import type { CapacityUnits } from '../store/capacity.js';
+import type { AutoRecoveryStats } from './auto-recovery.js';
 import type { CacheCore } from './cache-core.js';
 import type { CircuitState } from './circuit-breaker.js';
 import type { TiersLookups } from './lookup-counters.js';
@@ -10,6 +11,8 @@ export interface CacheStats {
   readonly circuit: CircuitState;
   /** Hits, misses and stale serves per tier since the cache was built (see TierLookups); no `dynamodb` when memory-only. */
   readonly tiers: TiersLookups;
+  /** The changes owed to DynamoDB since an outage, and those dropped; absent when auto-recovery is off, and memory-only. */
+  readonly autoRecovery?: AutoRecoveryStats;
 }
 
 /** `DynamoCache.stats()`: `capacity` is its store's, billed by DynamoDB. */
@@ -20,5 +23,6 @@ export function statsOf(core: CacheCore, capacity: CapacityUnits): CacheStats {
     memory: memory && { entries: memory.size, bytes: memory.sizeBytes },
     circuit: distributed.circuitState,
     tiers: lookups.snapshot(),
+    autoRecovery: core.recovery?.stats,
   };
 }

@@ -37,6 +37,8 @@ export class DistributedTier {
   private readonly breaker: CircuitBreaker;
   /** Told after each write that reached DynamoDB. */
   afterWrite?: () => void;
+  /** Told after each call that DynamoDB answered, while auto-recovery owes it changes. */
+  onAnswered?: () => void;
   private readonly throwOnErrors: boolean;
   /** The calls made through here and not yet settled, which `disconnect()` waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -72,6 +74,7 @@ export class DistributedTier {
       const value = await this.counted(work);
       this.breaker.succeeded();
       if (this.afterWrite !== undefined && WRITE_OPERATIONS.has(operation)) this.afterWrite();
+      if (this.onAnswered !== undefined) this.onAnswered();
       return { ok: true, value };
     } catch (error) {
       if (isInputError(error)) {
@@ -98,6 +101,11 @@ export class DistributedTier {
       if (isInputError(error)) throw error;
       return { ok: false, error };
     }
+  }
+
+  /** Writes made outside the operations above (auto-recovery's replay) reached DynamoDB: told once for all. */
+  announceWrite(): void {
+    this.afterWrite?.();
   }
 
   /** Resolves once every call in flight now has settled; at once when none is. */

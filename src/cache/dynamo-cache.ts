@@ -250,11 +250,16 @@ export class DynamoCache {
   /**
    * Waits for this cache's calls in flight, get-or-set flights and background refreshes, for up to
    * 5 × operationTimeout, and not for a factory past its timeout (its callers have all gone); then
-   * abandons the calls still in flight and closes a client the store built. A factory or refresh
-   * that finishes after this resolved is not stored (a warning names the cache and the key).
+   * sends the changes owed since an outage (auto-recovery) within what is left of that bound,
+   * warning of those it could not; abandons the calls still in flight and closes a client the store
+   * built. A factory or refresh that finishes after this resolved is not stored (a warning names the
+   * cache and the key).
    */
   async disconnect(): Promise<undefined> {
+    // One bound for all of it: what the flights leave of it goes to the last replay.
+    const deadline = Date.now() + this.#core.config.disconnectWaitMs;
     await this.#core.flights.settle();
+    await this.#core.recovery?.close(deadline);
     await this.store.disconnect();
     return undefined;
   }

@@ -57,6 +57,8 @@ export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array
   if (missing.length > 0) {
     const missingKeys = missing.map((index) => keys[index]!);
     const startedAt = stamp();
+    const { recovery } = core;
+    const owedAtStart = recovery && missingKeys.map((key) => recovery.owedFor(key));
     const clearedAtKnown = core.invalidation.knowClearedAt(startedAt);
     const outcome = await distributed.attempt('mget', missingKeys, () => core.store.getManyEntries<T>(missingKeys));
     // Not needed if it failed: withoutRetired reads it again, reporting a failure.
@@ -64,6 +66,13 @@ export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array
     const entries = outcome.ok ? await core.invalidation.withoutRetired(outcome.value, startedAt) : undefined;
     if (entries !== undefined)
       entries.forEach((entry, at) => {
+        // Compared with what DynamoDB returned, retired or not: a newer change owed answers instead.
+        const owed = recovery?.owedOver(missingKeys[at]!, owedAtStart![at], outcome.ok ? outcome.value[at] : undefined);
+        if (owed !== undefined) {
+          const read = core.owedAnswer<T>(missingKeys[at]!, owed);
+          values[missing[at]!] = read.kind === 'hit' ? read.value : undefined;
+          return;
+        }
         if (entry === undefined) lookups.dynamodbMisses++;
         else lookups.dynamodbHits++;
         values[missing[at]!] = entry && core.gated.remember(missingKeys[at]!, entry, startedAt);
@@ -88,6 +97,9 @@ export async function setMany<T>(
   const sentAt = stamp();
   const outcome = await core.distributed.attempt('mset', keys, () => core.store.putEntries(prepared));
   if (outcome.ok) for (const entry of prepared) core.gated.keepLanded(entry, sentAt);
+  for (const entry of prepared)
+    if (!outcome.ok) core.recovery?.oweWrite(entry);
+    else core.recovery?.settled([entry.key], entry.storedAt);
   core.events.emitIfHeard('mset', () => ({ list }));
   return list;
 }
@@ -106,8 +118,10 @@ export async function deleteOne(core: CacheCore, key: string): Promise<boolean> 
   assertValidKey(key);
   // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old item.
   core.gated.retireKeys([key]);
+  const at = stamp();
   const outcome = await core.distributed.attempt('del', key, () => core.store.delete(key));
   core.gated.retireKeys([key]);
+  owedOrSettled(core, [key], at, outcome.ok);
   if (!outcome.ok) return false;
   core.events.emitCache('cache:delete', key);
   core.events.emitIfHeard('del', () => ({ key }));
@@ -119,8 +133,10 @@ export async function deleteMany(core: CacheCore, keys: string[]): Promise<boole
   assertKeys(keys, 'mdel');
   // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old items.
   core.gated.retireKeys(keys);
+  const at = stamp();
   const outcome = await core.distributed.attempt('mdel', keys, () => core.store.deleteKeys(keys));
   core.gated.retireKeys(keys);
+  owedOrSettled(core, keys, at, outcome.ok);
   if (!outcome.ok) return false;
   for (const key of keys) core.events.emitCache('cache:delete', key);
   core.events.emitIfHeard('mdel', () => ({ keys }));
@@ -154,6 +170,12 @@ export async function renew(core: CacheCore, key: string): Promise<boolean> {
   const outcome = await distributed.attempt('refresh', key, () => core.store.refresh(key, isCurrentEntry));
   await clearedAtKnown;
   return outcome.ok && outcome.value;
+}
+
+/** A delete made at `at` that DynamoDB could not take is owed (with auto-recovery); one that landed settles what was owed before. */
+function owedOrSettled(core: CacheCore, keys: readonly string[], at: number, landed: boolean): void {
+  if (landed) core.recovery?.settled(keys, at);
+  else core.recovery?.oweDeletes(keys, at);
 }
 
 function assertKeys(keys: readonly string[], method: string): void {

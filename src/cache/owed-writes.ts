@@ -89,8 +89,19 @@ export class OwedWrites<Entry> {
         owed.kind === 'tag'
           ? clear && owed.tag !== CLEARED_TAG
           : clear || (owed.kind === 'set' && owed.tags.some((tag) => invalidated.has(tag)));
-      if (superseded) this.slots.delete(slot);
+      if (!superseded) continue;
+      // A value retired by a tag still replaced what DynamoDB holds, which may not carry the tag:
+      // what is owed is the removal of anything as old (in place, keeping its age). A clear
+      // retires that too.
+      if (owed.kind === 'set' && !clear) this.slots.set(slot, { kind: 'delete', key: owed.key, madeAt: owed.madeAt });
+      else this.slots.delete(slot);
     }
+  }
+
+  /** This instance's own change of `key`, made at `at`, reached DynamoDB: an owed change made before it is moot. */
+  settledKey(key: string, at: number): void {
+    const owed = this.owedFor(key);
+    if (owed !== undefined && owed.madeAt <= at) this.slots.delete(keySlot(key));
   }
 
   /** Everything owed now, less values that expired meanwhile (forgotten, not counted as dropped). */

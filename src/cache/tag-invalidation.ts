@@ -2,6 +2,7 @@ import type { CacheEntry } from '../store/dynamo-store.js';
 import type { TagInvalidations } from '../store/coordination.js';
 import { CLEARED_TAG, stamp } from '../store/tags.js';
 import type { DistributedTier, Outcome } from './distributed-tier.js';
+import type { AutoRecovery } from './auto-recovery.js';
 import type { GatedMemory } from './gated-memory.js';
 import { type TagTimes, staleAsOf } from './tag-times.js';
 
@@ -42,6 +43,8 @@ export class TagInvalidation {
     private readonly distributed: DistributedTier,
     private readonly known: TagTimes,
     private readonly gated: GatedMemory,
+    /** Absent when auto-recovery is off: an invalidation that failed is then not kept. */
+    private readonly recovery?: AutoRecovery,
   ) {}
 
   /**
@@ -96,12 +99,14 @@ export class TagInvalidation {
     // before the write lands. It is marked again after, for reads that were in flight meanwhile.
     this.gated.retireTagged(invalidatedAt);
     const outcome = await this.distributed.attempt('invalidateTags', tags.map(shownTag), () => this.store.writeTagTimes(tags, at));
-    // Known here only once DynamoDB holds it: an invalidation that failed is the fleet's to miss alike,
-    // not this instance's alone to keep (it would diverge from every other one until it restarts).
-    if (!outcome.ok) return false;
+    // Without auto-recovery, known here only once DynamoDB holds it: an invalidation that failed is
+    // the fleet's to miss alike, not this instance's alone to keep (it would diverge from every other
+    // one until it restarts). With it, owed: this instance answers as if it landed, and it will.
+    if (!outcome.ok && this.recovery === undefined) return false;
+    if (!outcome.ok) this.recovery!.oweInvalidation(tags, at);
     this.known.record(tags, at, Date.now());
     this.gated.retireTagged(invalidatedAt);
-    return true;
+    return outcome.ok;
   }
 
   private async know(tags: readonly string[] | undefined, readStartedAt: number, send: TagTimesSender): Promise<TagTimesRead> {
@@ -134,12 +139,24 @@ export class TagInvalidation {
   private async read(tags: string[], readStartedAt: number, send: TagTimesSender): Promise<TagTimesRead> {
     const outcome = await send(() => this.store.readTagTimes(tags));
     if (!outcome.ok) return 'unreadable';
-    const times = outcome.value;
+    const times = this.withOwed(tags, outcome.value);
     const changedSince = (tag: string) => this.gated.gate.retiredSince(readStartedAt, undefined, [tag]);
     // Memory drops what the times learned retire. The gate needs no mark: it asks what is known at
     // every admission, and a mark would refuse the very read that learned them.
     const advanced = this.known.learn(tags, times, readStartedAt, changedSince);
     if (advanced.size > 0) this.gated.memory?.forgetTagged(advanced);
+    return times;
+  }
+
+  /** Times read, never before an invalidation this instance owes DynamoDB (its knowledge of it lapses as any). */
+  private withOwed(tags: readonly string[], times: Map<string, number>): Map<string, number> {
+    const recovery = this.recovery;
+    if (recovery === undefined) return times;
+    for (const tag of tags) {
+      const owed = recovery.owedTagTime(tag);
+      const read = times.get(tag);
+      if (owed !== undefined && (read === undefined || read < owed)) times.set(tag, owed);
+    }
     return times;
   }
 }

@@ -8,6 +8,7 @@ export {
 } from '../observability/open-telemetry.js';
 export type { DynamoDBCallTraceMessage, FactoryTraceMessage } from '../store/trace-points.js';
 export type { CacheStats } from '../cache/dynamo-cache.js';
+export type { AutoRecoveryStats } from '../cache/auto-recovery.js';
 export type { TierLookups, TiersLookups } from '../cache/lookup-counters.js';
 export type { CacheCapacityEvent, CacheEventListener, CacheEventName, CacheTier } from '../cache/cache-events.js';
 export type { CircuitState } from '../cache/circuit-breaker.js';

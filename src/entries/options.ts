@@ -2,7 +2,7 @@
 // piece. `DynamoCacheModuleOptions` and `DynamoCacheOptions` (from the root) are what most code needs.
 export type { DistributedModuleOptions, MemoryOnlyModuleOptions } from '../nest/interfaces/dynamo-cache-module-options.js';
 export type { NamedCacheAsyncOptions } from '../nest/dynamo-cache.providers.js';
-export type { DistributedLockOptions, MemoryOptions } from '../cache/cache-options.js';
+export type { AutoRecoveryOptions, DistributedLockOptions, MemoryOptions } from '../cache/cache-options.js';
 export type { Factory } from '../cache/factory-run.js';
 export type { BackplaneOptions, PollBackplaneOptions, StreamsBackplaneOptions, StreamsClientLike } from '../backplane/backplane-options.js';
 export type { CachedResponse } from '../nest/http/cached-response.js';

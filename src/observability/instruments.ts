@@ -11,6 +11,8 @@ export interface InstrumentNames {
   readonly backplaneState: ObservableGauge;
   readonly backplaneInvalidations: ObservableCounter;
   readonly backplaneFailedReads: ObservableCounter;
+  readonly owedChanges: ObservableGauge;
+  readonly droppedChanges: ObservableCounter;
   readonly factoryDuration: Histogram;
   readonly operationDuration: Histogram;
   /** The observable ones, read together by one batch callback. */
@@ -40,6 +42,14 @@ export function createInstruments(meter: Meter): InstrumentNames {
     consumedCapacity: meter.createObservableCounter('dynamo_cache.dynamodb.consumed_capacity', {
       description: 'Capacity units DynamoDB billed (with returnConsumedCapacity), by type (read, write)',
       unit: '{capacity_unit}',
+    }),
+    owedChanges: meter.createObservableGauge('dynamo_cache.auto_recovery.owed', {
+      description: 'Changes acknowledged while DynamoDB could not take them, not sent yet (auto-recovery)',
+      unit: '{change}',
+    }),
+    droppedChanges: meter.createObservableCounter('dynamo_cache.auto_recovery.dropped', {
+      description: 'Owed changes dropped to keep within autoRecovery.maxItems',
+      unit: '{change}',
     }),
     backplaneLag: meter.createObservableGauge('dynamo_cache.backplane.lag', {
       description: 'How long ago the backplane last read everything there was to read: the staleness bound in force',

@@ -157,6 +157,10 @@ function observeStats(result: BatchObservableResult, instruments: InstrumentName
       result.observe(instruments.memoryEntries, stats.memory.entries, name);
       result.observe(instruments.memorySize, stats.memory.bytes, name);
     }
+    if (stats.autoRecovery !== undefined) {
+      result.observe(instruments.owedChanges, stats.autoRecovery.owed, name);
+      result.observe(instruments.droppedChanges, stats.autoRecovery.dropped, name);
+    }
     for (const state of CIRCUIT_STATES)
       result.observe(instruments.circuitState, stats.circuit === state ? 1 : 0, { ...name, 'circuit.state': state });
     // Nor of capacity that DynamoDB never billed, under a table that does not exist.

@@ -1,4 +1,11 @@
-import { type AttributeValue, DeleteItemCommand, GetItemCommand, PutItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  type PutItemCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { batchGetAll, batchWriteAll } from './batches.js';
 import { Compression } from './compression.js';
@@ -8,12 +15,15 @@ import type { CacheEntry } from './entry-reader.js';
 import type { PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
 import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, isPast, resolveExpiration } from './expiry.js';
-import { ITEM_LIMIT_BYTES, decodeChunkRef, decodeExpiry, encodeItem, expiryProjection, itemKey } from './item-codec.js';
+import { ITEM_ATTRIBUTES, ITEM_LIMIT_BYTES, decodeChunkRef, decodeExpiry, encodeItem, expiryProjection, itemKey } from './item-codec.js';
 import { CHUNKS_GONE, type ItemWrite, chunkKeysOf, encodeWrite, inlineBody } from './stored-value.js';
 import { type CurrentCheck, entryTags, stamp } from './tags.js';
 import { serializeValue } from './value-serializer.js';
 
 type Item = Record<string, AttributeValue>;
+
+/** A head's write condition, on when its value was made: the rest of the command is the put's. */
+type HeadCondition = Pick<PutItemCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
 
 /** A DynamoStore's entries: their reads, writes (one item, or chunks and a head), deletes and renewals. */
 export class DynamoEntries {
@@ -102,14 +112,45 @@ export class DynamoEntries {
 
   /** See `DynamoStore.putEntry`. */
   async putEntry(prepared: PreparedEntry): Promise<void> {
+    await this.put(prepared);
+  }
+
+  /** See `DynamoStore.putEntryIfNewer`. */
+  putEntryIfNewer(prepared: PreparedEntry): Promise<boolean> {
+    return this.put(prepared, {
+      ConditionExpression: 'attribute_not_exists(#sat) OR #sat < :sat',
+      ExpressionAttributeNames: { '#sat': ITEM_ATTRIBUTES.storedAt },
+      ExpressionAttributeValues: { ':sat': { N: String(prepared.storedAt) } },
+    });
+  }
+
+  /** See `DynamoStore.deleteUnlessNewer`. */
+  async deleteUnlessNewer(key: string, at: number): Promise<boolean> {
+    const { table } = this;
+    const schema = table.schema ?? (await table.initialize());
+    return conditionHeld(() =>
+      table.sender.send(
+        new DeleteItemCommand({
+          TableName: table.settings.tableName,
+          Key: itemKey(schema, table.partitionKey(key).value),
+          // Absent: the condition holds and nothing is deleted, which is what was owed.
+          ConditionExpression: 'attribute_not_exists(#sat) OR #sat <= :at',
+          ExpressionAttributeNames: { '#sat': ITEM_ATTRIBUTES.storedAt },
+          ExpressionAttributeValues: { ':at': { N: String(at) } },
+        }),
+      ),
+    );
+  }
+
+  /** A value's item (chunks first, its head last); with `condition`, whether the head's condition held. */
+  private async put(prepared: PreparedEntry, condition?: HeadCondition): Promise<boolean> {
     const { table } = this;
     const { tableName, batchRetry } = table.settings;
     const write: ItemWrite = prepared.item
       ? { head: prepared.item }
       : await encodeWrite(table.valueStorage, table.schema ?? (await table.initialize()), prepared);
     if (write.chunks === undefined) {
-      await table.sender.send(new PutItemCommand({ TableName: tableName, Item: write.head }));
-      return;
+      return conditionHeld(() => table.sender.send(new PutItemCommand({ TableName: tableName, Item: write.head, ...condition })));
     }
     await batchWriteAll(
       table.sender,
@@ -117,8 +158,17 @@ export class DynamoEntries {
       write.chunks.map((Item) => ({ PutRequest: { Item } })),
       batchRetry,
     );
-    const output = await table.sender.send(new PutItemCommand({ TableName: tableName, Item: write.head, ReturnValues: 'ALL_OLD' }));
-    if (output.Attributes !== undefined) await this.deleteReplacedChunks(output.Attributes, prepared.key);
+    let replaced: Item | undefined;
+    const held = await conditionHeld(async () => {
+      const output = await table.sender.send(
+        new PutItemCommand({ TableName: tableName, Item: write.head, ReturnValues: 'ALL_OLD', ...condition }),
+      );
+      replaced = output.Attributes;
+    });
+    // A head that lost to a newer item: its own chunks are orphans (their TTL would delete them too).
+    if (!held) await this.deleteReplacedChunks(write.head, prepared.key);
+    else if (replaced !== undefined) await this.deleteReplacedChunks(replaced, prepared.key);
+    return held;
   }
 
   async putEntries(prepared: readonly PreparedEntry[]): Promise<void> {

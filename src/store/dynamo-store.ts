@@ -144,6 +144,24 @@ export class DynamoStore extends EntryStoreMethods {
   }
 
   /**
+   * `putEntry` only over an item made before `prepared` (its `storedAt`), or none: resolves to
+   * whether it landed. For a change owed since an outage, which must not replace a newer one.
+   * @internal
+   */
+  putEntryIfNewer(prepared: PreparedEntry): Promise<boolean> {
+    return this.entries.putEntryIfNewer(prepared);
+  }
+
+  /**
+   * Deletes the key unless its item was made after `at`; resolves to false only when a newer one
+   * stands. For a delete owed since an outage.
+   * @internal
+   */
+  deleteUnlessNewer(key: string, at: number): Promise<boolean> {
+    return this.entries.deleteUnlessNewer(key, at);
+  }
+
+  /**
    * The second half of `setManyEntries`, for entries `prepareEntry` made ready.
    * @internal
    */

@@ -76,3 +76,14 @@ export interface EntryStore extends KeyvStoreProtocol {
   /** Moves a live entry's expiry to `at`, keeping it until `keepUntil` for fail-safe; false when none was live. */
   expireEntry(key: string, at: number, keepUntil: number): Promise<boolean>;
 }
+
+/**
+ * Writes that land only over an item made before them: a DynamoStore's, for the changes a cache owes
+ * since an outage (a MemoryStore never fails, so never owes one).
+ */
+export interface NewerWrites {
+  /** Resolves to whether the entry landed: false when the item there was made at or after its `storedAt`. */
+  putEntryIfNewer(prepared: PreparedEntry): Promise<boolean>;
+  /** Resolves to false when the item there was made after `at`, and is left. */
+  deleteUnlessNewer(key: string, at: number): Promise<boolean>;
+}

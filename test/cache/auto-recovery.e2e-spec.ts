@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { DynamoCache, DynamoCacheOptions } from '../../src/index.js';
+import { testCache } from '../support/builders.js';
+import { localClient, memoryLogger, useCacheTable } from '../support/dynamo.js';
+import { faultyClient } from '../support/fault-injection.js';
+import { seenWithin, sleep } from '../support/seen-within.js';
+
+// One instance's DynamoDB calls fail (the fault-injection middleware on its own client) while the
+// other's go through: a stopped DynamoDB Local would cut both off, and the point here is a newer
+// write that another instance made during the outage, and what that instance sees after it.
+const { tableName } = useCacheTable('auto_recovery');
+const WRITES = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
+const SEEN_WITHIN = 5_000;
+
+function instance(options: DynamoCacheOptions = {}) {
+  const client = localClient({ maxAttempts: 1 });
+  const faults = faultyClient(client);
+  const logger = memoryLogger();
+  const cache = testCache(
+    { tableName, client },
+    { operationTimeout: 1_000, logger },
+    {
+      name: 'recovery',
+      circuitBreakerThreshold: 3,
+      circuitBreakerDuration: 300,
+      memory: { maxTtl: 300 },
+      ...options,
+    },
+  );
+  cache.on('error', () => undefined);
+  return {
+    cache,
+    logger,
+    /** Every call of this instance fails, as a dropped connection would. */
+    cutOff: () => faults.failWhen(() => true),
+    /** Its writes fail, its reads go through: what it then reads must not contradict what it owes. */
+    writesFail: () => faults.failWhen((command) => WRITES.has(command)),
+    heal: () => faults.failWhen(undefined),
+  };
+}
+
+const owedOf = (cache: DynamoCache) => cache.stats().autoRecovery!.owed;
+
+describe('auto-recovery: changes acknowledged while DynamoDB could not take them', () => {
+  it("lands an instance's writes, deletes and invalidations made during its outage, and the other instance sees them", async () => {
+    const a = instance();
+    const b = instance();
+    await a.cache.set('kept', 'old', 60_000);
+    await a.cache.set('gone', 'old', 60_000);
+    await a.cache.set('tagged', 'old', { ttl: 60_000, tags: ['group'] });
+    expect(await b.cache.get('tagged')).toBe('old');
+
+    a.cutOff();
+    // Under load: 200 writes of 50 keys (the latest of each is owed), a delete and an invalidation.
+    for (let round = 0; round < 4; round++)
+      await Promise.all(Array.from({ length: 50 }, (_, index) => a.cache.set(`load-${index}`, `a${round}-${index}`, 60_000)));
+    await a.cache.set('kept', 'new', 60_000);
+    expect(await a.cache.del('gone')).toBe(false);
+    expect(await a.cache.deleteByTag('group')).toBe(false);
+    expect(a.cache.circuitState).toBe('open');
+    expect(owedOf(a.cache)).toBe(53);
+    // Nothing reached DynamoDB: the other instance still reads the old values.
+    expect([await b.cache.get('kept'), await b.cache.get('gone'), await b.cache.get('load-7')]).toEqual(['old', 'old', undefined]);
+    // Its own reads answer as if the changes had landed.
+    expect([await a.cache.get('kept'), await a.cache.get('gone'), await a.cache.get('tagged')]).toEqual(['new', undefined, undefined]);
+
+    a.heal();
+    await seenWithin(() => b.cache.get('load-7'), 'a3-7', SEEN_WITHIN);
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    expect(await b.cache.mget(['kept', 'gone', 'tagged', 'load-49'])).toEqual(['new', undefined, undefined, 'a3-49']);
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+    expect(a.logger.warnings.filter((line) => line.includes('drops'))).toEqual([]);
+  });
+
+  it('a newer write that another instance made during the outage wins over the older owed one', async () => {
+    const a = instance();
+    const b = instance();
+    a.cutOff();
+    await a.cache.set('contested', 'from A', 60_000);
+    await a.cache.set('uncontested', 'from A', 60_000);
+    expect(owedOf(a.cache)).toBe(2);
+    await b.cache.set('contested', 'from B', 60_000);
+
+    a.heal();
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    await seenWithin(() => b.cache.get('uncontested'), 'from A', SEEN_WITHIN);
+    expect(await b.cache.get('contested')).toBe('from B');
+    // A's memory copy of its own value lapses after memory.maxTtl; then it reads B's.
+    await seenWithin(() => a.cache.get('contested'), 'from B', SEEN_WITHIN);
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
+  it('reads never go back to the value an owed change replaced: get, mget and getOrSet, while only writes fail', async () => {
+    // No memory tier and no breaker: every read below reaches DynamoDB, which still holds the old values.
+    const a = instance({ memory: false, circuitBreakerThreshold: 0 });
+    const b = instance();
+    await a.cache.set('mine', 'old', 60_000);
+    await a.cache.set('deleted', 'old', 60_000);
+    await a.cache.set('tagged', 'old', { ttl: 60_000, tags: ['t'] });
+    await a.cache.set('cleared', 'old', 60_000);
+
+    a.writesFail();
+    await a.cache.set('mine', 'new', 60_000);
+    await a.cache.del('deleted');
+    await a.cache.deleteByTag('t');
+    expect(await b.cache.mget(['mine', 'deleted', 'tagged'])).toEqual(['old', 'old', 'old']);
+    const factory = () => Promise.resolve('from the factory');
+    expect(await a.cache.get('mine')).toBe('new');
+    expect(await a.cache.get('deleted')).toBeUndefined();
+    expect(await a.cache.get('tagged')).toBeUndefined();
+    expect(await a.cache.mget(['mine', 'deleted', 'tagged'])).toEqual(['new', undefined, undefined]);
+    expect(await a.cache.getOrSet('mine', factory)).toBe('new');
+    expect(await a.cache.ttl('deleted')).toBeUndefined();
+    // A cache without memory takes tag times as current for 1,000 ms, then reads them again from
+    // DynamoDB, which does not have the invalidation yet: the time passing is the condition.
+    await sleep(1_100);
+    expect(await a.cache.get('tagged')).toBeUndefined();
+
+    a.heal();
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    expect(await b.cache.mget(['mine', 'deleted', 'tagged', 'cleared'])).toEqual(['new', undefined, undefined, 'old']);
+    expect(await a.cache.get('mine')).toBe('new');
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
+  it('an owed clear() lands, and retires what the other instance holds', async () => {
+    const a = instance();
+    const b = instance();
+    await a.cache.set('x', 'old', 60_000);
+    expect(await b.cache.get('x')).toBe('old');
+    a.cutOff();
+    expect(await a.cache.clear()).toBe(false);
+    expect(await a.cache.get('x')).toBeUndefined();
+    a.heal();
+    await seenWithin(() => b.cache.get('x'), undefined, SEEN_WITHIN);
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
+  it('keeps at most maxItems changes, dropping the oldest and counting it', async () => {
+    const a = instance({ autoRecovery: { maxItems: 5 } });
+    const b = instance();
+    a.cutOff();
+    for (let index = 0; index < 8; index++) await a.cache.set(`bounded-${index}`, `v${index}`, 60_000);
+    expect(a.cache.stats().autoRecovery).toEqual({ owed: 5, dropped: 3 });
+    a.heal();
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    const keys = Array.from({ length: 8 }, (_, index) => `bounded-${index}`);
+    expect(await b.cache.mget(keys)).toEqual([undefined, undefined, undefined, 'v3', 'v4', 'v5', 'v6', 'v7']);
+    expect(a.cache.stats().autoRecovery).toEqual({ owed: 0, dropped: 3 });
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
+  it('disconnect() during the outage says how many owed changes it drops, naming the cache and the table', async () => {
+    const a = instance();
+    a.cutOff();
+    await a.cache.set('lost-1', 'v', 60_000);
+    await a.cache.del('lost-2');
+    await a.cache.disconnect();
+    expect(a.logger.warnings.filter((line) => line.includes('drops'))).toEqual([
+      expect.stringMatching(new RegExp(`Cache "recovery" on DynamoDB table "${tableName}": disconnect\\(\\) drops 2 change`)),
+    ]);
+  });
+
+  it('owes nothing with autoRecovery: false, as before it existed', async () => {
+    const a = instance({ autoRecovery: false });
+    const b = instance();
+    a.cutOff();
+    await a.cache.set('unsent', 'v', 60_000);
+    expect(a.cache.stats().autoRecovery).toBeUndefined();
+    a.heal();
+    await a.cache.get('probe');
+    expect(await b.cache.get('unsent')).toBeUndefined();
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+});
