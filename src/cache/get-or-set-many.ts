@@ -262,6 +262,10 @@ async function writeBatch(core: CacheCore, prepared: readonly PreparedEntry[]): 
     prepared.forEach((entry, index) => first[index] !== undefined && gated.retireKeys([entry.key], first[index]));
   }
   if (outcome.ok) for (const key of keys) core.events.emitCache('cache:set', key);
+  // Acknowledged to its callers either way: what DynamoDB could not take is owed to it (auto-recovery).
+  for (const entry of prepared)
+    if (!outcome.ok) core.recovery?.oweWrite(entry);
+    else core.recovery?.settled([entry.key], entry.storedAt);
   if (memoryFirst) return first;
   return prepared.map((entry, index) => (outcome.ok ? gated.keepLanded(entry, sentAt, { admissible: admissible[index] }) : undefined));
 }

@@ -96,7 +96,8 @@ export async function setMany<T>(
   core.gated.retireKeys(keys);
   const sentAt = stamp();
   const outcome = await core.distributed.attempt('mset', keys, () => core.store.putEntries(prepared));
-  if (outcome.ok) for (const entry of prepared) core.gated.keepLanded(entry, sentAt);
+  // An mset DynamoDB could not take is owed to it (auto-recovery) and, as `set`, answered from memory meanwhile.
+  if (outcome.ok || core.recovery !== undefined) for (const entry of prepared) core.gated.keepLanded(entry, sentAt);
   for (const entry of prepared)
     if (!outcome.ok) core.recovery?.oweWrite(entry);
     else core.recovery?.settled([entry.key], entry.storedAt);

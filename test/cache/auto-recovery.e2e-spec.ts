@@ -72,6 +72,24 @@ describe('auto-recovery: changes acknowledged while DynamoDB could not take them
     expect(a.logger.warnings.filter((line) => line.includes('drops'))).toEqual([]);
   });
 
+  it('owes what mset and getOrSetMany acknowledged during the outage, answers it from memory, and lands it', async () => {
+    const a = instance({ memory: { maxTtl: 60_000 } });
+    const b = instance();
+    a.cutOff();
+    await a.cache.mset([{ key: 'many-m1', value: 'mset', ttl: 60_000 }]);
+    expect(await a.cache.getOrSetMany(['many-g1', 'many-g2'], async (keys) => keys.map((key) => `loaded ${key}`), { ttl: 60_000 })).toEqual(
+      ['loaded many-g1', 'loaded many-g2'],
+    );
+    expect(owedOf(a.cache)).toBe(3);
+    // Acknowledged: this instance answers with them while DynamoDB cannot be asked.
+    expect(await a.cache.mget(['many-m1', 'many-g1', 'many-g2'])).toEqual(['mset', 'loaded many-g1', 'loaded many-g2']);
+
+    a.heal();
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    expect(await b.cache.mget(['many-m1', 'many-g1', 'many-g2'])).toEqual(['mset', 'loaded many-g1', 'loaded many-g2']);
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
   it('a newer write that another instance made during the outage wins over the older owed one', async () => {
     const a = instance();
     const b = instance();
