@@ -20,6 +20,8 @@ export class AdmissionGate {
   // Insertion order is mark order (a key is re-inserted when marked again), so the oldest are at the front.
   private readonly keyMarks = new Map<string, number>();
   private readonly tagMarks = new Map<string, number>();
+  // This instance's own writes and deletes of keys, oldest first, for `keyChangedSince`.
+  private readonly ownKeyMarks = new Map<string, number>();
   private allMark = Number.NEGATIVE_INFINITY;
   // Expiries (`expire`, `expireByTag`): they retire as the marks above do, but leave the value a
   // fail-safe fallback (see `fallbackAdmitted`), which a delete, a write or an invalidation does not.
@@ -82,12 +84,22 @@ export class AdmissionGate {
     return startedAt > this.forgottenThrough && !this.retiredSince(startedAt, key, tags);
   }
 
+  /** This instance's own write or delete of the key at `at` (not news of another's). */
+  markOwnKeyChange(key: string, at: number): void {
+    this.ownKeyMarks.delete(key);
+    this.ownKeyMarks.set(key, at);
+    for (const [name, markedAt] of this.ownKeyMarks) {
+      if (markedAt >= at - this.horizonMs) break;
+      this.ownKeyMarks.delete(name);
+    }
+  }
+
   /**
-   * Whether the key itself was marked at or after `since`: a write, delete or expiry of it, this
-   * instance's own or news of one.
+   * Whether this instance wrote or deleted the key at or after `since`: then what a factory begun
+   * before read is out of date. A forgotten mark (older than the horizon) answers no.
    */
   keyChangedSince(since: number, key: string): boolean {
-    return Math.max(this.keyMarks.get(key) ?? Number.NEGATIVE_INFINITY, this.expiredKeyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since;
+    return (this.ownKeyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since;
   }
 
   /**

@@ -42,8 +42,21 @@ export class GatedMemory {
     const at = stamp();
     for (const key of keys) {
       this.gate.retireKey(key, at);
+      this.gate.markOwnKeyChange(key, at);
       const held = this.memory?.held(key);
       if (held !== undefined && held !== keep) this.memory!.delete(key);
+    }
+  }
+
+  /**
+   * As `retireKeys`, for news from the backplane: not this instance's own change. Streams echo this
+   * instance's own writes back too, so news cannot tell a factory that its value is out of date.
+   */
+  retireKeysOnNews(keys: readonly string[]): void {
+    const at = stamp();
+    for (const key of keys) {
+      this.gate.retireKey(key, at);
+      if (this.memory?.held(key) !== undefined) this.memory.delete(key);
     }
   }
 

@@ -56,7 +56,7 @@ export class LocalTier implements BackplaneMember {
   }
 
   private forget(key: string): void {
-    this.core.gated.retireKeys([key]);
+    this.core.gated.retireKeysOnNews([key]);
     this.core.events.emitCache('cache:invalidated', key, 'memory');
   }
 }
