@@ -26,6 +26,7 @@ export {
   InvalidLoaderResultError,
   MissingLoadedValueError,
   RecursiveFactoryError,
+  TtlFunctionError,
 } from './cache/errors.js';
 export {
   CacheStartupError,

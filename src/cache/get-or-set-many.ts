@@ -7,7 +7,7 @@ import type { GetOrSetOptions, ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, InvalidLoaderResultError, MissingLoadedValueError } from './errors.js';
 import { raceTimeouts } from './factory-run.js';
 import type { Flight } from './flights.js';
-import { type Ttl, rememberedFallback, serveStale } from './get-or-set.js';
+import { type Ttl, rememberedFallback, serveStale, ttlFor } from './get-or-set.js';
 import { callOptionsOf } from './get-or-set-call.js';
 import { announceMemoryHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
@@ -215,8 +215,8 @@ async function storeLoaded<T>(
       load.reject(new MissingLoadedValueError(core.config.name, load.key));
       continue;
     }
-    const resolvedTtl = typeof ttl === 'function' ? ttl(value) : ttl;
-    // A value that cannot be stored throws here, before anything is written.
+    // A bad ttl or a value that cannot be stored throws here, before anything of the batch is written.
+    const resolvedTtl = ttlFor(core, load.key, ttl, value);
     written.push({ load, value, prepared: core.prepare(load.key, value, resolvedTtl, call, { startedAt, tags: call.tags }) });
   }
   if (written.length === 0) return;

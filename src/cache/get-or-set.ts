@@ -4,7 +4,7 @@ import { sleep } from '../store/retry.js';
 import type { CacheCore, Fallback, Resolved } from './cache-core.js';
 import type { Flight } from './flights.js';
 import type { ResolvedCallOptions } from './cache-options.js';
-import { FactoryTimeoutError, RecursiveFactoryError } from './errors.js';
+import { FactoryTimeoutError, RecursiveFactoryError, TtlFunctionError } from './errors.js';
 import { type Factory, FactoryRun, raceTimeouts, runFactory } from './factory-run.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
 import { stamp } from '../store/tags.js';
@@ -15,6 +15,20 @@ export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOption
 const computing = new AsyncLocalStorage<Flight<unknown>>();
 
 const isLive = (expiresAt: number | undefined, now: number) => expiresAt === undefined || now < expiresAt;
+
+/**
+ * A get-or-set's ttl for `value`, the one place a `ttl` function is called (getOrSet, wrap, eager
+ * refresh, getOrSetMany): one that throws is the caller's bad input, a TtlFunctionError naming the
+ * cache and the key, before anything is written.
+ */
+export function ttlFor<T>(core: CacheCore, key: string, ttl: Ttl<T>, value: T): number | EntryOptions | undefined {
+  if (typeof ttl !== 'function') return ttl;
+  try {
+    return ttl(value);
+  } catch (error) {
+    throw new TtlFunctionError(core.config.name, key, error);
+  }
+}
 
 /**
  * A miss in memory: joins this process's flight for the key, or starts one that reads DynamoDB and,
@@ -227,7 +241,7 @@ async function storeResult<T>(
 ): Promise<Resolved<T>> {
   // undefined has no stored form: it is "nothing found", returned as such and never cached.
   if (run.skipped || value === undefined || core.flights.dropsLate(key, run.startedAt)) return { value };
-  const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
+  const resolvedTtl = run.ttlOverride ?? ttlFor(core, key, ttl, value);
   const tags = run.tags.length === 0 ? call.tags : [...(call.tags ?? []), ...run.tags];
   // A write or delete of the key known here since the factory began made what it read out of date:
   // stored, it would undo a del for every instance (a del leaves no item to date it against) or
