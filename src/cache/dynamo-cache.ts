@@ -179,9 +179,11 @@ export class DynamoCache {
   }
 
   /**
-   * Renews a sliding entry without reading its value; resolves to whether the key holds an entry.
-   * One retired by `deleteByTag` or `clear()` holds nothing for reads: false, and it is not renewed
-   * (false too when its tags' invalidation times could not be read: a read would fail too).
+   * Renews a sliding entry without reading its value; resolves to whether the key holds a live entry,
+   * one that `get` would return. One retired by `deleteByTag` or `clear()` holds nothing for reads, and
+   * one made stale by `expire` or `expireByTag` is only a fail-safe fallback: false, and it is not
+   * renewed (a renewal would push a stale value's life out, not make it live). False too when its
+   * tags' invalidation times could not be read: a read would fail too.
    */
   refresh(key: string): Promise<boolean> {
     return renew(this.#core, key);

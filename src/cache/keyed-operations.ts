@@ -5,7 +5,6 @@ import { type CacheCore, checkedTags } from './cache-core.js';
 import type { CacheEvents } from './cache-events.js';
 import { isFreshHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
-import { isCurrent } from './tag-invalidation.js';
 
 // cache-manager's operations on keys, past the facade's memory hits: one handler each.
 
@@ -161,14 +160,18 @@ export async function deleteTagged(core: CacheCore, tags: string | readonly stri
   return ok;
 }
 
-/** `DynamoCache.refresh`: a sliding entry renewed unless an invalidation retired it (or its tags could not be read). */
+/**
+ * `DynamoCache.refresh`: a sliding entry renewed only while a read would find it live: not once an
+ * invalidation retired it, nor once `expireByTag` made it stale (or its tags could not be read).
+ * (`expire(key)` moves the item's own expiry, which the store's read sees.)
+ */
 export async function renew(core: CacheCore, key: string): Promise<boolean> {
   assertValidKey(key);
   const { invalidation, distributed } = core;
   const startedAt = Date.now();
   const clearedAtKnown = invalidation.knowClearedAt(startedAt);
-  const isCurrentEntry: CurrentCheck = async (made) => isCurrent(await invalidation.unlessRetired(made, startedAt));
-  const outcome = await distributed.attempt('refresh', key, () => core.store.refresh(key, isCurrentEntry));
+  const isLiveEntry: CurrentCheck = (made) => invalidation.isLive(made, startedAt);
+  const outcome = await distributed.attempt('refresh', key, () => core.store.refresh(key, isLiveEntry));
   await clearedAtKnown;
   return outcome.ok && outcome.value;
 }

@@ -19,9 +19,6 @@ export type CheckedEntry<E> = E | 'retired' | 'unreadable';
 /** How a read of tag times goes to DynamoDB: reported as its own call, or beside an entry's read. */
 type TagTimesSender = (read: () => Promise<Map<string, number>>) => Promise<Outcome<Map<string, number>>>;
 
-/** Whether a checked entry is current: neither retired nor of unknown standing. */
-export const isCurrent = <E>(checked: CheckedEntry<E>): checked is E => checked !== 'retired' && checked !== 'unreadable';
-
 type TaggedEntry = {
   readonly tags?: readonly string[];
   readonly storedAt?: number;
@@ -82,9 +79,20 @@ export class TagInvalidation {
     for (const entry of entries) if (entry?.tags !== undefined) for (const tag of entry.tags) tags.add(tag);
     const read = await this.knowTags([...tags], readStartedAt);
     if (read === 'unreadable') return undefined;
-    const current = (entry: CacheEntry<T>) =>
-      !this.known.retires(entry.storedAt, entry.tags, read) && this.known.expiredAt(entry.storedAt, entry.tags, read) === undefined;
-    return entries.map((entry) => (entry !== undefined && current(entry) ? entry : undefined));
+    return entries.map((entry) => (entry !== undefined && this.liveBy(entry, read) ? entry : undefined));
+  }
+
+  /**
+   * Whether an entry a read found live is live for reads too: neither retired by an invalidation, nor
+   * made stale by `expireByTag`; false too when its tags' times could not be read (nobody can tell).
+   */
+  async isLive(entry: TaggedEntry, readStartedAt: number): Promise<boolean> {
+    const read = await this.knowTags(entry.tags, readStartedAt);
+    return read !== 'unreadable' && this.liveBy(entry, read);
+  }
+
+  private liveBy(entry: TaggedEntry, read: ReadonlyMap<string, number>): boolean {
+    return !this.known.retires(entry.storedAt, entry.tags, read) && this.known.expiredAt(entry.storedAt, entry.tags, read) === undefined;
   }
 
   /**

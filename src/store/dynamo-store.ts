@@ -190,7 +190,8 @@ export class DynamoStore extends EntryStoreMethods {
   /**
    * Renews a sliding entry's window without reading its value (only the expiry attributes, tags and
    * made-at time are fetched). Resolves to whether the key holds a live entry that `isCurrent` (the
-   * cache's knowledge of invalidations) does not say is retired; a retired one is not renewed.
+   * cache's knowledge of invalidations and expiries by tag) does not say is retired or stale; such
+   * a one is not renewed.
    */
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean> {
     return this.entries.refresh(key, isCurrent);
