@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntryOptions } from '../store/expiry.js';
 import { sleep } from '../store/retry.js';
-import type { CacheCore, Fallback, Resolved } from './cache-core.js';
+import type { CacheCore, Fallback, ReadResult, Resolved } from './cache-core.js';
 import type { Flight } from './flights.js';
 import type { ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, RecursiveFactoryError, TtlFunctionError } from './errors.js';
@@ -98,8 +98,7 @@ async function loadOrCompute<T>(
   const now = Date.now();
   let fallback: Fallback<T> | undefined;
   if (read.kind === 'stale') {
-    const { value, expiresAt, staleUntil, tags, madeAt } = read;
-    fallback = { value, expiresAt, staleUntil, tags, madeAt, foundAt, tier: 'dynamodb' };
+    fallback = staleFallback(read, foundAt);
   } else if (read.kind === 'failed' && remembered !== undefined) {
     // DynamoDB cannot answer: what this instance last knew still serves, within its own expiry.
     const known = rememberedFallback<T>(remembered, foundAt);
@@ -249,6 +248,12 @@ async function storeResult<T>(
   // is dated by when its factory began, and reads as a miss against a later invalidation.
   if (core.gated.gate.keyChangedSince(run.startedAt, key)) return { value };
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
+}
+
+/** A read's stale answer (past its expiry, kept for fail-safe) as the fallback of a get-or-set begun at `foundAt`. */
+export function staleFallback<T>(read: Extract<ReadResult<T>, { readonly kind: 'stale' }>, foundAt: number): Fallback<T> {
+  const { value, expiresAt, staleUntil, tags, madeAt } = read;
+  return { value, expiresAt, staleUntil, tags, madeAt, foundAt, tier: 'dynamodb' };
 }
 
 export function rememberedFallback<T>(entry: MemoryEntry, foundAt: number): Fallback<T> {

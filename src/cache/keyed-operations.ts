@@ -4,6 +4,7 @@ import { CLEARED_TAG, type CurrentCheck, stamp } from '../store/tags.js';
 import { type CacheCore, checkedTags } from './cache-core.js';
 import type { CacheEvents } from './cache-events.js';
 import { isFreshHit } from './memory-hits.js';
+import { overOwed } from './owed-reads.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
 
 // cache-manager's operations on keys, past the facade's memory hits: one handler each.
@@ -56,8 +57,7 @@ export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array
   if (missing.length > 0) {
     const missingKeys = missing.map((index) => keys[index]!);
     const startedAt = stamp();
-    const { recovery } = core;
-    const owedAtStart = recovery && missingKeys.map((key) => recovery.owedFor(key));
+    const owedAtStart = missingKeys.map((key) => core.recovery?.owedFor(key));
     const clearedAtKnown = core.invalidation.knowClearedAt(startedAt);
     const outcome = await distributed.attempt('mget', missingKeys, () => core.store.getManyEntries<T>(missingKeys));
     // Not needed if it failed: withoutRetired reads it again, reporting a failure.
@@ -66,10 +66,9 @@ export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array
     if (entries !== undefined)
       entries.forEach((entry, at) => {
         // Compared with what DynamoDB returned, retired or not: a newer change owed answers instead.
-        const owed = recovery?.owedOver(missingKeys[at]!, owedAtStart![at], outcome.ok ? outcome.value[at] : undefined);
-        if (owed !== undefined) {
-          const read = core.owedAnswer<T>(missingKeys[at]!, owed);
-          values[missing[at]!] = read.kind === 'hit' ? read.value : undefined;
+        const { answered } = overOwed<T>(core, missingKeys[at]!, owedAtStart[at], outcome.ok ? outcome.value[at] : undefined);
+        if (answered !== undefined) {
+          values[missing[at]!] = answered.kind === 'hit' ? answered.value : undefined;
           return;
         }
         if (entry === undefined) lookups.dynamodbMisses++;

@@ -141,6 +141,32 @@ describe('auto-recovery: changes acknowledged while DynamoDB could not take them
     await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
   });
 
+  for (const memory of [false, undefined] as const)
+    it(`getOrSetMany answers each key from what is owed, as get does, while only writes fail (memory ${memory === false ? 'off' : 'on'})`, async () => {
+      const a = instance({ memory, circuitBreakerThreshold: 0 });
+      const prefix = memory === false ? 'many-off' : 'many-on';
+      const [mine, deleted, tagged] = ['mine', 'deleted', 'tagged'].map((name) => `${prefix}:${name}`) as [string, string, string];
+      await a.cache.set(mine, 'old', 60_000);
+      await a.cache.set(deleted, 'old', 60_000);
+      await a.cache.set(tagged, 'old', { ttl: 60_000, tags: [`${prefix}:t`] });
+
+      a.writesFail();
+      await a.cache.set(mine, 'new', 60_000);
+      await a.cache.del(deleted);
+      await a.cache.deleteByTag(`${prefix}:t`);
+      const asked: string[][] = [];
+      const loader = async (keys: readonly string[]) => (asked.push([...keys]), keys.map(() => 'loaded'));
+      expect(await a.cache.getOrSetMany([mine, deleted, tagged], loader, { ttl: 60_000 })).toEqual(['new', 'loaded', 'loaded']);
+      expect(asked).toEqual([[deleted, tagged]]);
+      // And with fail-safe, which reads fallbacks too: an owed delete leaves none.
+      await a.cache.del(deleted);
+      await expect(a.cache.getOrSetMany([deleted], () => Promise.reject(new Error('down')), { failSafe: true })).rejects.toThrow('down');
+      // Nothing of what DynamoDB still holds came back into memory.
+      expect(await a.cache.get(deleted)).toBeUndefined();
+      expect(await a.cache.get(mine)).toBe('new');
+      await a.cache.disconnect();
+    });
+
   it('an owed clear() lands, and retires what the other instance holds', async () => {
     const a = instance();
     const b = instance();
