@@ -145,7 +145,7 @@ export class CacheCore {
     // Its failure was not reported: the read that went with it reports DynamoDB's, else unlessRetired reads it again.
     await clearedAtKnown;
     if (!outcome.ok) return FAILED;
-    const { answered, found } = overOwed(this, key, owedAtStart, outcome.value);
+    const { answered, found } = overOwed(this, key, owedAtStart, outcome.value, { allowStale });
     if (answered !== undefined) return answered;
     const entry = found === undefined ? undefined : await this.invalidation.unlessRetired(found, startedAt);
     if (entry === 'unreadable') return FAILED;

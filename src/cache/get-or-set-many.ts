@@ -113,7 +113,9 @@ async function readBatch<T>(core: CacheCore, loads: Array<Load<T>>, call: Resolv
   await clearedAtKnown;
   let entries: Array<CheckedRead<T>> | undefined;
   // What this instance owes DynamoDB for a key answers instead of an older item, as it does for get.
-  const views = read.ok ? read.value.map((entry, index) => overOwed(core, keys[index]!, owedAtStart[index], entry)) : undefined;
+  const views = read.ok
+    ? read.value.map((entry, index) => overOwed(core, keys[index]!, owedAtStart[index], entry, { allowStale: call.failSafe }))
+    : undefined;
   if (views !== undefined) {
     const tags = new Set<string>();
     for (const { found } of views) for (const tag of found?.tags ?? []) tags.add(tag);

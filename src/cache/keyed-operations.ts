@@ -66,7 +66,9 @@ export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array
     if (entries !== undefined)
       entries.forEach((entry, at) => {
         // Compared with what DynamoDB returned, retired or not: a newer change owed answers instead.
-        const { answered } = overOwed<T>(core, missingKeys[at]!, owedAtStart[at], outcome.ok ? outcome.value[at] : undefined);
+        const { answered } = overOwed<T>(core, missingKeys[at]!, owedAtStart[at], outcome.ok ? outcome.value[at] : undefined, {
+          allowStale: false,
+        });
         if (answered !== undefined) {
           values[missing[at]!] = answered.kind === 'hit' ? answered.value : undefined;
           return;

@@ -1,6 +1,6 @@
 import type { CacheEntry } from '../store/dynamo-store.js';
 import type { TagInvalidations } from '../store/coordination.js';
-import { CLEARED_TAG, stamp } from '../store/tags.js';
+import { CLEARED_TAG, expiredTagKey, stamp } from '../store/tags.js';
 import type { DistributedTier, Outcome } from './distributed-tier.js';
 import type { AutoRecovery } from './auto-recovery.js';
 import type { GatedMemory } from './gated-memory.js';
@@ -156,14 +156,20 @@ export class TagInvalidation {
     return times;
   }
 
-  /** Times read, never before an invalidation this instance owes DynamoDB (its knowledge of it lapses as any). */
+  /**
+   * Times read, never before an invalidation or an expiry (under `expiredTagKey`) this instance owes
+   * DynamoDB (its knowledge of them lapses as any).
+   */
   private withOwed(tags: readonly string[], times: Map<string, number>): Map<string, number> {
     const recovery = this.recovery;
     if (recovery === undefined) return times;
+    const atLeast = (name: string, owed: number | undefined) => {
+      const read = times.get(name);
+      if (owed !== undefined && (read === undefined || read < owed)) times.set(name, owed);
+    };
     for (const tag of tags) {
-      const owed = recovery.owedTagTime(tag);
-      const read = times.get(tag);
-      if (owed !== undefined && (read === undefined || read < owed)) times.set(tag, owed);
+      atLeast(tag, recovery.owedTagTime(tag));
+      atLeast(expiredTagKey(tag), recovery.owedTagExpiry(tag));
     }
     return times;
   }

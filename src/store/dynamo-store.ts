@@ -7,7 +7,7 @@ import { DynamoReservedItems } from './dynamo-reserved-items.js';
 import { DynamoScans } from './dynamo-scans.js';
 import { DynamoTable } from './dynamo-table.js';
 import type { CacheEntry } from './entry-reader.js';
-import type { PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
+import type { OwedEntryExpiry, PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
 import { EntryStoreMethods } from './entry-store-methods.js';
 import type { EntryOptions } from './expiry.js';
 import type { TableSchema } from './item-codec.js';
@@ -200,6 +200,15 @@ export class DynamoStore extends EntryStoreMethods {
   /** @internal See `expireItem`: one UpdateItem; resolves to whether a live entry was there. */
   expireEntry(key: string, at: number, keepUntil: number): Promise<boolean> {
     return expireItem(this.table, key, at, keepUntil);
+  }
+
+  /**
+   * `expireEntry` only of an item made at or before `expiry.madeAt`: for an expire owed since an
+   * outage, which must not make a newer value stale.
+   * @internal
+   */
+  expireEntryUnlessNewer(key: string, expiry: OwedEntryExpiry): Promise<boolean> {
+    return expireItem(this.table, key, expiry.at, expiry.keepUntil, expiry.madeAt);
   }
 
   /**

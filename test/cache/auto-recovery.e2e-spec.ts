@@ -181,6 +181,70 @@ describe('auto-recovery: changes acknowledged while DynamoDB could not take them
     await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
   });
 
+  it('owes expire and expireByTag made during the outage, lands them only over older items, and the other instance sees them', async () => {
+    const a = instance();
+    const b = instance();
+    const upstreamDown = () => Promise.reject(new Error('upstream down'));
+    await a.cache.set('exp:key', 'old', 60_000);
+    await a.cache.set('exp:tagged', 'old', { ttl: 60_000, tags: ['exp:group'] });
+    await a.cache.set('exp:contested', 'old', 60_000);
+    expect(await b.cache.mget(['exp:key', 'exp:tagged', 'exp:contested'])).toEqual(['old', 'old', 'old']);
+
+    a.cutOff();
+    expect(await a.cache.expire('exp:key')).toBe(true);
+    expect(await a.cache.expireByTag('exp:group')).toBe(true);
+    await a.cache.expire('exp:contested');
+    expect(owedOf(a.cache)).toBe(3);
+    // Stale at once here, a fallback still; nothing reached DynamoDB.
+    expect([await a.cache.get('exp:key'), await a.cache.get('exp:tagged')]).toEqual([undefined, undefined]);
+    expect(await a.cache.getOrSet('exp:key', upstreamDown, { failSafe: true })).toBe('old');
+    expect(await b.cache.mget(['exp:key', 'exp:tagged'])).toEqual(['old', 'old']);
+    // Made after A's expire: it stays live once A's expire lands.
+    await b.cache.set('exp:contested', 'newer', 60_000);
+
+    a.heal();
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    await seenWithin(() => b.cache.get('exp:key'), undefined, SEEN_WITHIN);
+    await seenWithin(() => b.cache.get('exp:tagged'), undefined, SEEN_WITHIN);
+    // Stale, not gone: the other instance's fail-safe serves what A expired.
+    expect(await b.cache.getOrSet('exp:key', upstreamDown, { failSafe: true })).toBe('old');
+    expect(await b.cache.getOrSet('exp:tagged', upstreamDown, { failSafe: true })).toBe('old');
+    expect(await b.cache.get('exp:contested')).toBe('newer');
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
+  it('answers reads from owed expiries while only writes fail, and a value owed with an expire after it lands stale', async () => {
+    const a = instance({ memory: false, circuitBreakerThreshold: 0 });
+    const b = instance();
+    const upstreamDown = () => Promise.reject(new Error('upstream down'));
+    await a.cache.set('exp2:found', 'old', 60_000);
+    await a.cache.set('exp2:tagged', 'old', { ttl: 60_000, tags: ['exp2:group'] });
+
+    a.writesFail();
+    await a.cache.expire('exp2:found');
+    await a.cache.expireByTag('exp2:group');
+    await a.cache.set('exp2:owed', 'owed value', 60_000);
+    await a.cache.expire('exp2:owed');
+    expect(owedOf(a.cache)).toBe(3);
+    // DynamoDB still holds them live: this instance answers as if its expiries had landed.
+    expect(await a.cache.mget(['exp2:found', 'exp2:tagged', 'exp2:owed'])).toEqual([undefined, undefined, undefined]);
+    for (const [key, value] of [
+      ['exp2:found', 'old'],
+      ['exp2:tagged', 'old'],
+      ['exp2:owed', 'owed value'],
+    ]) {
+      expect(await a.cache.get(key!)).toBeUndefined();
+      expect(await a.cache.getOrSet(key!, upstreamDown, { failSafe: true })).toBe(value);
+      expect(await a.cache.getOrSetMany([key!], upstreamDown, { failSafe: true })).toEqual([value]);
+    }
+
+    a.heal();
+    await seenWithin(async () => owedOf(a.cache), 0, SEEN_WITHIN);
+    expect(await b.cache.mget(['exp2:found', 'exp2:tagged', 'exp2:owed'])).toEqual([undefined, undefined, undefined]);
+    expect(await b.cache.getOrSet('exp2:owed', upstreamDown, { failSafe: true })).toBe('owed value');
+    await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
   it('keeps at most maxItems changes, dropping the oldest and counting it', async () => {
     const a = instance({ autoRecovery: { maxItems: 5 } });
     const b = instance();
