@@ -106,7 +106,8 @@ export class Changes {
         tag: op.kind === 'deleteByTag' ? op.tag : undefined,
         start: op.start,
         end: op.end ?? Number.POSITIVE_INFINITY,
-        // del resolves to false for a key DynamoDB did not hold, too; deleteByTag and clear only when they failed.
+        // del resolves to false for a key DynamoDB did not hold, too; deleteByTag and clear only when they failed
+        // and nothing is owed (an owed one resolves true, and its failure leaves it not durable).
         durable: durable(op) && (op.kind === 'del' || op.result === true),
       };
       const struck =

@@ -9,6 +9,13 @@ import { type OwedExpiry, type OwedKeyChange, OwedWrites, lastChangeOf } from '.
 /** What the changes owed to DynamoDB are sent with: conditional writes, and tag times that never move back. */
 export type RecoveryStore = NewerWrites & TagInvalidations;
 
+/**
+ * What became of a change that DynamoDB may not have taken: it did (`landed`), or the change is owed
+ * to it (`owed`): acknowledged either way, as `set` acknowledges a value memory keeps through an
+ * outage. `failed`: neither (auto-recovery off, or `disconnect()` begun), the change is not kept.
+ */
+export type ChangeOutcome = 'landed' | 'owed' | 'failed';
+
 /** `stats().autoRecovery`. */
 export interface AutoRecoveryStats {
   /** Changes acknowledged while DynamoDB could not take them, not sent yet. */

@@ -3,6 +3,7 @@ import { assertValidKey } from '../store/keys.js';
 import { CLEARED_TAG, type CurrentCheck, stamp } from '../store/tags.js';
 import { type CacheCore, checkedTags } from './cache-core.js';
 import type { CacheEvents } from './cache-events.js';
+import type { Outcome } from './distributed-tier.js';
 import { isFreshHit } from './memory-hits.js';
 import { overOwed } from './owed-reads.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
@@ -114,7 +115,11 @@ export async function expiryOf(core: CacheCore, key: string): Promise<number | u
   return read.kind === 'hit' ? read.expiresAt : undefined;
 }
 
-/** `DynamoCache.del`. */
+// Deletes and invalidations resolve as `set` does through an outage: an acknowledged change (landed,
+// or owed to DynamoDB by auto-recovery) answers true, false only when it is not kept at all. Events
+// announce only what DynamoDB did: an owed change's come from no one (as an owed set's).
+
+/** `DynamoCache.del`: whether the key held an entry; true for an owed delete (it is not known yet). */
 export async function deleteOne(core: CacheCore, key: string): Promise<boolean> {
   assertValidKey(key);
   // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old item.
@@ -122,14 +127,14 @@ export async function deleteOne(core: CacheCore, key: string): Promise<boolean> 
   const at = stamp();
   const outcome = await core.distributed.attempt('del', key, () => core.store.delete(key));
   core.gated.retireKeys([key]);
-  owedOrSettled(core, [key], at, outcome.ok);
-  if (!outcome.ok) return false;
+  const acknowledged = owedOrSettled(core, [key], at, outcome);
+  if (!outcome.ok) return acknowledged;
   core.events.emitCache('cache:delete', key);
   core.events.emitIfHeard('del', () => ({ key }));
   return outcome.value;
 }
 
-/** cache-manager's `mdel`; false when DynamoDB could not be asked. */
+/** cache-manager's `mdel`: true once the deletes are acknowledged (landed or owed). */
 export async function deleteMany(core: CacheCore, keys: string[]): Promise<boolean> {
   assertKeys(keys, 'mdel');
   // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old items.
@@ -137,8 +142,8 @@ export async function deleteMany(core: CacheCore, keys: string[]): Promise<boole
   const at = stamp();
   const outcome = await core.distributed.attempt('mdel', keys, () => core.store.deleteKeys(keys));
   core.gated.retireKeys(keys);
-  owedOrSettled(core, keys, at, outcome.ok);
-  if (!outcome.ok) return false;
+  const acknowledged = owedOrSettled(core, keys, at, outcome);
+  if (!outcome.ok) return acknowledged;
   for (const key of keys) core.events.emitCache('cache:delete', key);
   core.events.emitIfHeard('mdel', () => ({ keys }));
   return true;
@@ -146,19 +151,21 @@ export async function deleteMany(core: CacheCore, keys: string[]): Promise<boole
 
 /** `DynamoCache.clear`: the cache's own cleared-at time, one write. */
 export async function clearAll(core: CacheCore): Promise<boolean> {
-  if (!(await core.invalidation.invalidate([CLEARED_TAG]))) return false;
-  core.events.emitCache('cache:clear', undefined);
-  core.events.emitIfHeard('clear', () => ({}));
-  return true;
+  const outcome = await core.invalidation.invalidate([CLEARED_TAG]);
+  if (outcome === 'landed') {
+    core.events.emitCache('cache:clear', undefined);
+    core.events.emitIfHeard('clear', () => ({}));
+  }
+  return outcome !== 'failed';
 }
 
 /** `DynamoCache.deleteByTag`: one write per tag. */
 export async function deleteTagged(core: CacheCore, tags: string | readonly string[]): Promise<boolean> {
   const checked = checkedTags(tags, 'deleteByTag');
   if (checked.length === 0) return true;
-  const ok = await core.invalidation.invalidate(checked);
-  if (ok) for (const tag of checked) core.events.emitCache('cache:delete', `#tag:${tag}`);
-  return ok;
+  const outcome = await core.invalidation.invalidate(checked);
+  if (outcome === 'landed') for (const tag of checked) core.events.emitCache('cache:delete', `#tag:${tag}`);
+  return outcome !== 'failed';
 }
 
 /**
@@ -177,10 +184,14 @@ export async function renew(core: CacheCore, key: string): Promise<boolean> {
   return outcome.ok && outcome.value;
 }
 
-/** A delete made at `at` that DynamoDB could not take is owed (with auto-recovery); one that landed settles what was owed before. */
-function owedOrSettled(core: CacheCore, keys: readonly string[], at: number, landed: boolean): void {
-  if (landed) core.recovery?.settled(keys, at);
-  else core.recovery?.oweDeletes(keys, at);
+/**
+ * A delete made at `at`: one that landed settles what was owed before it; one DynamoDB could not take
+ * is owed (with auto-recovery). Answers whether it is acknowledged: landed, or owed.
+ */
+function owedOrSettled(core: CacheCore, keys: readonly string[], at: number, outcome: Outcome<unknown>): boolean {
+  if (!outcome.ok) return core.recovery?.oweDeletes(keys, at) ?? false;
+  core.recovery?.settled(keys, at);
+  return true;
 }
 
 function assertKeys(keys: readonly string[], method: string): void {

@@ -2,7 +2,7 @@ import type { CacheEntry } from '../store/dynamo-store.js';
 import type { TagInvalidations } from '../store/coordination.js';
 import { CLEARED_TAG, expiredTagKey, stamp } from '../store/tags.js';
 import type { DistributedTier, Outcome } from './distributed-tier.js';
-import type { AutoRecovery } from './auto-recovery.js';
+import type { AutoRecovery, ChangeOutcome } from './auto-recovery.js';
 import type { GatedMemory } from './gated-memory.js';
 import { type TagTimes, staleAsOf } from './tag-times.js';
 
@@ -100,7 +100,7 @@ export class TagInvalidation {
    * the number of entries; this instance's memory drops what they retire at once, other instances
    * through the backplane (or once their knowledge lapses, after `memory.maxTtl`).
    */
-  async invalidate(tags: readonly string[]): Promise<boolean> {
+  async invalidate(tags: readonly string[]): Promise<ChangeOutcome> {
     const at = stamp();
     const invalidatedAt = new Map(tags.map((tag) => [tag, at]));
     // Memory forgets at once, as a delete does: a synchronous caller (a sync method's @CacheEvict) sees it
@@ -110,11 +110,11 @@ export class TagInvalidation {
     // Without auto-recovery, known here only once DynamoDB holds it: an invalidation that failed is
     // the fleet's to miss alike, not this instance's alone to keep (it would diverge from every other
     // one until it restarts). With it, owed: this instance answers as if it landed, and it will.
-    if (!outcome.ok && this.recovery === undefined) return false;
-    if (!outcome.ok) this.recovery!.oweInvalidation(tags, at);
+    const owed = !outcome.ok && this.recovery !== undefined && this.recovery.oweInvalidation(tags, at);
+    if (!outcome.ok && !owed) return 'failed';
     this.known.record(tags, at, Date.now());
     this.gated.retireTagged(invalidatedAt);
-    return outcome.ok;
+    return owed ? 'owed' : 'landed';
   }
 
   private async know(tags: readonly string[] | undefined, readStartedAt: number, send: TagTimesSender): Promise<TagTimesRead> {

@@ -55,8 +55,8 @@ describe('auto-recovery: changes acknowledged while DynamoDB could not take them
     for (let round = 0; round < 4; round++)
       await Promise.all(Array.from({ length: 50 }, (_, index) => a.cache.set(`load-${index}`, `a${round}-${index}`, 60_000)));
     await a.cache.set('kept', 'new', 60_000);
-    expect(await a.cache.del('gone')).toBe(false);
-    expect(await a.cache.deleteByTag('group')).toBe(false);
+    await a.cache.del('gone');
+    await a.cache.deleteByTag('group');
     expect(a.cache.circuitState).toBe('open');
     expect(owedOf(a.cache)).toBe(53);
     // Nothing reached DynamoDB: the other instance still reads the old values.
@@ -173,7 +173,7 @@ describe('auto-recovery: changes acknowledged while DynamoDB could not take them
     await a.cache.set('x', 'old', 60_000);
     expect(await b.cache.get('x')).toBe('old');
     a.cutOff();
-    expect(await a.cache.clear()).toBe(false);
+    await a.cache.clear();
     expect(await a.cache.get('x')).toBeUndefined();
     a.heal();
     await seenWithin(() => b.cache.get('x'), undefined, SEEN_WITHIN);
@@ -243,6 +243,30 @@ describe('auto-recovery: changes acknowledged while DynamoDB could not take them
     expect(await b.cache.mget(['exp2:found', 'exp2:tagged', 'exp2:owed'])).toEqual([undefined, undefined, undefined]);
     expect(await b.cache.getOrSet('exp2:owed', upstreamDown, { failSafe: true })).toBe('owed value');
     await Promise.all([a.cache.disconnect(), b.cache.disconnect()]);
+  });
+
+  it('resolves an owed del, mdel, deleteByTag, clear, expire or expireByTag as acknowledged, as set is, announcing nothing until it lands', async () => {
+    const a = instance();
+    await a.cache.set('ack:k', 'v', 60_000);
+    const events: string[] = [];
+    for (const name of ['cache:delete', 'del', 'mdel', 'cache:clear', 'clear']) a.cache.on(name, () => events.push(name));
+    a.cutOff();
+    expect(await a.cache.set('ack:k', 'w', 60_000)).toBe('w');
+    const answers = {
+      del: await a.cache.del('ack:k'),
+      mdel: await a.cache.mdel(['ack:k', 'ack:l']),
+      deleteByTag: await a.cache.deleteByTag('ack:t'),
+      expire: await a.cache.expire('ack:m'),
+      expireByTag: await a.cache.expireByTag('ack:u'),
+      clear: await a.cache.clear(),
+    };
+    expect(answers).toEqual({ del: true, mdel: true, deleteByTag: true, expire: true, expireByTag: true, clear: true });
+    // Events say what DynamoDB did: nothing yet (as an owed set announces no `set`).
+    expect(events).toEqual([]);
+    expect(owedOf(a.cache)).toBeGreaterThan(0);
+    // Once disconnect() began, nothing more is kept: false, as without auto-recovery.
+    await a.cache.disconnect();
+    expect([await a.cache.del('ack:k'), await a.cache.deleteByTag('ack:t'), await a.cache.expire('ack:m')]).toEqual([false, false, false]);
   });
 
   it('keeps at most maxItems changes, dropping the oldest and counting it', async () => {
