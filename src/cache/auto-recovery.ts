@@ -98,6 +98,11 @@ export class AutoRecovery {
     for (const key of keys) this.owed.settledKey(key, at);
   }
 
+  /** As `settled`, for every key: the keyv view's `clear()`, which deleted every item (tags owed still hold). */
+  settledAll(at: number): void {
+    this.owed.settledAllKeys(at);
+  }
+
   /** The newest invalidation of `tag` owed: a read of tag times must not go back before it. */
   owedTagTime(tag: string): number | undefined {
     return this.owed.owedTagTime(tag);

@@ -18,7 +18,7 @@ import { AdmissionGate } from './admission-gate.js';
 import { GatedMemory } from './gated-memory.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
 import { checkTags, stamp } from '../store/tags.js';
-import { overOwed } from './owed-reads.js';
+import { overOwed, owedWithoutRead } from './owed-reads.js';
 import { Flights } from './flights.js';
 import { TagInvalidation } from './tag-invalidation.js';
 import { AutoRecovery } from './auto-recovery.js';
@@ -144,7 +144,8 @@ export class CacheCore {
     const outcome = await this.distributed.attempt('get', key, () => this.store.getEntry<T>(key, { allowStale }));
     // Its failure was not reported: the read that went with it reports DynamoDB's, else unlessRetired reads it again.
     await clearedAtKnown;
-    if (!outcome.ok) return FAILED;
+    // DynamoDB could not be read: a value this instance owes it still answers.
+    if (!outcome.ok) return owedWithoutRead<T>(this, key, owedAtStart, { allowStale }) ?? FAILED;
     const { answered, found } = overOwed(this, key, owedAtStart, outcome.value, { allowStale });
     if (answered !== undefined) return answered;
     const entry = found === undefined ? undefined : await this.invalidation.unlessRetired(found, startedAt);

@@ -37,6 +37,7 @@ import type { Factory } from './factory-run.js';
 import type { Ttl } from './get-or-set.js';
 import { type WrapOptions, getOrSet, wrap, wrapOptionsOf } from './get-or-set-call.js';
 import { type ManyLoader, getOrSetMany } from './get-or-set-many.js';
+import { KeyvAccess } from './keyv-access.js';
 import { keyvOver } from './keyv-bridge.js';
 import { LocalTier } from './local-tier.js';
 import type { LookupCounters } from './lookup-counters.js';
@@ -284,8 +285,7 @@ export class DynamoCache {
 
   /** cache-manager's view of the tiers: a Keyv over the same DynamoDB entries. */
   get stores(): Keyv[] {
-    const { invalidation } = this.#core;
-    return (this.keyvStores ??= [keyvOver(this.store, (entries, startedAt) => invalidation.withoutRetired(entries, startedAt))]);
+    return (this.keyvStores ??= [keyvOver(this.store, new KeyvAccess(this.#core))]);
   }
 
   /** @internal What provider methods' `@Cacheable` needs of this cache beyond its public API. */

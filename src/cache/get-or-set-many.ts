@@ -11,7 +11,7 @@ import { type Ttl, rememberedFallback, serveStale, staleFallback, ttlFor } from 
 import { callOptionsOf } from './get-or-set-call.js';
 import { announceMemoryHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
-import { overOwed } from './owed-reads.js';
+import { overOwed, owedWithoutRead } from './owed-reads.js';
 import { staleAsOf } from './tag-times.js';
 
 /**
@@ -127,7 +127,8 @@ async function readBatch<T>(core: CacheCore, loads: Array<Load<T>>, call: Resolv
   const now = Date.now();
   loads.forEach((load, index) => {
     const { key, remembered } = load;
-    const answered = views?.[index]!.answered;
+    const answered =
+      views === undefined ? owedWithoutRead<T>(core, key, owedAtStart[index], { allowStale: call.failSafe }) : views[index]!.answered;
     const entry = answered !== undefined ? undefined : entries === undefined ? 'failed' : entries[index];
     if (answered !== undefined) {
       // What this instance owes for the key answered: its value, or a miss the loader loads (a stale owed value its fallback).

@@ -5,7 +5,7 @@ import { type CacheCore, checkedTags } from './cache-core.js';
 import type { CacheEvents } from './cache-events.js';
 import type { Outcome } from './distributed-tier.js';
 import { isFreshHit } from './memory-hits.js';
-import { overOwed } from './owed-reads.js';
+import { overOwed, owedLive, owedWithoutRead } from './owed-reads.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
 
 // cache-manager's operations on keys, past the facade's memory hits: one handler each.
@@ -63,21 +63,28 @@ export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array
     const outcome = await distributed.attempt('mget', missingKeys, () => core.store.getManyEntries<T>(missingKeys));
     // Not needed if it failed: withoutRetired reads it again, reporting a failure.
     await clearedAtKnown;
-    const entries = outcome.ok ? await core.invalidation.withoutRetired(outcome.value, startedAt) : undefined;
-    if (entries !== undefined)
-      entries.forEach((entry, at) => {
-        // Compared with what DynamoDB returned, retired or not: a newer change owed answers instead.
-        const { answered } = overOwed<T>(core, missingKeys[at]!, owedAtStart[at], outcome.ok ? outcome.value[at] : undefined, {
-          allowStale: false,
-        });
-        if (answered !== undefined) {
-          values[missing[at]!] = answered.kind === 'hit' ? answered.value : undefined;
-          return;
-        }
+    // Compared with what DynamoDB returned, retired or not: a newer change owed answers instead (as for get).
+    const owedOnly = { allowStale: false };
+    const views = outcome.ok
+      ? outcome.value.map((found, at) => overOwed<T>(core, missingKeys[at]!, owedAtStart[at], found, owedOnly))
+      : undefined;
+    const entries =
+      views &&
+      (await core.invalidation.withoutRetired(
+        views.map((view) => view.found),
+        startedAt,
+      ));
+    missingKeys.forEach((key, at) => {
+      // DynamoDB could not be read: a value this instance owes it still answers.
+      const answered = views === undefined ? owedWithoutRead<T>(core, key, owedAtStart[at], owedOnly) : views[at]!.answered;
+      if (answered !== undefined) values[missing[at]!] = answered.kind === 'hit' ? answered.value : undefined;
+      else if (entries !== undefined) {
+        const entry = entries[at];
         if (entry === undefined) lookups.dynamodbMisses++;
         else lookups.dynamodbHits++;
-        values[missing[at]!] = entry && core.gated.remember(missingKeys[at]!, entry, startedAt);
-      });
+        values[missing[at]!] = entry && core.gated.remember(key, entry, startedAt);
+      }
+    });
   }
   events.emitIfHeard('mget', () => ({ keys, value: values }));
   return values;
@@ -171,17 +178,26 @@ export async function deleteTagged(core: CacheCore, tags: string | readonly stri
 /**
  * `DynamoCache.refresh`: a sliding entry renewed only while a read would find it live: not once an
  * invalidation retired it, nor once `expireByTag` made it stale (or its tags could not be read).
- * (`expire(key)` moves the item's own expiry, which the store's read sees.)
+ * (`expire(key)` moves the item's own expiry, which the store's read sees.) What this instance owes
+ * DynamoDB answers as for a read (owed-reads.ts), and the older item it replaces is not renewed.
  */
 export async function renew(core: CacheCore, key: string): Promise<boolean> {
   assertValidKey(key);
   const { invalidation, distributed } = core;
   const startedAt = Date.now();
+  const owedAtStart = core.recovery?.owedFor(key);
   const clearedAtKnown = invalidation.knowClearedAt(startedAt);
-  const isLiveEntry: CurrentCheck = (made) => invalidation.isLive(made, startedAt);
+  // The item the store found live, if it asked: one older than a change this instance owes is not renewed.
+  let found: { readonly storedAt?: number } | undefined;
+  const isLiveEntry: CurrentCheck = async (made) => {
+    found = made;
+    return owedLive(core, key, owedAtStart, made) === undefined && invalidation.isLive(made, startedAt);
+  };
   const outcome = await distributed.attempt('refresh', key, () => core.store.refresh(key, isLiveEntry));
   await clearedAtKnown;
-  return outcome.ok && outcome.value;
+  if (outcome.ok && outcome.value) return true;
+  // Nothing renewed: what this instance owes answers, as for a read (a value it owes is live until it expires).
+  return owedLive(core, key, owedAtStart, found) ?? false;
 }
 
 /**

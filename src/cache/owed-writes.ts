@@ -177,6 +177,11 @@ export class OwedWrites<Entry> {
     else this.slots.set(keySlot(key), { kind: 'expire', key, madeAt: expired.madeAt, expired });
   }
 
+  /** `settledKey` for every key owed. */
+  settledAllKeys(at: number): void {
+    for (const owed of [...this.slots.values()]) if (!isTagChange(owed)) this.settledKey(owed.key, at);
+  }
+
   /** Everything owed now, less values that expired meanwhile (forgotten, not counted as dropped). */
   batch(now: number): OwedBatch<Entry> {
     const keys: Array<OwedKeyChange<Entry>> = [];
