@@ -24,9 +24,14 @@ export interface ResolvedStatement {
 
 export const TABLE_ARN = '<table ARN>';
 
+/**
+ * Synthesizes in-process. aws-cdk-lib validates each template against CloudFormation's resource
+ * schemas and its default rules as it synthesizes (a WASM engine, most of the first synthesis's
+ * time); strict, a finding of theirs fails the synthesis, and so the test, instead of a warning.
+ */
 function synthesize<S extends Stack>(build: (app: App) => S): { stack: S; template: Template; ms: number } {
   const started = performance.now();
-  const app = new App();
+  const app = new App({ context: { '@aws-cdk/core:strictCfnValidateErrors': true } });
   const stack = build(app);
   const assembly = app.synth();
   const template = assembly.getStackArtifact(stack.artifactId).template as Template;
