@@ -1,14 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoCacheModule, DynamoCacheRegistry } from '../../src/index.js';
 import type { BackplaneOptions } from '../../src/entries/options.js';
-import { deleteTable, localClient, uniqueTableName } from '../support/dynamo.js';
+import { localClient, useTableNames } from '../support/dynamo.js';
 import { useNestApps } from '../support/nest-apps.js';
 import { seenWithin } from '../support/seen-within.js';
 import { collectingMeterProvider, valueOf } from './telemetry-support.js';
 
 const apps = useNestApps();
-const tables: string[] = [];
-afterAll(() => Promise.all(tables.map((tableName) => deleteTable(tableName))));
+const table = useTableNames();
 
 /** One instance of a service on `tableName`, reporting to a meter provider of its own, as a process would. */
 async function instance(tableName: string, backplane: BackplaneOptions) {
@@ -29,8 +28,7 @@ async function instance(tableName: string, backplane: BackplaneOptions) {
 
 describe('backplane metrics', () => {
   it("reports the streams backplane's state, its lag and each instance's role: one reader, the others followers", async () => {
-    const tableName = uniqueTableName('bp_metrics_streams');
-    tables.push(tableName);
+    const tableName = table('bp_metrics_streams');
     // A generous maxLag: a slow stream read on a busy machine must not degrade the backplane mid-test.
     const streams: BackplaneOptions = { type: 'streams', pollInterval: 100, maxLag: 10_000 };
     const [first, second] = [await instance(tableName, streams), await instance(tableName, streams)];
@@ -54,8 +52,7 @@ describe('backplane metrics', () => {
   });
 
   it('reports no role for the poll backplane, where every instance reads the versions itself', async () => {
-    const tableName = uniqueTableName('bp_metrics_poll');
-    tables.push(tableName);
+    const tableName = table('bp_metrics_poll');
     const one = await instance(tableName, { type: 'poll', interval: 100, maxLag: 10_000 });
     await seenWithin(async () => one.backplane.stats().state, 'healthy', 15_000);
     expect(await one.points('dynamo_cache.backplane.role')).toEqual([]);
