@@ -40,6 +40,7 @@ const SPAN_KIND_CLIENT = 2;
 const STATUS_ERROR = 2;
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
 const BACKPLANE_STATES: readonly BackplaneStats['state'][] = ['starting', 'healthy', 'degraded', 'stopped'];
+const BACKPLANE_ROLES: readonly NonNullable<BackplaneStats['role']>[] = ['reader', 'follower'];
 
 /**
  * Metrics and traces for a set of caches. Hits, misses, stale serves, memory size, capacity, the
@@ -176,6 +177,10 @@ function observeStats(result: BatchObservableResult, instruments: InstrumentName
     result.observe(instruments.backplaneLag, backplane.lagMs / 1000, type);
     for (const state of BACKPLANE_STATES)
       result.observe(instruments.backplaneState, backplane.state === state ? 1 : 0, { ...type, 'backplane.state': state });
+    // The poll backplane has no roles: every instance reads the version items itself.
+    if (backplane.role !== undefined)
+      for (const role of BACKPLANE_ROLES)
+        result.observe(instruments.backplaneRole, backplane.role === role ? 1 : 0, { ...type, 'backplane.role': role });
     result.observe(instruments.backplaneInvalidations, backplane.invalidations, type);
     result.observe(instruments.backplaneFailedReads, backplane.failedReads, type);
   }
