@@ -69,6 +69,8 @@ export function repositoryLinks(md: MarkdownIt, srcDir: string): void {
         const target = token.attrGet(token.type === 'image' ? 'src' : 'href') ?? '';
         const path = inRepository(page, target);
         if (path === undefined) continue;
+        // docs/README.md is the site's index page (config.ts rewrites it to index.md).
+        if (token.type === 'link_open' && path === 'docs/README.md') token.attrSet('href', target.replace(/README\.md/, 'index.md'));
         if (token.type === 'link_open' && !path.startsWith('docs/')) {
           if (repository) token.attrSet('href', `${repository}/blob/HEAD/${path}${target.replace(/^[^#]*/, '')}`);
           else token.attrSet('target', '_self');
