@@ -27,14 +27,35 @@ export { DEFAULT_CACHE_NAME } from './cache-options.js';
 
 /** A named cache: its own key prefix, defaults and memory tier, in the default cache's table. */
 export interface NamedCacheOptions extends Omit<DynamoCacheOptions, 'name' | 'cacheId'> {
+  /**
+   * The cache's name: `@InjectCache(name)` injects it, and events, logs and metrics name it. 1 to 64
+   * letters, digits, `_`, `-` or `.`.
+   */
   name: string;
-  /** Default time to live of its entries, in ms. Default: the module's `ttl`. */
+  /**
+   * Time to live of its entries, in ms, for writes that say nothing about expiry; 0: never expire.
+   * @defaultValue the module's `ttl`
+   */
   ttl?: number;
-  /** Its key prefix inside the table's `partitionKeyPrefix`, ending in ':'. Default `<name>:`. */
+  /**
+   * Its key prefix inside the table's `partitionKeyPrefix`, ending in `:`.
+   * @defaultValue `<name>:`
+   */
   keyPrefix?: string;
-  /** How its values are stored; each defaults to the module's. */
+  /**
+   * How its values are compressed, as the store's `compression`.
+   * @defaultValue the module's
+   */
   compression?: DynamoStoreOptions['compression'];
+  /**
+   * How its values are serialized, as the store's `serializer`.
+   * @defaultValue the module's
+   */
   serializer?: DynamoStoreOptions['serializer'];
+  /**
+   * The largest serialized value it accepts, in bytes, as the store's `maxValueBytes`.
+   * @defaultValue the module's
+   */
   maxValueBytes?: number;
 }
 

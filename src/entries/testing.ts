@@ -9,7 +9,11 @@ import { MemoryStore, type MemoryStoreOptions } from '../store/memory-store.js';
 // and no DynamoDB Local. They behave as the distributed ones do (memory tier, get-or-set, tags, the
 // decorators), over a `MemoryStore` in this process.
 
-export type MemoryCacheModuleOptions = Omit<MemoryOnlyModuleOptions, 'distributed'> & { isGlobal?: boolean };
+/** What `memoryCacheModule()` takes: the module's options but `distributed`, which it sets to `false`. */
+export type MemoryCacheModuleOptions = Omit<MemoryOnlyModuleOptions, 'distributed'> & {
+  /** Register the module globally, as `DynamoCacheModule.forRoot({ isGlobal })`. */
+  isGlobal?: boolean;
+};
 
 /** `DynamoCacheModule.forRoot({ distributed: false, ...options })`: import it in `Test.createTestingModule`. */
 export function memoryCacheModule(options: MemoryCacheModuleOptions = {}): DynamicModule {

@@ -22,12 +22,17 @@ export interface DynamoCacheHealthDetails {
   readonly distributed: boolean;
 }
 
+/** What `DynamoCacheHealthIndicator.isHealthy(key, options)` takes. */
 export interface DynamoCacheHealthOptions {
-  /** How long DynamoDB may take to answer the probe before the cache is `down`, in ms. Default 1000. */
+  /**
+   * How long DynamoDB may take to answer the probe before the cache is `down`, in ms.
+   * @defaultValue `1000` (1 s)
+   */
   timeoutMs?: number;
   /**
    * What a degraded cache (a half-open circuit; a backplane starting, degraded or stopped) reports:
-   * `degraded` (Terminus 12: the check passes with status degraded), `up` or `down`. Default `degraded`.
+   * `degraded` (Terminus 12: the check passes with status degraded), `up` or `down`.
+   * @defaultValue `'degraded'`
    */
   degraded?: 'degraded' | 'up' | 'down';
 }
