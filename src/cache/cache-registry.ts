@@ -88,11 +88,15 @@ const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}:$/;
 export class DynamoCacheRegistry {
   private readonly caches = new Map<string, { cache: DynamoCache; options: NamedCacheOptions; partitionKeyPrefix: string }>();
   private readonly root: ResolvedRootOptions;
+  /** The module's own cache, named `default`: what `@Inject(CACHE)` gives. */
   readonly default: DynamoCache;
   /** False when the module is memory-only (`distributed: false`): then no cache of it has a table. */
   readonly distributed: boolean;
   /** The backplane the module started, if any: `backplane.stats()` gives its state and lag. */
-  backplane?: { stats(): BackplaneStats };
+  backplane?: {
+    /** The backplane's state, lag and counters, read without a DynamoDB call. */
+    stats(): BackplaneStats;
+  };
   private readonly registrationListeners = new Set<(cache: DynamoCache) => void>();
 
   /** Takes the module's options resolved (`resolveRootOptions`), or resolves options as a user writes them, once. */

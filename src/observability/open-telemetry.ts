@@ -44,12 +44,20 @@ export interface OpenTelemetryOptions {
 
 /** The caches to instrument, and the backplane whose state and lag are reported, read at each collection. */
 export interface TelemetrySource {
+  /** The caches to report, read at each collection (`registry.all()` in the module). */
   caches(): readonly DynamoCache[];
-  backplane?(): { stats(): BackplaneStats } | undefined;
+  /** The backplane whose state and lag are reported, if any (`registry.backplane`). */
+  backplane?():
+    | {
+        /** The backplane's state, lag and counters. */
+        stats(): BackplaneStats;
+      }
+    | undefined;
   /** Told of each cache registered later (a named cache built on first use); returns the unsubscription. */
   onRegistered?(listener: (cache: DynamoCache) => void): () => void;
 }
 
+/** What `instrumentCaches` returns: the handle that stops the instrumentation. */
 export interface CacheInstrumentation {
   /** Takes the spans, histograms and observable instruments off the caches. */
   stop(): void;
