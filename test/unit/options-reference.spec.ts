@@ -21,11 +21,15 @@ describe('the options reference (docs/reference/options.md)', () => {
   }, 60_000);
 
   it('is what the doc comments and defaults objects make now', () => {
-    const committed = readFileSync(REFERENCE, 'utf8');
-    expect(
-      committed === report.markdown,
-      'docs/reference/options.md is out of date with the option types or the defaults: run `npm run docs:options` and commit it',
-    ).toBe(true);
+    const committed = readFileSync(REFERENCE, 'utf8').split('\n');
+    const now = report.markdown.split('\n');
+    const line = now.findIndex((text, index) => committed[index] !== text);
+    const stale =
+      line === -1 && committed.length === now.length
+        ? ''
+        : `docs/reference/options.md is out of date with the option types or the defaults: run \`npm run docs:options\` and commit it. ` +
+          `First difference, line ${line + 1}:\n  committed: ${committed[line] ?? '(end of file)'}\n  now:       ${now[line] ?? '(end of file)'}`;
+    expect(stale).toBe('');
   });
 
   it('has a doc comment for every option of the public options types', () => {
