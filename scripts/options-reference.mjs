@@ -178,6 +178,9 @@ export async function buildOptionsReference() {
   const defaults = await importDefaults(declared.constants, (name) => DEFAULTS_NAME.test(name) || named.has(name));
   const problems = [];
   const consumed = new Set();
+  // The default of each option held by a defaults object, by where the option is declared
+  // (`src/store/store-options.ts:1234`), for the API reference (scripts/typedoc-defaults.mjs).
+  const declaredDefaults = new Map();
 
   const groups = GROUPS.map((group) => ({ ...group, type: groupType(checker, declared, group) }));
   const groupOfType = new Map(groups.map((group) => [group.type.name, group]));
@@ -202,7 +205,7 @@ export async function buildOptionsReference() {
   });
 
   function optionRows(property, group, objectDefaults, prefix) {
-    const path = prefix ? `${prefix}.${property.name}` : property.name;
+    const optionPath = prefix ? `${prefix}.${property.name}` : property.name;
     const declaration = property.valueDeclaration ?? property.declarations?.[0];
     const description = documentationOf(checker, property);
     const tagged = tagText(checker, property, 'defaultValue');
@@ -210,7 +213,7 @@ export async function buildOptionsReference() {
     const typeNode = declaration && 'type' in declaration ? declaration.type : undefined;
     const typeText = typeNode ? typeToText(typeNode) : checker.typeToString(checker.getNonNullableType(checker.getTypeOfSymbol(property)));
     const unit = unitOf(description, typeText, property.name);
-    const where = `${group.title}: \`${path}\``;
+    const where = `${group.title}: \`${optionPath}\``;
 
     const defaultName = group.renamed?.[property.name] ?? property.name;
     const constant = group.defaultsFrom?.[property.name];
@@ -236,10 +239,14 @@ export async function buildOptionsReference() {
       problems.push(`${where} is a duration: its doc comment must say it is in ms.`);
     }
 
+    if (fromObject && declaration) {
+      const at = `${path.relative(ROOT, declaration.getSourceFile().fileName).split(path.sep).join('/')}:${declaration.getStart()}`;
+      declaredDefaults.set(at, formatValue(value, unit));
+    }
     const defaultCell = fromObject ? formatValue(value, unit) : tagged !== undefined ? tagged : required ? 'required' : '—';
     const linked = referencedGroups(checker, typeNode, groupOfType).filter((target) => target !== group);
     const see = linked.length > 0 ? ` See ${linked.map((target) => `[${target.title}](#${target.id})`).join(', ')}.` : '';
-    const row = { path, type: typeText, unit, default: defaultCell, description: description + see };
+    const row = { path: optionPath, type: typeText, unit, default: defaultCell, description: description + see };
 
     // An object written in place (`compression: false | { algorithm, threshold, level }`) has its
     // options listed under it; a named type has a group of its own.
@@ -249,7 +256,9 @@ export async function buildOptionsReference() {
     const nested = checker.getTypeAtLocation(literal).getProperties();
     return [
       row,
-      ...nested.flatMap((child) => optionRows(child, { ...group, renamed: undefined, defaultsFrom: undefined }, nestedDefaults, path)),
+      ...nested.flatMap((child) =>
+        optionRows(child, { ...group, renamed: undefined, defaultsFrom: undefined }, nestedDefaults, optionPath),
+      ),
     ];
   }
 
@@ -269,7 +278,7 @@ export async function buildOptionsReference() {
     }
   }
 
-  return { markdown: render(sections), problems };
+  return { markdown: render(sections), problems, declaredDefaults };
 }
 
 function render(sections) {
