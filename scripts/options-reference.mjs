@@ -8,6 +8,9 @@
 //   node scripts/options-reference.mjs --check    exits 1 if the file is not what would be written
 //   node scripts/options-reference.mjs --report   prints { markdown, problems } as JSON, for the tests
 //
+// `buildOptionsReference()` also gives each object-held default by where its option is declared,
+// which the TypeDoc plugin (typedoc-defaults.mjs) writes into the API reference as `@defaultValue`.
+//
 // Problems: an option without a doc comment, a default written both in a defaults object and in a
 // doc comment, a duration that does not say it is in ms, a public options type that no group lists, a
 // default that no option takes.
@@ -293,7 +296,7 @@ function render(sections) {
     'are checked once, when the module, cache or store is made, and a wrong one throws an',
     '`InvalidOptionError` that names it (`memory.maxTtl`).',
     '',
-    ...sections.map(({ group }) => `- [${group.title}](#${group.id}): ${rowsLabel(sections, group)}`),
+    ...sections.map(({ group }) => `- [${group.title}](#${group.id}): \`${group.type.name}\``),
     '',
   ];
   for (const { group, rows, also } of sections) {
@@ -326,11 +329,6 @@ function withoutSelfReference(text) {
     .split(/(?<=\.)\s+/)
     .filter((sentence) => !sentence.includes('options reference'))
     .join(' ');
-}
-
-function rowsLabel(sections, group) {
-  const { type } = group;
-  return `\`${type.name}\``;
 }
 
 function joinWords(words) {
@@ -467,19 +465,20 @@ function tagText(checker, symbol, name) {
   return tag && partsToMarkdown(tag.text ?? []).trim();
 }
 
+/** Doc comment parts as Markdown: `{@link Foo}` as `Foo` in code, `{@link Foo | the foo}` as its text. */
 function partsToMarkdown(parts) {
   let text = '';
-  let inLink = false;
+  let link;
   for (const part of parts) {
-    if (part.kind === 'link') {
-      inLink = !inLink;
-      if (inLink) text += '`';
-      else text += '`';
-    } else if (part.kind === 'linkName' || part.kind === 'linkText') {
-      if (!text.endsWith('`') || part.kind === 'linkName') text += part.text.trim();
-    } else text += part.text;
+    if (part.kind === 'link' && link === undefined) link = { name: '', text: '' };
+    else if (part.kind === 'link') {
+      text += link.text.trim() || `\`${link.name.trim()}\``;
+      link = undefined;
+    } else if (link !== undefined && part.kind === 'linkName') link.name += part.text;
+    else if (link !== undefined) link.text += part.text;
+    else text += part.text;
   }
-  return text.replace(/``/g, '');
+  return text;
 }
 
 /** A type as written, without comments; an object written in place shows as `object`. */
