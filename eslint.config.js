@@ -3,11 +3,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-<<<<<<< HEAD
-  { ignores: ['dist/', '.build/', 'node_modules/', 'bench/results/', 'coverage/', '**/cdk.out/'] },
-=======
-  { ignores: ['dist/', '.build/', 'node_modules/', 'bench/results/', 'coverage/', 'docs/.vitepress/dist/', 'docs/.vitepress/cache/'] },
->>>>>>> wt-docs
+  {
+    ignores: [
+      'dist/',
+      '.build/',
+      'node_modules/',
+      'bench/results/',
+      'coverage/',
+      '**/cdk.out/',
+      'docs/.vitepress/dist/',
+      'docs/.vitepress/cache/',
+      'docs/public/api/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -21,48 +21,77 @@ export {
   resolveCallOptions,
 } from './call-options.js';
 
+/**
+ * The memory tier (`memory`): what a cache keeps of what it reads and writes in this instance's
+ * memory, served with no DynamoDB call. Past either bound the least recently used entries go.
+ */
 export interface MemoryOptions {
-  /** Most entries kept in this instance's memory. Default 10,000. */
+  /** Most entries kept in this instance's memory. */
   maxEntries?: number;
-  /** Most bytes kept (serialized value + key). Default 64 MiB. */
+  /** Most bytes kept, counted as the serialized value plus the key. */
   maxBytes?: number;
   /**
    * Longest a value is served from memory before DynamoDB is read again, in ms: the bound on how
-   * long a change made by another instance can go unseen here. Default 5,000.
+   * long a change made by another instance can go unseen here (a backplane shortens it).
    */
   maxTtl?: number;
 }
 
+/**
+ * Auto-recovery (`autoRecovery`): the writes and invalidations a cache acknowledged while DynamoDB
+ * could not take them, kept in this instance and sent once DynamoDB answers again.
+ */
 export interface AutoRecoveryOptions {
   /**
    * Most changes owed to DynamoDB (one per key or tag, the latest wins); past it the oldest is
-   * dropped and counted (`stats().autoRecovery.dropped`). Default 1,000.
+   * dropped and counted (`stats().autoRecovery.dropped`).
    */
   maxItems?: number;
 }
 
+/**
+ * The cache's options: its name, its memory tier, what it does when DynamoDB fails, and the
+ * get-or-set options every call of it starts from. `new DynamoCache(store, options)` takes them, and
+ * so do `DynamoCacheModule.forRoot()` and `forFeature()`. Defaults: see the options reference
+ * (docs/reference/options.md).
+ */
 export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> {
-  /** The cache's name, in events and logs. Default `default`. */
+  /** The cache's name, in events, logs and metrics. The module's own cache is always `default`. */
   name?: string;
-  /** Reject on DynamoDB failures too, instead of reading a miss (see the README). Default false. */
+  /**
+   * Reject when DynamoDB fails (a timeout, throttling, an open circuit) as well. Off, a failure
+   * never rejects: `get` answers a miss (or what memory holds), `set` resolves with the value in
+   * memory, `getOrSet` runs the factory, and the error goes to `cache:error` listeners or the log.
+   * Bad input (a key, ttl or value that cannot be stored) always rejects.
+   */
   throwOnErrors?: boolean;
-  /** Names this cache in cache-manager's `cacheId()`. Default: the table name and key prefix. */
+  /**
+   * Names this cache in cache-manager's `cacheId()`.
+   * @defaultValue the table name and key prefix
+   */
   cacheId?: string;
-  /** The in-memory first tier; `false` turns it off. */
+  /** The memory tier, in front of DynamoDB; `false` turns it off. */
   memory?: false | MemoryOptions;
   /**
    * `false`: a memory-only cache, with no DynamoDB client, table, backplane or Java, for development
    * and an app's own unit tests. The same API and behaviour (stampede protection, fail-safe, eager
-   * refresh, sliding expiry, `@Cacheable`), its entries held in this process only. Default true.
+   * refresh, sliding expiry, `@Cacheable`), its entries held in this process only. A named cache
+   * (`forFeature`) may set it for itself.
    */
   distributed?: boolean;
-  /** Consecutive DynamoDB failures that open the circuit breaker; 0 turns it off. Default 5. */
+  /**
+   * Failures of DynamoDB in a row that open the circuit breaker, which then skips DynamoDB for
+   * `circuitBreakerDuration`; 0 turns it off.
+   */
   circuitBreakerThreshold?: number;
-  /** How long an open circuit skips DynamoDB before probing it again, in ms. Default 10,000. */
+  /**
+   * How long an open circuit skips DynamoDB, in ms: calls answer from memory and fail-safe values
+   * (or reject with `CircuitOpenError` under `throwOnErrors`); then one call probes it.
+   */
   circuitBreakerDuration?: number;
   /**
    * Writes and invalidations acknowledged while DynamoDB could not take them are sent again once it
-   * answers, each only over an older item (see the README, *Auto-recovery*); `false` turns it off.
+   * answers, each only over an older item; `false` turns it off.
    */
   autoRecovery?: false | AutoRecoveryOptions;
 }

@@ -9,6 +9,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 
 /** A get-or-set miss running its factory, or a background refresh running it. */
 export interface FactoryTraceMessage {
+  /** The cache's name. */
   readonly cache: string;
   /** The cache key: channel subscribers run in this process; the span gets it only with `recordKeys`. */
   readonly key: string;
@@ -22,6 +23,7 @@ export interface DynamoDBCallTraceMessage {
   readonly cache: string | undefined;
   /** The API operation: `GetItem`, `BatchWriteItem`, … */
   readonly operation: string;
+  /** The table the call was sent to. */
   readonly tableName: string;
 }
 

@@ -2,8 +2,11 @@ import { entityTagOf } from './entity-tag.js';
 
 /** A route's answer as stored: what a hit needs to answer as the handler did. */
 export interface CachedResponse {
+  /** The HTTP status the handler answered with (one of the route's `statuses`). */
   readonly status: number;
+  /** The Content-Type header the handler's answer had, sent again on a hit. */
   readonly contentType?: string;
+  /** What the handler returned, as it serializes (JSON, or a string). */
   readonly body: unknown;
   /** Epoch ms it was stored at, for the Age header. */
   readonly storedAt: number;
