@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, Cacheable, type DynamoCache } from '../../src/index.js';
 import { cacheModule } from '../support/builders.js';
 import { useCacheTable } from '../support/dynamo.js';
+import { type PassthroughResponse, setResponseHeader } from '../support/nest-apps.js';
 
 const table = useCacheTable('conditional');
 const runs = new Map<string, number>();
@@ -37,9 +38,6 @@ class ItemsController {
   }
 }
 
-/** Express's response and Fastify's reply: a passthrough handler sets its header on either. */
-type HandlerResponse = { setHeader(name: string, value: string): void } | { header(name: string, value: string): void };
-
 /** Routes that make their own validator: the cache must keep it, not put its own in its place. */
 @Controller('tagged')
 class TaggedController {
@@ -53,11 +51,9 @@ class TaggedController {
 
   @Get('own/:id')
   @Cacheable({ ttl: 60_000 })
-  own(@Param('id') id: string, @Res({ passthrough: true }) response: HandlerResponse) {
+  own(@Param('id') id: string, @Res({ passthrough: true }) response: PassthroughResponse) {
     const revision = ran(id);
-    // Express's res.setHeader; Fastify's reply.header (a reply has no setHeader).
-    if ('setHeader' in response) response.setHeader('ETag', `"rev-${revision}"`);
-    else response.header('ETag', `"rev-${revision}"`);
+    setResponseHeader(response, 'ETag', `"rev-${revision}"`);
     return { id, revision };
   }
 }

@@ -21,3 +21,12 @@ export function useNestApps(): {
     },
   };
 }
+
+/** Express's response or Fastify's reply, as a `@Res({ passthrough: true })` handler gets it. */
+export type PassthroughResponse = { setHeader(name: string, value: string): void } | { header(name: string, value: string): void };
+
+/** Sets a header as a passthrough handler does: Express's `res.setHeader`, Fastify's `reply.header` (a reply has no setHeader). */
+export function setResponseHeader(response: PassthroughResponse, name: string, value: string): void {
+  if ('setHeader' in response) response.setHeader(name, value);
+  else response.header(name, value);
+}
