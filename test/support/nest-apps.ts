@@ -1,6 +1,7 @@
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { afterAll } from 'vitest';
+import request from 'supertest';
+import { afterAll, expect } from 'vitest';
 
 /**
  * For a test file that starts several Nest apps (instances of one service on one table): `start`
@@ -29,4 +30,13 @@ export type PassthroughResponse = { setHeader(name: string, value: string): void
 export function setResponseHeader(response: PassthroughResponse, name: string, value: string): void {
   if ('setHeader' in response) response.setHeader(name, value);
   else response.header(name, value);
+}
+
+/** Posts GraphQL queries to an app's /graphql: a query's data, the answer checked to hold no errors. */
+export function graphqlData(app: INestApplication): (query: string, headers?: Record<string, string>) => Promise<any> {
+  return async (query, headers = {}) => {
+    const { body } = await request(app.getHttpServer()).post('/graphql').set(headers).send({ query }).expect(200);
+    expect(body.errors).toBeUndefined();
+    return body.data;
+  };
 }
