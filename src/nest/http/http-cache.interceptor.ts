@@ -9,7 +9,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { concatMap, defer, lastValueFrom, type Observable, of } from 'rxjs';
+import { concatMap, defer, lastValueFrom, type Observable, of, tap } from 'rxjs';
 import { DynamoCacheRegistry } from '../../cache/cache-registry.js';
 import type { DynamoCache } from '../../cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../../cache/errors.js';
@@ -26,6 +26,7 @@ import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from '../i
 import { AnswerPolicy, type DescribedAnswer, HandlerRun } from './route-answer.js';
 import { answerInMemory, routeKeyOf, variantKey } from './route-keys.js';
 import { type RoutePlan, routePlan } from './route-plan.js';
+import { mergedVary } from './vary.js';
 
 const isThisInterceptor = (interceptor: unknown) => interceptor === DynamoCacheInterceptor || interceptor instanceof DynamoCacheInterceptor;
 
@@ -83,13 +84,14 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const method = this.adapterHost.httpAdapter.getRequestMethod(request);
     const options = plan.cacheable;
     if (options === undefined || (method !== 'GET' && method !== 'HEAD')) return next.handle();
-    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', next.handle());
-    if (options.skipIf !== undefined && this.skips(plan, options.skipIf, context)) return this.mark(response, 'BYPASS', next.handle());
+    const handler = this.varying(response, options, next);
+    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', handler.handle());
+    if (options.skipIf !== undefined && this.skips(plan, options.skipIf, context)) return this.mark(response, 'BYPASS', handler.handle());
     let base: string | Promise<string>;
     try {
       base = routeKeyOf(options, request, method, () => this.adapterHost.httpAdapter.getRequestUrl(request));
     } catch (error) {
-      return this.bypassForKey(plan, response, error, next);
+      return this.bypassForKey(plan, response, error, handler);
     }
     // A hit in memory is answered here and now: no promise, no async frame, as cheap as a route without a cache.
     if (
@@ -104,7 +106,23 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         return of(this.serveStored(request, response, remembered, { shared: false, sendsText }));
       }
     }
-    return defer(() => this.answer(plan, options, request, response, base, next));
+    return defer(() => this.answer(plan, options, request, response, base, handler));
+  }
+
+  /**
+   * A route with `vary` names those headers in the Vary of every answer (hit, miss, stale, 304,
+   * bypass): set now, before any answer goes, and again after the handler ran, which may have set a
+   * Vary of its own. The handler is returned to run in `next`'s place.
+   */
+  private varying(response: unknown, { vary }: CacheableOptions, next: CallHandler): CallHandler {
+    if (vary === undefined || vary.length === 0) return next;
+    const adapter = this.adapterHost.httpAdapter;
+    const varyBy = () => {
+      const merged = mergedVary(adapter.getHeader(response, 'vary'), vary);
+      if (merged !== undefined) adapter.setHeader(response, 'Vary', merged);
+    };
+    varyBy();
+    return { handle: () => next.handle().pipe(tap({ next: varyBy, error: varyBy })) };
   }
 
   private async answer(

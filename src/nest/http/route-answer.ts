@@ -50,13 +50,16 @@ export class AnswerPolicy {
     }
     const storedAt = Date.now();
     const contentType = adapter.getHeader(response, 'content-type') as string | undefined;
+    // The handler's own validator (@Header('ETag'), res.setHeader, reply.header) is the answer's: it
+    // goes out on the miss, is stored for the hits, and is what If-None-Match is matched against.
+    const ownTag = adapter.getHeader(response, 'etag');
     return {
       status,
       body,
       storedAt,
       ...(contentType && { contentType }),
       ...(ttl > 0 && { expiresAt: storedAt + ttl }),
-      ...(reason ? { reason } : { etag: entityTagOf(status, contentType, body) }),
+      ...(reason ? { reason } : { etag: typeof ownTag === 'string' && ownTag !== '' ? ownTag : entityTagOf(status, contentType, body) }),
     };
   }
 }
