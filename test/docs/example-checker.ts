@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { readPage, ROOT, type CodeBlock } from './markdown.js';
 
@@ -126,9 +126,17 @@ function impliedExports(program: ts.Program, probe: string): Map<string, string>
   return exports;
 }
 
+/** A specifier of IMPLIED_MODULES as the block's file, beside its page, must write it. */
+function fromBlock(fileName: string, specifier: string): string {
+  if (!specifier.startsWith('./')) return specifier;
+  const path = relative(dirname(fileName), resolve(ROOT, 'test/docs', specifier)).replace(/\\/g, '/');
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
 /** The block as a module: its own code, after imports of what it uses and does not import itself. */
 function asModule(page: string, block: CodeBlock, exports: Map<string, string>): Example {
-  const fileName = resolve(ROOT, 'test/docs', `${page.replace(/[\\/.]/g, '_')}_L${block.line}.ts`);
+  // Beside its page, so that a relative import in a block (infra/README.md's `./cdk/…`) means what it says.
+  const fileName = resolve(ROOT, dirname(page), `${basename(page).replace(/\./g, '_')}_L${block.line}.example.ts`);
   const code = ellipsesAsComments(block.code);
   const wrapped = !parses(fileName, code) && parses(fileName, `class DocumentedClass {\n${code}\n}`);
   const body = wrapped ? `export class DocumentedClass {\n${code}\n}\n` : code;
@@ -138,7 +146,7 @@ function asModule(page: string, block: CodeBlock, exports: Map<string, string>):
     const from = exports.get(name);
     if (from && !declared.has(name)) imports.set(from, [...(imports.get(from) ?? []), name]);
   }
-  const header = [...imports].map(([from, names]) => `import { ${names.join(', ')} } from '${from}';`);
+  const header = [...imports].map(([from, names]) => `import { ${names.join(', ')} } from '${fromBlock(fileName, from)}';`);
   header.push('export {};');
   return { page, block, fileName, offset: header.length + (wrapped ? 1 : 0), text: `${header.join('\n')}\n${body}` };
 }

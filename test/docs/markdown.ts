@@ -6,14 +6,18 @@ import { uniqueSlugs } from '../../docs/.vitepress/site-markdown.js';
 /** The repository's root. */
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** README.md and every page under docs/ (not the site's build output, nor TypeDoc's). */
+/**
+ * README.md, every page under docs/ (not the site's build output, nor TypeDoc's), and the READMEs of the
+ * folders users copy from (infra/, dashboards/): their examples and links are documentation too.
+ */
 export function documentationFiles(): string[] {
   const docs = join(ROOT, 'docs');
   const pages = readdirSync(docs, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
     .map((entry) => join(entry.parentPath, entry.name))
     .filter((file) => !/^(\.vitepress|public|node_modules)$/.test(relative(docs, file).split(/[\\/]/)[0]!));
-  return [join(ROOT, 'README.md'), ...pages.sort()];
+  const folderGuides = ['infra/README.md', 'dashboards/README.md'].map((path) => join(ROOT, path));
+  return [join(ROOT, 'README.md'), ...pages.sort(), ...folderGuides];
 }
 
 /** A fenced code block: its language, its text and the line (1-based) of its opening fence. */
