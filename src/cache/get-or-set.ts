@@ -3,7 +3,7 @@ import { sleep } from '../store/retry.js';
 import type { CacheCore, Fallback, Resolved } from './cache-core.js';
 import type { Flight } from './flights.js';
 import type { ResolvedCallOptions } from './cache-options.js';
-import { FactoryTimeoutError } from './errors.js';
+import { FactoryTimeoutError, MissingLoadedValueError } from './errors.js';
 import { computeWithin, waitOn } from './factory-cycles.js';
 import { type Factory, FactoryRun, raceTimeouts, runFactory } from './factory-run.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
@@ -15,7 +15,8 @@ const isLive = (expiresAt: number | undefined, now: number) => expiresAt === und
 
 /**
  * A miss in memory: joins this process's flight for the key, or starts one that reads DynamoDB and,
- * on a miss, runs the factory. A caller that joins is bound by its own timeouts, not the starter's.
+ * on a miss, runs the factory. A caller that joins is bound by its own timeouts, not the starter's,
+ * and runs its own factory when the flight was a getOrSetMany's whose loader had no value for the key.
  */
 export function getOrSetMiss<T>(
   core: CacheCore,
@@ -32,7 +33,13 @@ export function getOrSetMiss<T>(
   );
   const cycle = waitOn(core.config.name, flight as Flight<unknown>, joined);
   if (cycle !== undefined) return Promise.reject(cycle);
-  return joined ? withinOwnTimeouts(core, key, flight, call) : flight.promise;
+  if (!joined) return flight.promise;
+  // The loader's "no value" answers its own caller (undefined), not one with a factory of its own,
+  // which a moment later would have run it: a getOrSet rejects only with its factory's error.
+  return withinOwnTimeouts(core, key, flight, call).catch((error: unknown) => {
+    if (!(error instanceof MissingLoadedValueError)) throw error;
+    return getOrSetMiss(core, key, factory, ttl, call, remembered);
+  });
 }
 
 /**
