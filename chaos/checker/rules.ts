@@ -133,9 +133,10 @@ function checkValue(read: Read, write: Write | undefined, context: ValueContext)
 }
 
 /**
- * getOrSetMany (rule 11): a key its own loader left out resolves undefined; a key resolves undefined
- * only when a loader left it out (its own, or that of a flight it joined); and a value a loader left
- * out was never stored, so no read of any kind returns it. Undefined: the read is for the other rules.
+ * getOrSetMany (docs/consistency.md, rule 8b): a key its own loader left out resolves undefined; a
+ * key resolves undefined only when a loader left it out (its own, or that of a flight it joined); and
+ * a value a loader left out was never stored, so no read of any kind returns it. Undefined: the read
+ * is for the other rules.
  */
 function checkLoaderOmission(read: Read, runs: FactoryRuns): Violation | undefined {
   const { op, key, value } = read;
