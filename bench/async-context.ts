@@ -17,10 +17,12 @@ const ARMS = ['miss', 'miss-detecting', 'control'] as const;
  * Each trial is a process of its own (hooks stay on once on): a workload timed in rounds before and
  * after one cache call, a getOrSet miss (`miss`) or a set (`control`, to show the drift of a
  * process's later rounds), arms and workloads interleaved. Run on this Node and on each binary
- * BENCH_NODES names (comma-separated paths), so that versions stand side by side.
+ * BENCH_NODES names (comma-separated paths), so that versions stand side by side; BENCH_TRIALS
+ * sets the trials per Node, workload and arm (default 5). The `detectRecursiveFactories` arm is what
+ * every miss did before that option (the flight tracked on every Node).
  */
 export async function asyncContextTable(endpoint: string, tableName: string, quick: boolean): Promise<Section> {
-  const trials = quick ? 2 : 5;
+  const trials = Number(process.env.BENCH_TRIALS ?? (quick ? 2 : 5));
   const nodes = [process.execPath, ...(process.env.BENCH_NODES?.split(',').filter(Boolean) ?? [])];
   const results = new Map<string, TrialResult[]>();
   const versions = new Map<string, string>();
