@@ -20,7 +20,8 @@ export interface TrialResult {
   readonly afterMs: number;
 }
 
-const WARM_UP_ROUNDS = 10;
+// Enough for the JIT to settle on Nest's and Fastify's paths: with 10, later rounds of the control ran up to 20 % faster.
+const WARM_UP_ROUNDS = 40;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 
 async function leaf(n: number): Promise<number> {

@@ -77,7 +77,7 @@ export async function asyncContextTable(endpoint: string, tableName: string, qui
     ],
     rows,
     note:
-      `${trials} trials a Node, workload and arm, interleaved; each trial times 10 warm-up rounds, then 15 rounds before ` +
+      `${trials} trials a Node, workload and arm, interleaved; each trial times 40 warm-up rounds, then 15 rounds before ` +
       'and 15 after its one cache call, and gives the median of each; the table gives medians over trials. A cost ' +
       'of 1.00 means the miss left the app as fast as it was.',
   };
