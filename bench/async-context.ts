@@ -22,7 +22,8 @@ const ARMS = ['miss', 'miss-detecting', 'control'] as const;
  * every miss did before that option (the flight tracked on every Node).
  */
 export async function asyncContextTable(endpoint: string, tableName: string, quick: boolean): Promise<Section> {
-  const trials = Number(process.env.BENCH_TRIALS ?? (quick ? 2 : 5));
+  // BENCH_QUICK is a smoke test (CI runs it): one trial of each arm.
+  const trials = Number(process.env.BENCH_TRIALS ?? (quick ? 1 : 5));
   const nodes = [process.execPath, ...(process.env.BENCH_NODES?.split(',').filter(Boolean) ?? [])];
   const results = new Map<string, TrialResult[]>();
   const versions = new Map<string, string>();
