@@ -10,6 +10,7 @@ import {
   checkCallOptions,
   layerCallOptions,
 } from './call-options.js';
+import { ASYNC_CONTEXT_IS_CHEAP } from './factory-cycles.js';
 import type { MemoryTierOptions } from './memory-tier.js';
 
 export {
@@ -94,6 +95,15 @@ export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'
    * answers, each only over an older item; `false` turns it off.
    */
   autoRecovery?: false | AutoRecoveryOptions;
+  /**
+   * Fail a getOrSet whose factory waits, through any chain of keys, for its own flight with a
+   * `RecursiveFactoryError` instead of letting it wait forever. It tracks which flight each factory
+   * runs in with an AsyncLocalStorage: free on Node 24 and later (AsyncContextFrame); on Node 20 and
+   * 22 its first use turns on async hooks for the whole process, which slows every promise of the app
+   * (see the README, *Recursive factories*). Default: true on Node 24 and later, false on Node 20 and
+   * 22, where a `hardTimeout` bounds such a wait instead.
+   */
+  detectRecursiveFactories?: boolean;
 }
 
 export interface ResolvedCacheOptions {
@@ -105,6 +115,7 @@ export interface ResolvedCacheOptions {
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
   /** Absent when auto-recovery is off. */
   readonly autoRecovery?: { readonly maxItems: number };
+  readonly detectRecursiveFactories: boolean;
   readonly defaults: ResolvedCallOptions;
 }
 
@@ -123,6 +134,13 @@ export const CACHE_DEFAULTS = Object.freeze({
   autoRecovery: Object.freeze({ maxItems: 1_000 }),
 });
 
+/**
+ * `detectRecursiveFactories`' default: on where AsyncLocalStorage costs the app nothing (see
+ * factory-cycles.ts). Apart from CACHE_DEFAULTS until README's options table has its row, whose
+ * default is said in words (test/unit/readme-options.spec.ts reads both).
+ */
+export const DETECT_RECURSIVE_FACTORIES_DEFAULT = ASYNC_CONTEXT_IS_CHEAP;
+
 const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
 
 // A cache name becomes a key prefix: the ':' that ends it must be the only one, so no two names overlap.
@@ -138,6 +156,7 @@ export interface CacheOverrides {
   readonly circuitBreakerThreshold?: number;
   readonly circuitBreakerDurationMs?: number;
   readonly autoRecovery?: false | { readonly maxItems?: number };
+  readonly detectRecursiveFactories?: boolean;
   readonly call: CallOverrides;
 }
 
@@ -152,6 +171,7 @@ const RESOLVED_CACHE_DEFAULTS: ResolvedCacheOptions = Object.freeze({
   distributed: CACHE_DEFAULTS.distributed,
   circuitBreaker: Object.freeze({ threshold: CACHE_DEFAULTS.circuitBreakerThreshold, durationMs: CACHE_DEFAULTS.circuitBreakerDuration }),
   autoRecovery: CACHE_DEFAULTS.autoRecovery,
+  detectRecursiveFactories: DETECT_RECURSIVE_FACTORIES_DEFAULT,
   defaults: RESOLVED_CALL_DEFAULTS,
 });
 
@@ -209,6 +229,7 @@ export function checkCacheOptions(options: DynamoCacheOptions = {}): CacheOverri
     distributed: optional<boolean>(raw, 'distributed', isBoolean, 'true or false (false: memory-only)'),
     circuitBreakerThreshold: optional<number>(raw, 'circuitBreakerThreshold', isCount, 'a whole number >= 0 (0: off)'),
     circuitBreakerDurationMs: optional<number>(raw, 'circuitBreakerDuration', isPositiveDuration, 'a duration in ms > 0'),
+    detectRecursiveFactories: optional<boolean>(raw, 'detectRecursiveFactories', isBoolean, 'true or false'),
     call: checkCallOptions(raw),
   };
 }
@@ -250,6 +271,7 @@ export function layerCacheOptions(base: ResolvedCacheOptions, own: CacheOverride
         : own.autoRecovery === undefined
           ? base.autoRecovery
           : Object.freeze({ maxItems: own.autoRecovery.maxItems ?? base.autoRecovery?.maxItems ?? CACHE_DEFAULTS.autoRecovery.maxItems }),
+    detectRecursiveFactories: own.detectRecursiveFactories ?? base.detectRecursiveFactories,
     defaults: Object.freeze(layerCallOptions(base.defaults, own.call)),
   });
   resolvedOptions.add(resolved);
