@@ -43,7 +43,6 @@ export {
   CircuitOpenError,
   FactoryTimeoutError,
   InvalidLoaderResultError,
-  MissingLoadedValueError,
   RecursiveFactoryError,
 } from './cache/errors.js';
 export {

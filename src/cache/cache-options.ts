@@ -100,8 +100,9 @@ export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'
    * `RecursiveFactoryError` instead of letting it wait forever. It tracks which flight each factory
    * runs in with an AsyncLocalStorage: free on Node 24 and later (AsyncContextFrame); on Node 20 and
    * 22 its first use turns on async hooks for the whole process, which slows every promise of the app
-   * (see the README, *Recursive factories*). Default: true on Node 24 and later, false on Node 20 and
-   * 22, where a `hardTimeout` bounds such a wait instead.
+   * (docs/get-or-set.md, *Recursive factories*). Off, such a wait is bounded by `hardTimeout` instead.
+   *
+   * @defaultValue true on Node 24 and later, false on Node 20 and 22
    */
   detectRecursiveFactories?: boolean;
 }
@@ -136,8 +137,8 @@ export const CACHE_DEFAULTS = Object.freeze({
 
 /**
  * `detectRecursiveFactories`' default: on where AsyncLocalStorage costs the app nothing (see
- * factory-cycles.ts). Apart from CACHE_DEFAULTS until README's options table has its row, whose
- * default is said in words (test/unit/readme-options.spec.ts reads both).
+ * factory-cycles.ts). Apart from CACHE_DEFAULTS because it depends on the Node.js running it, and the
+ * options reference must state it in words, not as this machine's value.
  */
 export const DETECT_RECURSIVE_FACTORIES_DEFAULT = ASYNC_CONTEXT_IS_CHEAP;
 
