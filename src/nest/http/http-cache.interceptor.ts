@@ -19,6 +19,7 @@ import { stamp } from '../../store/tags.js';
 import { CallerFailure, evictEntries } from '../cache-calls.js';
 import { asksForFreshAnswer, bodyForHit, type CachedResponse, entityTagOfStored, jsonOfFrozen } from './cached-response.js';
 import { ifNoneMatchHolds } from './entity-tag.js';
+import { removeUnlessNotModified, sentWithNotModified, type StoredHeaders } from './handler-headers.js';
 import { answersNotModified, markNotModified } from './not-modified.js';
 import { onlyOwnInterceptors } from './outer-interceptors.js';
 import { personalRequestReason } from './http-cache-key.js';
@@ -145,7 +146,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     }
     const route = { plan, options, request, response };
     const defaultTtlMs = cache.forRoutes().defaultTtlMs;
-    const run = new HandlerRun(route, runHandler, (body) => this.policy.describe(route, body, defaultTtlMs), this.warning);
+    const run = new HandlerRun(route, runHandler, (body, before) => this.policy.describe(route, body, before, defaultTtlMs), this.warning);
     try {
       if (asksForFreshAnswer(request.headers['cache-control'])) {
         // Dated from before the handler ran: an eviction while it ran retires its answer.
@@ -185,7 +186,11 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
     adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
     const state = entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT';
-    if (this.notModified(request, response, entityTagOfStored(entry))) return this.mark(response, state, undefined);
+    if (this.notModified(request, response, entityTagOfStored(entry))) {
+      if (entry.headers !== undefined) this.replay(response, entry.headers, sentWithNotModified);
+      return this.mark(response, state, undefined);
+    }
+    if (entry.headers !== undefined) this.replay(response, entry.headers, () => true);
     const { body } = entry;
     if (sendsText && entry.contentType === undefined && isFrozenJson(body)) {
       adapter.setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
@@ -198,8 +203,25 @@ export class DynamoCacheInterceptor implements NestInterceptor {
 
   /** The handler's own answer on a miss, with the tag of what was stored; `304` when the client holds it already. */
   private answerFresh(request: CacheableRequest, response: unknown, answer: DescribedAnswer, value: unknown): unknown {
-    if (answer.etag !== undefined && this.notModified(request, response, answer.etag)) return this.mark(response, 'MISS', undefined);
+    if (answer.etag !== undefined && this.notModified(request, response, answer.etag)) {
+      if (answer.headers !== undefined) removeUnlessNotModified(response, answer.headers);
+      return this.mark(response, 'MISS', undefined);
+    }
     return this.mark(response, 'MISS', value);
+  }
+
+  /**
+   * Sets the headers the handler set on its miss, those `sends` keeps (a 304 carries only some), over
+   * what the response has: the same header set before the handler (a middleware's) was replaced by it on the miss too.
+   */
+  private replay(response: unknown, headers: StoredHeaders, sends: (name: string) => boolean): void {
+    const adapter = this.adapterHost.httpAdapter;
+    for (const name of Object.keys(headers)) {
+      if (!sends(name)) continue;
+      const value = headers[name]!;
+      // An array the memory tier holds is frozen and shared by every hit: each response gets its own.
+      adapter.setHeader(response, name, (typeof value === 'string' ? value : [...value]) as string);
+    }
   }
 
   /** Sets the answer's ETag; true when the request's If-None-Match names it, and the answer is then a bodiless 304. */

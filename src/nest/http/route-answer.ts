@@ -6,6 +6,7 @@ import { entryTtl } from '../entry-ttl.js';
 import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
 import { type CachedResponse, unstorableReason } from './cached-response.js';
 import { entityTagOf } from './entity-tag.js';
+import { cookiesSetBy, type HeaderSnapshot, headerSnapshot, headersSetSince } from './handler-headers.js';
 import type { RoutePlan } from './route-plan.js';
 
 /** A handler's answer as the cache would store it, and why it must not be, if it must not. */
@@ -30,10 +31,19 @@ export class AnswerPolicy {
     private readonly warning: BurstWarning,
   ) {}
 
-  describe({ plan, options, response }: RouteRequest, body: unknown, defaultTtlMs: number | undefined): DescribedAnswer {
+  /** `before`: the response's headers just before the handler ran; those it set since are stored with the answer. */
+  describe(
+    { plan, options, response }: RouteRequest,
+    body: unknown,
+    before: HeaderSnapshot,
+    defaultTtlMs: number | undefined,
+  ): DescribedAnswer {
     const adapter = this.adapterHost.httpAdapter;
     const status = (response as { statusCode: number }).statusCode;
-    const unstorable = unstorableReason(body, status, plan.statuses, (name) => adapter.getHeader(response, name));
+    const header = (name: string) => adapter.getHeader(response, name);
+    const unstorable = unstorableReason(body, status, plan.statuses, (name) =>
+      name === 'set-cookie' ? cookiesSetBy(response, header(name)) : header(name),
+    );
     if (unstorable !== undefined && !unstorable.deliberate)
       this.warning.warn(plan.where, `its answer is not cached: ${unstorable.reason}.`);
     let reason = unstorable?.reason;
@@ -53,6 +63,7 @@ export class AnswerPolicy {
     // The handler's own validator (@Header('ETag'), res.setHeader, reply.header) is the answer's: it
     // goes out on the miss, is stored for the hits, and is what If-None-Match is matched against.
     const ownTag = adapter.getHeader(response, 'etag');
+    const headers = reason === undefined ? headersSetSince(before, response) : undefined;
     return {
       status,
       body,
@@ -60,6 +71,7 @@ export class AnswerPolicy {
       ...(contentType && { contentType }),
       ...(ttl > 0 && { expiresAt: storedAt + ttl }),
       ...(reason ? { reason } : { etag: typeof ownTag === 'string' && ownTag !== '' ? ownTag : entityTagOf(status, contentType, body) }),
+      ...(headers && { headers }),
     };
   }
 }
@@ -75,7 +87,7 @@ export class HandlerRun {
   constructor(
     private readonly route: RouteRequest,
     private readonly handle: () => Promise<unknown>,
-    private readonly describeAnswer: (body: unknown) => DescribedAnswer,
+    private readonly describeAnswer: (body: unknown, before: HeaderSnapshot) => DescribedAnswer,
     private readonly warning: BurstWarning,
   ) {}
 
@@ -95,7 +107,9 @@ export class HandlerRun {
 
   /** Runs the handler; its own failure reaches the caller as a CallerFailure, never taken for the cache's. */
   async produce(): Promise<DescribedAnswer> {
-    const { plan, options, request } = this.route;
+    const { plan, options, request, response } = this.route;
+    // Taken as late as can be: what is on the response now was set before the handler (middleware, guards, @Header()).
+    const before = headerSnapshot(response);
     let value: unknown;
     try {
       value = await this.handle();
@@ -103,7 +117,7 @@ export class HandlerRun {
       throw new CallerFailure(plan.where, error);
     }
     this.produced = { value };
-    const answer = this.describeAnswer(value);
+    const answer = this.describeAnswer(value, before);
     if (answer.reason !== undefined || typeof options.tags !== 'function') return answer;
     try {
       this.producedTags = tagsFor(options.tags, undefined, [request, value]);
