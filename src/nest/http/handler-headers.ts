@@ -4,7 +4,7 @@ type HeaderValue = string | number | readonly string[] | undefined;
 /** The headers a handler set on its response, stored with its answer and sent again with every hit: name, value. */
 export type StoredHeaders = Readonly<Record<string, string | readonly string[]>>;
 
-/** What a response held just before the handler ran: each header's value (as text), by its lower-cased name. */
+/** What a response held as the cache began on it, before the handler ran: each header's value (as text), by its lower-cased name. */
 export type HeaderSnapshot = ReadonlyMap<string, string>;
 
 /** Express's response (Node's ServerResponse) and Fastify's reply both have these. */
@@ -46,7 +46,10 @@ const SENT_WITH_NOT_MODIFIED = new Set(['cache-control', 'content-location', 'ex
 
 const asText = (value: HeaderValue) => (Array.isArray(value) ? value.join('\n') : String(value));
 
-/** The response's headers now, taken just before the handler runs: what was set before it (middleware, guards, @Header) is not its own. */
+/**
+ * The response's headers now, taken as the cache begins on a request: what was set before (middleware,
+ * guards, @Header()) is not the handler's.
+ */
 export function headerSnapshot(response: unknown): HeaderSnapshot {
   const headers = (response as HeaderHolder).getHeaders?.() ?? {};
   const snapshot = new Map<string, string>();

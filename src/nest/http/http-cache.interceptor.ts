@@ -19,7 +19,7 @@ import { stamp } from '../../store/tags.js';
 import { CallerFailure, evictEntries } from '../cache-calls.js';
 import { asksForFreshAnswer, bodyForHit, type CachedResponse, entityTagOfStored, jsonOfFrozen } from './cached-response.js';
 import { ifNoneMatchHolds } from './entity-tag.js';
-import { removeUnlessNotModified, sentWithNotModified, type StoredHeaders } from './handler-headers.js';
+import { headerSnapshot, removeUnlessNotModified, sentWithNotModified, type StoredHeaders } from './handler-headers.js';
 import { answersNotModified, markNotModified } from './not-modified.js';
 import { onlyOwnInterceptors } from './outer-interceptors.js';
 import { personalRequestReason } from './http-cache-key.js';
@@ -135,6 +135,9 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     next: CallHandler,
   ): Promise<unknown> {
     const runHandler = () => lastValueFrom(next.handle(), { defaultValue: undefined });
+    // Before anything is awaited: a handler that runs later (a background refresh after this request's hit
+    // was answered, a distributed lock) still has its own headers told from the middleware's, not from a hit's.
+    const headersBefore = headerSnapshot(response);
     let key: string;
     let cache: DynamoCache;
     try {
@@ -144,9 +147,9 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     } catch (error) {
       return lastValueFrom(this.bypassForKey(plan, response, error, next), { defaultValue: undefined });
     }
-    const route = { plan, options, request, response };
+    const route = { plan, options, request, response, headersBefore };
     const defaultTtlMs = cache.forRoutes().defaultTtlMs;
-    const run = new HandlerRun(route, runHandler, (body, before) => this.policy.describe(route, body, before, defaultTtlMs), this.warning);
+    const run = new HandlerRun(route, runHandler, (body) => this.policy.describe(route, body, defaultTtlMs), this.warning);
     try {
       if (asksForFreshAnswer(request.headers['cache-control'])) {
         // Dated from before the handler ran: an eviction while it ran retires its answer.

@@ -6,7 +6,7 @@ import { entryTtl } from '../entry-ttl.js';
 import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
 import { type CachedResponse, unstorableReason } from './cached-response.js';
 import { entityTagOf } from './entity-tag.js';
-import { cookiesSetBy, type HeaderSnapshot, headerSnapshot, headersSetSince } from './handler-headers.js';
+import { cookiesSetBy, type HeaderSnapshot, headersSetSince } from './handler-headers.js';
 import type { RoutePlan } from './route-plan.js';
 
 /** A handler's answer as the cache would store it, and why it must not be, if it must not. */
@@ -18,6 +18,11 @@ export interface RouteRequest {
   readonly options: CacheableOptions;
   readonly request: CacheableRequest;
   readonly response: unknown;
+  /**
+   * The response's headers as the cache found them, before it or the handler set any (only the route's
+   * Vary is set by then, `varying`): what the handler sets on a miss is what differs from them.
+   */
+  readonly headersBefore: HeaderSnapshot;
 }
 
 /**
@@ -31,13 +36,7 @@ export class AnswerPolicy {
     private readonly warning: BurstWarning,
   ) {}
 
-  /** `before`: the response's headers just before the handler ran; those it set since are stored with the answer. */
-  describe(
-    { plan, options, response }: RouteRequest,
-    body: unknown,
-    before: HeaderSnapshot,
-    defaultTtlMs: number | undefined,
-  ): DescribedAnswer {
+  describe({ plan, options, response, headersBefore }: RouteRequest, body: unknown, defaultTtlMs: number | undefined): DescribedAnswer {
     const adapter = this.adapterHost.httpAdapter;
     const status = (response as { statusCode: number }).statusCode;
     const header = (name: string) => adapter.getHeader(response, name);
@@ -63,7 +62,7 @@ export class AnswerPolicy {
     // The handler's own validator (@Header('ETag'), res.setHeader, reply.header) is the answer's: it
     // goes out on the miss, is stored for the hits, and is what If-None-Match is matched against.
     const ownTag = adapter.getHeader(response, 'etag');
-    const headers = reason === undefined ? headersSetSince(before, response) : undefined;
+    const headers = reason === undefined ? headersSetSince(headersBefore, response) : undefined;
     return {
       status,
       body,
@@ -87,7 +86,7 @@ export class HandlerRun {
   constructor(
     private readonly route: RouteRequest,
     private readonly handle: () => Promise<unknown>,
-    private readonly describeAnswer: (body: unknown, before: HeaderSnapshot) => DescribedAnswer,
+    private readonly describeAnswer: (body: unknown) => DescribedAnswer,
     private readonly warning: BurstWarning,
   ) {}
 
@@ -107,9 +106,7 @@ export class HandlerRun {
 
   /** Runs the handler; its own failure reaches the caller as a CallerFailure, never taken for the cache's. */
   async produce(): Promise<DescribedAnswer> {
-    const { plan, options, request, response } = this.route;
-    // Taken as late as can be: what is on the response now was set before the handler (middleware, guards, @Header()).
-    const before = headerSnapshot(response);
+    const { plan, options, request } = this.route;
     let value: unknown;
     try {
       value = await this.handle();
@@ -117,7 +114,7 @@ export class HandlerRun {
       throw new CallerFailure(plan.where, error);
     }
     this.produced = { value };
-    const answer = this.describeAnswer(value, before);
+    const answer = this.describeAnswer(value);
     if (answer.reason !== undefined || typeof options.tags !== 'function') return answer;
     try {
       this.producedTags = tagsFor(options.tags, undefined, [request, value]);
