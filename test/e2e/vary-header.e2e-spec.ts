@@ -122,8 +122,9 @@ describe.each(['Express', 'Fastify'] as const)('the Vary header of a route with 
     expect(await cacheAndVary('/greetings/cors/dee')).toEqual(['HIT', 'Origin, Accept-Language, x-tenant']);
   });
 
-  it('adds them to a Vary the handler set on its response, rather than losing either', async () => {
+  it('adds them to a Vary the handler set on its response, rather than losing either, on the miss and the hit', async () => {
     expect(await cacheAndVary('/greetings/own/eve')).toEqual(['MISS', 'Origin, accept-language']);
+    expect(await cacheAndVary('/greetings/own/eve')).toEqual(['HIT', 'Origin, accept-language']);
   });
 
   it('adds no Vary to a route without vary: credential headers bypass the cache, they do not key its answers', async () => {
