@@ -3,7 +3,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.build/', 'node_modules/', 'bench/results/', 'coverage/'] },
+  {
+    ignores: [
+      'dist/',
+      '.build/',
+      'node_modules/',
+      'bench/results/',
+      'coverage/',
+      '**/cdk.out/',
+      'docs/.vitepress/dist/',
+      'docs/.vitepress/cache/',
+      'docs/public/api/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

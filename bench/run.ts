@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { CACHE, DynamoCache, DynamoCacheModule } from 'nest-dynamo-cache';
 import { DynamoStore } from 'nest-dynamo-cache/store';
 import { startDynamoDbLocal } from '../sample/dynamodb-local.js';
+import { asyncContextTable } from './async-context.js';
 import { backplaneTable } from './backplane.js';
 import { capacityTable } from './capacity.js';
 import { compressionTable } from './compression.js';
@@ -60,6 +61,7 @@ async function main() {
     if (runs('http')) report.add(await httpTable(dynamo.endpoint, TABLE, QUICK));
     if (runs('tags')) await tagsTables(dynamo.endpoint, TABLE, report, QUICK);
     if (runs('scale')) await scaleTable(dynamo.endpoint, report, QUICK);
+    if (runs('async-context')) report.add(await asyncContextTable(dynamo.endpoint, TABLE, QUICK));
     if (ONLY !== undefined) return;
     console.log(`\nReport written to ${await report.write()}`);
   } finally {

@@ -6,7 +6,7 @@ import type { Report } from './report.js';
 import { median } from './table.js';
 
 const packr = new Packr({ moreTypes: true });
-/** What a user would pass as `serializer` to use msgpackr (see the README). */
+/** What a user would pass as `serializer` to use msgpackr (see docs/cache-api.md, *Another serializer*). */
 export const msgpackSerializer: ValueSerializer = {
   name: 'msgpackr',
   serialize: (value) => packr.pack(value),

@@ -3,7 +3,7 @@ import type { History } from './history.js';
 
 /**
  * `node .build/chaos/chaos/explain.js <history.json> <key> <from ms> <to ms>`: every operation of a
- * run on one key (and the deleteByTag and clear calls that reach it), the factories that made its
+ * run on one key (and the deleteByTag, expireByTag and clear calls that reach it), the factories that made its
  * values and the faults, between two instants (ms from the run's start): to read a violation's story.
  */
 const [path, key, from = '0', to = 'Infinity'] = process.argv.slice(2);
@@ -17,7 +17,8 @@ const within = (start: number, end = start) => end - t0 >= Number(from) && start
 const tags = new Set(history.ops.filter((op) => op.keys.includes(key) && op.tag !== undefined).map((op) => op.tag));
 const lines: Array<[number, string]> = [];
 for (const op of history.ops) {
-  const reaches = op.keys.includes(key) || op.kind === 'clear' || (op.kind === 'deleteByTag' && tags.has(op.tag));
+  const byTag = op.kind === 'deleteByTag' || op.kind === 'expireByTag';
+  const reaches = op.keys.includes(key) || op.kind === 'clear' || (byTag && tags.has(op.tag));
   if (!reaches || !within(op.start, op.end ?? Infinity)) continue;
   const index = op.keys.indexOf(key);
   const what = op.written ?? (index >= 0 && op.values !== undefined ? `→ ${op.values[index] ?? 'undefined'}` : (op.tag ?? ''));
@@ -28,7 +29,8 @@ for (const factory of history.factories) {
   if (factory.key !== key || !within(factory.start, factory.end)) continue;
   lines.push([
     factory.start,
-    `${factory.start - t0}..${(factory.end ?? NaN) - t0} factory of ${factory.op} makes ${factory.value}${factory.threw ? ' (throws)' : ''}`,
+    `${factory.start - t0}..${(factory.end ?? NaN) - t0} factory of ${factory.op} makes ${factory.value}` +
+      `${factory.threw ? ' (throws)' : ''}${factory.omitted ? ' (left out)' : ''}`,
   ]);
 }
 for (const fault of history.faults) {

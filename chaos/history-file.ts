@@ -9,8 +9,9 @@ import type { CacheErrorRecord, FactoryRecord, OpRecord } from './history.js';
 export type HistoryLine =
   | ({ readonly t: 'begin' } & Omit<OpRecord, 'end' | 'values' | 'result' | 'error' | 'expectedError' | 'circuit'>)
   | ({ readonly t: 'end'; readonly id: string } & Pick<OpRecord, 'end' | 'values' | 'result' | 'error' | 'expectedError' | 'circuit'>)
-  | ({ readonly t: 'factory' } & Omit<FactoryRecord, 'end' | 'threw'>)
-  | { readonly t: 'factory-end'; readonly value: string; readonly end: number; readonly threw?: boolean }
+  | ({ readonly t: 'factory' } & Omit<FactoryRecord, 'end' | 'threw' | 'omitted'>)
+  | ({ readonly t: 'factory-end'; readonly value: string } & Required<Pick<FactoryRecord, 'end'>> &
+      Pick<FactoryRecord, 'threw' | 'omitted'>)
   | ({ readonly t: 'error' } & CacheErrorRecord);
 
 export interface InstanceHistory {
@@ -35,7 +36,7 @@ export function readHistoryFiles(paths: readonly string[]): InstanceHistory {
         if (begun !== undefined) ops.set(id, { ...begun, ...end });
       } else if (t === 'factory') factories.set((line as FactoryRecord).value, line as FactoryRecord);
       else if (t === 'factory-end') {
-        const { value, ...end } = line as { value: string; end: number; threw?: boolean };
+        const { value, ...end } = line as { value: string; end: number; threw?: boolean; omitted?: boolean };
         const begun = factories.get(value);
         if (begun !== undefined) factories.set(value, { ...begun, ...end });
       } else errors.push(line as CacheErrorRecord);

@@ -9,7 +9,7 @@ export type ChaosMode = 'none' | 'poll' | 'streams';
 
 export const CHAOS_MODES: readonly ChaosMode[] = ['streams', 'poll', 'none'];
 
-export type OpKind = 'get' | 'mget' | 'set' | 'getOrSet' | 'del' | 'deleteByTag' | 'clear';
+export type OpKind = 'get' | 'mget' | 'set' | 'getOrSet' | 'getOrSetMany' | 'del' | 'deleteByTag' | 'clear' | 'expire' | 'expireByTag';
 
 /** The cache options every instance of a run is built with, and the bounds the checker derives from them. */
 export interface RunOptions {
@@ -51,40 +51,45 @@ export interface OpRecord {
   readonly id: string;
   readonly instance: string;
   readonly kind: OpKind;
-  /** The keys read, written or deleted (mget: several); none for deleteByTag and clear. */
+  /** The keys read, written, deleted or expired (mget, getOrSetMany: several); none for deleteByTag, expireByTag and clear. */
   readonly keys: readonly string[];
-  /** deleteByTag's tag; the tag a set or getOrSet gave its value. */
+  /** deleteByTag's and expireByTag's tag; the tag a set, getOrSet or getOrSetMany gave its values. */
   readonly tag?: string;
   /** set: the value written. */
   readonly written?: string;
-  /** set and getOrSet: the ttl given, in ms. */
+  /** set, getOrSet and getOrSetMany: the ttl given, in ms. */
   readonly ttlMs?: number;
   readonly failSafe?: boolean;
   readonly start: number;
   /** Absent: the operation never ended (its instance was killed, or it hung past the run's end). */
   readonly end?: number;
-  /** get, mget, getOrSet: what was read, one per key; null for undefined. */
+  /** get, mget, getOrSet, getOrSetMany: what was read, one per key; null for undefined. */
   readonly values?: readonly (string | null)[];
-  /** del, deleteByTag, clear: what the call resolved to. */
+  /** del, deleteByTag, clear, expire, expireByTag: what the call resolved to. */
   readonly result?: boolean;
   /** The name of the error the call rejected with. */
   readonly error?: string;
-  /** The error was the workload factory's own (a getOrSet with nothing to fall back on may reject with it). */
+  /** The error was the workload factory's or loader's own (a getOrSet with nothing to fall back on may reject with it). */
   readonly expectedError?: boolean;
   /** The cache's circuit state when the call began and when it ended. */
   readonly circuit?: readonly [string, string];
 }
 
-/** One run of a workload factory: its value is made (and named) when it begins. */
+/**
+ * One run of a workload factory, or one key of a getOrSetMany loader's run (one record per key it was
+ * asked for, sharing its start, end and failure): its value is made (and named) when it begins.
+ */
 export interface FactoryRecord {
   readonly instance: string;
-  /** The getOrSet whose factory this was (a caller that joined its flight returns its value too). */
+  /** The getOrSet or getOrSetMany whose factory or loader this was (a caller that joined its flight returns its value too). */
   readonly op: string;
   readonly key: string;
   readonly value: string;
   readonly start: number;
   readonly end?: number;
   readonly threw?: boolean;
+  /** The loader left the key out of its answer: the value was never handed to the cache (the key must resolve undefined). */
+  readonly omitted?: boolean;
 }
 
 /** A `cache:error` the instance's cache emitted for a DynamoDB failure (a factory's own errors are left out). */

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, deleteTable, dynamoEndpoint, uniqueTableName } from '../test/support/dynamo.js';
+import { deleteTable, localModuleOptions, uniqueTableName } from '../test/support/dynamo.js';
 import { AppModule } from './app.module.js';
 import { configureApp } from './configure-app.js';
 import { UsersService } from './users/users.service.js';
@@ -14,15 +14,7 @@ describe('the sample app: users behind @Cacheable, and a session counter across 
 
   async function instance(): Promise<INestApplication> {
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        AppModule.register({
-          tableName,
-          createTableIfNotExists: true,
-          endpoint: dynamoEndpoint(),
-          region: LOCAL_REGION,
-          credentials: LOCAL_CREDENTIALS,
-        }),
-      ],
+      imports: [AppModule.register(localModuleOptions(tableName))],
     }).compile();
     const app = configureApp(moduleRef.createNestApplication({ logger: false }), 'test-secret');
     await app.init();

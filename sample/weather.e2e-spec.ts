@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, deleteTable, dynamoEndpoint, uniqueTableName } from '../test/support/dynamo.js';
+import { deleteTable, localModuleOptions, uniqueTableName } from '../test/support/dynamo.js';
 import { CACHE, type DynamoCache } from 'nest-dynamo-cache';
 import { AppModule } from './app.module.js';
 import { WeatherService } from './weather/weather.service.js';
@@ -13,15 +13,7 @@ describe('the sample app on DynamoDB Local', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        AppModule.register({
-          tableName,
-          createTableIfNotExists: true,
-          endpoint: dynamoEndpoint(),
-          region: LOCAL_REGION,
-          credentials: LOCAL_CREDENTIALS,
-        }),
-      ],
+      imports: [AppModule.register(localModuleOptions(tableName))],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();

@@ -11,7 +11,7 @@ const seconds = Number(process.env.SOAK_SECONDS ?? 60);
 const backplane =
   process.env.SOAK_BACKPLANE === 'streams' || process.env.SOAK_BACKPLANE === 'poll' ? process.env.SOAK_BACKPLANE : undefined;
 // The sample's notes are cached 5 s; memory.maxTtl is 5 s, and so is a backplane's maxLag (see the
-// README's *The sample*): a read is the latest note or one that was the latest 10 s before.
+// sample app in docs/getting-started.md): a read is the latest note or one that was the latest 10 s before.
 const STALE_BOUND_MS = 10_000;
 
 function report(result: SoakResult, bound: number): string[] {

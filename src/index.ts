@@ -1,7 +1,26 @@
-// What an app calls: the module and its tokens, the decorators, the cache and the options it takes,
-// the errors it throws, the health indicator. The rest is behind subpaths, for the few who need it:
-// `nest-dynamo-cache/store` (keyv stores, table schema), `/session`, `/observability` (OpenTelemetry
-// without Nest, stats and event types), `/options` (the parts of the options types), `/testing`.
+/**
+ * What an app calls: the module and its tokens, the decorators, the cache and the options it takes,
+ * the errors it throws, the health indicator. The rest is behind subpaths, for the few who need it:
+ * `nest-dynamo-cache/store` (keyv stores, table schema), `/session`, `/observability` (OpenTelemetry
+ * without Nest, stats and event types), `/options` (the parts of the options types), `/testing`.
+ * Every option and its default: the options reference (docs/reference/options.md).
+ *
+ * @example
+ * ```ts
+ * @Module({ imports: [DynamoCacheModule.forRoot({ tableName: 'app_cache', isGlobal: true })] })
+ * export class AppModule {}
+ *
+ * @Injectable()
+ * export class Users {
+ *   constructor(@Inject(CACHE) private readonly cache: DynamoCache) {}
+ *   find(id: string) {
+ *     return this.cache.getOrSet(`user:${id}`, () => this.load(id), { ttl: 60_000 });
+ *   }
+ * }
+ * ```
+ *
+ * @module nest-dynamo-cache
+ */
 export { DynamoCacheModule } from './nest/dynamo-cache.module.js';
 export type { DynamoCacheModuleOptions } from './nest/interfaces/dynamo-cache-module-options.js';
 export { DynamoCacheRegistry, type NamedCacheOptions } from './cache/cache-registry.js';
@@ -24,7 +43,6 @@ export {
   CircuitOpenError,
   FactoryTimeoutError,
   InvalidLoaderResultError,
-  MissingLoadedValueError,
   RecursiveFactoryError,
   TtlFunctionError,
 } from './cache/errors.js';

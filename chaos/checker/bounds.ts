@@ -22,21 +22,25 @@ export function stalenessBoundMs(config: Pick<RunConfig, 'mode' | 'options'>): n
  * call is bounded by five of them): get reads the entry (and the cache's cleared-at time beside it),
  * then in one BatchGetItem the tag times it did not know; mget the same with a BatchGetItem of the
  * entries; getOrSet reads as get does, runs the factory, writes, and bumps the poll backplane's
- * version; set, del, deleteByTag and clear write and bump. One more for each but the batches'.
+ * version; getOrSetMany reads as mget does, runs the loader, writes in one BatchWriteItem and bumps;
+ * set, del, deleteByTag, clear, expire and expireByTag write and bump. One more for each but the batches'.
  */
 const TIMEOUTS: Record<OpKind, number> = {
   get: 1 + 5,
   mget: 5 + 5,
   set: 3,
   getOrSet: 1 + 5 + 2,
+  getOrSetMany: 5 + 5 + 5 + 1,
   del: 3,
   deleteByTag: 3,
   clear: 3,
+  expire: 3,
+  expireByTag: 3,
 };
 
 /** The longest an operation may take while its instance runs (time it spent frozen by SIGSTOP is not counted). */
 export function hangBoundMs(kind: OpKind, options: RunOptions): number {
-  const factory = kind === 'getOrSet' ? options.factoryMaxMs : 0;
+  const factory = kind === 'getOrSet' || kind === 'getOrSetMany' ? options.factoryMaxMs : 0;
   return TIMEOUTS[kind] * options.operationTimeoutMs + factory + 2 * SCHEDULING_SLACK_MS;
 }
 

@@ -25,18 +25,31 @@ export interface Write {
   readonly expiresFrom: number;
 }
 
-/** A del of the key, a deleteByTag of one of its tags, or clear(). */
+/**
+ * A del of the key, a deleteByTag of one of its tags, or clear(); or, soft, an expire of the key or an
+ * expireByTag of one of its tags.
+ */
 export interface Invalidation {
   readonly type: 'invalidation';
   readonly op: OpRecord;
   readonly instance: string;
-  /** deleteByTag's tag; undefined for del and clear. */
+  /** deleteByTag's and expireByTag's tag; undefined for del, expire and clear. */
   readonly tag?: string;
   readonly start: number;
   /** Infinity when it never ended. */
   readonly end: number;
   readonly durable: boolean;
+  /**
+   * An expiry (expire, expireByTag): what it retires reads as a miss, and a getOrSet runs its factory
+   * for it, but it stays the key's fail-safe fallback.
+   */
+  readonly soft: boolean;
 }
+
+const INVALIDATIONS = new Set<OpRecord['kind']>(['del', 'deleteByTag', 'clear', 'expire', 'expireByTag']);
+/** The invalidations of one key (the others strike a tag's keys, or every key). */
+const ofKey = (op: OpRecord) => op.kind === 'del' || op.kind === 'expire';
+const ofTag = (op: OpRecord) => op.kind === 'deleteByTag' || op.kind === 'expireByTag';
 
 export type Change = Write | Invalidation;
 
@@ -78,9 +91,10 @@ export class Changes {
     }
     for (const factory of history.factories) {
       const op = ops.get(factory.op);
-      if (op === undefined || factory.threw) continue;
-      // Stored by the getOrSet that ran it, before that call returned it.
-      const acknowledged = op.values?.[0] === factory.value && durable(op);
+      // A loader's key left out was never handed to the cache.
+      if (op === undefined || factory.threw || factory.omitted) continue;
+      // Stored by the getOrSet (or getOrSetMany) that ran it, before that call returned it.
+      const acknowledged = op.values?.[op.keys.indexOf(factory.key)] === factory.value && durable(op);
       addWrite({
         type: 'write',
         by: 'factory',
@@ -98,20 +112,20 @@ export class Changes {
     }
     const keys = [...this.byKey.keys()];
     for (const op of history.ops) {
-      if (op.kind !== 'del' && op.kind !== 'deleteByTag' && op.kind !== 'clear') continue;
+      if (!INVALIDATIONS.has(op.kind)) continue;
       const invalidation: Invalidation = {
         type: 'invalidation',
         op,
         instance: op.instance,
-        tag: op.kind === 'deleteByTag' ? op.tag : undefined,
+        tag: ofTag(op) ? op.tag : undefined,
         start: op.start,
         end: op.end ?? Number.POSITIVE_INFINITY,
-        // del resolves to false for a key DynamoDB did not hold, too; deleteByTag and clear only when they failed
-        // and nothing is owed (an owed one resolves true, and its failure leaves it not durable).
-        durable: durable(op) && (op.kind === 'del' || op.result === true),
+        // del and expire resolve to false for a key DynamoDB held no live entry of, too; the others only when they
+        // failed and nothing is owed (an owed one resolves true, and its failure leaves it not durable).
+        durable: durable(op) && (ofKey(op) || op.result === true),
+        soft: op.kind === 'expire' || op.kind === 'expireByTag',
       };
-      const struck =
-        op.kind === 'del' ? op.keys : op.kind === 'clear' ? keys : keys.filter((key) => keyTags.get(key)?.has(op.tag!) === true);
+      const struck = ofKey(op) ? op.keys : op.kind === 'clear' ? keys : keys.filter((key) => keyTags.get(key)?.has(op.tag!) === true);
       for (const key of struck) listOf(this.byKey, key).push(invalidation);
     }
     for (const [key, changes] of this.byKey) {
@@ -150,8 +164,8 @@ export class Changes {
   /**
    * Whether a write of `key` other than `write`, begun by `by` and not over before `write` began, may
    * have landed after it and left a value that reads as a miss: one whose ttl may have run out by
-   * `by`, or that a deleteByTag of its tag or a clear() begun by `by` may retire. Acknowledged or not:
-   * a write that was not may have landed too.
+   * `by`, or that a deleteByTag or expireByTag of its tag or a clear() begun by `by` may retire.
+   * Acknowledged or not: a write that was not may have landed too.
    */
   mayLeaveMiss(key: string, write: Write, by: number): boolean {
     const changes = this.byKey.get(key) ?? [];
@@ -159,8 +173,7 @@ export class Changes {
       changes.some(
         (change) =>
           change.type === 'invalidation' &&
-          change.op.kind !== 'del' &&
-          (change.op.kind === 'clear' || change.tag === other.tag) &&
+          (change.op.kind === 'clear' || (change.tag !== undefined && change.tag === other.tag)) &&
           change.start <= by &&
           change.end >= other.start,
       );
@@ -183,14 +196,15 @@ export class Changes {
 }
 
 /**
- * Whether `change` retires the value `write` put: another value written, or a del, that began after
- * the write was acknowledged; a deleteByTag of its tag, or clear(), that began after it was made (an
- * entry made at or before an invalidation of its tag is a miss). Only a durable change counts.
+ * Whether `change` retires the value `write` put: another value written, or a del or expire, that
+ * began after the write was acknowledged; a deleteByTag or expireByTag of its tag, or clear(), that
+ * began after it was made (an entry made at or before an invalidation of its tag is a miss). Only a
+ * durable change counts. An expiry retires the value as fresh only (`Invalidation.soft`).
  */
 export function supersedes(change: Change, write: Write): boolean {
   if (!change.durable) return false;
   if (change.type === 'write') return change.value !== write.value && change.start > write.end;
-  if (change.op.kind === 'del') return change.start > write.end;
-  if (change.op.kind === 'deleteByTag' && change.tag !== write.tag) return false;
+  if (ofKey(change.op)) return change.start > write.end;
+  if (change.tag !== undefined && change.tag !== write.tag) return false;
   return change.start > write.madeBy;
 }

@@ -1,10 +1,19 @@
 import { type History, type OpRecord, keyOfValue } from '../history.js';
 import { SCHEDULING_SLACK_MS, closeBoundMs, hangBoundMs, stalenessBoundMs } from './bounds.js';
-import { type Change, Changes, type Write, supersedes } from './changes.js';
+import { type Change, Changes, type Invalidation, type Write, supersedes } from './changes.js';
+import { FactoryRuns } from './factory-runs.js';
 import { Timeline } from './timeline.js';
 
 export type RuleName =
-  'phantom-value' | 'read-your-writes' | 'outage-served-retired' | 'stale-beyond-bound' | 'lost-write' | 'error-surfaced' | 'hang';
+  | 'phantom-value'
+  | 'read-your-writes'
+  | 'outage-served-retired'
+  | 'stale-beyond-bound'
+  | 'expired-served'
+  | 'loader-omitted'
+  | 'lost-write'
+  | 'error-surfaced'
+  | 'hang';
 
 /** One broken rule: the operation that broke it and, for a read, the change it missed. */
 export interface Violation {
@@ -35,6 +44,7 @@ export interface CheckResult {
 export function checkHistory(history: History): CheckResult {
   const timeline = new Timeline(history);
   const changes = new Changes(history, timeline);
+  const runs = new FactoryRuns(history, history.config.options.failSafeThrottleMs);
   const boundMs = stalenessBoundMs(history.config);
   const violations: Violation[] = [];
   const stalenessMs: number[] = [];
@@ -51,9 +61,10 @@ export function checkHistory(history: History): CheckResult {
       const value = op.values![index] ?? null;
       const read = { op, key, value, sawFailure };
       const found =
-        value === null
+        checkLoaderOmission(read, runs) ??
+        (value === null
           ? checkMiss(read, changes, timeline, boundMs)
-          : checkValue(read, changes.writesByValue.get(value), changes, boundMs, stalenessMs);
+          : checkValue(read, changes.writesByValue.get(value), { changes, runs, boundMs, stalenessMs }));
       if (found !== undefined) violations.push(found);
     });
   }
@@ -68,7 +79,14 @@ interface Read {
   readonly sawFailure: boolean;
 }
 
-function checkValue(read: Read, write: Write | undefined, changes: Changes, boundMs: number, stalenessMs: number[]): Violation | undefined {
+interface ValueContext {
+  readonly changes: Changes;
+  readonly runs: FactoryRuns;
+  readonly boundMs: number;
+  readonly stalenessMs: number[];
+}
+
+function checkValue(read: Read, write: Write | undefined, context: ValueContext): Violation | undefined {
   const { op, key, value } = read;
   const start = op.start;
   if (write === undefined || write.key !== key) {
@@ -76,23 +94,58 @@ function checkValue(read: Read, write: Write | undefined, changes: Changes, boun
     return { rule: 'phantom-value', instance: op.instance, op, key, value, note };
   }
   if (write.start > op.end!) return { rule: 'phantom-value', instance: op.instance, op, key, value, note: 'read before it was written' };
+  // The first change of each kind to retire the value: this instance's or another's, a removal or an expiry.
   let ownFirst: Change | undefined;
   let otherFirst: Change | undefined;
-  for (const change of changes.between(key, Math.min(write.madeBy, write.end), start)) {
+  let ownExpiry: Invalidation | undefined;
+  let otherExpiry: Invalidation | undefined;
+  const earlier = <C extends Change>(first: C | undefined, change: C) => (first === undefined || change.end < first.end ? change : first);
+  for (const change of context.changes.between(key, Math.min(write.madeBy, write.end), start)) {
     if (change.end >= start || !supersedes(change, write)) continue;
-    if (change.instance === op.instance) {
-      if (ownFirst === undefined || change.end < ownFirst.end) ownFirst = change;
-    } else if (otherFirst === undefined || change.end < otherFirst.end) otherFirst = change;
+    const own = change.instance === op.instance;
+    if (change.type === 'invalidation' && change.soft) {
+      if (own) ownExpiry = earlier(ownExpiry, change);
+      else otherExpiry = earlier(otherExpiry, change);
+    } else if (own) ownFirst = earlier(ownFirst, change);
+    else otherFirst = earlier(otherFirst, change);
   }
   if (ownFirst !== undefined) {
     const rule = read.sawFailure ? 'outage-served-retired' : 'read-your-writes';
     return { rule, instance: op.instance, op, key, value, change: ownFirst, gapMs: start - ownFirst.end };
   }
-  if (otherFirst === undefined) return undefined;
-  const gapMs = start - otherFirst.end;
+  // An expired value is still the key's fallback: a failing fail-safe factory may serve it (rule 8).
+  const fallback = (ownExpiry !== undefined || otherExpiry !== undefined) && context.runs.mayServeFallback(op, key);
+  if (ownExpiry !== undefined && !fallback) {
+    const note = 'expired by its own instance, and no failing fail-safe factory served it';
+    return { rule: 'expired-served', instance: op.instance, op, key, value, change: ownExpiry, gapMs: start - ownExpiry.end, note };
+  }
+  const other =
+    fallback || otherExpiry === undefined ? otherFirst : otherFirst === undefined ? otherExpiry : earlier(otherFirst, otherExpiry);
+  if (other === undefined) return undefined;
+  const gapMs = start - other.end;
   // Outage serving: memory and fail-safe answer for DynamoDB, with no bound on what another instance did meanwhile.
-  if (gapMs <= boundMs + SCHEDULING_SLACK_MS) stalenessMs.push(gapMs);
-  else if (!read.sawFailure) return { rule: 'stale-beyond-bound', instance: op.instance, op, key, value, change: otherFirst, gapMs };
+  if (gapMs <= context.boundMs + SCHEDULING_SLACK_MS) context.stalenessMs.push(gapMs);
+  else if (!read.sawFailure) {
+    const rule = other === otherExpiry ? 'expired-served' : 'stale-beyond-bound';
+    return { rule, instance: op.instance, op, key, value, change: other, gapMs };
+  }
+  return undefined;
+}
+
+/**
+ * getOrSetMany (docs/consistency.md, rule 8b): a key its own loader left out resolves undefined; a
+ * key resolves undefined only when a loader left it out (its own, or that of a flight it joined); and
+ * a value a loader left out was never stored, so no read of any kind returns it. Undefined: the read
+ * is for the other rules.
+ */
+function checkLoaderOmission(read: Read, runs: FactoryRuns): Violation | undefined {
+  const { op, key, value } = read;
+  const found = (note: string): Violation => ({ rule: 'loader-omitted', instance: op.instance, op, key, value, note });
+  const leftOut = value === null ? undefined : runs.omitted(value);
+  if (leftOut !== undefined) return found(`read a value the loader of ${leftOut.op} left out, as if it had been stored`);
+  if (op.kind !== 'getOrSetMany') return undefined;
+  if (value !== null && runs.omittedBy(op, key) !== undefined) return found('its loader left the key out, yet it resolved a value');
+  if (value === null && !runs.omittedDuring(op, key)) return found('resolved undefined for a key no loader left out');
   return undefined;
 }
 
@@ -104,6 +157,8 @@ function checkValue(read: Read, write: Write | undefined, changes: Changes, boun
  */
 function checkMiss(read: Read, changes: Changes, timeline: Timeline, boundMs: number): Violation | undefined {
   const { op, key } = read;
+  // A loader left the key out (checkLoaderOmission): the key missed when the batch read it.
+  if (op.kind === 'getOrSetMany') return undefined;
   if (op.kind === 'getOrSet') {
     return {
       rule: 'phantom-value',

@@ -55,7 +55,7 @@ export interface ChaosSummary {
   readonly staleness: { reads: number; p50Ms: number; p99Ms: number; maxMs: number };
 }
 
-const KINDS: readonly OpKind[] = ['get', 'mget', 'set', 'getOrSet', 'del', 'deleteByTag', 'clear'];
+const KINDS: readonly OpKind[] = ['get', 'mget', 'set', 'getOrSet', 'getOrSetMany', 'del', 'deleteByTag', 'clear', 'expire', 'expireByTag'];
 
 /** Checks the history and sums it up: operations, faults, violations by rule with examples, staleness. */
 export function summarize(history: History): ChaosSummary {
@@ -67,7 +67,7 @@ export function summarize(history: History): ChaosSummary {
     instance: op.instance,
     kind: op.kind,
     ...((key ?? op.keys.join(',')) === '' ? {} : { key: key ?? op.keys.join(',') }),
-    ...(op.tag === undefined || op.kind !== 'deleteByTag' ? {} : { tag: op.tag }),
+    ...(op.tag === undefined || (op.kind !== 'deleteByTag' && op.kind !== 'expireByTag') ? {} : { tag: op.tag }),
     ...(value === undefined ? {} : { value }),
     start: at(op.start)!,
     ...(op.end === undefined ? {} : { end: at(op.end) }),
@@ -76,7 +76,7 @@ export function summarize(history: History): ChaosSummary {
   const changeView = (change: Change): OpView =>
     change.type === 'write'
       ? { ...view(change.op, change.key, change.value), start: at(change.start)!, end: at(change.end) }
-      : view(change.op, change.op.kind === 'del' ? change.op.keys[0] : undefined);
+      : view(change.op, change.op.kind === 'del' || change.op.kind === 'expire' ? change.op.keys[0] : undefined);
   const example = (violation: Violation): ViolationExample => {
     const hint = hintFor(violation, history);
     return {

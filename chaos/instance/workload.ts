@@ -5,7 +5,7 @@ import { Random } from '../prng.js';
 import type { Recorder } from './recorder.js';
 import type { WorkloadShape } from './instance-config.js';
 
-/** What a workload factory throws: the one error a getOrSet may surface (when it has nothing to fall back on). */
+/** What a workload factory or loader throws: the one error a getOrSet or getOrSetMany may surface (with nothing to fall back on). */
 export class ChaosFactoryError extends Error {
   override readonly name = 'ChaosFactoryError';
 }
@@ -14,15 +14,17 @@ const LONG_TTL_MS = 600_000;
 /** The fail-safe getOrSet's ttl: short, so that its entries expire in a run and fail-safe serves them. */
 const SHORT_TTL_MS = 1_500;
 const FAILING_FACTORY_CHANCE = 0.4;
+/** How often a getOrSetMany loader leaves a key it was asked for out of its answer. */
+const OMITTED_KEY_CHANCE = 0.2;
 
 type Begin = Pick<OpRecord, 'keys' | 'tag' | 'written' | 'ttlMs' | 'failSafe'>;
 type Outcome = Pick<OpRecord, 'values' | 'result'>;
 
 /**
  * The random contended workload of one instance: `loops` loops, each making one operation after
- * another on keys k0..kN (get, mget, set, getOrSet with and without fail-safe, del, deleteByTag,
- * clear), every value written unique and naming its key and write. Each operation is recorded as it
- * begins and as it settles.
+ * another on keys k0..kN (get, mget, set, getOrSet and getOrSetMany with and without fail-safe, del,
+ * deleteByTag, clear, expire, expireByTag), every value written unique and naming its key and write.
+ * Each operation is recorded as it begins and as it settles.
  */
 export class Workload {
   private stopping = false;
@@ -70,14 +72,14 @@ export class Workload {
     const roll = random.next();
     const key = random.pick(this.keys);
     const tag = this.tagOf(key);
-    if (roll < 0.3)
+    if (roll < 0.26)
       return this.run(
         'get',
         { keys: [key] },
         () => this.cache.get<string>(key),
         (value) => ({ values: [value ?? null] }),
       );
-    if (roll < 0.4) {
+    if (roll < 0.34) {
       const keys = random.shuffled(this.keys).slice(0, random.int(2, 4));
       return this.run(
         'mget',
@@ -86,7 +88,7 @@ export class Workload {
         (values) => ({ values: values.map((value) => value ?? null) }),
       );
     }
-    if (roll < 0.55) {
+    if (roll < 0.48) {
       const written = valueOf(key, this.instance, String(++this.written));
       const entry = { ttl: LONG_TTL_MS, tags: [tag] };
       return this.run(
@@ -96,14 +98,11 @@ export class Workload {
         () => ({}),
       );
     }
-    if (roll < 0.85) {
-      const failSafe = roll >= 0.75;
-      const ttl = failSafe ? SHORT_TTL_MS : LONG_TTL_MS;
+    if (roll < 0.74) {
+      const failSafe = roll >= 0.66;
+      const { ttl, options } = this.getOrSetOptions(tag, failSafe);
       const runMs = random.int(0, this.options.factoryMaxMs);
       const throws = failSafe && random.chance(FAILING_FACTORY_CHANCE);
-      const options = failSafe
-        ? { ttl, tags: [tag], failSafe, failSafeThrottleDuration: this.options.failSafeThrottleMs, failSafeMaxDuration: 60_000 }
-        : { ttl, tags: [tag] };
       return this.run(
         'getOrSet',
         { keys: [key], tag, ttlMs: ttl, failSafe },
@@ -111,7 +110,22 @@ export class Workload {
         (value) => ({ values: [value ?? null] }),
       );
     }
-    if (roll < 0.93)
+    if (roll < 0.82) return this.getOrSetMany(random, tag, roll >= 0.78);
+    if (roll < 0.86)
+      return this.run(
+        'expire',
+        { keys: [key] },
+        () => this.cache.expire(key),
+        (result) => ({ result }),
+      );
+    if (roll < 0.88)
+      return this.run(
+        'expireByTag',
+        { keys: [], tag },
+        () => this.cache.expireByTag(tag),
+        (result) => ({ result }),
+      );
+    if (roll < 0.94)
       return this.run(
         'del',
         { keys: [key] },
@@ -133,6 +147,30 @@ export class Workload {
     );
   }
 
+  /** A fail-safe call's entries expire within a run, so that fail-safe serves them; a plain call's live long. */
+  private getOrSetOptions(tag: string, failSafe: boolean) {
+    const ttl = failSafe ? SHORT_TTL_MS : LONG_TTL_MS;
+    const fallback = { failSafe, failSafeThrottleDuration: this.options.failSafeThrottleMs, failSafeMaxDuration: 60_000 };
+    return { ttl, options: failSafe ? { ttl, tags: [tag], ...fallback } : { ttl, tags: [tag] } };
+  }
+
+  /** 2 to 4 keys of one tag (the call's tags are every key's), some of which the loader leaves out. */
+  private getOrSetMany(random: Random, tag: string, failSafe: boolean): Promise<void> {
+    const group = this.keys.filter((key) => this.tagOf(key) === tag);
+    const keys = random.shuffled(group).slice(0, random.int(2, 4));
+    const { ttl, options } = this.getOrSetOptions(tag, failSafe);
+    const runMs = random.int(0, this.options.factoryMaxMs);
+    const throws = failSafe && random.chance(FAILING_FACTORY_CHANCE);
+    const omits = keys.map(() => random.chance(OMITTED_KEY_CHANCE));
+    const asMap = random.chance(0.5);
+    return this.run(
+      'getOrSetMany',
+      { keys, tag, ttlMs: ttl, failSafe },
+      (id) => this.cache.getOrSetMany<string>(keys, this.loader(id, keys, omits, runMs, throws, asMap), options),
+      (values) => ({ values: values.map((value) => value ?? null) }),
+    );
+  }
+
   /** A factory that takes `runMs` and returns a fresh value (or throws), recorded as it begins and ends. */
   private factory(op: string, key: string, runMs: number, throws: boolean) {
     return async (_context: FactoryContext<string>): Promise<string> => {
@@ -142,6 +180,33 @@ export class Workload {
       this.recorder.write({ t: 'factory-end', value, end: Date.now(), ...(throws ? { threw: true } : {}) });
       if (throws) throw new ChaosFactoryError(`the factory of ${key} failed (injected)`);
       return value;
+    };
+  }
+
+  /**
+   * A loader that takes `runMs` and answers a fresh value for each key it is asked for, but those
+   * `omits` marks for `keys` (left out of a Map, or undefined in an array), or throws. Each key asked
+   * is recorded as a factory run, its value made (and named) whether or not the loader hands it over.
+   */
+  private loader(op: string, keys: readonly string[], omits: readonly boolean[], runMs: number, throws: boolean, asMap: boolean) {
+    return async (missing: readonly string[]): Promise<ReadonlyMap<string, string> | Array<string | undefined>> => {
+      const made = missing.map((key) => ({
+        key,
+        value: valueOf(key, this.instance, `f${++this.written}`),
+        omitted: omits[keys.indexOf(key)],
+      }));
+      const start = Date.now();
+      for (const { key, value } of made) this.recorder.write({ t: 'factory', instance: this.instance, op, key, value, start });
+      await sleep(runMs);
+      const end = Date.now();
+      for (const { value, omitted } of made) {
+        const failure = throws ? { threw: true } : omitted ? { omitted: true } : {};
+        this.recorder.write({ t: 'factory-end', value, end, ...failure });
+      }
+      if (throws) throw new ChaosFactoryError(`the loader of ${missing.join(', ')} failed (injected)`);
+      const answered = made.map(({ value, omitted }) => (omitted ? undefined : value));
+      if (!asMap) return answered;
+      return new Map(made.flatMap(({ key }, index) => (answered[index] === undefined ? [] : [[key, answered[index]!] as const])));
     };
   }
 

@@ -97,7 +97,8 @@ export async function runChaos(run: ChaosRunOptions): Promise<ChaosRunResult> {
     const plan = run.faults === false ? [] : planFaults(run.mode, run.durationMs, options, quietTailMs, random.derive('plan'));
     await Promise.all([injector.run(plan, startedAt), sleep(run.durationMs)]);
     injector.undoAll();
-    await fleet.finish(hangBoundMs('mget', options), 10_000);
+    // The longest any operation may take: getOrSetMany's.
+    await fleet.finish(hangBoundMs('getOrSetMany', options), 10_000);
     const recorded = readHistoryFiles(fleet.instances.map((instance) => instance.historyFile));
     const history: History = { config, instances: fleet.records(), faults: injector.records, ...recorded };
     writeFileSync(join(run.directory, 'history.json'), JSON.stringify(history));

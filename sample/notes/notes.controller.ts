@@ -8,7 +8,7 @@ const noteKey = (request: { params: { id: string } }) => `note:${request.params.
 /**
  * Cache-aside in front of a database: reads are cached for 5 s; a write goes to the database, then
  * evicts the note's entry. Another instance may serve the old note until its memory tier's bound
- * (`memory.maxTtl`, 5 s) passes; the README's *The sample* gives the staleness bound.
+ * (`memory.maxTtl`, 5 s) passes; docs/getting-started.md, *The sample app*, gives the staleness bound.
  */
 @Controller('notes')
 export class NotesController {

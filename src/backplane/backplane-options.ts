@@ -3,7 +3,9 @@
  * without the streams backplane need not install that package for its types.
  */
 export interface StreamsClientLike {
+  /** Sends a DynamoDB Streams command (DescribeStream, GetShardIterator, GetRecords); aborted at `operationTimeout`. */
   send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  /** Called at shutdown for a client the backplane built itself; never for one passed as `client`. */
   destroy(): void;
 }
 import { InvalidOptionError } from '../store/errors.js';
@@ -15,30 +17,38 @@ import { isPositiveDuration, optional } from '../store/option-checks.js';
  * other instance reads the journal's head item once per interval and drops those keys from memory.
  */
 export interface StreamsBackplaneOptions {
+  /** `'streams'`: this backplane, which needs the table's stream (KEYS_ONLY or more). */
   type: 'streams';
-  /** How often the stream (by a reader) and the journal (by the others) are read, in ms. Default 1,000. */
+  /** How often the stream (by a reader) and the journal (by the others) are read, in ms. */
   pollInterval?: number;
   /**
-   * How many instances read the stream at a time: 1 (default) or 2. DynamoDB Streams throttles more
-   * than 2 readers of a shard; with 2, a reader that dies leaves the other publishing, with no gap.
+   * How many instances read the stream at a time: 1 or 2. DynamoDB Streams throttles more than 2
+   * readers of a shard; with 2, a reader that dies leaves the other publishing, with no gap.
    */
   streamReaders?: number;
   /**
    * How long a reader's lease holds without renewal (it renews every `pollInterval`), in ms: a reader
    * that died is replaced after at most this plus one `pollInterval`. Longer than `pollInterval`
-   * and shorter than `maxLag`. Default: the larger of 2 × `pollInterval` and `maxLag` − 2 ×
-   * `pollInterval` (3,000 with the defaults), or halfway between them when that is not shorter.
+   * and shorter than `maxLag`.
+   * @defaultValue the larger of 2 × `pollInterval` and `maxLag` − 2 × `pollInterval` (3,000 with the
+   * defaults), or halfway between them when that is not shorter
    */
   leaseDuration?: number;
-  /** Records per GetRecords call (at most 1,000). Default 1,000. */
+  /** Records per GetRecords call, at most 1,000 (GetRecords' own limit). */
   batchSize?: number;
-  /** Without a successful read of every shard for this long, memory is cleared and falls back to `memory.maxTtl`. Default 5,000. */
+  /**
+   * The staleness bound, in ms: without a successful read of every shard for this long, memory is
+   * cleared and serves for `memory.maxTtl` only, until the backplane keeps up again. Longer than `pollInterval`.
+   */
   maxLag?: number;
-  /** How long memory serves an entry while the backplane keeps up, in ms. Default 300,000. */
+  /** How long memory serves an entry while the backplane keeps up, in ms: it replaces `memory.maxTtl` then. */
   memoryTtl?: number;
-  /** A table without a stream: `'fail'` start-up (default), or `'warn'` and run without the backplane. */
+  /** A table without a stream: `'fail'` fails start-up; `'warn'` logs it and runs without the backplane. */
   missingStream?: 'fail' | 'warn';
-  /** A streams client of the application's; by default one is built from the DynamoDB client's region, endpoint and credentials. */
+  /**
+   * A streams client of the application's, which the backplane never destroys.
+   * @defaultValue one built from the DynamoDB client's region, endpoint and credentials
+   */
   client?: StreamsClientLike;
 }
 
@@ -48,13 +58,24 @@ export interface StreamsBackplaneOptions {
  * another instance clears that cache's whole memory tier: coarser than the streams backplane.
  */
 export interface PollBackplaneOptions {
+  /** `'poll'`: this backplane, which needs no stream. */
   type: 'poll';
-  /** How often the version items are read, in ms. Default 1,000. */
+  /** How often the version items are read, in ms: one read per cache per interval, per instance. */
   interval?: number;
+  /**
+   * The staleness bound, in ms: without a successful read for this long, memory is cleared and
+   * serves for `memory.maxTtl` only, until the reads succeed again. Longer than `interval`.
+   */
   maxLag?: number;
+  /** How long memory serves an entry while the backplane keeps up, in ms: it replaces `memory.maxTtl` then. */
   memoryTtl?: number;
 }
 
+/**
+ * `backplane`: keeps every instance's memory tier coherent with the others' writes, so that memory
+ * can serve for `memoryTtl` rather than `memory.maxTtl`. `{ type: 'streams' }` (from the table's
+ * DynamoDB Stream, per key) or `{ type: 'poll' }` (a version item per cache, whole caches).
+ */
 export type BackplaneOptions = StreamsBackplaneOptions | PollBackplaneOptions;
 
 export interface ResolvedBackplaneOptions {

@@ -2,10 +2,18 @@ import type { BackplaneMember } from './backplane-port.js';
 import type { WarningLogger } from '../store/table-schema.js';
 import type { ResolvedBackplaneOptions } from './backplane-options.js';
 
+/**
+ * `starting` until the first read succeeds; `healthy` while reads keep up; `degraded` when none has succeeded
+ * for `maxLag` (memory was cleared and serves for `memory.maxTtl` only); `stopped` after the module shut
+ * down.
+ */
 export type BackplaneState = 'starting' | 'healthy' | 'degraded' | 'stopped';
 
+/** What `registry.backplane.stats()` reports, and the health indicator and OpenTelemetry read. */
 export interface BackplaneStats {
+  /** Which backplane: `streams` or `poll`. */
   readonly type: 'streams' | 'poll';
+  /** Whether it keeps up: see `BackplaneState`. */
   readonly state: BackplaneState;
   /**
    * The staleness bound in force now, in ms: how long ago the backplane last read everything there
@@ -14,6 +22,7 @@ export interface BackplaneStats {
   readonly lagMs: number;
   /** Keys (streams) or whole caches (poll) dropped from memory because another instance changed them. */
   readonly invalidations: number;
+  /** Reads (of the stream, the journal or the version items) that failed since start-up; each is retried on the next interval. */
   readonly failedReads: number;
   /** Streams: whether this instance reads the stream (and publishes the journal) or reads the journal. */
   readonly role?: 'reader' | 'follower';

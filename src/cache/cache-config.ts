@@ -37,6 +37,8 @@ export interface CacheConfig {
    * change, so that a read begun before it cannot put back what the change replaced.
    */
   readonly changeHorizonMs: number;
+  /** Whether factories run where a cycle of flights waiting on each other is found (see factory-cycles.ts). */
+  readonly detectRecursiveFactories: boolean;
   /** get-or-set's options where a call gives none. */
   readonly defaults: ResolvedCallOptions;
   /** How long `disconnect()` waits for work in flight: the longest one call may take, a batch call's bound. */
@@ -66,6 +68,7 @@ export function resolveCacheConfig(store: EntryStore, options: DynamoCacheOption
     autoRecovery: resolved.autoRecovery,
     memory: resolved.memory,
     changeHorizonMs: longestReadMs,
+    detectRecursiveFactories: resolved.detectRecursiveFactories,
     defaults: resolved.defaults,
     disconnectWaitMs: settings.operationTimeoutMs * BATCH_TIMEOUT_FACTOR,
   });

@@ -1,8 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { CapacityRecord } from '../store/capacity.js';
 
+/** Where an event happened: this instance's memory tier, or the DynamoDB table. */
 export type CacheTier = 'memory' | 'dynamodb';
 
+/**
+ * The names of the `cache:*` events: `cache.on('cache:hit', (event) => …)`. A hit, a miss, a write, a delete,
+ * a clear, a stale value served by fail-safe, a background refresh, a DynamoDB failure that did not reject;
+ * and the two below.
+ */
 export type CacheEventName =
   | 'cache:hit'
   | 'cache:miss'
@@ -19,14 +25,19 @@ export type CacheEventName =
 
 /** What every `cache:*` event carries. */
 export interface CacheEvent {
+  /** The cache's name (`default`, or its `forFeature` name). */
   readonly cache: string;
+  /** The key the event is about; absent for `cache:clear`. */
   readonly key?: string;
+  /** Which tier answered or was written: `memory` or `dynamodb`. */
   readonly tier?: CacheTier;
+  /** `cache:error`: what failed (an `OperationTimeoutError`, a `ThrottledError`, the SDK's error…). */
   readonly error?: unknown;
 }
 
 /** What `cache:capacity` carries: one DynamoDB call's consumed units, and the cache that made it. */
 export interface CacheCapacityEvent extends CapacityRecord {
+  /** The cache whose call consumed the units. */
   readonly cache: string;
 }
 

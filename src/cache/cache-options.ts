@@ -10,6 +10,7 @@ import {
   checkCallOptions,
   layerCallOptions,
 } from './call-options.js';
+import { ASYNC_CONTEXT_IS_CHEAP } from './factory-cycles.js';
 import type { MemoryTierOptions } from './memory-tier.js';
 
 export {
@@ -21,50 +22,89 @@ export {
   resolveCallOptions,
 } from './call-options.js';
 
+/**
+ * The memory tier (`memory`): what a cache keeps of what it reads and writes in this instance's
+ * memory, served with no DynamoDB call. Past either bound the least recently used entries go.
+ */
 export interface MemoryOptions {
-  /** Most entries kept in this instance's memory. Default 10,000. */
+  /** Most entries kept in this instance's memory. */
   maxEntries?: number;
-  /** Most bytes kept (serialized value + key). Default 64 MiB. */
+  /** Most bytes kept, counted as the serialized value plus the key. */
   maxBytes?: number;
   /**
    * Longest a value is served from memory before DynamoDB is read again, in ms: the bound on how
-   * long a change made by another instance can go unseen here. Default 5,000.
+   * long a change made by another instance can go unseen here (a backplane shortens it).
    */
   maxTtl?: number;
 }
 
+/**
+ * Auto-recovery (`autoRecovery`): the writes and invalidations a cache acknowledged while DynamoDB
+ * could not take them, kept in this instance and sent once DynamoDB answers again.
+ */
 export interface AutoRecoveryOptions {
   /**
    * Most changes owed to DynamoDB (one per key or tag, the latest wins); past it the oldest is
-   * dropped and counted (`stats().autoRecovery.dropped`). Default 1,000.
+   * dropped and counted (`stats().autoRecovery.dropped`).
    */
   maxItems?: number;
 }
 
+/**
+ * The cache's options: its name, its memory tier, what it does when DynamoDB fails, and the
+ * get-or-set options every call of it starts from. `new DynamoCache(store, options)` takes them, and
+ * so do `DynamoCacheModule.forRoot()` and `forFeature()`. Defaults: see the options reference
+ * (docs/reference/options.md).
+ */
 export interface DynamoCacheOptions extends Omit<GetOrSetOptions, 'ttl' | 'tags'> {
-  /** The cache's name, in events and logs. Default `default`. */
+  /** The cache's name, in events, logs and metrics. The module's own cache is always `default`. */
   name?: string;
-  /** Reject on DynamoDB failures too, instead of reading a miss (see the README). Default false. */
+  /**
+   * Reject when DynamoDB fails (a timeout, throttling, an open circuit) as well. Off, a failure
+   * never rejects: `get` answers a miss (or what memory holds), `set` resolves with the value in
+   * memory, `getOrSet` runs the factory, and the error goes to `cache:error` listeners or the log.
+   * Bad input (a key, ttl or value that cannot be stored) always rejects.
+   */
   throwOnErrors?: boolean;
-  /** Names this cache in cache-manager's `cacheId()`. Default: the table name and key prefix. */
+  /**
+   * Names this cache in cache-manager's `cacheId()`.
+   * @defaultValue the table name and key prefix
+   */
   cacheId?: string;
-  /** The in-memory first tier; `false` turns it off. */
+  /** The memory tier, in front of DynamoDB; `false` turns it off. */
   memory?: false | MemoryOptions;
   /**
    * `false`: a memory-only cache, with no DynamoDB client, table, backplane or Java, for development
    * and an app's own unit tests. The same API and behaviour (stampede protection, fail-safe, eager
-   * refresh, sliding expiry, `@Cacheable`), its entries held in this process only. Default true.
+   * refresh, sliding expiry, `@Cacheable`), its entries held in this process only. A named cache
+   * (`forFeature`) may set it for itself.
    */
   distributed?: boolean;
-  /** Consecutive DynamoDB failures that open the circuit breaker; 0 turns it off. Default 5. */
+  /**
+   * Failures of DynamoDB in a row that open the circuit breaker, which then skips DynamoDB for
+   * `circuitBreakerDuration`; 0 turns it off.
+   */
   circuitBreakerThreshold?: number;
-  /** How long an open circuit skips DynamoDB before probing it again, in ms. Default 10,000. */
+  /**
+   * How long an open circuit skips DynamoDB, in ms: calls answer from memory and fail-safe values
+   * (or reject with `CircuitOpenError` under `throwOnErrors`); then one call probes it.
+   */
   circuitBreakerDuration?: number;
   /**
    * Writes and invalidations acknowledged while DynamoDB could not take them are sent again once it
-   * answers, each only over an older item (see the README, *Auto-recovery*); `false` turns it off.
+   * answers, each only over an older item; `false` turns it off.
    */
   autoRecovery?: false | AutoRecoveryOptions;
+  /**
+   * Fail a getOrSet whose factory waits, through any chain of keys, for its own flight with a
+   * `RecursiveFactoryError` instead of letting it wait forever. It tracks which flight each factory
+   * runs in with an AsyncLocalStorage: free on Node 24 and later (AsyncContextFrame); on Node 20 and
+   * 22 its first use turns on async hooks for the whole process, which slows every promise of the app
+   * (docs/get-or-set.md, *Recursive factories*). Off, such a wait is bounded by `hardTimeout` instead.
+   *
+   * @defaultValue true on Node 24 and later, false on Node 20 and 22
+   */
+  detectRecursiveFactories?: boolean;
 }
 
 export interface ResolvedCacheOptions {
@@ -76,6 +116,7 @@ export interface ResolvedCacheOptions {
   readonly circuitBreaker: { readonly threshold: number; readonly durationMs: number };
   /** Absent when auto-recovery is off. */
   readonly autoRecovery?: { readonly maxItems: number };
+  readonly detectRecursiveFactories: boolean;
   readonly defaults: ResolvedCallOptions;
 }
 
@@ -94,6 +135,13 @@ export const CACHE_DEFAULTS = Object.freeze({
   autoRecovery: Object.freeze({ maxItems: 1_000 }),
 });
 
+/**
+ * `detectRecursiveFactories`' default: on where AsyncLocalStorage costs the app nothing (see
+ * factory-cycles.ts). Apart from CACHE_DEFAULTS because it depends on the Node.js running it, and the
+ * options reference must state it in words, not as this machine's value.
+ */
+export const DETECT_RECURSIVE_FACTORIES_DEFAULT = ASYNC_CONTEXT_IS_CHEAP;
+
 const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
 
 // A cache name becomes a key prefix: the ':' that ends it must be the only one, so no two names overlap.
@@ -109,6 +157,7 @@ export interface CacheOverrides {
   readonly circuitBreakerThreshold?: number;
   readonly circuitBreakerDurationMs?: number;
   readonly autoRecovery?: false | { readonly maxItems?: number };
+  readonly detectRecursiveFactories?: boolean;
   readonly call: CallOverrides;
 }
 
@@ -123,6 +172,7 @@ const RESOLVED_CACHE_DEFAULTS: ResolvedCacheOptions = Object.freeze({
   distributed: CACHE_DEFAULTS.distributed,
   circuitBreaker: Object.freeze({ threshold: CACHE_DEFAULTS.circuitBreakerThreshold, durationMs: CACHE_DEFAULTS.circuitBreakerDuration }),
   autoRecovery: CACHE_DEFAULTS.autoRecovery,
+  detectRecursiveFactories: DETECT_RECURSIVE_FACTORIES_DEFAULT,
   defaults: RESOLVED_CALL_DEFAULTS,
 });
 
@@ -180,6 +230,7 @@ export function checkCacheOptions(options: DynamoCacheOptions = {}): CacheOverri
     distributed: optional<boolean>(raw, 'distributed', isBoolean, 'true or false (false: memory-only)'),
     circuitBreakerThreshold: optional<number>(raw, 'circuitBreakerThreshold', isCount, 'a whole number >= 0 (0: off)'),
     circuitBreakerDurationMs: optional<number>(raw, 'circuitBreakerDuration', isPositiveDuration, 'a duration in ms > 0'),
+    detectRecursiveFactories: optional<boolean>(raw, 'detectRecursiveFactories', isBoolean, 'true or false'),
     call: checkCallOptions(raw),
   };
 }
@@ -221,6 +272,7 @@ export function layerCacheOptions(base: ResolvedCacheOptions, own: CacheOverride
         : own.autoRecovery === undefined
           ? base.autoRecovery
           : Object.freeze({ maxItems: own.autoRecovery.maxItems ?? base.autoRecovery?.maxItems ?? CACHE_DEFAULTS.autoRecovery.maxItems }),
+    detectRecursiveFactories: own.detectRecursiveFactories ?? base.detectRecursiveFactories,
     defaults: Object.freeze(layerCallOptions(base.defaults, own.call)),
   });
   resolvedOptions.add(resolved);

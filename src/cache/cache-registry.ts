@@ -27,14 +27,35 @@ export { DEFAULT_CACHE_NAME } from './cache-options.js';
 
 /** A named cache: its own key prefix, defaults and memory tier, in the default cache's table. */
 export interface NamedCacheOptions extends Omit<DynamoCacheOptions, 'name' | 'cacheId'> {
+  /**
+   * The cache's name: `@InjectCache(name)` injects it, and events, logs and metrics name it. 1 to 64
+   * letters, digits, `_`, `-` or `.`.
+   */
   name: string;
-  /** Default time to live of its entries, in ms. Default: the module's `ttl`. */
+  /**
+   * Time to live of its entries, in ms, for writes that say nothing about expiry; 0: never expire.
+   * @defaultValue the module's `ttl`
+   */
   ttl?: number;
-  /** Its key prefix inside the table's `partitionKeyPrefix`, ending in ':'. Default `<name>:`. */
+  /**
+   * Its key prefix inside the table's `partitionKeyPrefix`, ending in `:`.
+   * @defaultValue `<name>:`
+   */
   keyPrefix?: string;
-  /** How its values are stored; each defaults to the module's. */
+  /**
+   * How its values are compressed, as the store's `compression`.
+   * @defaultValue the module's
+   */
   compression?: DynamoStoreOptions['compression'];
+  /**
+   * How its values are serialized, as the store's `serializer`.
+   * @defaultValue the module's
+   */
   serializer?: DynamoStoreOptions['serializer'];
+  /**
+   * The largest serialized value it accepts, in bytes, as the store's `maxValueBytes`.
+   * @defaultValue the module's
+   */
   maxValueBytes?: number;
 }
 
@@ -67,11 +88,15 @@ const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}:$/;
 export class DynamoCacheRegistry {
   private readonly caches = new Map<string, { cache: DynamoCache; options: NamedCacheOptions; partitionKeyPrefix: string }>();
   private readonly root: ResolvedRootOptions;
+  /** The module's own cache, named `default`: what `@Inject(CACHE)` gives. */
   readonly default: DynamoCache;
   /** False when the module is memory-only (`distributed: false`): then no cache of it has a table. */
   readonly distributed: boolean;
   /** The backplane the module started, if any: `backplane.stats()` gives its state and lag. */
-  backplane?: { stats(): BackplaneStats };
+  backplane?: {
+    /** The backplane's state, lag and counters, read without a DynamoDB call. */
+    stats(): BackplaneStats;
+  };
   private readonly registrationListeners = new Set<(cache: DynamoCache) => void>();
 
   /** Takes the module's options resolved (`resolveRootOptions`), or resolves options as a user writes them, once. */

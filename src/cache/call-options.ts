@@ -1,26 +1,53 @@
 import type { EntryOptions } from '../store/expiry.js';
 import { isBoolean, isDuration, isObject, isPositiveDuration, optional } from '../store/option-checks.js';
 
+/**
+ * The distributed lock (`distributedLock: { … }`): a lease item in the table that lets one
+ * instance among all of them run the factory for a missing key while the others wait for its value.
+ */
 export interface DistributedLockOptions {
-  /** How long a lease holds before another instance may take over (its holder died), in ms. Default 10,000. */
+  /** How long a lease holds before another instance may take over (its holder died), in ms. */
   leaseDuration?: number;
-  /** How long a waiter polls for the holder's value before running the factory itself, in ms. Default: leaseDuration. */
+  /**
+   * How long a waiter polls for the holder's value before running the factory itself, in ms.
+   * @defaultValue `leaseDuration`
+   */
   waitTimeout?: number;
 }
 
-/** Per-call options of `getOrSet`; each falls back to the cache's own. */
+/**
+ * Per-call options of `getOrSet` (and of `@Cacheable`); each one left out is the cache's own, which
+ * the module's options set. Defaults: see the options reference (docs/reference/options.md).
+ *
+ * @example
+ * ```ts
+ * const user = await cache.getOrSet(`user:${id}`, () => users.find(id), {
+ *   ttl: 60_000,
+ *   failSafe: true,
+ *   softTimeout: 100,
+ *   tags: [`tenant:${tenantId}`],
+ * });
+ * ```
+ */
 export interface GetOrSetOptions<T = unknown> {
-  /** ms (0: never expires), entry options, or a function of the factory's value. Default: the cache's ttl. */
+  /**
+   * The entry's time to live: ms (0: never expires), entry options (`{ slidingExpiration }`,
+   * `{ absoluteExpiration }`), or a function of the factory's value returning either.
+   * @defaultValue the cache's `ttl`
+   */
   ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
-  /** Serve the last known value when the factory fails. Default false. */
+  /**
+   * Serve the last known value when the factory fails (or times out), and keep values past their
+   * expiry for that, up to `failSafeMaxDuration`.
+   */
   failSafe?: boolean;
-  /** How long past its expiry a value is kept for fail-safe, in ms. Default 86,400,000 (a day). */
+  /** How long past its expiry a value is kept to serve when the factory fails, in ms. */
   failSafeMaxDuration?: number;
-  /** After a failure, how long the stale value is served before the factory is tried again, in ms. Default 30,000. */
+  /** After a failure, how long the stale value is served before the factory is tried again, in ms. */
   failSafeThrottleDuration?: number;
   /** With a stale value at hand: serve it after this many ms and let the factory finish in the background. */
   softTimeout?: number;
-  /** Give up on the factory after this many ms: the stale value if any, else a FactoryTimeoutError. */
+  /** Give up on the factory after this many ms: the stale value if any, else a `FactoryTimeoutError`. */
   hardTimeout?: number;
   /** 0..1: a hit past this part of its duration is returned at once and refreshed in the background, once. */
   eagerRefreshThreshold?: number;
@@ -28,7 +55,10 @@ export interface GetOrSetOptions<T = unknown> {
   tags?: readonly string[];
   /** Up to this many ms added at random to the ttl, so that keys written together do not expire together. */
   jitter?: number;
-  /** Across instances: one factory call among all of them for a missing key, through a lease item. Default false. */
+  /**
+   * Across instances: one factory call among all of them for a missing key, through a lease item:
+   * `true`, or `{ leaseDuration, waitTimeout }`.
+   */
   distributedLock?: boolean | DistributedLockOptions;
 }
 
@@ -47,7 +77,7 @@ export interface ResolvedCallOptions {
 
 /**
  * Every get-or-set option that has a default, under the option's own name: the one place each is
- * written. A test checks the README's options table against it.
+ * written. The options reference (`npm run docs:options`) shows it.
  */
 export const CALL_DEFAULTS = Object.freeze({
   failSafe: false,

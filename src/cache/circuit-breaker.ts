@@ -1,3 +1,7 @@
+/**
+ * The circuit breaker in front of DynamoDB: `closed` (calls go through), `open` (DynamoDB skipped for
+ * `circuitBreakerDuration`), `half-open` (one call probes it).
+ */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface CircuitBreakerOptions {

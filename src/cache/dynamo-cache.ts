@@ -61,6 +61,7 @@ let engineOfCache: (cache: DynamoCache) => CacheCore;
  * be stored) always rejects with a typed error and writes nothing, whatever the state of DynamoDB.
  */
 export class DynamoCache {
+  /** The cache's name: `default` for the module's own, the `forFeature` name for a named cache. */
   readonly name: string;
   /** The engine under this facade: reached by cache/'s own modules through `engineOf`, by others through the ports. */
   readonly #core: CacheCore;
@@ -121,6 +122,10 @@ export class DynamoCache {
     return value;
   }
 
+  /**
+   * The values of several keys, in their order, `undefined` for each miss: memory first, then one
+   * BatchGetItem per 100 keys for the rest.
+   */
   mget<T>(keys: string[]): Promise<Array<T | undefined>> {
     return getMany<T>(this.#core, keys);
   }
@@ -135,7 +140,29 @@ export class DynamoCache {
     return this.#core.set(key, value, ttl);
   }
 
-  mset<T>(list: Array<{ key: string; value: T; ttl?: number }>): Promise<Array<{ key: string; value: T; ttl?: number }>> {
+  /**
+   * Writes several entries (BatchWriteItem, 25 a call, unprocessed items retried for up to
+   * `batchRetryTimeout`) and resolves to the list it was given; each `ttl` in ms, else the cache's.
+   */
+  mset<T>(
+    list: Array<{
+      /** The entry's key. */
+      key: string;
+      /** The value to store. */
+      value: T;
+      /** Its time to live in ms (0: never expires); the cache's `ttl` when absent. */
+      ttl?: number;
+    }>,
+  ): Promise<
+    Array<{
+      /** The entry's key. */
+      key: string;
+      /** The value stored. */
+      value: T;
+      /** Its time to live in ms, as given. */
+      ttl?: number;
+    }>
+  > {
     return setMany(this.#core, list);
   }
 
@@ -150,7 +177,10 @@ export class DynamoCache {
     return deleteOne(this.#core, key);
   }
 
-  /** Resolves to true once the deletes are done or owed (as `del`); false when DynamoDB could not be told and nothing is owed. */
+  /**
+   * Deletes several keys (BatchWriteItem, 25 a call); resolves to true once the deletes are done or
+   * owed (as `del`), false when DynamoDB could not be told and nothing is owed.
+   */
   mdel(keys: string[]): Promise<boolean> {
     return deleteMany(this.#core, keys);
   }
@@ -223,7 +253,16 @@ export class DynamoCache {
    */
   wrap<T>(key: string, factory: () => T | Promise<T>, ttl?: Ttl<T>, refreshThreshold?: WrapOptions<T>['refreshThreshold']): Promise<T>;
   wrap<T>(key: string, factory: () => T | Promise<T>, options: WrapOptions<T> & { raw?: false }): Promise<T>;
-  wrap<T>(key: string, factory: () => T | Promise<T>, options: WrapOptions<T> & { raw: true }): Promise<{ value: T; expires?: number }>;
+  wrap<T>(
+    key: string,
+    factory: () => T | Promise<T>,
+    options: WrapOptions<T> & { raw: true },
+  ): Promise<{
+    /** The value, cached or just made. */
+    value: T;
+    /** When it expires, in epoch ms; absent for a value that never expires. */
+    expires?: number;
+  }>;
   wrap<T>(
     key: string,
     factory: () => T | Promise<T>,
@@ -243,7 +282,9 @@ export class DynamoCache {
     return this.events.on(event, listener);
   }
 
+  /** Removes a listener `on` added. */
   off<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): EventEmitter;
+  /** Removes a listener of cache-manager's events (`get`, `set`, `del`, …) or `error`. */
   off<E extends string>(event: E extends CacheEventName ? never : E, listener: (...args: any[]) => void): EventEmitter;
   off(event: string, listener: (...args: any[]) => void): EventEmitter {
     return this.events.off(event, listener);
@@ -279,6 +320,7 @@ export class DynamoCache {
     return undefined;
   }
 
+  /** cache-manager's id of this cache: the `cacheId` option, else the table name and key prefix. */
   cacheId(): string {
     return this.#core.config.id;
   }

@@ -1,9 +1,13 @@
 /** A factory that did not finish within `hardTimeout`, with no fail-safe value to serve instead. */
 export class FactoryTimeoutError extends Error {
+  /** Always `'FactoryTimeoutError'`: branch on it without importing the class (it survives bundling and a second copy of the package). */
   override readonly name = 'FactoryTimeoutError';
   constructor(
+    /** The cache whose factory timed out. */
     readonly cacheName: string,
+    /** The key the factory was computing; it goes on in the background. */
     readonly key: string,
+    /** The `hardTimeout` it passed, in ms. */
     readonly timeoutMs: number,
   ) {
     super(
@@ -15,9 +19,12 @@ export class FactoryTimeoutError extends Error {
 
 /** DynamoDB was skipped because the circuit breaker is open (only seen with `throwOnErrors`). */
 export class CircuitOpenError extends Error {
+  /** Always `'CircuitOpenError'`: branch on it without importing the class (it survives bundling and a second copy of the package). */
   override readonly name = 'CircuitOpenError';
   constructor(
+    /** The table that is being skipped. */
     readonly tableName: string,
+    /** When a call will probe DynamoDB again, in epoch ms. */
     readonly retryAt: number,
   ) {
     super(
@@ -29,8 +36,13 @@ export class CircuitOpenError extends Error {
 
 /** Two registrations of one named cache that disagree, or a name or prefix that cannot be used. */
 export class CacheRegistrationError extends Error {
+  /**
+   * Always `'CacheRegistrationError'`: branch on it without importing the class (it survives bundling and a
+   * second copy of the package).
+   */
   override readonly name = 'CacheRegistrationError';
   constructor(
+    /** The named cache whose registration failed. */
     readonly cacheName: string,
     message: string,
   ) {
@@ -40,7 +52,9 @@ export class CacheRegistrationError extends Error {
 
 /** One key of a cycle of factories, and the cache it belongs to. */
 export interface FactoryLink {
+  /** The cache's name. */
   readonly cache: string;
+  /** The key whose factory waits on the next link. */
   readonly key: string;
 }
 
@@ -51,9 +65,15 @@ export interface FactoryLink {
  * they wait on each other, the first and last alike.
  */
 export class RecursiveFactoryError extends Error {
+  /**
+   * Always `'RecursiveFactoryError'`: branch on it without importing the class (it survives bundling and a
+   * second copy of the package).
+   */
   override readonly name = 'RecursiveFactoryError';
   constructor(
+    /** The cache of the call that would have closed the cycle. */
     readonly cacheName: string,
+    /** The keys in the order they wait on each other, the first and last alike. */
     readonly chain: readonly FactoryLink[],
   ) {
     const oneCache = chain.every((link) => link.cache === cacheName);
@@ -69,8 +89,13 @@ export class RecursiveFactoryError extends Error {
 
 /** A `getOrSetMany` loader that answered neither a Map nor an array of one value per key asked. */
 export class InvalidLoaderResultError extends TypeError {
+  /**
+   * Always `'InvalidLoaderResultError'`: branch on it without importing the class (it survives bundling and a
+   * second copy of the package).
+   */
   override readonly name = 'InvalidLoaderResultError';
   constructor(
+    /** The cache whose `getOrSetMany` loader answered wrongly. */
     readonly cacheName: string,
     problem: string,
   ) {
@@ -86,9 +111,15 @@ export class InvalidLoaderResultError extends TypeError {
  * value for it: get-or-set never resolves undefined. `getOrSetMany`'s own callers get undefined instead.
  */
 export class MissingLoadedValueError extends Error {
+  /**
+   * Always `'MissingLoadedValueError'`: branch on it without importing the class (it survives bundling and a
+   * second copy of the package).
+   */
   override readonly name = 'MissingLoadedValueError';
   constructor(
+    /** The cache of the `getOrSetMany` that had no value for the key. */
     readonly cacheName: string,
+    /** The key the loader gave no value for. */
     readonly key: string,
   ) {
     super(`Cache "${cacheName}": the getOrSetMany loader this call joined had no value for key "${key}"; nothing was stored for it.`);

@@ -4,9 +4,11 @@ import { type FactoryTraceMessage, type OperationObserver, factoryChannel, trace
 
 /** What a factory is handed: the key, the stale value if fail-safe has one, and a say in how it is cached. */
 export interface FactoryContext<T> {
+  /** The key whose value the factory makes. */
   readonly key: string;
   /** The last known value, past its expiry, when fail-safe keeps one. */
   readonly staleValue: T | undefined;
+  /** Whether `staleValue` holds a value (which may itself be `undefined`). */
   readonly hasStaleValue: boolean;
   /** Cache the result for this long instead (ms or entry options), e.g. from an upstream's max-age. */
   setTtl(ttl: number | EntryOptions): void;
@@ -16,6 +18,10 @@ export interface FactoryContext<T> {
   addTags(...tags: string[]): void;
 }
 
+/**
+ * What `getOrSet` calls for a missing or expired key: makes the value, sync or async. `context` lets it
+ * change the entry's ttl, tag it, or not cache it.
+ */
 export type Factory<T> = (context: FactoryContext<T>) => T | Promise<T>;
 
 export class FactoryRun<T> implements FactoryContext<T> {

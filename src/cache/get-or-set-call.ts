@@ -8,9 +8,14 @@ import { announceMemoryHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
 import { assertValidKey } from '../store/keys.js';
 
+/** What cache-manager's `wrap(key, fn, options)` takes, as cache-manager 7 has it, with tags. */
 export interface WrapOptions<T> {
+  /**
+   * The entry's time to live: ms (0: never expires), entry options, or a function of the value.
+   * @defaultValue the cache's `ttl`
+   */
   ttl?: number | EntryOptions | ((value: T) => number | EntryOptions);
-  /** Refresh in the background when a hit has less than this many ms left. */
+  /** Refresh in the background when a hit has less than this many ms left (or a function of the value giving it). */
   refreshThreshold?: number | ((value: T) => number);
   /** Resolve to `{ value, expires }` instead of the value. */
   raw?: boolean;

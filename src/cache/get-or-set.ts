@@ -1,18 +1,15 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntryOptions } from '../store/expiry.js';
 import { sleep } from '../store/retry.js';
 import type { CacheCore, Fallback, ReadResult, Resolved } from './cache-core.js';
 import type { Flight } from './flights.js';
 import type { ResolvedCallOptions } from './cache-options.js';
-import { FactoryTimeoutError, RecursiveFactoryError, TtlFunctionError } from './errors.js';
+import { FactoryTimeoutError, MissingLoadedValueError, TtlFunctionError } from './errors.js';
+import { computeWithin, waitOn } from './factory-cycles.js';
 import { type Factory, FactoryRun, raceTimeouts, runFactory } from './factory-run.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
 import { stamp } from '../store/tags.js';
 
 export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOptions) | undefined;
-
-/** The flight whose factory the current async context runs inside, if any. */
-const computing = new AsyncLocalStorage<Flight<unknown>>();
 
 const isLive = (expiresAt: number | undefined, now: number) => expiresAt === undefined || now < expiresAt;
 
@@ -32,7 +29,8 @@ export function ttlFor<T>(core: CacheCore, key: string, ttl: Ttl<T>, value: T): 
 
 /**
  * A miss in memory: joins this process's flight for the key, or starts one that reads DynamoDB and,
- * on a miss, runs the factory. A caller that joins is bound by its own timeouts, not the starter's.
+ * on a miss, runs the factory. A caller that joins is bound by its own timeouts, not the starter's,
+ * and runs its own factory when the flight was a getOrSetMany's whose loader had no value for the key.
  */
 export function getOrSetMiss<T>(
   core: CacheCore,
@@ -47,35 +45,15 @@ export function getOrSetMiss<T>(
     (started) => loadOrCompute(core, key, factory, ttl, call, remembered, started),
     call.tags,
   );
-  const waiter = computing.getStore();
-  if (waiter !== undefined) {
-    const awaited = flight as Flight<unknown>;
-    // A factory that asks for a key held by a flight which waits, through others, for that
-    // factory's own flight would wait for itself forever (a needs b needs a, in one call or across
-    // concurrent ones). A flight just started waits on nothing yet, so only a join can close a cycle.
-    const cycle = joined ? pathTo(awaited, waiter) : undefined;
-    if (cycle !== undefined) {
-      const links = [...cycle, awaited].map((step) => ({ cache: step.cacheName, key: step.key }));
-      return Promise.reject(new RecursiveFactoryError(core.config.name, links));
-    }
-    // Every flight a factory awaits is an edge, joined or started by it: a cycle can run through either.
-    waiter.waitingOn.add(awaited);
-    const done = () => waiter.waitingOn.delete(awaited);
-    void flight.promise.then(done, done);
-  }
-  return joined ? withinOwnTimeouts(core, key, flight, call) : flight.promise;
-}
-
-/** The flights from `from` to `to` along what each waits on, both included; undefined when `from` does not wait for `to`. */
-function pathTo(from: Flight<unknown>, to: Flight<unknown>, seen = new Set<Flight<unknown>>()): Flight<unknown>[] | undefined {
-  if (from === to) return [from];
-  if (seen.has(from)) return undefined;
-  seen.add(from);
-  for (const next of from.waitingOn) {
-    const rest = pathTo(next, to, seen);
-    if (rest !== undefined) return [from, ...rest];
-  }
-  return undefined;
+  const cycle = waitOn(core.config.name, flight as Flight<unknown>, joined);
+  if (cycle !== undefined) return Promise.reject(cycle);
+  if (!joined) return flight.promise;
+  // The loader's "no value" answers its own caller (undefined), not one with a factory of its own,
+  // which a moment later would have run it: a getOrSet rejects only with its factory's error.
+  return withinOwnTimeouts(core, key, flight, call).catch((error: unknown) => {
+    if (!(error instanceof MissingLoadedValueError)) throw error;
+    return getOrSetMiss(core, key, factory, ttl, call, remembered);
+  });
 }
 
 /**
@@ -127,7 +105,7 @@ async function loadOrCompute<T>(
   };
 
   const run = new FactoryRun<T>(key, fallback);
-  const running = computing.run(flight as Flight<unknown>, () =>
+  const running = computeWithin(flight as Flight<unknown>, core.config.detectRecursiveFactories, () =>
     Promise.resolve().then(() => runFactory(factory, run, { observer: core.factoryObserver, cache: core.config.name, background: false })),
   );
   let outcome;

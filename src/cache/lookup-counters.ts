@@ -12,7 +12,9 @@ export interface TierLookups {
 
 /** Lookups per tier; `dynamodb` is absent for a memory-only cache (`distributed: false`), which has none. */
 export interface TiersLookups {
+  /** The memory tier's answers (for a memory-only cache: its store's, which is memory too). */
   readonly memory: TierLookups;
+  /** DynamoDB's answers to what memory did not hold. */
   readonly dynamodb?: TierLookups;
 }
 

@@ -1,5 +1,9 @@
-// `nest-dynamo-cache/observability`: OpenTelemetry for caches made without the module, the shapes of
-// what a cache reports (stats, lookups, events, health) and of the diagnostics channels' messages.
+/**
+ * `nest-dynamo-cache/observability`: OpenTelemetry for caches made without the module, the shapes of
+ * what a cache reports (stats, lookups, events, health) and of the diagnostics channels' messages.
+ *
+ * @module nest-dynamo-cache/observability
+ */
 export {
   instrumentCaches,
   type CacheInstrumentation,

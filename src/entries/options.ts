@@ -1,5 +1,9 @@
-// `nest-dynamo-cache/options`: the parts of the options types, for code that builds options piece by
-// piece. `DynamoCacheModuleOptions` and `DynamoCacheOptions` (from the root) are what most code needs.
+/**
+ * `nest-dynamo-cache/options`: the parts of the options types, for code that builds options piece by
+ * piece. `DynamoCacheModuleOptions` and `DynamoCacheOptions` (from the root) are what most code needs.
+ *
+ * @module nest-dynamo-cache/options
+ */
 export type { DistributedModuleOptions, MemoryOnlyModuleOptions } from '../nest/interfaces/dynamo-cache-module-options.js';
 export type { NamedCacheAsyncOptions } from '../nest/dynamo-cache.providers.js';
 export type { AutoRecoveryOptions, DistributedLockOptions, MemoryOptions } from '../cache/cache-options.js';

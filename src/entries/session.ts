@@ -1,5 +1,10 @@
-// `nest-dynamo-cache/session`: the express-session / @fastify/session store. The module registers
-// `DynamoSessionStore` as a provider (with the `session` option): import the class from here to get it.
+/**
+ * `nest-dynamo-cache/session`: the session store of express-session and Fastify's session plugin. The
+ * module registers `DynamoSessionStore` as a provider (with the `session` option): import the class
+ * from here to get it.
+ *
+ * @module nest-dynamo-cache/session
+ */
 export {
   DynamoSessionStore,
   type DynamoSessionOptions,

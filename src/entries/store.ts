@@ -1,5 +1,9 @@
-// `nest-dynamo-cache/store`: the keyv stores on their own (DynamoDB, or memory), what they take and
-// what they hold. The module registers `DynamoStore` as a provider: import the class from here to get it.
+/**
+ * `nest-dynamo-cache/store`: the keyv stores on their own (DynamoDB, or memory), what they take and
+ * what they hold. The module registers `DynamoStore` as a provider: import the class from here to get it.
+ *
+ * @module nest-dynamo-cache/store
+ */
 export { DynamoStore, type CacheEntry, type SetManyEntry } from '../store/dynamo-store.js';
 export type { DynamoStoreOptions } from '../store/store-options.js';
 export { MemoryStore, type MemoryStoreOptions } from '../store/memory-store.js';

@@ -5,6 +5,7 @@
  */
 export class BurstWarning {
   private readonly topics = new Map<string, { lastAt: number; heldBack: number }>();
+  private readonly said = new Set<string>();
 
   constructor(
     private readonly logger: { warn(message: string): void },
@@ -22,6 +23,18 @@ export class BurstWarning {
     const suffix = state !== undefined && state.heldBack > 0 ? ` (and ${state.heldBack} more since the last such warning)` : '';
     this.topics.set(topic, { lastAt: now, heldBack: 0 });
     this.logger.warn(`${topic}: ${detail}${suffix}`);
+  }
+
+  /**
+   * Logs a warning the first time only, whatever else was said of `topic`: for a fact of the app's
+   * set-up (a resolver's context), which saying every 10 seconds would not change, and which another
+   * warning's interval must not hold back. `detail` names no value of a call, so a topic says it once.
+   */
+  warnOnce(topic: string, detail: string): void {
+    const message = `${topic}: ${detail}`;
+    if (this.said.has(message)) return;
+    this.said.add(message);
+    this.logger.warn(message);
   }
 }
 

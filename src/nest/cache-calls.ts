@@ -9,10 +9,13 @@ import type { CacheableOptions, CacheEvictOptions } from './interfaces/cacheable
  * refresh fails): `cache:error` listeners and the logger then say what failed, not "[object Object]".
  */
 export class CallerFailure extends Error {
+  /** Always `'CallerFailure'`: branch on it without importing the class (it survives bundling and a second copy of the package). */
   override readonly name = 'CallerFailure';
 
   constructor(
+    /** The route or method that threw (`GET /weather/:city`, `Weather.forecast`). */
     readonly where: string,
+    /** What the handler or method threw, as it threw it (also the `cause`). */
     readonly error: unknown,
   ) {
     super(`${where} failed (its own error, not the cache's): ${describe(error)}`, { cause: error });

@@ -7,14 +7,19 @@ import { DynamoStore } from '../store/dynamo-store.js';
 /** What @nestjs/terminus reads of an indicator's answer: `{ [key]: { status, ...details } }`. */
 export type DynamoCacheHealthResult<Key extends string = string> = Record<
   Key,
-  { status: 'up' | 'down' | 'degraded' } & DynamoCacheHealthDetails
+  {
+    /** `up`, `down` (DynamoDB did not answer, or a circuit is open) or `degraded` (see `DynamoCacheHealthOptions.degraded`). */
+    status: 'up' | 'down' | 'degraded';
+  } & DynamoCacheHealthDetails
 >;
 
+/** What the health indicator reports beside the status, for a health page or a log. */
 export interface DynamoCacheHealthDetails {
   /** How long DynamoDB took to answer the probe, in ms; absent when it did not answer or was not asked. */
   readonly responseTimeMs?: number;
   /** Each cache's circuit breaker in front of DynamoDB. */
   readonly circuits: Record<string, CircuitState>;
+  /** The backplane's type, state, lag and (streams) role; absent without a backplane. */
   readonly backplane?: Pick<BackplaneStats, 'type' | 'state' | 'lagMs' | 'role'>;
   /** Why the status is not `up`. */
   readonly message?: string;
@@ -22,12 +27,17 @@ export interface DynamoCacheHealthDetails {
   readonly distributed: boolean;
 }
 
+/** What `DynamoCacheHealthIndicator.isHealthy(key, options)` takes. */
 export interface DynamoCacheHealthOptions {
-  /** How long DynamoDB may take to answer the probe before the cache is `down`, in ms. Default 1000. */
+  /**
+   * How long DynamoDB may take to answer the probe before the cache is `down`, in ms.
+   * @defaultValue `1000` (1 s)
+   */
   timeoutMs?: number;
   /**
    * What a degraded cache (a half-open circuit; a backplane starting, degraded or stopped) reports:
-   * `degraded` (Terminus 12: the check passes with status degraded), `up` or `down`. Default `degraded`.
+   * `degraded` (Terminus 12: the check passes with status degraded), `up` or `down`.
+   * @defaultValue `'degraded'`
    */
   degraded?: 'degraded' | 'up' | 'down';
 }
@@ -48,6 +58,11 @@ const PROBE_KEY = 'nest-dynamo-cache:health-probe';
 export class DynamoCacheHealthIndicator {
   constructor(private readonly registry: DynamoCacheRegistry) {}
 
+  /**
+   * Probes DynamoDB (one GetItem, bounded by `timeoutMs`) and reads every cache's circuit and the
+   * backplane; resolves `{ [key]: { status, ...details } }`, never rejects. `key` names the check in
+   * Terminus' answer.
+   */
   async isHealthy<const Key extends string>(key: Key, options: DynamoCacheHealthOptions = {}): Promise<DynamoCacheHealthResult<Key>> {
     const timeoutMs = options.timeoutMs ?? 1000;
     const store = this.registry.default.store;

@@ -11,5 +11,11 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<DynamoCacheModuleOptions>({ moduleName: 'DynamoCache' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: MODULE_DEFAULTS.isGlobal }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras(
+    {
+      /** Register the module globally: `CACHE` (the default cache) can be injected in every module without importing the module there. */
+      isGlobal: MODULE_DEFAULTS.isGlobal,
+    },
+    (definition, extras) => ({ ...definition, global: extras.isGlobal }),
+  )
   .build();

@@ -39,6 +39,11 @@ export class DynamoCacheModule extends ConfigurableDynamoCacheModule {
     return withCore(super.forRoot(options), { provide: DYNAMO_CACHE_CONFIG, useValue: config });
   }
 
+  /**
+   * `forRoot` with options that come from configuration: `forRootAsync({ imports: [ConfigModule],
+   * inject: [ConfigService], useFactory: (config) => ({ tableName: config.get('CACHE_TABLE') }) })`
+   * (or `useClass`, `useExisting`). The options are checked when the factory resolves.
+   */
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
     return withCore(super.forRootAsync(options), asyncConfigProvider);
   }

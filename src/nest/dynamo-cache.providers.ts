@@ -59,8 +59,11 @@ function registerOnFirstUse(registry: DynamoCacheRegistry): DynamoCache {
 
 /** `forFeatureAsync`: the name is known when the module is written, the rest once `useFactory` resolves. */
 export interface NamedCacheAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** The cache's name, known when the module is written: `@InjectCache(name)` injects it. */
   name: string;
+  /** The providers `useFactory` is handed, in order (`ConfigService`…). */
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
+  /** Returns the cache's options but its name (see `NamedCacheOptions`), or a promise of them. */
   useFactory: (...args: any[]) => Omit<NamedCacheOptions, 'name'> | Promise<Omit<NamedCacheOptions, 'name'>>;
 }
 

@@ -9,6 +9,7 @@ export interface InstrumentNames {
   readonly consumedCapacity: ObservableCounter;
   readonly backplaneLag: ObservableGauge;
   readonly backplaneState: ObservableGauge;
+  readonly backplaneRole: ObservableGauge;
   readonly backplaneInvalidations: ObservableCounter;
   readonly backplaneFailedReads: ObservableCounter;
   readonly owedChanges: ObservableGauge;
@@ -57,6 +58,12 @@ export function createInstruments(meter: Meter): InstrumentNames {
     }),
     backplaneState: meter.createObservableGauge('dynamo_cache.backplane.state', {
       description: "1 for the backplane's current state (starting, healthy, degraded, stopped), 0 for the others",
+      unit: '1',
+    }),
+    // Side by side across instances, the roles show whether anyone reads the stream (with no reader, every lag grows).
+    backplaneRole: meter.createObservableGauge('dynamo_cache.backplane.role', {
+      description:
+        "Streams backplane: 1 for this instance's current role (reader: reads the stream and publishes the journal; follower: reads the journal), 0 for the other",
       unit: '1',
     }),
     backplaneInvalidations: meter.createObservableCounter('dynamo_cache.backplane.invalidations', {

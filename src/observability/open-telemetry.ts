@@ -6,28 +6,58 @@ import { InvalidOptionError } from '../store/errors.js';
 import type { DynamoDBCallTraceMessage, FactoryTraceMessage, OperationObserver } from '../store/trace-points.js';
 import { type InstrumentNames, createInstruments } from './instruments.js';
 
-/** `openTelemetry` of the module, or of `instrumentCaches`. */
+/** `openTelemetry` of the module, or the options of `instrumentCaches`. */
 export interface OpenTelemetryOptions {
-  /** Counters, gauges and histograms (see the README's list). Default true. */
+  /**
+   * Counters, gauges and histograms (hits, misses, stale serves, memory size, capacity, the circuit,
+   * the backplane, factory and DynamoDB call durations), under the meter `nest-dynamo-cache`.
+   * @defaultValue `true`
+   */
   metrics?: boolean;
-  /** A span per get-or-set factory run and per DynamoDB call, child of the active span. Default true. */
+  /**
+   * A span per get-or-set factory run and per DynamoDB call, child of the active span.
+   * @defaultValue `true`
+   */
   traces?: boolean;
-  /** Puts the cache key on factory spans as `cache.key`. Off by default: keys may hold personal data. */
+  /**
+   * Puts the cache key on factory spans as `cache.key`: keys may hold personal data.
+   * @defaultValue `false`
+   */
   recordKeys?: boolean;
-  /** Default: `@opentelemetry/api`'s global one (`metrics.getMeterProvider()`). */
-  meterProvider?: { getMeter(name: string, version?: string): unknown };
-  /** Default: `@opentelemetry/api`'s global one (`trace.getTracerProvider()`). */
-  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  /**
+   * The meter provider the instruments are made with.
+   * @defaultValue `@opentelemetry/api`'s global one (`metrics.getMeterProvider()`)
+   */
+  meterProvider?: {
+    /** Returns the meter of a scope (here `nest-dynamo-cache`). */
+    getMeter(name: string, version?: string): unknown;
+  };
+  /**
+   * The tracer provider the spans are made with.
+   * @defaultValue `@opentelemetry/api`'s global one (`trace.getTracerProvider()`)
+   */
+  tracerProvider?: {
+    /** Returns the tracer of a scope (here `nest-dynamo-cache`). */
+    getTracer(name: string, version?: string): unknown;
+  };
 }
 
 /** The caches to instrument, and the backplane whose state and lag are reported, read at each collection. */
 export interface TelemetrySource {
+  /** The caches to report, read at each collection (`registry.all()` in the module). */
   caches(): readonly DynamoCache[];
-  backplane?(): { stats(): BackplaneStats } | undefined;
+  /** The backplane whose state and lag are reported, if any (`registry.backplane`). */
+  backplane?():
+    | {
+        /** The backplane's state, lag and counters. */
+        stats(): BackplaneStats;
+      }
+    | undefined;
   /** Told of each cache registered later (a named cache built on first use); returns the unsubscription. */
   onRegistered?(listener: (cache: DynamoCache) => void): () => void;
 }
 
+/** What `instrumentCaches` returns: the handle that stops the instrumentation. */
 export interface CacheInstrumentation {
   /** Takes the spans, histograms and observable instruments off the caches. */
   stop(): void;
@@ -40,6 +70,7 @@ const SPAN_KIND_CLIENT = 2;
 const STATUS_ERROR = 2;
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
 const BACKPLANE_STATES: readonly BackplaneStats['state'][] = ['starting', 'healthy', 'degraded', 'stopped'];
+const BACKPLANE_ROLES: readonly NonNullable<BackplaneStats['role']>[] = ['reader', 'follower'];
 
 /**
  * Metrics and traces for a set of caches. Hits, misses, stale serves, memory size, capacity, the
@@ -176,6 +207,10 @@ function observeStats(result: BatchObservableResult, instruments: InstrumentName
     result.observe(instruments.backplaneLag, backplane.lagMs / 1000, type);
     for (const state of BACKPLANE_STATES)
       result.observe(instruments.backplaneState, backplane.state === state ? 1 : 0, { ...type, 'backplane.state': state });
+    // The poll backplane has no roles: every instance reads the version items itself.
+    if (backplane.role !== undefined)
+      for (const role of BACKPLANE_ROLES)
+        result.observe(instruments.backplaneRole, backplane.role === role ? 1 : 0, { ...type, 'backplane.role': role });
     result.observe(instruments.backplaneInvalidations, backplane.invalidations, type);
     result.observe(instruments.backplaneFailedReads, backplane.failedReads, type);
   }

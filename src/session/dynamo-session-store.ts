@@ -102,6 +102,10 @@ export class DynamoSessionStore extends EventEmitter {
       );
   }
 
+  /**
+   * express-session's: writes the session under its id, with the idle timeout (and the absolute
+   * bound, if any) as its expiry; a failure reaches the callback as a `SessionStoreError` naming the table.
+   */
   set(sid: string, session: StorableSession, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback(invalidSessionId(sid, this.tableName));
     this.usable()
@@ -129,6 +133,7 @@ export class DynamoSessionStore extends EventEmitter {
       );
   }
 
+  /** express-session's: deletes the session (a logout); a failure reaches the callback naming the table. */
   destroy(sid: string, callback: Callback = noop): void {
     if (!isSessionId(sid)) return callback();
     this.usable()
@@ -139,7 +144,10 @@ export class DynamoSessionStore extends EventEmitter {
       );
   }
 
-  /** Every live session, by id: a Scan of the whole table (see `clear()` in the README for its cost). */
+  /**
+   * Every live session, by id: a Scan of the whole table, which costs read units for the whole
+   * table's size, not just the sessions'. For admin pages and tests, not hot paths.
+   */
   all(callback: Callback<Record<string, FoundSession>>): void {
     this.usable()
       .liveSessions()
@@ -149,6 +157,7 @@ export class DynamoSessionStore extends EventEmitter {
       );
   }
 
+  /** How many sessions are live: a Scan of the whole table, as `all()`. */
   length(callback: Callback<number>): void {
     this.usable()
       .liveSessions()
@@ -174,6 +183,7 @@ export class DynamoSessionStore extends EventEmitter {
     return expressSessionStore().prototype.createSession.call(this, request, data);
   }
 
+  /** express-session's: reads a session and rebuilds it as `req.session` would be (`get`, then `createSession`). */
   load(sid: string, callback: Callback<FoundSession>): void {
     this.get(sid, (error, data) => {
       if (error) return callback(error);
@@ -182,6 +192,7 @@ export class DynamoSessionStore extends EventEmitter {
     });
   }
 
+  /** express-session's: destroys the request's session and gives it a new one with a new id (after a login). */
   regenerate(request: { sessionID: string }, callback: Callback): void {
     this.destroy(request.sessionID, (error) => {
       (this as unknown as { generate(request: unknown): void }).generate(request);

@@ -1,7 +1,9 @@
 /** A session operation that DynamoDB failed, naming the table; the SDK's error, with its `name` and `$metadata`, is the `cause`. */
 export class SessionStoreError extends Error {
+  /** Always `'SessionStoreError'`: branch on it without importing the class (it survives bundling and a second copy of the package). */
   override readonly name = 'SessionStoreError';
   constructor(
+    /** The table that holds the sessions. */
     readonly tableName: string,
     action: string,
     options: { cause: unknown },

@@ -2,13 +2,17 @@ import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 
 /** Capacity units DynamoDB billed for the calls of one store (one cache). */
 export interface CapacityUnits {
+  /** Read capacity units (an eventually consistent read of up to 4 KB is 0.5, a strongly consistent one 1). */
   readonly readUnits: number;
+  /** Write capacity units (a write of up to 1 KB is 1). */
   readonly writeUnits: number;
 }
 
 /** One call's bill, as the store's `capacity` event carries it. */
 export interface CapacityRecord extends CapacityUnits {
+  /** The DynamoDB operation (`GetItem`, `BatchWriteItem`…). */
   readonly operation: string;
+  /** The table it was billed on. */
   readonly tableName: string;
 }
 

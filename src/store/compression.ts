@@ -8,6 +8,7 @@ export enum Compression {
   Brotli = 2,
 }
 
+/** How `compression` compresses stored values: `brotli`, or raw `deflate`. */
 export type CompressionAlgorithm = 'brotli' | 'deflate';
 
 export interface CompressionPolicy {

@@ -106,6 +106,7 @@ export class DynamoStore extends EntryStoreMethods {
     return sibling;
   }
 
+  /** The table it reads and writes (`tableName`). */
   get tableName(): string {
     return this.opts.tableName;
   }
@@ -115,10 +116,16 @@ export class DynamoStore extends EntryStoreMethods {
     return this.table.initialize();
   }
 
+  /**
+   * The entry under `key` with its expiry, or undefined for a miss (an item past its expiry that
+   * DynamoDB's TTL has not deleted yet is a miss; `allowStale` returns one kept for fail-safe). A
+   * sliding entry is renewed by the read.
+   */
   getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
     return this.entries.getEntry<T>(key, options);
   }
 
+  /** `getEntry` for several keys, in their order: one BatchGetItem per 100 keys, unprocessed keys retried. */
   getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>> {
     return this.entries.getManyEntries<T>(keys, options);
   }

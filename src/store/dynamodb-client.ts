@@ -8,8 +8,14 @@ import { describeType } from './keys.js';
  * without lib-dynamodb needs none of its types to compile against ours.
  */
 export interface DynamoDBClientLike {
-  readonly config: Pick<DynamoDBClientResolvedConfig, 'region' | 'endpoint' | 'credentials'> & { readonly serviceId?: string };
+  /** The client's resolved config: where errors and start-up checks say it points, and the service it is for. */
+  readonly config: Pick<DynamoDBClientResolvedConfig, 'region' | 'endpoint' | 'credentials'> & {
+    /** `'DynamoDB'` for a DynamoDB client (and a DocumentClient, which shares its client's); another service's client is refused. */
+    readonly serviceId?: string;
+  };
+  /** Sends a DynamoDB command; the store aborts it at `operationTimeout`. */
   send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  /** Called at shutdown only for a client the store built itself; never for one passed as `client`. */
   destroy(): void;
 }
 

@@ -13,7 +13,9 @@ type Item = Record<string, AttributeValue>;
 
 /** A value read back with the instant it expires (undefined: never). */
 export interface CacheEntry<T = unknown> {
+  /** The value, deserialized: its own copy. */
   readonly value: T;
+  /** When it expires, in epoch ms; absent for an entry that never expires. */
   readonly expiresAt?: number;
   /** Set on an entry kept for fail-safe: the instant DynamoDB's TTL may delete it. */
   readonly staleUntil?: number;

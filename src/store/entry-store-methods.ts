@@ -21,6 +21,7 @@ export abstract class EntryStoreMethods extends EventEmitter {
   /** @internal */
   abstract putEntries(prepared: readonly PreparedEntry[]): Promise<void>;
 
+  /** keyv's: the value under `key`, or undefined for a miss or an expired entry. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     return (await this.getEntry<T>(key))?.value;
   }
@@ -30,6 +31,7 @@ export abstract class EntryStoreMethods extends EventEmitter {
     return (await this.getManyEntries<T>(keys)).map((entry) => entry?.value);
   }
 
+  /** keyv's: whether `key` holds a live entry (a read of it). */
   async has(key: string): Promise<boolean> {
     return (await this.getEntry(key)) !== undefined;
   }

@@ -32,9 +32,13 @@ export interface WriteOptions {
   tags?: readonly string[];
 }
 
+/** One entry of keyv's `setMany`. */
 export interface SetManyEntry<T = unknown> {
+  /** The entry's key. */
   key: string;
+  /** The value to store. */
   value: T;
+  /** Its time to live in ms (0: never expires) or entry options; the store's `ttl` when absent. */
   ttl?: number | EntryOptions;
 }
 

@@ -3,11 +3,19 @@ import { InvalidExpirationError } from './errors.js';
 /** The furthest instant a JavaScript Date can hold; a ttl reaching past it is an error, not "forever". */
 const LATEST_TIME_MS = 8.64e15;
 
-/** How a caller may say when an entry expires, as in .NET's DistributedCacheEntryOptions, in ms. */
+/**
+ * How a caller may say when an entry expires, as in .NET's DistributedCacheEntryOptions: the `ttl` of
+ * `set`, `getOrSet` and `wrap`, when it is more than a number of ms. None given: the cache's `ttl`.
+ *
+ * @example
+ * ```ts
+ * await cache.set('session:1', data, { slidingExpiration: 20 * 60_000, absoluteExpiration: Date.now() + 8 * 3_600_000 });
+ * ```
+ */
 export interface EntryOptions {
   /** Time to live in ms from now; 0 means no expiry. Wins over `absoluteExpiration`. */
   ttl?: number;
-  /** The instant the entry expires, a Date or epoch ms; must be in the future. */
+  /** The instant the entry expires, a Date or epoch ms (an instant, not a duration); must be in the future. */
   absoluteExpiration?: Date | number;
   /** Expire after this many ms without a read; each read renews it, never past the absolute deadline. */
   slidingExpiration?: number;

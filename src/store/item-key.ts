@@ -2,14 +2,21 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /** The names (and, for a sort key, the value) that the table's schema and the options decide. */
 export interface TableSchema {
+  /** The table's partition key attribute (a string). */
   readonly partitionKeyName: string;
+  /** The attribute DynamoDB's TTL deletes items by (epoch seconds). */
   readonly ttlAttributeName: string;
   /**
    * A single-table design's sort key (a string): its attribute and the one value every item of the
    * cache holds in it. An item of the table with another value there is not the cache's, whatever
    * its partition key.
    */
-  readonly sortKey?: { readonly name: string; readonly value: string };
+  readonly sortKey?: {
+    /** The sort key attribute. */
+    readonly name: string;
+    /** What every item of the cache holds in it (`sortKeyValue`). */
+    readonly value: string;
+  };
 }
 
 /** The item key of a partition key value: the value, and the cache's sort key value when the table has one. */

@@ -12,18 +12,23 @@ export const MEMORY_ONLY_TABLE = 'memory-only';
 /** The bounds of a memory-only store where none are given; the memory tier's defaults are these too. */
 export const MEMORY_BOUNDS_DEFAULTS = Object.freeze({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 });
 
+/** How much a memory-only store keeps (`MemoryStoreOptions`); its defaults are the memory tier's. */
 export interface MemoryBounds {
-  /** Most entries kept; the oldest written go first. Default 10,000 (as the memory tier's). */
+  /** Most entries kept; the oldest written go first. */
   maxEntries?: number;
-  /** Most bytes kept, counted as the serialized value plus the key. Default 64 MiB (as the memory tier's). */
+  /** Most bytes kept, counted as the serialized value plus the key. */
   maxBytes?: number;
 }
 
+/**
+ * What `new MemoryStore(options)` takes: a store held in this process only (for memory-only caches
+ * and tests), with the store options that shape entries and its own bounds.
+ */
 export interface MemoryStoreOptions
   extends
     Pick<DynamoStoreOptions, 'ttl' | 'serializer' | 'maxValueBytes' | 'slidingRenewThreshold' | 'logger' | 'partitionKeyPrefix'>,
     MemoryBounds {
-  /** Shown where a DynamoDB store shows its table. Default `memory-only`. */
+  /** Shown where a DynamoDB store shows its table: in errors, logs and `cacheId()`. */
   tableName?: string;
 }
 

@@ -33,10 +33,18 @@ const ENTRY_OVERHEAD_BYTES = 120;
  * development and an app's own tests: nothing is shared between processes, nothing outlives one.
  */
 export class MemoryStore extends EntryStoreMethods {
-  readonly opts: ResolvedStoreOptions & { readonly dialect: 'memory'; readonly url: string };
+  /** Its options resolved, with `dialect` and `url`, which Keyv 5 reads of any store that has an `iterator`. */
+  readonly opts: ResolvedStoreOptions & {
+    /** Always `'memory'`. */
+    readonly dialect: 'memory';
+    /** `memory:<partitionKeyPrefix>`. */
+    readonly url: string;
+  };
   /** Set by Keyv to its namespace; `clear()` then deletes that namespace's keys only. */
   namespace?: string;
+  /** Most entries it keeps (`maxEntries`); the oldest written go first. */
   readonly maxEntries: number;
+  /** Most bytes it keeps (`maxBytes`), counted as the serialized values plus the keys. */
   readonly maxBytes: number;
   // Insertion order is write order: the first entries are the first to evict.
   private readonly entries = new Map<string, StoredEntry>();
@@ -59,6 +67,7 @@ export class MemoryStore extends EntryStoreMethods {
     return new MemoryStore(presettled(settings, bounds));
   }
 
+  /** What it shows where a DynamoDB store shows its table: `memory-only` unless `tableName` says otherwise. */
   get tableName(): string {
     return this.opts.tableName;
   }
@@ -74,10 +83,12 @@ export class MemoryStore extends EntryStoreMethods {
     return MemoryStore.withSettings(settings, { maxEntries: this.maxEntries, maxBytes: this.maxBytes });
   }
 
+  /** The entry under `key` with its expiry, or undefined for a miss (`allowStale`: an entry kept for fail-safe too). */
   async getEntry<T = unknown>(key: string, options?: ReadOptions): Promise<CacheEntry<T> | undefined> {
     return this.read<T>(key, options?.allowStale ?? false);
   }
 
+  /** `getEntry` for several keys, in their order. */
   async getManyEntries<T = unknown>(keys: readonly string[], options?: ReadOptions): Promise<Array<CacheEntry<T> | undefined>> {
     if (!Array.isArray(keys)) throw new TypeError(`getMany expects an array of keys, got ${typeof keys}.`);
     for (const key of keys) assertValidKey(key);
@@ -123,6 +134,7 @@ export class MemoryStore extends EntryStoreMethods {
     return all;
   }
 
+  /** Deletes several keys, as `deleteMany`, resolving to nothing. */
   async deleteKeys(keys: readonly string[]): Promise<void> {
     await this.deleteMany(keys);
   }

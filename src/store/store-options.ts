@@ -21,27 +21,52 @@ import type { WarningLogger } from './table-schema.js';
 // Kept for the session store and the decorators, which take their checks from here.
 export { isBoolean, isDuration, isPositiveDuration, optional } from './option-checks.js';
 
+/**
+ * The store's options: which table, how to reach it, how keys and values are written. `new
+ * DynamoStore(options)` takes them, and so does `DynamoCacheModule.forRoot()` beside the cache's.
+ * Defaults: see the options reference (docs/reference/options.md).
+ */
 export interface DynamoStoreOptions {
-  /** The DynamoDB table that holds the cache. Required. */
+  /**
+   * The DynamoDB table that holds the cache. Required; the module's may leave it out only with
+   * `distributed: false`.
+   */
   tableName: string;
   /**
-   * A client the application owns, a `DynamoDBClient` or a `DynamoDBDocumentClient` (@aws-sdk/lib-dynamodb);
-   * the store never destroys it. Leave out to let the store build its own.
+   * A client the application owns: a `DynamoDBClient`, or a `DynamoDBDocumentClient`
+   * (`@aws-sdk/lib-dynamodb`). The store never destroys it. Anything else (`{}`, another service's
+   * client) is an `InvalidOptionError` naming `client`. Leave it out to let the store build its own
+   * (from `region`, `endpoint`, `credentials`) and destroy it at shutdown.
    */
   client?: DynamoDBClientLike;
-  /** For the store's own client (when `client` is not given). */
+  /**
+   * The AWS region of the store's own client; not with `client`.
+   * @defaultValue the SDK's (`AWS_REGION`, the shared config file)
+   */
   region?: string;
-  /** For the store's own client, e.g. `http://localhost:8000` for DynamoDB Local. */
+  /** The endpoint of the store's own client, e.g. `http://localhost:8000` for DynamoDB Local; not with `client`. */
   endpoint?: string;
-  /** For the store's own client; the SDK's default chain when left out. */
+  /**
+   * The credentials of the store's own client; not with `client`.
+   * @defaultValue the SDK's default credential provider chain
+   */
   credentials?: DynamoDBClientConfig['credentials'];
-  /** Create the table (on-demand, TTL enabled) when it does not exist. Default false. */
+  /** Create a missing table at start-up: on-demand billing, a string partition key, TTL enabled. */
   createTableIfNotExists?: boolean;
-  /** Strongly consistent reads (twice the read cost of eventually consistent ones). Default true. */
+  /**
+   * Strongly consistent reads. `false` halves the read cost, and a read may then miss a write made
+   * just before it.
+   */
   consistentReads?: boolean;
-  /** The table's partition key; found with DescribeTable when left out. */
+  /**
+   * The table's partition key (a string attribute).
+   * @defaultValue found with DescribeTable at start-up (`pk` for a table the store creates)
+   */
   partitionKeyName?: string;
-  /** The table's TTL attribute; found with DescribeTimeToLive when left out. */
+  /**
+   * The table's TTL attribute, which DynamoDB deletes expired items by.
+   * @defaultValue found with DescribeTimeToLive at start-up (`ttl` for a table the store creates)
+   */
   ttlAttributeName?: string;
   /**
    * The table's sort key (a string), for a table of a single-table design; absent for a table with
@@ -49,57 +74,85 @@ export interface DynamoStoreOptions {
    */
   sortKeyName?: string;
   /**
-   * What every cache item holds in the sort key (`sortKeyName`), and what tells the cache's items from
-   * the table's other items under the same partition key. Default `'dc'`.
+   * With `sortKeyName`: what every cache item holds in the sort key. Items with another value there
+   * are not the cache's, so the table's other items can share its partition keys.
    */
   sortKeyValue?: string;
-  /** Put before every key, so that the cache's items can be told apart in a shared table. Default `dc:`. */
+  /** Put before every key, so that a shared table can hold other items beside the cache's. */
   partitionKeyPrefix?: string;
-  /** Default time to live of an entry in ms. 0 or absent: entries never expire. */
+  /**
+   * Time to live of an entry, in ms, for writes that say nothing about expiry. 0 or absent: entries
+   * never expire.
+   */
   ttl?: number;
-  /** A sliding entry is renewed on read once renewing would gain this part of its window. Default 0.1. */
+  /**
+   * A sliding entry is renewed (written) on a read only once renewing would gain this part of its
+   * window, 0..1: reads in quick succession cost one write, not one each.
+   */
   slidingRenewThreshold?: number;
-  /** How long a batch may retry what DynamoDB left unprocessed, in ms. Default 10,000. */
+  /** How long a batch may retry the items DynamoDB left unprocessed, in ms. */
   batchRetryTimeout?: number;
-  /** How long one DynamoDB call may take before it is abandoned, in ms. Default 2,000. */
+  /**
+   * How long one DynamoDB call may take as a whole, credentials and SDK retries included, in ms
+   * (batches and scans get 5× it); `disconnect()` waits 5× it at most.
+   */
   operationTimeout?: number;
-  /** How long to wait for a created table to become ACTIVE, in ms. Default 60,000. */
+  /** How long to wait for a created table to become ACTIVE, in ms. */
   tableReadyTimeout?: number;
-  /** Where warnings go (a foreign item, TTL disabled). Default: console.warn. */
+  /**
+   * Where warnings go (a foreign item, TTL disabled): an object with `warn(message)`.
+   * @defaultValue Nest's `Logger('DynamoCache')` in the module; `console.warn` for a bare `DynamoStore`
+   */
   logger?: WarningLogger;
   /**
-   * Compress stored values of at least `threshold` bytes (default 1024) with brotli (default) or
-   * deflate. `level` is brotli's quality or deflate's level (default 1: see `DEFAULT_COMPRESSION`). `false` stores every value as it is. Items record how they were written, so
-   * changing this never makes an existing item unreadable.
+   * Compress stored values: of at least `threshold` bytes, with brotli or deflate at `level`. `false`
+   * stores every value as it is. Items record how they were written, so changing this never makes
+   * an existing item unreadable.
    */
-  compression?: false | { algorithm?: CompressionAlgorithm; threshold?: number; level?: number };
+  compression?:
+    | false
+    | {
+        /** `'brotli'` or `'deflate'` (raw deflate). */
+        algorithm?: CompressionAlgorithm;
+        /** Values of fewer bytes (serialized) are stored as they are: below 1 KB an item is one write unit whatever is done to it. */
+        threshold?: number;
+        /** Brotli's quality (0 to 11) or deflate's level (1 to 9): higher is smaller and slower. */
+        level?: number;
+      };
   /**
-   * The largest serialized value accepted, in bytes (before compression). Values whose item would
-   * pass DynamoDB's 400 KB are split into chunk items. Default 4 MiB; at most 38 MiB.
+   * The largest serialized value accepted, in bytes (before compression); at most 38 MiB. A value
+   * whose item would pass DynamoDB's 400 KB item limit is split into chunk items.
    */
   maxValueBytes?: number;
-  /** Serializes values in place of the built-in JSON (e.g. msgpackr). See `ValueSerializer`. */
+  /**
+   * Serializes values in place of the built-in JSON (e.g. msgpackr): `{ name, serialize(value),
+   * deserialize(bytes) }`. See `ValueSerializer`.
+   * @defaultValue the built-in JSON, extended so that `Date`, `Map`, `Set`, `BigInt`, `Buffer`, `Uint8Array`, `NaN` and ±`Infinity` round-trip
+   */
   serializer?: ValueSerializer;
   /**
-   * When DynamoDB cannot be reached at start-up: `'fail'` (default) fails the app's start with a
-   * CacheStartupError, within `operationTimeout` per call; `'warn'` logs it and starts, the cache
+   * When DynamoDB cannot be reached at start-up: `'fail'` fails the app's start with a
+   * `CacheStartupError`, within `operationTimeout` per call; `'warn'` logs it and starts, the cache
    * answering misses (handlers answer) until DynamoDB is reachable. A table that answers but is
    * wrong always fails start-up.
    */
   startupCheck?: 'fail' | 'warn';
-  /** With `createTableIfNotExists`: create the table with a KEYS_ONLY stream. The streams backplane sets it. */
+  /**
+   * With `createTableIfNotExists`: create the table with a KEYS_ONLY stream. The streams backplane
+   * turns it on.
+   */
   tableStream?: boolean;
   /**
-   * Ask DynamoDB for the capacity each call consumed, and count it (see `DynamoStore.capacity`,
-   * `DynamoCache.stats()`). Default false: with it on, DynamoDB Local answered a write 0.1 to 0.4 ms
-   * later (`npm run bench`, the `returnConsumedCapacity: true` rows).
+   * Ask DynamoDB for the capacity each call consumed, and count it per cache (see
+   * `DynamoStore.capacity`, `DynamoCache.stats()`). With it on, DynamoDB Local answered a write 0.1
+   * to 0.4 ms later (`npm run bench`, the `returnConsumedCapacity: true` rows).
    */
   returnConsumedCapacity?: boolean;
 }
 
 /**
  * Every store option that has a default, under the option's own name: the one place each default is
- * written. The resolver reads it, and a test checks the README's options table against it.
+ * written. The resolver reads it, and the options reference (`npm run docs:options`) shows it.
  */
 export const STORE_DEFAULTS = Object.freeze({
   createTableIfNotExists: false,

@@ -9,6 +9,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 
 /** A get-or-set miss running its factory, or a background refresh running it. */
 export interface FactoryTraceMessage {
+  /** The cache's name. */
   readonly cache: string;
   /** The cache key: channel subscribers run in this process; the span gets it only with `recordKeys`. */
   readonly key: string;
@@ -22,16 +23,28 @@ export interface DynamoDBCallTraceMessage {
   readonly cache: string | undefined;
   /** The API operation: `GetItem`, `BatchWriteItem`, … */
   readonly operation: string;
+  /** The table the call was sent to. */
   readonly tableName: string;
 }
 
+/**
+ * What this library uses of a Node `TracingChannel`, typed here rather than by @types/node: its type
+ * parameters changed order in @types/node 26 (`<Context, Store>`, was `<Store, Context>`), so a
+ * declaration naming `TracingChannel<…>` fails an app's type-check (TS2344, skipLibCheck off) under
+ * one of them. The shipped .d.ts names only this, and the channels are made without type arguments,
+ * which either order accepts.
+ */
+export interface TraceChannel<M extends object> {
+  readonly hasSubscribers: boolean;
+  tracePromise<R>(run: () => Promise<R>, context: M): Promise<R>;
+}
+
+/** A message as a tracing channel's subscribers see it: Node adds the error or the result. */
+type Traced<M> = M & { error?: unknown; result?: unknown };
+
 /** `tracing:nest-dynamo-cache:factory:start`, `…:asyncEnd`, `…:error`: see Node's TracingChannel. */
-export const factoryChannel = tracingChannel<unknown, FactoryTraceMessage & { error?: unknown; result?: unknown }>(
-  'nest-dynamo-cache:factory',
-);
-export const dynamodbChannel = tracingChannel<unknown, DynamoDBCallTraceMessage & { error?: unknown; result?: unknown }>(
-  'nest-dynamo-cache:dynamodb',
-);
+export const factoryChannel: TraceChannel<Traced<FactoryTraceMessage>> = tracingChannel('nest-dynamo-cache:factory');
+export const dynamodbChannel: TraceChannel<Traced<DynamoDBCallTraceMessage>> = tracingChannel('nest-dynamo-cache:dynamodb');
 
 /** Wraps an operation (a span around it, a duration recorded after it), as the OpenTelemetry bridge does. */
 export interface OperationObserver<M> {
@@ -44,15 +57,13 @@ export interface OperationObserver<M> {
  */
 export function traced<M extends object, R>(
   observer: OperationObserver<M> | undefined,
-  channel: typeof factoryChannel | typeof dynamodbChannel,
+  channel: TraceChannel<M>,
   message: () => M,
   run: () => Promise<R>,
 ): Promise<R> {
   const heard = channel.hasSubscribers;
   if (observer === undefined && !heard) return run();
   const context = message();
-  const published = heard ? () => (channel as unknown as TracingChannelOf<M>).tracePromise(run, context) : run;
+  const published = heard ? () => channel.tracePromise(run, context) : run;
   return observer === undefined ? published() : observer.observe(context, published);
 }
-
-type TracingChannelOf<M extends object> = { tracePromise<R>(run: () => Promise<R>, context: M): Promise<R> };

@@ -24,8 +24,11 @@ export enum PayloadFormat {
  * format, whatever the serializer.
  */
 export interface ValueSerializer {
+  /** Stored with every item (attribute `sz`): an item another serializer wrote reads as a miss. Keep it short, and change it when the format changes. */
   readonly name: string;
+  /** The bytes to store for a value; throwing rejects the write with a `SerializationError`, nothing written. */
   serialize(value: unknown): Uint8Array;
+  /** The value back from what `serialize` wrote; throwing reads the item as a miss, with a warning. */
   deserialize(bytes: Uint8Array): unknown;
 }
 

@@ -104,9 +104,12 @@ describe("each caller's own timeouts", () => {
   });
 });
 
+// On by default where AsyncLocalStorage is cheap (Node 24 and later); these tests turn it on everywhere.
+const DETECTING = { detectRecursiveFactories: true };
+
 describe('a factory that asks for its own key', () => {
   it('fails the inner call with a RecursiveFactoryError instead of deadlocking the key', async () => {
-    const { cache } = cacheOn('recursive:');
+    const { cache } = cacheOn('recursive:', DETECTING);
     const outer = cache.getOrSet('k', async () => {
       await expect(cache.getOrSet('k', () => 'inner')).rejects.toBeInstanceOf(RecursiveFactoryError);
       return 'outer';
@@ -118,14 +121,14 @@ describe('a factory that asks for its own key', () => {
   });
 
   it('detects a cycle through another key, and names both', async () => {
-    const { cache } = cacheOn('recursive-cycle:');
+    const { cache } = cacheOn('recursive-cycle:', DETECTING);
     const failure = cache.getOrSet('a', () => cache.getOrSet('b', () => cache.getOrSet('a', () => 'never')));
     await expect(failure).rejects.toThrow(/"a" → "b" → "a"/);
     await expect(cache.disconnect()).resolves.toBeUndefined();
   });
 
   it('breaks a cycle between two concurrent callers, each holding the key the other needs, and frees both keys', async () => {
-    const { cache } = cacheOn('recursive-concurrent:');
+    const { cache } = cacheOn('recursive-concurrent:', DETECTING);
     let started = 0;
     let bothStarted!: () => void;
     const meeting = new Promise<void>((resolve) => (bothStarted = resolve));
@@ -144,7 +147,7 @@ describe('a factory that asks for its own key', () => {
   });
 
   it('breaks a cycle that runs through a flight a factory started itself: a starts b, b needs c, c needs a', async () => {
-    const { cache } = cacheOn('recursive-started:');
+    const { cache } = cacheOn('recursive-started:', DETECTING);
     let cStarted!: () => void;
     const cIsRunning = new Promise<void>((resolve) => (cStarted = resolve));
     let bAsks!: () => void;
@@ -169,18 +172,28 @@ describe('a factory that asks for its own key', () => {
   });
 
   it('names each key with its cache when the cycle crosses two caches', async () => {
-    const x = cacheOn('recursive-x:', { name: 'x' }).cache;
-    const y = cacheOn('recursive-y:', { name: 'y' }).cache;
+    const x = cacheOn('recursive-x:', { name: 'x', ...DETECTING }).cache;
+    const y = cacheOn('recursive-y:', { name: 'y', ...DETECTING }).cache;
     const failure = x.getOrSet('a', () => y.getOrSet('b', () => x.getOrSet('a', () => 'never')));
     await expect(failure).rejects.toThrow(/"a" \(cache "x"\) → "b" \(cache "y"\) → "a" \(cache "x"\)/);
   });
 
   it('lets unrelated concurrent callers of the same key coalesce as before', async () => {
-    const { cache } = cacheOn('recursive-none:');
+    const { cache } = cacheOn('recursive-none:', DETECTING);
     let calls = 0;
     const values = await Promise.all(Array.from({ length: 5 }, () => cache.getOrSet('k', async () => (calls++, await sleep(20), 'v'))));
     expect(values).toEqual(['v', 'v', 'v', 'v', 'v']);
     expect(calls).toBe(1);
+  });
+
+  it('without detection (the default on Node 20 and 22), waits for itself until its hardTimeout, as a lock wait would', async () => {
+    const { cache } = cacheOn('recursive-off:', { detectRecursiveFactories: false });
+    const outer = cache.getOrSet('k', async () => {
+      await expect(cache.getOrSet('k', () => 'inner', { hardTimeout: 200 })).rejects.toBeInstanceOf(FactoryTimeoutError);
+      return 'outer';
+    });
+    expect(await outer).toBe('outer');
+    await expect(cache.disconnect()).resolves.toBeUndefined();
   });
 });
 

@@ -52,6 +52,8 @@ describe(`chaos, short (npm run chaos for long runs): ${SECONDS} s, 3 instances,
       });
       if (summary.violationCount > 0) console.log(markdownReport(summary));
       expect(summary.reads).toBeGreaterThan(1_000);
+      // Issue 25's methods are in the workload.
+      for (const kind of ['expire', 'expireByTag', 'getOrSetMany'] as const) expect(summary.operations[kind]).toBeGreaterThan(10);
       expect(summary.faults.length).toBeGreaterThanOrEqual(mode === 'streams' ? 6 : 4);
       expect(summary.violations.map(({ rule, count }) => `${rule}: ${count}`)).toEqual([]);
     },

@@ -82,12 +82,53 @@ export class HistoryBuilder {
     return op;
   }
 
+  /**
+   * A getOrSetMany that returned `values`, its keys' tag that of the first; with `loader`, its own
+   * loader ran over `at` for the keys `made` names (their values), leaving out those in `omitted` (or
+   * failing for all of them).
+   */
+  getOrSetMany(
+    instance: string,
+    keys: string[],
+    values: Array<string | null>,
+    timing: Timing,
+    loader?: { made: Record<string, string>; at: Timing; omitted?: string[]; threw?: boolean },
+    extra: Extra = {},
+  ): OpRecord {
+    const op = this.op(instance, 'getOrSetMany', timing, { keys, values, tag: tagOf(keys[0]!), ttlMs: 600_000, ...extra });
+    if (loader !== undefined) {
+      const [start, end] = loader.at;
+      for (const [key, value] of Object.entries(loader.made)) {
+        const omitted = loader.omitted?.includes(key) === true;
+        this.factories.push({
+          instance,
+          op: op.id,
+          key,
+          value,
+          start,
+          ...(end === undefined ? {} : { end }),
+          threw: loader.threw,
+          omitted,
+        });
+      }
+    }
+    return op;
+  }
+
   del(instance: string, key: string, timing: Timing, extra: Extra = {}): OpRecord {
     return this.op(instance, 'del', timing, { keys: [key], result: true, ...extra });
   }
 
   deleteByTag(instance: string, tag: string, timing: Timing, extra: Extra = {}): OpRecord {
     return this.op(instance, 'deleteByTag', timing, { tag, result: true, ...extra });
+  }
+
+  expire(instance: string, key: string, timing: Timing, extra: Extra = {}): OpRecord {
+    return this.op(instance, 'expire', timing, { keys: [key], result: true, ...extra });
+  }
+
+  expireByTag(instance: string, tag: string, timing: Timing, extra: Extra = {}): OpRecord {
+    return this.op(instance, 'expireByTag', timing, { tag, result: true, ...extra });
   }
 
   clear(instance: string, timing: Timing, extra: Extra = {}): OpRecord {

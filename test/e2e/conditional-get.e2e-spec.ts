@@ -3,10 +3,12 @@ import {
   Controller,
   type ExecutionContext,
   Get,
+  Header,
   type INestApplication,
   Injectable,
   type NestInterceptor,
   Param,
+  Res,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE, Cacheable, type DynamoCache } from '../../src/index.js';
 import { cacheModule } from '../support/builders.js';
 import { useCacheTable } from '../support/dynamo.js';
+import { type PassthroughResponse, setResponseHeader } from '../support/nest-apps.js';
 
 const table = useCacheTable('conditional');
 const runs = new Map<string, number>();
@@ -35,6 +38,26 @@ class ItemsController {
   }
 }
 
+/** Routes that make their own validator: the cache must keep it, not put its own in its place. */
+@Controller('tagged')
+class TaggedController {
+  @Get('fixed/:id')
+  @Header('ETag', '"catalogue-7"')
+  @Cacheable({ ttl: 60_000 })
+  fixed(@Param('id') id: string) {
+    ran(id);
+    return { id, edition: 7 };
+  }
+
+  @Get('own/:id')
+  @Cacheable({ ttl: 60_000 })
+  own(@Param('id') id: string, @Res({ passthrough: true }) response: PassthroughResponse) {
+    const revision = ran(id);
+    setResponseHeader(response, 'ETag', `"rev-${revision}"`);
+    return { id, revision };
+  }
+}
+
 /** Another team's interceptor, outside the cache's: it wraps every body in an envelope. */
 @Injectable()
 class EnvelopeInterceptor implements NestInterceptor {
@@ -46,7 +69,7 @@ class EnvelopeInterceptor implements NestInterceptor {
 async function expressApp(prefix: string, providers: unknown[] = []): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [cacheModule(table, { partitionKeyPrefix: prefix })],
-    controllers: [ItemsController],
+    controllers: [ItemsController, TaggedController],
     providers: providers as never[],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
@@ -57,7 +80,7 @@ async function expressApp(prefix: string, providers: unknown[] = []): Promise<IN
 async function fastifyApp(prefix: string): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [cacheModule(table, { partitionKeyPrefix: prefix })],
-    controllers: [ItemsController],
+    controllers: [ItemsController, TaggedController],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
   await app.init();
@@ -142,6 +165,38 @@ describe.each([
       .expect(304);
     expect(again.headers['x-cache']).toBe('MISS');
     expect(runs.get(id('c'))).toBe(2);
+  });
+
+  /** A GET of `path`, holding `ifNoneMatch` if given: its status checked, its X-Cache and ETag returned. */
+  const cacheAndTag = async (path: string, status: number, ifNoneMatch?: string) => {
+    const call = request(app.getHttpServer()).get(path);
+    const answer = await (ifNoneMatch === undefined ? call : call.set('If-None-Match', ifNoneMatch)).expect(status);
+    if (status === 304) expect(answer.text ?? '').toBe('');
+    return [answer.headers['x-cache'], answer.headers.etag];
+  };
+
+  it("keeps the handler's own ETag (@Header) on the miss and the hit, and answers 304 to a client holding it", async () => {
+    const path = `/tagged/fixed/${id('f')}`;
+    expect(await cacheAndTag(path, 200)).toEqual(['MISS', '"catalogue-7"']);
+    expect(await cacheAndTag(path, 200)).toEqual(['HIT', '"catalogue-7"']);
+    expect(await cacheAndTag(path, 304, '"catalogue-7"')).toEqual(['HIT', '"catalogue-7"']);
+    expect(runs.get(id('f'))).toBe(1);
+  });
+
+  it('stores the ETag a passthrough handler set on its response, sends it on every hit and matches If-None-Match against it', async () => {
+    const path = `/tagged/own/${id('o')}`;
+    expect(await cacheAndTag(path, 200)).toEqual(['MISS', '"rev-1"']);
+    const hit = await request(app.getHttpServer()).get(path).expect(200);
+    expect([hit.headers['x-cache'], hit.headers.etag, hit.body]).toEqual(['HIT', '"rev-1"', { id: id('o'), revision: 1 }]);
+    expect(await cacheAndTag(path, 304, 'W/"rev-1"')).toEqual(['HIT', '"rev-1"']);
+    expect(runs.get(id('o'))).toBe(1);
+
+    // Misses whose handler makes a new tag: the old one no longer answers 304, the one just made does.
+    await app.get<DynamoCache>(CACHE).clear();
+    expect(await cacheAndTag(path, 200, '"rev-1"')).toEqual(['MISS', '"rev-2"']);
+    await app.get<DynamoCache>(CACHE).clear();
+    expect(await cacheAndTag(path, 304, '"rev-3"')).toEqual(['MISS', '"rev-3"']);
+    expect(runs.get(id('o'))).toBe(3);
   });
 
   it("leaves a per-user request (bypassed) to the handler: the cache's tag does not answer it", async () => {

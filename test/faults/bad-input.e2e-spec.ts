@@ -21,9 +21,9 @@ import { DynamoStore } from '../../src/entries/store.js';
 import { createTable, localClient, memoryLogger, uniqueTableName, useCacheTable, cacheTableAttributes } from '../support/dynamo.js';
 
 /**
- * Every bad input the README's table lists, one test each: what it gets (a typed error naming the
+ * Every bad input the table of docs/failures.md lists, one test each: what it gets (a typed error naming the
  * key, option or table, or a documented fallback with a warning), and what the table holds after
- * (nothing written, nothing changed). The README rows are checked against `input` and `outcome`.
+ * (nothing written, nothing changed). Its rows are checked against `input` and `outcome`.
  */
 const { client, tableName } = useCacheTable('badinput');
 const logger = memoryLogger();
@@ -461,8 +461,8 @@ describe('bad input: a clear error or a documented, logged fallback, and nothing
     expect(withoutWrites(after, badInput.writes)).toEqual(withoutWrites(before, badInput.writes));
   });
 
-  it('is listed in the README, one row per case', async () => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  it('is listed in docs/failures.md, one row per case', async () => {
+    const readme = await readFile(new URL('../../docs/failures.md', import.meta.url), 'utf8');
     const missing = CASES.filter(({ input, outcome }) => !readme.includes(`| ${input} | ${outcome} |`));
     if (missing.length > 0 && process.env.PRINT_BAD_INPUT_ROWS)
       console.log(CASES.map(({ input, outcome }) => `| ${input} | ${outcome} |`).join('\n'));

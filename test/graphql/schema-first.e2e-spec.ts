@@ -4,10 +4,10 @@ import { Args, Context, GraphQLModule, Mutation, Parent, Query, ResolveField, Re
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheEvict, Cacheable, DynamoCacheModule } from '../../src/index.js';
 import { useCacheTable } from '../support/dynamo.js';
+import { graphqlData } from '../support/nest-apps.js';
 
 const { client, tableName } = useCacheTable('graphql_schema_first');
 const root = { tableName, client, partitionKeyName: 'pk', ttlAttributeName: 'ttl' };
@@ -97,11 +97,7 @@ describe.each(drivers)('@Cacheable on schema-first resolvers ($name)', ({ name, 
   });
   afterAll(() => app.close());
 
-  const data = async (query: string, headers: Record<string, string> = {}) => {
-    const { body } = await request(app.getHttpServer()).post('/graphql').set(headers).send({ query }).expect(200);
-    expect(body.errors).toBeUndefined();
-    return body.data;
-  };
+  const data = (query: string, headers?: Record<string, string>) => graphqlData(app)(query, headers);
 
   it('answers a query and its field resolver from the cache; a mutation evicts the query by tag, and a new parent makes a new field', async () => {
     expect(await data('{ movie(id: "1") { title run review } }')).toEqual({

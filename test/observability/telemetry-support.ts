@@ -10,14 +10,28 @@ class TestMetricReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
 }
 
+/** A meter provider whose points a test collects on demand: `points(name)`, every point of that metric now. */
+export function collectingMeterProvider() {
+  const reader = new TestMetricReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  return {
+    meterProvider,
+    async points(name: string): Promise<DataPoint<unknown>[]> {
+      const { resourceMetrics } = await reader.collect();
+      return resourceMetrics.scopeMetrics.flatMap((scope) =>
+        scope.metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as DataPoint<unknown>[]),
+      );
+    },
+  };
+}
+
 /**
  * In-memory OpenTelemetry for one test file: a meter provider with a reader the test collects on
  * demand, a tracer provider that keeps finished spans, and the AsyncLocalStorage context manager
  * (what the Node SDK installs) so that a span started inside another is its child.
  */
 export function useInMemoryTelemetry() {
-  const reader = new TestMetricReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
+  const { meterProvider, points } = collectingMeterProvider();
   const spans = new InMemorySpanExporter();
   const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -32,12 +46,7 @@ export function useInMemoryTelemetry() {
     tracerProvider,
     spans,
     /** Every point of the metric `name`, as collected now. */
-    async points(name: string): Promise<DataPoint<unknown>[]> {
-      const { resourceMetrics } = await reader.collect();
-      return resourceMetrics.scopeMetrics.flatMap((scope) =>
-        scope.metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as DataPoint<unknown>[]),
-      );
-    },
+    points,
   };
 }
 

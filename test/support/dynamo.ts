@@ -28,6 +28,11 @@ export function localClient(config: DynamoDBClientConfig = {}, access: Permissio
   return client;
 }
 
+/** The options the sample's main.ts gives its app, pointed at the shared DynamoDB Local: the table made on first start. */
+export function localModuleOptions(tableName: string) {
+  return { tableName, createTableIfNotExists: true, endpoint: dynamoEndpoint(), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+}
+
 /** A table name no other test uses, so that test files can run side by side on one DynamoDB Local. */
 export function uniqueTableName(purpose: string): string {
   return `${purpose}_${randomUUID().slice(0, 8)}`;

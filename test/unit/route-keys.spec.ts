@@ -96,16 +96,18 @@ describe('which answers are not stored (unstorableReason)', () => {
     expect(unstorableReason({ a: [1, new Date(0)] }, 200, [200], noHeaders)).toBeUndefined();
   });
 
-  it('does not store no value, a status the route does not cache, a cookie or a private answer, and says the route meant it', () => {
+  it('does not store no value, a status the route does not cache or a private answer, and says the route meant it', () => {
     expect(unstorableReason(undefined, 200, [200], noHeaders)).toMatchObject({ deliberate: true, reason: 'the handler returned no value' });
     expect(unstorableReason(null, 200, [200], noHeaders)).toMatchObject({ deliberate: true });
     expect(unstorableReason({}, 202, [200], noHeaders)?.reason).toContain('202');
-    expect(unstorableReason({}, 200, [200], headers({ 'set-cookie': 'sid=1' }))).toMatchObject({
-      deliberate: true,
-      reason: 'it sets a cookie',
-    });
+    expect(unstorableReason({}, 200, [200], headers({ 'cache-control': 'private, max-age=60' }))).toMatchObject({ deliberate: true });
     expect(unstorableReason({}, 200, [200], headers({ 'cache-control': 'private, max-age=60' }))?.reason).toContain('private');
     expect(unstorableReason({}, 200, [200], headers({ 'cache-control': 'no-store' }))?.reason).toContain('no-store');
+  });
+
+  it("does not store an answer that sets a cookie, one visitor's, and says the route is likely cached by mistake", () => {
+    expect(unstorableReason({}, 200, [200], headers({ 'set-cookie': 'sid=1' }))).toMatchObject({ deliberate: false });
+    expect(unstorableReason({}, 200, [200], headers({ 'set-cookie': 'sid=1' }))?.reason).toContain('sets a cookie (Set-Cookie)');
   });
 
   it('does not store a class instance, deep or not, and says it was likely a mistake', () => {

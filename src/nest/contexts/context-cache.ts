@@ -43,7 +43,8 @@ export class ContextCache {
     if (cacheable === undefined || this.skips(plan, cacheable, context)) return next.handle();
     const key = calls.keyOf(cacheable, context);
     if (key.bypass !== undefined) {
-      if (key.warn) this.warning.warn(plan.where, `answered without the cache, ${key.bypass}`);
+      if (key.warn === 'once') this.warning.warnOnce(plan.where, key.bypass);
+      else if (key.warn === 'per burst') this.warning.warn(plan.where, `answered without the cache, ${key.bypass}`);
       return next.handle();
     }
     return defer(() => this.answer(calls, plan, cacheable, key, args, next)).pipe(concatMap((value) => calls.answer(value)));

@@ -6,7 +6,14 @@ import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable
 /** The entry a call is cached under (with the headers `vary` reads), or why it is answered without the cache. */
 export type CallKey =
   | { readonly key: string | Promise<string>; readonly headers: CacheableRequest['headers']; readonly bypass?: undefined }
-  | { readonly bypass: string; readonly warn: boolean };
+  | {
+      readonly bypass: string;
+      /**
+       * Whether a warning says so: `once` per handler for a fact of its set-up, `per burst` for what
+       * may change from call to call (a key that could not be made), `never` where bypassing is the design.
+       */
+      readonly warn: 'once' | 'per burst' | 'never';
+    };
 
 /**
  * How one kind of Nest context other than HTTP is cached (GraphQL resolvers, message handlers):

@@ -27,6 +27,13 @@ interface GraphQLContext {
   readonly reply?: { readonly request?: { readonly headers?: Headers } };
 }
 
+/** Why a query's field in a context without an HTTP request runs uncached, and what to do about it. */
+const NO_REQUEST =
+  'runs uncached wherever its GraphQL context holds no HTTP request (`req`, with headers) to say who is asking, ' +
+  'as over graphql-ws or with a context function that replaces `req`. Give @Cacheable `shared: true` if its ' +
+  'answer is the same for everyone; else keep in the context, as `req`, the HTTP request whose headers say who ' +
+  'is asking. (Said once.)';
+
 /**
  * GraphQL resolvers (`context.getType() === 'graphql'`): a query's fields are cached, root fields
  * and field resolvers alike; a mutation's and a subscription's never are. Per user by the routes'
@@ -36,21 +43,16 @@ export const resolverCalls: ContextCalls = {
   keyOf(options: CacheableOptions, context: ExecutionContext): CallKey {
     const [parent, args, graphqlContext, info] = context.getArgs<[unknown, unknown, GraphQLContext | undefined, ResolveInfo]>();
     // A mutation's answer must show what it changed; a field inside it as well.
-    if (info?.operation?.operation !== 'query') return { bypass: 'not in a query', warn: false };
+    if (info?.operation?.operation !== 'query') return { bypass: 'not in a query', warn: 'never' };
     const headers = graphqlContext?.req?.headers ?? graphqlContext?.reply?.request?.headers;
-    if (headers === undefined && options.shared !== true) {
-      return {
-        bypass:
-          'its GraphQL context holds no request (`req`) whose headers would say who is asking; ' +
-          'give @Cacheable `shared: true` if its answer is the same for everyone',
-        warn: true,
-      };
-    }
-    if (headers !== undefined && personalRequestReason(headers, options) !== undefined) return { bypass: 'per user', warn: false };
+    // No headers, no way to tell users apart: the resolver answers every call, as for a request with a
+    // credential header. Said once per resolver: it is how the app is set up, not how one call went.
+    if (headers === undefined && options.shared !== true) return { bypass: NO_REQUEST, warn: 'once' };
+    if (headers !== undefined && personalRequestReason(headers, options) !== undefined) return { bypass: 'per user', warn: 'never' };
     try {
       return { key: resolverKey(options, parent, args, graphqlContext, info), headers: headers ?? {} };
     } catch (error) {
-      return { bypass: `its key could not be made: ${describe(error)}`, warn: true };
+      return { bypass: `its key could not be made: ${describe(error)}`, warn: 'per burst' };
     }
   },
   // A resolver's Observable counts by its last value, as Nest answers GraphQL with it.

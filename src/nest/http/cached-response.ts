@@ -1,9 +1,13 @@
 import { entityTagOf } from './entity-tag.js';
+import type { StoredHeaders } from './handler-headers.js';
 
 /** A route's answer as stored: what a hit needs to answer as the handler did. */
 export interface CachedResponse {
+  /** The HTTP status the handler answered with (one of the route's `statuses`). */
   readonly status: number;
+  /** The Content-Type header the handler's answer had, sent again on a hit. */
   readonly contentType?: string;
+  /** What the handler returned, as it serializes (JSON, or a string). */
   readonly body: unknown;
   /** Epoch ms it was stored at, for the Age header. */
   readonly storedAt: number;
@@ -11,6 +15,13 @@ export interface CachedResponse {
   readonly expiresAt?: number;
   /** Its validator (`entityTagOf`), stored with it so that a hit computes nothing; absent in answers stored by 0.1. */
   readonly etag?: string;
+  /**
+   * The headers the handler itself set (`headersSetSince`: X-Total-Count, Location, Cache-Control…), sent
+   * again on every hit. Absent when it set none, and in entries written before there was this field: a hit
+   * reads those as having none. They travel in the entry's value, so they count towards its size (compressed,
+   * and split into chunk items past DynamoDB's 400 KB item limit, as a large body is).
+   */
+  readonly headers?: StoredHeaders;
 }
 
 const tagsOfUntagged = new WeakMap<CachedResponse, string>();
@@ -57,7 +68,12 @@ export function unstorableReason(
   if (body === undefined || body === null) return { reason: 'the handler returned no value', deliberate: true };
   if (!statuses.includes(status))
     return { reason: `its status ${status} is not one of the route's statuses (${statuses.join(', ')})`, deliberate: true };
-  if (header('set-cookie') !== undefined) return { reason: 'it sets a cookie', deliberate: true };
+  // Not deliberate: an answer with a cookie is one visitor's, so a route that sets one is likely cached by mistake.
+  if (header('set-cookie') !== undefined)
+    return {
+      reason: 'it sets a cookie (Set-Cookie), so it answers one visitor; set cookies on routes that are not cached',
+      deliberate: false,
+    };
   const cacheControl = String(header('cache-control') ?? '');
   if (/\b(private|no-store)\b/i.test(cacheControl)) return { reason: `it is Cache-Control: ${cacheControl}`, deliberate: true };
   const odd = firstNotPlainData(body, 0);

@@ -9,7 +9,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { concatMap, defer, lastValueFrom, type Observable, of } from 'rxjs';
+import { concatMap, defer, lastValueFrom, type Observable, of, tap } from 'rxjs';
 import { DynamoCacheRegistry } from '../../cache/cache-registry.js';
 import type { DynamoCache } from '../../cache/dynamo-cache.js';
 import { FactoryTimeoutError } from '../../cache/errors.js';
@@ -19,6 +19,7 @@ import { stamp } from '../../store/tags.js';
 import { CallerFailure, evictEntries } from '../cache-calls.js';
 import { asksForFreshAnswer, bodyForHit, type CachedResponse, entityTagOfStored, jsonOfFrozen } from './cached-response.js';
 import { ifNoneMatchHolds } from './entity-tag.js';
+import { headerSnapshot, removeUnlessNotModified, sentWithNotModified, type StoredHeaders } from './handler-headers.js';
 import { answersNotModified, markNotModified } from './not-modified.js';
 import { onlyOwnInterceptors } from './outer-interceptors.js';
 import { personalRequestReason } from './http-cache-key.js';
@@ -26,6 +27,7 @@ import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from '../i
 import { AnswerPolicy, type DescribedAnswer, HandlerRun } from './route-answer.js';
 import { answerInMemory, routeKeyOf, variantKey } from './route-keys.js';
 import { type RoutePlan, routePlan } from './route-plan.js';
+import { mergedVary } from './vary.js';
 
 const isThisInterceptor = (interceptor: unknown) => interceptor === DynamoCacheInterceptor || interceptor instanceof DynamoCacheInterceptor;
 
@@ -83,13 +85,14 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const method = this.adapterHost.httpAdapter.getRequestMethod(request);
     const options = plan.cacheable;
     if (options === undefined || (method !== 'GET' && method !== 'HEAD')) return next.handle();
-    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', next.handle());
-    if (options.skipIf !== undefined && this.skips(plan, options.skipIf, context)) return this.mark(response, 'BYPASS', next.handle());
+    const handler = this.varying(response, options, next);
+    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', handler.handle());
+    if (options.skipIf !== undefined && this.skips(plan, options.skipIf, context)) return this.mark(response, 'BYPASS', handler.handle());
     let base: string | Promise<string>;
     try {
       base = routeKeyOf(options, request, method, () => this.adapterHost.httpAdapter.getRequestUrl(request));
     } catch (error) {
-      return this.bypassForKey(plan, response, error, next);
+      return this.bypassForKey(plan, response, error, handler);
     }
     // A hit in memory is answered here and now: no promise, no async frame, as cheap as a route without a cache.
     if (
@@ -104,7 +107,23 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         return of(this.serveStored(request, response, remembered, { shared: false, sendsText }));
       }
     }
-    return defer(() => this.answer(plan, options, request, response, base, next));
+    return defer(() => this.answer(plan, options, request, response, base, handler));
+  }
+
+  /**
+   * A route with `vary` names those headers in the Vary of every answer (hit, miss, stale, 304,
+   * bypass): set now, before any answer goes, and again after the handler ran, which may have set a
+   * Vary of its own. The handler is returned to run in `next`'s place.
+   */
+  private varying(response: unknown, { vary }: CacheableOptions, next: CallHandler): CallHandler {
+    if (vary === undefined || vary.length === 0) return next;
+    const adapter = this.adapterHost.httpAdapter;
+    const varyBy = () => {
+      const merged = mergedVary(adapter.getHeader(response, 'vary'), vary);
+      if (merged !== undefined) adapter.setHeader(response, 'Vary', merged);
+    };
+    varyBy();
+    return { handle: () => next.handle().pipe(tap({ next: varyBy, error: varyBy })) };
   }
 
   private async answer(
@@ -116,6 +135,9 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     next: CallHandler,
   ): Promise<unknown> {
     const runHandler = () => lastValueFrom(next.handle(), { defaultValue: undefined });
+    // Before anything is awaited: a handler that runs later (a background refresh after this request's hit
+    // was answered, a distributed lock) still has its own headers told from the middleware's, not from a hit's.
+    const headersBefore = headerSnapshot(response);
     let key: string;
     let cache: DynamoCache;
     try {
@@ -125,7 +147,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     } catch (error) {
       return lastValueFrom(this.bypassForKey(plan, response, error, next), { defaultValue: undefined });
     }
-    const route = { plan, options, request, response };
+    const route = { plan, options, request, response, headersBefore };
     const defaultTtlMs = cache.forRoutes().defaultTtlMs;
     const run = new HandlerRun(route, runHandler, (body) => this.policy.describe(route, body, defaultTtlMs), this.warning);
     try {
@@ -167,7 +189,11 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
     adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
     const state = entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT';
-    if (this.notModified(request, response, entityTagOfStored(entry))) return this.mark(response, state, undefined);
+    if (this.notModified(request, response, entityTagOfStored(entry))) {
+      if (entry.headers !== undefined) this.replay(response, entry.headers, sentWithNotModified);
+      return this.mark(response, state, undefined);
+    }
+    if (entry.headers !== undefined) this.replay(response, entry.headers, () => true);
     const { body } = entry;
     if (sendsText && entry.contentType === undefined && isFrozenJson(body)) {
       adapter.setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
@@ -180,8 +206,25 @@ export class DynamoCacheInterceptor implements NestInterceptor {
 
   /** The handler's own answer on a miss, with the tag of what was stored; `304` when the client holds it already. */
   private answerFresh(request: CacheableRequest, response: unknown, answer: DescribedAnswer, value: unknown): unknown {
-    if (answer.etag !== undefined && this.notModified(request, response, answer.etag)) return this.mark(response, 'MISS', undefined);
+    if (answer.etag !== undefined && this.notModified(request, response, answer.etag)) {
+      if (answer.headers !== undefined) removeUnlessNotModified(response, answer.headers);
+      return this.mark(response, 'MISS', undefined);
+    }
     return this.mark(response, 'MISS', value);
+  }
+
+  /**
+   * Sets the headers the handler set on its miss, those `sends` keeps (a 304 carries only some), over
+   * what the response has: the same header set before the handler (a middleware's) was replaced by it on the miss too.
+   */
+  private replay(response: unknown, headers: StoredHeaders, sends: (name: string) => boolean): void {
+    const adapter = this.adapterHost.httpAdapter;
+    for (const name of Object.keys(headers)) {
+      if (!sends(name)) continue;
+      const value = headers[name]!;
+      // An array the memory tier holds is frozen and shared by every hit: each response gets its own.
+      adapter.setHeader(response, name, (typeof value === 'string' ? value : [...value]) as string);
+    }
   }
 
   /** Sets the answer's ETag; true when the request's If-None-Match names it, and the answer is then a bodiless 304. */

@@ -6,6 +6,7 @@ import { entryTtl } from '../entry-ttl.js';
 import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
 import { type CachedResponse, unstorableReason } from './cached-response.js';
 import { entityTagOf } from './entity-tag.js';
+import { cookiesSetBy, type HeaderSnapshot, headersSetSince } from './handler-headers.js';
 import type { RoutePlan } from './route-plan.js';
 
 /** A handler's answer as the cache would store it, and why it must not be, if it must not. */
@@ -17,6 +18,11 @@ export interface RouteRequest {
   readonly options: CacheableOptions;
   readonly request: CacheableRequest;
   readonly response: unknown;
+  /**
+   * The response's headers as the cache found them, before it or the handler set any (only the route's
+   * Vary is set by then, `varying`): what the handler sets on a miss is what differs from them.
+   */
+  readonly headersBefore: HeaderSnapshot;
 }
 
 /**
@@ -30,10 +36,13 @@ export class AnswerPolicy {
     private readonly warning: BurstWarning,
   ) {}
 
-  describe({ plan, options, response }: RouteRequest, body: unknown, defaultTtlMs: number | undefined): DescribedAnswer {
+  describe({ plan, options, response, headersBefore }: RouteRequest, body: unknown, defaultTtlMs: number | undefined): DescribedAnswer {
     const adapter = this.adapterHost.httpAdapter;
     const status = (response as { statusCode: number }).statusCode;
-    const unstorable = unstorableReason(body, status, plan.statuses, (name) => adapter.getHeader(response, name));
+    const header = (name: string) => adapter.getHeader(response, name);
+    const unstorable = unstorableReason(body, status, plan.statuses, (name) =>
+      name === 'set-cookie' ? cookiesSetBy(response, header(name)) : header(name),
+    );
     if (unstorable !== undefined && !unstorable.deliberate)
       this.warning.warn(plan.where, `its answer is not cached: ${unstorable.reason}.`);
     let reason = unstorable?.reason;
@@ -50,13 +59,18 @@ export class AnswerPolicy {
     }
     const storedAt = Date.now();
     const contentType = adapter.getHeader(response, 'content-type') as string | undefined;
+    // The handler's own validator (@Header('ETag'), res.setHeader, reply.header) is the answer's: it
+    // goes out on the miss, is stored for the hits, and is what If-None-Match is matched against.
+    const ownTag = adapter.getHeader(response, 'etag');
+    const headers = reason === undefined ? headersSetSince(headersBefore, response) : undefined;
     return {
       status,
       body,
       storedAt,
       ...(contentType && { contentType }),
       ...(ttl > 0 && { expiresAt: storedAt + ttl }),
-      ...(reason ? { reason } : { etag: entityTagOf(status, contentType, body) }),
+      ...(reason ? { reason } : { etag: typeof ownTag === 'string' && ownTag !== '' ? ownTag : entityTagOf(status, contentType, body) }),
+      ...(headers && { headers }),
     };
   }
 }

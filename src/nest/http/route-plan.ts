@@ -1,4 +1,4 @@
-import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
+import { RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import type { GetOrSetOptions } from '../../cache/cache-options.js';
 import type { CachedResponse } from './cached-response.js';
 import { CACHE_EVICT_METADATA, CACHEABLE_METADATA, NO_CACHE_METADATA } from '../dynamo-cache.constants.js';
@@ -39,10 +39,21 @@ export function routePlan(controller: Function, handler: Function): RoutePlan | 
   if (Reflect.getMetadata(NO_CACHE_METADATA, handler) === true) return null;
   // A handler that writes the response itself (@Res, @Next) or streams events (@Sse) has no value to store.
   if (Reflect.getMetadata(SSE_METADATA, handler)) return null;
-  const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
-  if (Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])))) return null;
+  if (writesResponse(controller, handler)) return null;
   const cacheable = { ...onClass, ...onMethod };
   return { where, cacheable, cacheName, statuses: cacheable.statuses ?? [200], getOrSet: getOrSetOptions(cacheable) };
+}
+
+/**
+ * Whether the handler sends the response itself, by Nest's own rule (RouterExecutionContext's
+ * isResponseHandled): @Res() or @Next() without `passthrough`. A passthrough handler returns its
+ * value for Nest to send, having set a header or a status on the way: that value is stored.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function writesResponse(controller: Function, handler: Function): boolean {
+  const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
+  const takesResponse = Object.keys(params).some((param) => [RESPONSE_PARAM, NEXT_PARAM].includes(Number(param.split(':')[0])));
+  return takesResponse && Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, controller, handler.name) !== true;
 }
 
 /** A stored answer's own ttl, which eager refresh measures a hit against (the cache's default is not the route's). */

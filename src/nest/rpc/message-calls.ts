@@ -20,12 +20,12 @@ class Emissions {
  */
 export const messageCalls: ContextCalls = {
   keyOf(options: CacheableOptions, context: ExecutionContext): CallKey {
-    if (isEventHandler(context.getHandler())) return { bypass: 'an event handler', warn: false };
+    if (isEventHandler(context.getHandler())) return { bypass: 'an event handler', warn: 'never' };
     const rpc = context.switchToRpc();
     try {
       return { key: messageKey(options, context.getHandler(), rpc.getData(), rpc.getContext()), headers: {} };
     } catch (error) {
-      return { bypass: `its key could not be made: ${describe(error)}`, warn: true };
+      return { bypass: `its key could not be made: ${describe(error)}`, warn: 'per burst' };
     }
   },
   // A handler's Observable may answer with several messages: only a single answer is stored.
