@@ -226,7 +226,8 @@ export class DynamoCache {
    * one that `get` would return. One retired by `deleteByTag` or `clear()` holds nothing for reads, and
    * one made stale by `expire` or `expireByTag` is only a fail-safe fallback: false, and it is not
    * renewed (a renewal would push a stale value's life out, not make it live). False too when its
-   * tags' invalidation times could not be read: a read would fail too.
+   * tags' invalidation times could not be read: a read would fail too. Through an outage, a change
+   * this instance owes DynamoDB answers as it does for `get`, and the item it replaces is not renewed.
    */
   refresh(key: string): Promise<boolean> {
     return renew(this.#core, key);
