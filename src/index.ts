@@ -44,6 +44,7 @@ export {
   FactoryTimeoutError,
   InvalidLoaderResultError,
   RecursiveFactoryError,
+  TtlFunctionError,
 } from './cache/errors.js';
 export {
   CacheStartupError,

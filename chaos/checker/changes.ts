@@ -120,7 +120,8 @@ export class Changes {
         tag: ofTag(op) ? op.tag : undefined,
         start: op.start,
         end: op.end ?? Number.POSITIVE_INFINITY,
-        // del and expire resolve to false for a key DynamoDB held no live entry of, too; the others only when they failed.
+        // del and expire resolve to false for a key DynamoDB held no live entry of, too; the others only when they
+        // failed and nothing is owed (an owed one resolves true, and its failure leaves it not durable).
         durable: durable(op) && (ofKey(op) || op.result === true),
         soft: op.kind === 'expire' || op.kind === 'expireByTag',
       };

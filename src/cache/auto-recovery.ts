@@ -1,12 +1,20 @@
 import type { TagInvalidations } from '../store/coordination.js';
+import { expiredEntry } from '../store/entry-expiry.js';
 import type { NewerWrites, PreparedEntry } from '../store/entry-store.js';
 import { mapWithConcurrency } from '../store/retry.js';
 import type { CacheConfig } from './cache-config.js';
 import type { DistributedTier } from './distributed-tier.js';
-import { type OwedKeyChange, OwedWrites } from './owed-writes.js';
+import { type OwedExpiry, type OwedKeyChange, OwedWrites, lastChangeOf } from './owed-writes.js';
 
 /** What the changes owed to DynamoDB are sent with: conditional writes, and tag times that never move back. */
 export type RecoveryStore = NewerWrites & TagInvalidations;
+
+/**
+ * What became of a change that DynamoDB may not have taken: it did (`landed`), or the change is owed
+ * to it (`owed`): acknowledged either way, as `set` acknowledges a value memory keeps through an
+ * outage. `failed`: neither (auto-recovery off, or `disconnect()` begun), the change is not kept.
+ */
+export type ChangeOutcome = 'landed' | 'owed' | 'failed';
 
 /** `stats().autoRecovery`. */
 export interface AutoRecoveryStats {
@@ -22,13 +30,16 @@ const REPLAY_CONCURRENCY = 8;
 const REPLAY_MIN_GAP_MS = 200;
 
 /**
- * Auto-recovery (FusionCache's AutoRecovery, bentocache's bus retry queue): the writes and
- * invalidations this instance acknowledged while DynamoDB could not take them (circuit open, or the
- * call failed with `throwOnErrors` off), kept per key (see OwedWrites) and sent again once DynamoDB
- * answers: when a call succeeds, and every `circuitBreaker.durationMs` while any is owed (the replay
- * itself then is the breaker's probe). Each lands only over an item made before it, so a newer
+ * Auto-recovery (FusionCache's AutoRecovery, bentocache's bus retry queue): the writes, invalidations
+ * and expiries this instance acknowledged while DynamoDB could not take them (circuit open, or the
+ * call failed with `throwOnErrors` off), kept per key or tag (see OwedWrites) and sent again once
+ * DynamoDB answers: when a call succeeds, and every `circuitBreaker.durationMs` while any is owed (the
+ * replay itself then is the breaker's probe). Each lands only over an item made before it, so a newer
  * change made meanwhile by another instance wins. Until then, reads of this instance answer as if
- * it had landed (see `owedOver`).
+ * it had landed (see `owedOver` and owed-reads.ts).
+ *
+ * Each `owe…` answers whether the change is kept: false once `disconnect()` began, when nothing more
+ * is (the caller then answers as without auto-recovery).
  */
 export class AutoRecovery {
   private readonly owed: OwedWrites<PreparedEntry>;
@@ -50,21 +61,36 @@ export class AutoRecovery {
     return { owed: this.owed.size, dropped: this.owed.dropped };
   }
 
-  oweWrite(prepared: PreparedEntry): void {
+  oweWrite(prepared: PreparedEntry): boolean {
     const { key, storedAt, tags, expiration } = prepared;
     // Kept for fail-safe past its expiry: sending it is worth it until then.
     const expiresAt = expiration.staleUntil ?? expiration.expiresAt;
-    this.owe(() => this.owed.oweKeyChange({ kind: 'set', key, madeAt: storedAt, entry: prepared, tags: tags ?? [], expiresAt }));
+    return this.owe(() => this.owed.oweKeyChange({ kind: 'set', key, madeAt: storedAt, entry: prepared, tags: tags ?? [], expiresAt }));
   }
 
-  oweDeletes(keys: readonly string[], at: number): void {
-    this.owe(() => {
+  oweDeletes(keys: readonly string[], at: number): boolean {
+    return this.owe(() => {
       for (const key of keys) this.owed.oweKeyChange({ kind: 'delete', key, madeAt: at });
     });
   }
 
-  oweInvalidation(tags: readonly string[], at: number): void {
-    this.owe(() => this.owed.oweTagInvalidation(tags, at));
+  oweInvalidation(tags: readonly string[], at: number): boolean {
+    return this.owe(() => this.owed.oweTagInvalidation(tags, at));
+  }
+
+  /** `expire(key)`: a value owed before it then lands stale; alone, it lands on an item made before it. */
+  oweExpiry(key: string, expiry: OwedExpiry): boolean {
+    return this.owe(() => this.owed.oweExpiry(key, expiry));
+  }
+
+  /** `expireByTag(tags)` at `at`. */
+  oweTagExpiry(tags: readonly string[], at: number): boolean {
+    return this.owe(() => this.owed.oweTagExpiry(tags, at));
+  }
+
+  /** This instance's expire of `key` reached DynamoDB: a value still owed from before it must land stale. */
+  expiryLanded(key: string, expiry: OwedExpiry): void {
+    this.owed.expiryLanded(key, expiry);
   }
 
   /** This instance's own change of `key`, made at `at`, reached DynamoDB: what it owed for the key before is moot. */
@@ -72,9 +98,19 @@ export class AutoRecovery {
     for (const key of keys) this.owed.settledKey(key, at);
   }
 
+  /** As `settled`, for every key: the keyv view's `clear()`, which deleted every item (tags owed still hold). */
+  settledAll(at: number): void {
+    this.owed.settledAllKeys(at);
+  }
+
   /** The newest invalidation of `tag` owed: a read of tag times must not go back before it. */
   owedTagTime(tag: string): number | undefined {
     return this.owed.owedTagTime(tag);
+  }
+
+  /** The newest expiry of `tag` owed (`expireByTag`), likewise. */
+  owedTagExpiry(tag: string): number | undefined {
+    return this.owed.owedTagExpiry(tag);
   }
 
   /** The change owed for `key` now, taken when a read begins (see `owedOver`). */
@@ -83,10 +119,10 @@ export class AutoRecovery {
   }
 
   /**
-   * The owed change that a read of `key` must answer with instead of what DynamoDB returned (made at
-   * `foundMadeAt`, undefined for nothing): the newest of what was owed when the read began
-   * (`owedAtStart`, which may have landed meanwhile, after the read was answered) and what is owed
-   * now, if it was made after the item found. Undefined: DynamoDB's answer stands.
+   * The owed change that a read of `key` must lay over what DynamoDB returned (`found`, undefined for
+   * nothing): the newest of what was owed when the read began (`owedAtStart`, which may have landed
+   * meanwhile, after the read was answered) and what is owed now, if any of it (an expire riding
+   * with it included) was made after the item found. Undefined: DynamoDB's answer stands.
    */
   owedOver(
     key: string,
@@ -94,9 +130,9 @@ export class AutoRecovery {
     found: { readonly storedAt?: number } | undefined,
   ): OwedKeyChange<PreparedEntry> | undefined {
     const now = this.owed.owedFor(key);
-    const owed = now === undefined || (owedAtStart !== undefined && owedAtStart.madeAt > now.madeAt) ? owedAtStart : now;
+    const owed = now === undefined || (owedAtStart !== undefined && lastChangeOf(owedAtStart) > lastChangeOf(now)) ? owedAtStart : now;
     if (owed === undefined) return undefined;
-    return found !== undefined && (found.storedAt ?? 0) >= owed.madeAt ? undefined : owed;
+    return found !== undefined && (found.storedAt ?? 0) >= lastChangeOf(owed) ? undefined : owed;
   }
 
   /** Sends what is owed, unless a replay is running (then it is that one). */
@@ -129,10 +165,11 @@ export class AutoRecovery {
       );
   }
 
-  private owe(change: () => void): void {
-    if (this.closed) return;
+  private owe(change: () => void): boolean {
+    if (this.closed) return false;
     change();
     this.watch();
+    return true;
   }
 
   /** While anything is owed: a replay after any call that succeeds, and on a timer (the breaker's probe when no call comes). */
@@ -160,24 +197,27 @@ export class AutoRecovery {
   private async send(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const { keys, tags } = this.owed.batch(Date.now());
-    let landed = false;
-    const byTime = new Map<number, string[]>();
-    for (const [tag, at] of tags) (byTime.get(at) ?? byTime.set(at, []).get(at)!).push(tag);
-    for (const [at, names] of byTime) {
-      const outcome = await this.distributed
-        .attempt('replay invalidateTags', undefined, () => this.store.writeTagTimes(names, at))
-        .catch(() => undefined);
-      // DynamoDB still failing: the rest waits for the next try.
-      if (outcome?.ok !== true) return;
-      for (const tag of names) this.owed.paidTag(tag, at);
-      landed = true;
-    }
+    const { keys, tags, tagExpiries } = this.owed.batch(Date.now());
+    const { store, owed } = this;
+    const tagsSent =
+      (await this.sendTagTimes(
+        'replay invalidateTags',
+        tags,
+        (names, at) => store.writeTagTimes(names, at),
+        (tag, at) => owed.paidTag(tag, at),
+      )) &&
+      (await this.sendTagTimes(
+        'replay expireTags',
+        tagExpiries,
+        (names, at) => store.writeTagExpiries(names, at),
+        (tag, at) => owed.paidTagExpiry(tag, at),
+      ));
+    // DynamoDB still failing: the rest waits for the next try.
+    if (!tagsSent) return;
+    let landed = tags.size > 0 || tagExpiries.size > 0;
     await mapWithConcurrency(keys, REPLAY_CONCURRENCY, async (change) => {
       try {
-        const outcome = await this.distributed.attempt(`replay ${change.kind}`, change.key, () =>
-          change.kind === 'set' ? this.store.putEntryIfNewer(change.entry) : this.store.deleteUnlessNewer(change.key, change.madeAt),
-        );
+        const outcome = await this.distributed.attempt(`replay ${change.kind}`, change.key, () => this.sendKeyChange(change));
         if (!outcome.ok) return;
         this.owed.paidKey(change);
         landed ||= outcome.value;
@@ -188,5 +228,36 @@ export class AutoRecovery {
     });
     // Other instances learn of the changes as of any: streams see the items, a poll backplane needs its bump.
     if (landed) this.distributed.announceWrite();
+  }
+
+  /** Tag times owed, one call per instant; false when DynamoDB still fails (what is left stays owed). */
+  private async sendTagTimes(
+    operation: string,
+    times: ReadonlyMap<string, number>,
+    write: (tags: string[], at: number) => Promise<void>,
+    paid: (tag: string, at: number) => void,
+  ): Promise<boolean> {
+    const byTime = new Map<number, string[]>();
+    for (const [tag, at] of times) (byTime.get(at) ?? byTime.set(at, []).get(at)!).push(tag);
+    for (const [at, names] of byTime) {
+      const outcome = await this.distributed.attempt(operation, undefined, () => write(names, at)).catch(() => undefined);
+      if (outcome?.ok !== true) return false;
+      for (const tag of names) paid(tag, at);
+    }
+    return true;
+  }
+
+  /**
+   * One key's owed change, landing only over an item made before it: a value (stale, when an expire
+   * rides with it), or a delete; then the expire that rides with it, on a newer item the value or
+   * delete lost to but made before the expire. Resolves to whether anything landed.
+   */
+  private async sendKeyChange(change: OwedKeyChange<PreparedEntry>): Promise<boolean> {
+    const { key, expired } = change;
+    if (change.kind === 'set') {
+      const entry = expired === undefined ? change.entry : expiredEntry(change.entry, expired.at, expired.keepUntil);
+      if (await this.store.putEntryIfNewer(entry)) return true;
+    } else if (change.kind === 'delete' && (await this.store.deleteUnlessNewer(key, change.madeAt))) return true;
+    return expired !== undefined && this.store.expireEntryUnlessNewer(key, expired);
   }
 }

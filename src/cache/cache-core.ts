@@ -18,9 +18,7 @@ import { AdmissionGate } from './admission-gate.js';
 import { GatedMemory } from './gated-memory.js';
 import { InvalidCacheKeyError } from '../store/errors.js';
 import { checkTags, stamp } from '../store/tags.js';
-import { isPast } from '../store/expiry.js';
-import { readPayload } from '../store/value-serializer.js';
-import type { OwedKeyChange } from './owed-writes.js';
+import { overOwed, owedWithoutRead } from './owed-reads.js';
 import { Flights } from './flights.js';
 import { TagInvalidation } from './tag-invalidation.js';
 import { AutoRecovery } from './auto-recovery.js';
@@ -146,10 +144,10 @@ export class CacheCore {
     const outcome = await this.distributed.attempt('get', key, () => this.store.getEntry<T>(key, { allowStale }));
     // Its failure was not reported: the read that went with it reports DynamoDB's, else unlessRetired reads it again.
     await clearedAtKnown;
-    if (!outcome.ok) return FAILED;
-    const found = outcome.value;
-    const owed = this.recovery?.owedOver(key, owedAtStart, found);
-    if (owed !== undefined) return this.owedAnswer<T>(key, owed);
+    // DynamoDB could not be read: a value this instance owes it still answers.
+    if (!outcome.ok) return owedWithoutRead<T>(this, key, owedAtStart, { allowStale }) ?? FAILED;
+    const { answered, found } = overOwed(this, key, owedAtStart, outcome.value, { allowStale });
+    if (answered !== undefined) return answered;
     const entry = found === undefined ? undefined : await this.invalidation.unlessRetired(found, startedAt);
     if (entry === 'unreadable') return FAILED;
     if (entry === undefined || entry === 'retired') {
@@ -169,22 +167,11 @@ export class CacheCore {
     return { kind: 'hit', value: this.gated.remember(key, entry, startedAt), expiresAt: entry.expiresAt };
   }
 
-  private missed(key: string): ReadResult<never> {
+  /** A read of DynamoDB found nothing to return: counted and announced. */
+  missed(key: string): ReadResult<never> {
     this.lookups.dynamodbMisses++;
     this.events.emitCache('cache:miss', key, 'dynamodb');
     return MISS;
-  }
-
-  /**
-   * What a read answers for a key whose change this instance owes DynamoDB, newer than what DynamoDB
-   * holds (see AutoRecovery): as if it had landed, and nothing of DynamoDB's answer enters memory.
-   */
-  owedAnswer<T>(key: string, owed: OwedKeyChange<PreparedEntry>): ReadResult<T> {
-    const answer = owedValue<T>(owed, this.tags);
-    if (answer === undefined) return this.missed(key);
-    this.lookups.dynamodbHits++;
-    this.events.emitCache('cache:hit', key, 'dynamodb');
-    return { kind: 'hit', ...answer };
   }
 
   /** A write of `value` as `set` makes it; `startedAt`: when the work that made it began, so that an invalidation since retires it. */
@@ -239,14 +226,6 @@ export class CacheCore {
         `Cache ${this.config.id}: ${operation ? `${operation} failed: ` : ''}${(error as Error)?.message ?? String(error)}`,
       );
   }
-}
-
-/** An owed change's value as a read answers it: undefined for a delete, or a value expired or retired by a tag since. */
-export function owedValue<T>(owed: OwedKeyChange<PreparedEntry>, tags: TagTimes): Resolved<T> | undefined {
-  if (owed.kind === 'delete') return undefined;
-  const { expiresAt } = owed.entry.expiration;
-  if (isPast(expiresAt, Date.now()) || tags.retires(owed.madeAt, owed.tags)) return undefined;
-  return { value: readPayload(owed.entry.payload) as T, expiresAt };
 }
 
 /** How long tag knowledge is taken as current by a cache without a memory tier. */

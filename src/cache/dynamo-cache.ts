@@ -37,6 +37,7 @@ import type { Factory } from './factory-run.js';
 import type { Ttl } from './get-or-set.js';
 import { type WrapOptions, getOrSet, wrap, wrapOptionsOf } from './get-or-set-call.js';
 import { type ManyLoader, getOrSetMany } from './get-or-set-many.js';
+import { KeyvAccess } from './keyv-access.js';
 import { keyvOver } from './keyv-bridge.js';
 import { LocalTier } from './local-tier.js';
 import type { LookupCounters } from './lookup-counters.js';
@@ -165,12 +166,21 @@ export class DynamoCache {
     return setMany(this.#core, list);
   }
 
-  /** Resolves to whether DynamoDB held the key and deleted it; false when DynamoDB could not be asked. */
+  /**
+   * Resolves to whether the key held an entry that this deleted. A delete DynamoDB could not take
+   * through an outage is acknowledged as a `set` is (memory forgets the key, and auto-recovery owes
+   * the delete to DynamoDB): true, since whether the key held an entry is not known yet. False only
+   * for a key that held none, or when DynamoDB could not be told and nothing is owed (auto-recovery
+   * off). cache-manager 7's `del` resolves true once the delete is done.
+   */
   del(key: string): Promise<boolean> {
     return deleteOne(this.#core, key);
   }
 
-  /** Deletes several keys (BatchWriteItem, 25 a call); resolves to false when DynamoDB could not be asked. */
+  /**
+   * Deletes several keys (BatchWriteItem, 25 a call); resolves to true once the deletes are done or
+   * owed (as `del`), false when DynamoDB could not be told and nothing is owed.
+   */
   mdel(keys: string[]): Promise<boolean> {
     return deleteMany(this.#core, keys);
   }
@@ -179,7 +189,7 @@ export class DynamoCache {
    * Retires every entry of this cache (not another named cache's), in one write whatever its size:
    * the cache's own cleared-at time, which every entry is checked against (see `deleteByTag`). The
    * entries are left to DynamoDB's TTL; those without one stay in the table, unread, until
-   * overwritten (`store.clear()` deletes them, scanning the whole table).
+   * overwritten (`store.clear()` deletes them, scanning the whole table). Resolves as `deleteByTag`.
    */
   clear(): Promise<boolean> {
     return clearAll(this.#core);
@@ -190,26 +200,34 @@ export class DynamoCache {
    * `RemoveByTag`): one write per tag, whatever the number of entries, and no entry read, written or
    * scanned. An entry stored (or whose factory began) before this is a miss from then on, on this
    * instance at once and on others within the backplane's bound (`memory.maxTtl` without one);
-   * entries stored after are hits. Resolves to false when DynamoDB could not be told.
+   * entries stored after are hits. Resolves to true once the invalidation is acknowledged: written,
+   * or owed to DynamoDB through an outage (auto-recovery: this instance holds it at once, the others
+   * once it lands); false when DynamoDB could not be told and nothing is owed (auto-recovery off).
    */
   deleteByTag(tags: string | readonly string[]): Promise<boolean> {
     return deleteTagged(this.#core, tags);
   }
 
-  /** Makes the entry stale, not gone: `get` misses, fail-safe may serve it (see expiry-operations.ts). */
+  /**
+   * Makes the entry stale, not gone: `get` misses, fail-safe may serve it (see expiry-operations.ts).
+   * Resolves as `del`: whether a live entry was there, true when the expire is owed through an outage.
+   */
   expire(key: string): Promise<boolean> {
     return expireOne(this.#core, key);
   }
 
-  /** `expire` for every entry made before it with one of `tags`: one write per tag, as `deleteByTag`. */
+  /** `expire` for every entry made before it with one of `tags`: one write per tag; resolves as `deleteByTag`. */
   expireByTag(tags: string | readonly string[]): Promise<boolean> {
     return expireTagged(this.#core, tags);
   }
 
   /**
-   * Renews a sliding entry without reading its value; resolves to whether the key holds an entry.
-   * One retired by `deleteByTag` or `clear()` holds nothing for reads: false, and it is not renewed
-   * (false too when its tags' invalidation times could not be read: a read would fail too).
+   * Renews a sliding entry without reading its value; resolves to whether the key holds a live entry,
+   * one that `get` would return. One retired by `deleteByTag` or `clear()` holds nothing for reads, and
+   * one made stale by `expire` or `expireByTag` is only a fail-safe fallback: false, and it is not
+   * renewed (a renewal would push a stale value's life out, not make it live). False too when its
+   * tags' invalidation times could not be read: a read would fail too. Through an outage, a change
+   * this instance owes DynamoDB answers as it does for `get`, and the item it replaces is not renewed.
    */
   refresh(key: string): Promise<boolean> {
     return renew(this.#core, key);
@@ -310,8 +328,7 @@ export class DynamoCache {
 
   /** cache-manager's view of the tiers: a Keyv over the same DynamoDB entries. */
   get stores(): Keyv[] {
-    const { invalidation } = this.#core;
-    return (this.keyvStores ??= [keyvOver(this.store, (entries, startedAt) => invalidation.withoutRetired(entries, startedAt))]);
+    return (this.keyvStores ??= [keyvOver(this.store, new KeyvAccess(this.#core))]);
   }
 
   /** @internal What provider methods' `@Cacheable` needs of this cache beyond its public API. */

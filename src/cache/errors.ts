@@ -125,3 +125,27 @@ export class MissingLoadedValueError extends Error {
     super(`Cache "${cacheName}": the getOrSetMany loader this call joined had no value for key "${key}"; nothing was stored for it.`);
   }
 }
+
+/**
+ * A `ttl` function of getOrSet, wrap or getOrSetMany that threw for a value its factory or loader
+ * made: the caller's bad input. Nothing was stored for the key (for getOrSetMany, nothing for any key
+ * of the batch, as one bad entry of `mset` writes none); the function's error is the `cause`.
+ */
+export class TtlFunctionError extends Error {
+  override readonly name = 'TtlFunctionError';
+  constructor(
+    readonly cacheName: string,
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(
+      `Cache "${cacheName}": the ttl function threw for key "${key}" (${describeThrown(cause)}); nothing was stored. ` +
+        'It must return a duration in ms (0: never expires) or entry options for every value it is given.',
+      { cause },
+    );
+  }
+}
+
+function describeThrown(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

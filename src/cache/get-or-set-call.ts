@@ -3,7 +3,7 @@ import type { CacheCore, Resolved } from './cache-core.js';
 import { checkedTags } from './cache-core.js';
 import { type GetOrSetOptions, type ResolvedCallOptions, resolveCallOptions } from './cache-options.js';
 import type { Factory } from './factory-run.js';
-import { type Ttl, getOrSetMiss, refreshInBackground } from './get-or-set.js';
+import { type Ttl, getOrSetMiss, refreshInBackground, ttlFor } from './get-or-set.js';
 import { announceMemoryHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
 import { assertValidKey } from '../store/keys.js';
@@ -44,23 +44,23 @@ export function getOrSet<T>(
 ): Promise<T> {
   const now = Date.now();
   const remembered = core.memory?.get(key, now);
-  if (remembered !== undefined && core.memory!.isFresh(remembered, now)) {
-    const value = memoryValue<T>(remembered);
-    announceMemoryHit(core, key, remembered, now);
-    const threshold = options?.eagerRefreshThreshold ?? defaultEagerRefreshThreshold;
-    if (threshold !== undefined) {
-      const request = { key, factory, ttl: options?.ttl, call: callOptionsOf(core, options) };
-      const policy = eagerPolicy(threshold, options?.ttl, core.config.defaultTtlMs);
-      refreshIfDue(core, request, policy, { value, expiresAt: remembered.expiresAt }, now);
-    }
-    return Promise.resolve(value);
-  }
   try {
+    if (remembered !== undefined && core.memory!.isFresh(remembered, now)) {
+      const value = memoryValue<T>(remembered);
+      announceMemoryHit(core, key, remembered, now);
+      const threshold = options?.eagerRefreshThreshold ?? defaultEagerRefreshThreshold;
+      if (threshold !== undefined) {
+        const request = { key, factory, ttl: options?.ttl, call: callOptionsOf(core, options) };
+        const policy = eagerPolicy(core, key, threshold, options?.ttl);
+        refreshIfDue(core, request, policy, { value, expiresAt: remembered.expiresAt }, now);
+      }
+      return Promise.resolve(value);
+    }
     assertValidKey(key);
     const request = { key, factory, ttl: options?.ttl, call: callOptionsOf(core, options) };
     return getOrSetPastMemory(core, request, remembered).then((resolved) => resolved.value);
   } catch (error) {
-    // A bad key or option rejects the call's promise, as every other failure does.
+    // A bad key, option or ttl function rejects the call's promise, as every other failure does.
     return Promise.reject(error);
   }
 }
@@ -104,8 +104,7 @@ async function getOrSetPastMemory<T>(
   const { key, factory, ttl, call } = request;
   const resolved = await getOrSetMiss(core, key, factory, ttl, call, remembered);
   const refreshPolicy =
-    policy ??
-    (call.eagerRefreshThreshold === undefined ? undefined : eagerPolicy<T>(call.eagerRefreshThreshold, ttl, core.config.defaultTtlMs));
+    policy ?? (call.eagerRefreshThreshold === undefined ? undefined : eagerPolicy<T>(core, key, call.eagerRefreshThreshold, ttl));
   if (refreshPolicy) refreshIfDue(core, request, refreshPolicy, resolved, Date.now());
   return resolved;
 }
@@ -120,9 +119,9 @@ function refreshIfDue<T>(core: CacheCore, request: GetOrSetRequest<T>, policy: R
 }
 
 /** eagerRefreshThreshold 0.8 of a 60 s duration: refresh once less than 12 s are left. */
-function eagerPolicy<T>(threshold: number, ttl: Ttl<T>, defaultTtl: number | undefined): RefreshPolicy<T> {
+function eagerPolicy<T>(core: CacheCore, key: string, threshold: number, ttl: Ttl<T>): RefreshPolicy<T> {
   return (value) => {
-    const duration = typeof ttl === 'function' ? ttl(value) : (ttl ?? defaultTtl);
+    const duration = typeof ttl === 'function' ? ttlFor(core, key, ttl, value) : (ttl ?? core.config.defaultTtlMs);
     return typeof duration === 'number' && duration > 0 ? (1 - threshold) * duration : undefined;
   };
 }

@@ -7,10 +7,11 @@ import type { GetOrSetOptions, ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, InvalidLoaderResultError, MissingLoadedValueError } from './errors.js';
 import { raceTimeouts } from './factory-run.js';
 import type { Flight } from './flights.js';
-import { type Ttl, rememberedFallback, serveStale } from './get-or-set.js';
+import { type Ttl, rememberedFallback, serveStale, staleFallback, ttlFor } from './get-or-set.js';
 import { callOptionsOf } from './get-or-set-call.js';
 import { announceMemoryHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
+import { overOwed, owedWithoutRead } from './owed-reads.js';
 import { staleAsOf } from './tag-times.js';
 
 /**
@@ -106,23 +107,34 @@ async function loadBatch<T>(core: CacheCore, loads: Array<Load<T>>, loader: Many
 async function readBatch<T>(core: CacheCore, loads: Array<Load<T>>, call: ResolvedCallOptions): Promise<Array<Load<T>>> {
   const keys = loads.map((load) => load.key);
   const foundAt = stamp();
+  const owedAtStart = keys.map((key) => core.recovery?.owedFor(key));
   const clearedAtKnown = core.invalidation.knowClearedAt(foundAt);
   const read = await core.distributed.attempt('mget', keys, () => core.store.getManyEntries<T>(keys, { allowStale: call.failSafe }));
   await clearedAtKnown;
   let entries: Array<CheckedRead<T>> | undefined;
-  if (read.ok) {
+  // What this instance owes DynamoDB for a key answers instead of an older item, as it does for get.
+  const views = read.ok
+    ? read.value.map((entry, index) => overOwed(core, keys[index]!, owedAtStart[index], entry, { allowStale: call.failSafe }))
+    : undefined;
+  if (views !== undefined) {
     const tags = new Set<string>();
-    for (const entry of read.value) for (const tag of entry?.tags ?? []) tags.add(tag);
+    for (const { found } of views) for (const tag of found?.tags ?? []) tags.add(tag);
     // One read of the tag times the batch needs (and the cache's own, when not known).
     const times = await core.invalidation.knowTags([...tags], foundAt);
-    if (times !== 'unreadable') entries = read.value.map((entry) => entry && checked(core, entry, times));
+    if (times !== 'unreadable') entries = views.map(({ found }) => found && checked(core, found, times));
   }
   const missing: Array<Load<T>> = [];
   const now = Date.now();
   loads.forEach((load, index) => {
     const { key, remembered } = load;
-    const entry = entries === undefined ? 'failed' : entries[index];
-    if (entry === 'failed') {
+    const answered =
+      views === undefined ? owedWithoutRead<T>(core, key, owedAtStart[index], { allowStale: call.failSafe }) : views[index]!.answered;
+    const entry = answered !== undefined ? undefined : entries === undefined ? 'failed' : entries[index];
+    if (answered !== undefined) {
+      // What this instance owes for the key answered: its value, or a miss the loader loads (a stale owed value its fallback).
+      if (answered.kind === 'hit') return load.resolve({ value: answered.value, expiresAt: answered.expiresAt });
+      if (answered.kind === 'stale' && call.failSafe) load.fallback = staleFallback(answered, foundAt);
+    } else if (entry === 'failed') {
       // DynamoDB cannot answer: what this instance last knew still serves, within its own expiry (as getOrSet).
       const known = remembered && rememberedFallback<T>(remembered, foundAt);
       const live = known !== undefined && (remembered!.expiresAt === undefined || now < remembered!.expiresAt);
@@ -215,8 +227,8 @@ async function storeLoaded<T>(
       load.reject(new MissingLoadedValueError(core.config.name, load.key));
       continue;
     }
-    const resolvedTtl = typeof ttl === 'function' ? ttl(value) : ttl;
-    // A value that cannot be stored throws here, before anything is written.
+    // A bad ttl or a value that cannot be stored throws here, before anything of the batch is written.
+    const resolvedTtl = ttlFor(core, load.key, ttl, value);
     written.push({ load, value, prepared: core.prepare(load.key, value, resolvedTtl, call, { startedAt, tags: call.tags }) });
   }
   if (written.length === 0) return;

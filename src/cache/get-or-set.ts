@@ -1,9 +1,9 @@
 import type { EntryOptions } from '../store/expiry.js';
 import { sleep } from '../store/retry.js';
-import type { CacheCore, Fallback, Resolved } from './cache-core.js';
+import type { CacheCore, Fallback, ReadResult, Resolved } from './cache-core.js';
 import type { Flight } from './flights.js';
 import type { ResolvedCallOptions } from './cache-options.js';
-import { FactoryTimeoutError, MissingLoadedValueError } from './errors.js';
+import { FactoryTimeoutError, MissingLoadedValueError, TtlFunctionError } from './errors.js';
 import { computeWithin, waitOn } from './factory-cycles.js';
 import { type Factory, FactoryRun, raceTimeouts, runFactory } from './factory-run.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
@@ -12,6 +12,20 @@ import { stamp } from '../store/tags.js';
 export type Ttl<T> = number | EntryOptions | ((value: T) => number | EntryOptions) | undefined;
 
 const isLive = (expiresAt: number | undefined, now: number) => expiresAt === undefined || now < expiresAt;
+
+/**
+ * A get-or-set's ttl for `value`, the one place a `ttl` function is called (getOrSet, wrap, eager
+ * refresh, getOrSetMany): one that throws is the caller's bad input, a TtlFunctionError naming the
+ * cache and the key, before anything is written.
+ */
+export function ttlFor<T>(core: CacheCore, key: string, ttl: Ttl<T>, value: T): number | EntryOptions | undefined {
+  if (typeof ttl !== 'function') return ttl;
+  try {
+    return ttl(value);
+  } catch (error) {
+    throw new TtlFunctionError(core.config.name, key, error);
+  }
+}
 
 /**
  * A miss in memory: joins this process's flight for the key, or starts one that reads DynamoDB and,
@@ -62,8 +76,7 @@ async function loadOrCompute<T>(
   const now = Date.now();
   let fallback: Fallback<T> | undefined;
   if (read.kind === 'stale') {
-    const { value, expiresAt, staleUntil, tags, madeAt } = read;
-    fallback = { value, expiresAt, staleUntil, tags, madeAt, foundAt, tier: 'dynamodb' };
+    fallback = staleFallback(read, foundAt);
   } else if (read.kind === 'failed' && remembered !== undefined) {
     // DynamoDB cannot answer: what this instance last knew still serves, within its own expiry.
     const known = rememberedFallback<T>(remembered, foundAt);
@@ -205,7 +218,7 @@ async function storeResult<T>(
 ): Promise<Resolved<T>> {
   // undefined has no stored form: it is "nothing found", returned as such and never cached.
   if (run.skipped || value === undefined || core.flights.dropsLate(key, run.startedAt)) return { value };
-  const resolvedTtl = run.ttlOverride ?? (typeof ttl === 'function' ? ttl(value) : ttl);
+  const resolvedTtl = run.ttlOverride ?? ttlFor(core, key, ttl, value);
   const tags = run.tags.length === 0 ? call.tags : [...(call.tags ?? []), ...run.tags];
   // A write or delete of the key known here since the factory began made what it read out of date:
   // stored, it would undo a del for every instance (a del leaves no item to date it against) or
@@ -213,6 +226,12 @@ async function storeResult<T>(
   // is dated by when its factory began, and reads as a miss against a later invalidation.
   if (core.gated.gate.keyChangedSince(run.startedAt, key)) return { value };
   return core.write(core.prepare(key, value, resolvedTtl, call, { startedAt: run.startedAt, tags }), value);
+}
+
+/** A read's stale answer (past its expiry, kept for fail-safe) as the fallback of a get-or-set begun at `foundAt`. */
+export function staleFallback<T>(read: Extract<ReadResult<T>, { readonly kind: 'stale' }>, foundAt: number): Fallback<T> {
+  const { value, expiresAt, staleUntil, tags, madeAt } = read;
+  return { value, expiresAt, staleUntil, tags, madeAt, foundAt, tier: 'dynamodb' };
 }
 
 export function rememberedFallback<T>(entry: MemoryEntry, foundAt: number): Fallback<T> {

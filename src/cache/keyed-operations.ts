@@ -3,9 +3,10 @@ import { assertValidKey } from '../store/keys.js';
 import { CLEARED_TAG, type CurrentCheck, stamp } from '../store/tags.js';
 import { type CacheCore, checkedTags } from './cache-core.js';
 import type { CacheEvents } from './cache-events.js';
+import type { Outcome } from './distributed-tier.js';
 import { isFreshHit } from './memory-hits.js';
+import { overOwed, owedLive, owedWithoutRead } from './owed-reads.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
-import { isCurrent } from './tag-invalidation.js';
 
 // cache-manager's operations on keys, past the facade's memory hits: one handler each.
 
@@ -57,26 +58,33 @@ export async function getMany<T>(core: CacheCore, keys: string[]): Promise<Array
   if (missing.length > 0) {
     const missingKeys = missing.map((index) => keys[index]!);
     const startedAt = stamp();
-    const { recovery } = core;
-    const owedAtStart = recovery && missingKeys.map((key) => recovery.owedFor(key));
+    const owedAtStart = missingKeys.map((key) => core.recovery?.owedFor(key));
     const clearedAtKnown = core.invalidation.knowClearedAt(startedAt);
     const outcome = await distributed.attempt('mget', missingKeys, () => core.store.getManyEntries<T>(missingKeys));
     // Not needed if it failed: withoutRetired reads it again, reporting a failure.
     await clearedAtKnown;
-    const entries = outcome.ok ? await core.invalidation.withoutRetired(outcome.value, startedAt) : undefined;
-    if (entries !== undefined)
-      entries.forEach((entry, at) => {
-        // Compared with what DynamoDB returned, retired or not: a newer change owed answers instead.
-        const owed = recovery?.owedOver(missingKeys[at]!, owedAtStart![at], outcome.ok ? outcome.value[at] : undefined);
-        if (owed !== undefined) {
-          const read = core.owedAnswer<T>(missingKeys[at]!, owed);
-          values[missing[at]!] = read.kind === 'hit' ? read.value : undefined;
-          return;
-        }
+    // Compared with what DynamoDB returned, retired or not: a newer change owed answers instead (as for get).
+    const owedOnly = { allowStale: false };
+    const views = outcome.ok
+      ? outcome.value.map((found, at) => overOwed<T>(core, missingKeys[at]!, owedAtStart[at], found, owedOnly))
+      : undefined;
+    const entries =
+      views &&
+      (await core.invalidation.withoutRetired(
+        views.map((view) => view.found),
+        startedAt,
+      ));
+    missingKeys.forEach((key, at) => {
+      // DynamoDB could not be read: a value this instance owes it still answers.
+      const answered = views === undefined ? owedWithoutRead<T>(core, key, owedAtStart[at], owedOnly) : views[at]!.answered;
+      if (answered !== undefined) values[missing[at]!] = answered.kind === 'hit' ? answered.value : undefined;
+      else if (entries !== undefined) {
+        const entry = entries[at];
         if (entry === undefined) lookups.dynamodbMisses++;
         else lookups.dynamodbHits++;
-        values[missing[at]!] = entry && core.gated.remember(missingKeys[at]!, entry, startedAt);
-      });
+        values[missing[at]!] = entry && core.gated.remember(key, entry, startedAt);
+      }
+    });
   }
   events.emitIfHeard('mget', () => ({ keys, value: values }));
   return values;
@@ -114,7 +122,11 @@ export async function expiryOf(core: CacheCore, key: string): Promise<number | u
   return read.kind === 'hit' ? read.expiresAt : undefined;
 }
 
-/** `DynamoCache.del`. */
+// Deletes and invalidations resolve as `set` does through an outage: an acknowledged change (landed,
+// or owed to DynamoDB by auto-recovery) answers true, false only when it is not kept at all. Events
+// announce only what DynamoDB did: an owed change's come from no one (as an owed set's).
+
+/** `DynamoCache.del`: whether the key held an entry; true for an owed delete (it is not known yet). */
 export async function deleteOne(core: CacheCore, key: string): Promise<boolean> {
   assertValidKey(key);
   // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old item.
@@ -122,14 +134,14 @@ export async function deleteOne(core: CacheCore, key: string): Promise<boolean> 
   const at = stamp();
   const outcome = await core.distributed.attempt('del', key, () => core.store.delete(key));
   core.gated.retireKeys([key]);
-  owedOrSettled(core, [key], at, outcome.ok);
-  if (!outcome.ok) return false;
+  const acknowledged = owedOrSettled(core, [key], at, outcome);
+  if (!outcome.ok) return acknowledged;
   core.events.emitCache('cache:delete', key);
   core.events.emitIfHeard('del', () => ({ key }));
   return outcome.value;
 }
 
-/** cache-manager's `mdel`; false when DynamoDB could not be asked. */
+/** cache-manager's `mdel`: true once the deletes are acknowledged (landed or owed). */
 export async function deleteMany(core: CacheCore, keys: string[]): Promise<boolean> {
   assertKeys(keys, 'mdel');
   // Retired before the call and again once it landed: a read begun meanwhile may have fetched the old items.
@@ -137,8 +149,8 @@ export async function deleteMany(core: CacheCore, keys: string[]): Promise<boole
   const at = stamp();
   const outcome = await core.distributed.attempt('mdel', keys, () => core.store.deleteKeys(keys));
   core.gated.retireKeys(keys);
-  owedOrSettled(core, keys, at, outcome.ok);
-  if (!outcome.ok) return false;
+  const acknowledged = owedOrSettled(core, keys, at, outcome);
+  if (!outcome.ok) return acknowledged;
   for (const key of keys) core.events.emitCache('cache:delete', key);
   core.events.emitIfHeard('mdel', () => ({ keys }));
   return true;
@@ -146,37 +158,56 @@ export async function deleteMany(core: CacheCore, keys: string[]): Promise<boole
 
 /** `DynamoCache.clear`: the cache's own cleared-at time, one write. */
 export async function clearAll(core: CacheCore): Promise<boolean> {
-  if (!(await core.invalidation.invalidate([CLEARED_TAG]))) return false;
-  core.events.emitCache('cache:clear', undefined);
-  core.events.emitIfHeard('clear', () => ({}));
-  return true;
+  const outcome = await core.invalidation.invalidate([CLEARED_TAG]);
+  if (outcome === 'landed') {
+    core.events.emitCache('cache:clear', undefined);
+    core.events.emitIfHeard('clear', () => ({}));
+  }
+  return outcome !== 'failed';
 }
 
 /** `DynamoCache.deleteByTag`: one write per tag. */
 export async function deleteTagged(core: CacheCore, tags: string | readonly string[]): Promise<boolean> {
   const checked = checkedTags(tags, 'deleteByTag');
   if (checked.length === 0) return true;
-  const ok = await core.invalidation.invalidate(checked);
-  if (ok) for (const tag of checked) core.events.emitCache('cache:delete', `#tag:${tag}`);
-  return ok;
+  const outcome = await core.invalidation.invalidate(checked);
+  if (outcome === 'landed') for (const tag of checked) core.events.emitCache('cache:delete', `#tag:${tag}`);
+  return outcome !== 'failed';
 }
 
-/** `DynamoCache.refresh`: a sliding entry renewed unless an invalidation retired it (or its tags could not be read). */
+/**
+ * `DynamoCache.refresh`: a sliding entry renewed only while a read would find it live: not once an
+ * invalidation retired it, nor once `expireByTag` made it stale (or its tags could not be read).
+ * (`expire(key)` moves the item's own expiry, which the store's read sees.) What this instance owes
+ * DynamoDB answers as for a read (owed-reads.ts), and the older item it replaces is not renewed.
+ */
 export async function renew(core: CacheCore, key: string): Promise<boolean> {
   assertValidKey(key);
   const { invalidation, distributed } = core;
   const startedAt = Date.now();
+  const owedAtStart = core.recovery?.owedFor(key);
   const clearedAtKnown = invalidation.knowClearedAt(startedAt);
-  const isCurrentEntry: CurrentCheck = async (made) => isCurrent(await invalidation.unlessRetired(made, startedAt));
-  const outcome = await distributed.attempt('refresh', key, () => core.store.refresh(key, isCurrentEntry));
+  // The item the store found live, if it asked: one older than a change this instance owes is not renewed.
+  let found: { readonly storedAt?: number } | undefined;
+  const isLiveEntry: CurrentCheck = async (made) => {
+    found = made;
+    return owedLive(core, key, owedAtStart, made) === undefined && invalidation.isLive(made, startedAt);
+  };
+  const outcome = await distributed.attempt('refresh', key, () => core.store.refresh(key, isLiveEntry));
   await clearedAtKnown;
-  return outcome.ok && outcome.value;
+  if (outcome.ok && outcome.value) return true;
+  // Nothing renewed: what this instance owes answers, as for a read (a value it owes is live until it expires).
+  return owedLive(core, key, owedAtStart, found) ?? false;
 }
 
-/** A delete made at `at` that DynamoDB could not take is owed (with auto-recovery); one that landed settles what was owed before. */
-function owedOrSettled(core: CacheCore, keys: readonly string[], at: number, landed: boolean): void {
-  if (landed) core.recovery?.settled(keys, at);
-  else core.recovery?.oweDeletes(keys, at);
+/**
+ * A delete made at `at`: one that landed settles what was owed before it; one DynamoDB could not take
+ * is owed (with auto-recovery). Answers whether it is acknowledged: landed, or owed.
+ */
+function owedOrSettled(core: CacheCore, keys: readonly string[], at: number, outcome: Outcome<unknown>): boolean {
+  if (!outcome.ok) return core.recovery?.oweDeletes(keys, at) ?? false;
+  core.recovery?.settled(keys, at);
+  return true;
 }
 
 function assertKeys(keys: readonly string[], method: string): void {

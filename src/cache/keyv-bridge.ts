@@ -2,21 +2,17 @@ import { EventEmitter } from 'node:events';
 import Keyv, { type KeyvStoreAdapter, type StoredData } from 'keyv';
 import type { EntryOptions } from '../store/expiry.js';
 import { BATCH_GET_LIMIT } from '../store/batches.js';
-import type { CacheEntry } from '../store/dynamo-store.js';
 import type { EntryStore } from '../store/entry-store.js';
+import type { KeyvCacheAccess, KeyvEntry } from './keyv-access.js';
 
 type KeyvRecord = { value: unknown; expires?: number | null };
-
-/** The cache's own check (see `CacheCore.withoutRetired`): what an invalidated tag or a clear retired reads as nothing. */
-export type RetiredFilter = <T>(
-  entries: ReadonlyArray<CacheEntry<T> | undefined>,
-  readStartedAt: number,
-) => Promise<Array<CacheEntry<T> | undefined> | undefined>;
 
 /**
  * Lets a Keyv read and write the same entries as the cache: Keyv, with serialization off, hands its
  * store `{ value, expires }` records, which this bridge maps to the store's own entries. So
- * `cache.stores[0].get(key)` sees what `cache.set(key, …)` wrote, as cache-manager users expect.
+ * `cache.stores[0].get(key)` sees what `cache.set(key, …)` wrote, as cache-manager users expect. Its
+ * reads answer as the cache's do (retired entries, and what this instance owes DynamoDB), and its
+ * writes are the cache's own changes for memory and auto-recovery (see KeyvCacheAccess).
  */
 class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
   // Keyv reads `dialect` and `url` of any store that has an iterator.
@@ -25,7 +21,7 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
 
   constructor(
     private readonly store: EntryStore,
-    private readonly unretired: RetiredFilter,
+    private readonly cache: KeyvCacheAccess,
   ) {
     super();
     this.opts = { dialect: store.opts.dialect, url: store.opts.url };
@@ -39,7 +35,7 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
     for await (const page of this.store.keys()) {
       for (let start = 0; start < page.length; start += BATCH_GET_LIMIT) {
         const keys = page.slice(start, start + BATCH_GET_LIMIT);
-        const entries = await this.live(Date.now(), await this.store.getManyEntries<Value>(keys));
+        const entries = await this.cache.readEntries(keys, () => this.store.getManyEntries<Value>(keys));
         for (let index = 0; index < keys.length; index++) {
           const entry = entries[index];
           // Keyv's type says [key, value]; with serialization off it reads the record it stores, { value, expires }.
@@ -50,39 +46,32 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    const [entry] = await this.live(Date.now(), [await this.store.getEntry<Value>(key)]);
-    return entry && { value: entry.value, expires: entry.expiresAt };
+    const [entry] = await this.cache.readEntries([key], async () => [await this.store.getEntry<Value>(key)]);
+    return recordOf(entry);
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    const entries = await this.live(Date.now(), await this.store.getManyEntries<Value>(keys));
-    return entries.map((entry) => entry && { value: entry.value, expires: entry.expiresAt });
-  }
-
-  /** Entries as the cache would serve them: none that an invalidation retired. */
-  private async live<Value>(
-    startedAt: number,
-    entries: Array<CacheEntry<Value> | undefined>,
-  ): Promise<Array<CacheEntry<Value> | undefined>> {
-    const kept = await this.unretired(entries, startedAt);
-    if (kept === undefined) throw new Error(`Reading the invalidation times of cache entries in table "${this.store.tableName}" failed.`);
-    return kept;
+    const entries = await this.cache.readEntries(keys, () => this.store.getManyEntries<Value>(keys));
+    return entries.map(recordOf);
   }
 
   async set(key: string, record: KeyvRecord, ttl?: number): Promise<boolean> {
-    return this.store.set(key, record.value, ttlOf(record, ttl));
+    return this.cache.changing([key], () => this.store.set(key, record.value, ttlOf(record, ttl)));
   }
 
   async setMany(entries: Array<{ key: string; value: KeyvRecord; ttl?: number }>): Promise<void> {
-    await this.store.setMany(entries.map(({ key, value, ttl }) => ({ key, value: value.value, ttl: ttlOf(value, ttl) })));
+    const keys = entries.map((entry) => entry.key);
+    await this.cache.changing(keys, () =>
+      this.store.setMany(entries.map(({ key, value, ttl }) => ({ key, value: value.value, ttl: ttlOf(value, ttl) }))),
+    );
   }
 
   delete(key: string): Promise<boolean> {
-    return this.store.delete(key);
+    return this.cache.changing([key], () => this.store.delete(key));
   }
 
   deleteMany(keys: string[]): Promise<boolean> {
-    return this.store.deleteMany(keys);
+    return this.cache.changing(keys, () => this.store.deleteMany(keys));
   }
 
   async has(key: string): Promise<boolean> {
@@ -90,9 +79,12 @@ class KeyvBridge extends EventEmitter implements KeyvStoreAdapter {
   }
 
   clear(): Promise<void> {
-    return this.store.clear();
+    return this.cache.changing(undefined, () => this.store.clear());
   }
 }
+
+const recordOf = <Value>(entry: KeyvEntry<Value> | undefined): StoredData<Value> | undefined =>
+  entry && { value: entry.value, expires: entry.expiresAt };
 
 function ttlOf(record: KeyvRecord, ttl: number | undefined): number | EntryOptions {
   // Keyv passes no ttl for "never expires"; the store would read that as "use the default".
@@ -100,8 +92,8 @@ function ttlOf(record: KeyvRecord, ttl: number | undefined): number | EntryOptio
   return typeof record.expires === 'number' ? { absoluteExpiration: record.expires } : 0;
 }
 
-export function keyvOver(store: EntryStore, unretired: RetiredFilter): Keyv {
-  const bridge = new KeyvBridge(store, unretired);
+export function keyvOver(store: EntryStore, cache: KeyvCacheAccess): Keyv {
+  const bridge = new KeyvBridge(store, cache);
   // No namespace: the cache's keys are the Keyv's keys, and clear() stays the cache's whole prefix.
   const keyv = new Keyv({ store: bridge, namespace: undefined, serialize: undefined, deserialize: undefined, useKeyPrefix: false });
   // Keyv 5 attaches a store's iterator only for the adapters it lists; cache-manager users iterate

@@ -1,8 +1,8 @@
 import type { CacheEntry } from '../store/dynamo-store.js';
 import type { TagInvalidations } from '../store/coordination.js';
-import { CLEARED_TAG, stamp } from '../store/tags.js';
+import { CLEARED_TAG, expiredTagKey, stamp } from '../store/tags.js';
 import type { DistributedTier, Outcome } from './distributed-tier.js';
-import type { AutoRecovery } from './auto-recovery.js';
+import type { AutoRecovery, ChangeOutcome } from './auto-recovery.js';
 import type { GatedMemory } from './gated-memory.js';
 import { type TagTimes, staleAsOf } from './tag-times.js';
 
@@ -18,9 +18,6 @@ export type CheckedEntry<E> = E | 'retired' | 'unreadable';
 
 /** How a read of tag times goes to DynamoDB: reported as its own call, or beside an entry's read. */
 type TagTimesSender = (read: () => Promise<Map<string, number>>) => Promise<Outcome<Map<string, number>>>;
-
-/** Whether a checked entry is current: neither retired nor of unknown standing. */
-export const isCurrent = <E>(checked: CheckedEntry<E>): checked is E => checked !== 'retired' && checked !== 'unreadable';
 
 type TaggedEntry = {
   readonly tags?: readonly string[];
@@ -82,9 +79,20 @@ export class TagInvalidation {
     for (const entry of entries) if (entry?.tags !== undefined) for (const tag of entry.tags) tags.add(tag);
     const read = await this.knowTags([...tags], readStartedAt);
     if (read === 'unreadable') return undefined;
-    const current = (entry: CacheEntry<T>) =>
-      !this.known.retires(entry.storedAt, entry.tags, read) && this.known.expiredAt(entry.storedAt, entry.tags, read) === undefined;
-    return entries.map((entry) => (entry !== undefined && current(entry) ? entry : undefined));
+    return entries.map((entry) => (entry !== undefined && this.liveBy(entry, read) ? entry : undefined));
+  }
+
+  /**
+   * Whether an entry a read found live is live for reads too: neither retired by an invalidation, nor
+   * made stale by `expireByTag`; false too when its tags' times could not be read (nobody can tell).
+   */
+  async isLive(entry: TaggedEntry, readStartedAt: number): Promise<boolean> {
+    const read = await this.knowTags(entry.tags, readStartedAt);
+    return read !== 'unreadable' && this.liveBy(entry, read);
+  }
+
+  private liveBy(entry: TaggedEntry, read: ReadonlyMap<string, number>): boolean {
+    return !this.known.retires(entry.storedAt, entry.tags, read) && this.known.expiredAt(entry.storedAt, entry.tags, read) === undefined;
   }
 
   /**
@@ -92,7 +100,7 @@ export class TagInvalidation {
    * the number of entries; this instance's memory drops what they retire at once, other instances
    * through the backplane (or once their knowledge lapses, after `memory.maxTtl`).
    */
-  async invalidate(tags: readonly string[]): Promise<boolean> {
+  async invalidate(tags: readonly string[]): Promise<ChangeOutcome> {
     const at = stamp();
     const invalidatedAt = new Map(tags.map((tag) => [tag, at]));
     // Memory forgets at once, as a delete does: a synchronous caller (a sync method's @CacheEvict) sees it
@@ -102,11 +110,11 @@ export class TagInvalidation {
     // Without auto-recovery, known here only once DynamoDB holds it: an invalidation that failed is
     // the fleet's to miss alike, not this instance's alone to keep (it would diverge from every other
     // one until it restarts). With it, owed: this instance answers as if it landed, and it will.
-    if (!outcome.ok && this.recovery === undefined) return false;
-    if (!outcome.ok) this.recovery!.oweInvalidation(tags, at);
+    const owed = !outcome.ok && this.recovery !== undefined && this.recovery.oweInvalidation(tags, at);
+    if (!outcome.ok && !owed) return 'failed';
     this.known.record(tags, at, Date.now());
     this.gated.retireTagged(invalidatedAt);
-    return outcome.ok;
+    return owed ? 'owed' : 'landed';
   }
 
   private async know(tags: readonly string[] | undefined, readStartedAt: number, send: TagTimesSender): Promise<TagTimesRead> {
@@ -148,14 +156,20 @@ export class TagInvalidation {
     return times;
   }
 
-  /** Times read, never before an invalidation this instance owes DynamoDB (its knowledge of it lapses as any). */
+  /**
+   * Times read, never before an invalidation or an expiry (under `expiredTagKey`) this instance owes
+   * DynamoDB (its knowledge of them lapses as any).
+   */
   private withOwed(tags: readonly string[], times: Map<string, number>): Map<string, number> {
     const recovery = this.recovery;
     if (recovery === undefined) return times;
+    const atLeast = (name: string, owed: number | undefined) => {
+      const read = times.get(name);
+      if (owed !== undefined && (read === undefined || read < owed)) times.set(name, owed);
+    };
     for (const tag of tags) {
-      const owed = recovery.owedTagTime(tag);
-      const read = times.get(tag);
-      if (owed !== undefined && (read === undefined || read < owed)) times.set(tag, owed);
+      atLeast(tag, recovery.owedTagTime(tag));
+      atLeast(expiredTagKey(tag), recovery.owedTagExpiry(tag));
     }
     return times;
   }

@@ -7,7 +7,7 @@ import { DynamoReservedItems } from './dynamo-reserved-items.js';
 import { DynamoScans } from './dynamo-scans.js';
 import { DynamoTable } from './dynamo-table.js';
 import type { CacheEntry } from './entry-reader.js';
-import type { PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
+import type { OwedEntryExpiry, PreparedEntry, ReadOptions, WriteOptions } from './entry-store.js';
 import { EntryStoreMethods } from './entry-store-methods.js';
 import type { EntryOptions } from './expiry.js';
 import type { TableSchema } from './item-codec.js';
@@ -197,7 +197,8 @@ export class DynamoStore extends EntryStoreMethods {
   /**
    * Renews a sliding entry's window without reading its value (only the expiry attributes, tags and
    * made-at time are fetched). Resolves to whether the key holds a live entry that `isCurrent` (the
-   * cache's knowledge of invalidations) does not say is retired; a retired one is not renewed.
+   * cache's knowledge of invalidations and expiries by tag) does not say is retired or stale; such
+   * a one is not renewed.
    */
   refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean> {
     return this.entries.refresh(key, isCurrent);
@@ -206,6 +207,15 @@ export class DynamoStore extends EntryStoreMethods {
   /** @internal See `expireItem`: one UpdateItem; resolves to whether a live entry was there. */
   expireEntry(key: string, at: number, keepUntil: number): Promise<boolean> {
     return expireItem(this.table, key, at, keepUntil);
+  }
+
+  /**
+   * `expireEntry` only of an item made at or before `expiry.madeAt`: for an expire owed since an
+   * outage, which must not make a newer value stale.
+   * @internal
+   */
+  expireEntryUnlessNewer(key: string, expiry: OwedEntryExpiry): Promise<boolean> {
+    return expireItem(this.table, key, expiry.at, expiry.keepUntil, expiry.madeAt);
   }
 
   /**

@@ -81,6 +81,13 @@ export interface EntryStore extends KeyvStoreProtocol {
   expireEntry(key: string, at: number, keepUntil: number): Promise<boolean>;
 }
 
+/** An `expire(key)` owed since an outage: an entry made at or before `madeAt` is stale from `at`, kept until `keepUntil`. */
+export interface OwedEntryExpiry {
+  readonly madeAt: number;
+  readonly at: number;
+  readonly keepUntil: number;
+}
+
 /**
  * Writes that land only over an item made before them: a DynamoStore's, for the changes a cache owes
  * since an outage (a MemoryStore never fails, so never owes one).
@@ -90,4 +97,6 @@ export interface NewerWrites {
   putEntryIfNewer(prepared: PreparedEntry): Promise<boolean>;
   /** Resolves to false when the item there was made after `at`, and is left. */
   deleteUnlessNewer(key: string, at: number): Promise<boolean>;
+  /** `expireEntry` of a live entry made at or before `expiry.madeAt`; resolves to whether one was there. */
+  expireEntryUnlessNewer(key: string, expiry: OwedEntryExpiry): Promise<boolean>;
 }

@@ -164,7 +164,7 @@ export class MemoryStore extends EntryStoreMethods {
     }
   }
 
-  /** Renews a sliding entry's window; resolves to whether the key holds a live entry that `isCurrent` does not say is retired. */
+  /** Renews a sliding entry's window; resolves to whether the key holds a live entry that `isCurrent` does not say is retired or stale. */
   async refresh(key: string, isCurrent?: CurrentCheck): Promise<boolean> {
     assertValidKey(key);
     const now = Date.now();

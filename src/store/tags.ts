@@ -63,7 +63,8 @@ export function checkTags(tags: unknown, about: string): readonly string[] | und
 
 /**
  * Asked by a store that knows no invalidation times (the cache does) before it renews an entry:
- * whether the entry made at `storedAt` with `tags` is still current, not retired by one.
+ * whether the entry made at `storedAt` with `tags` is still current: neither retired by one nor
+ * made stale by an expiry by tag.
  */
 export type CurrentCheck = (made: { readonly tags?: readonly string[]; readonly storedAt?: number }) => Promise<boolean>;
 

@@ -39,6 +39,25 @@ async function instance(tableName: string, backplane: DynamoCacheModuleOptions['
   return { cache, news, cutOff: () => faults.failWhen(() => true), heal: () => faults.failWhen(undefined) };
 }
 
+/**
+ * B's answers for `keys` and the tier of each hit, as `old,old memory,memory`; resolves once B serves
+ * them all from memory, which only news of a change makes it read DynamoDB again for.
+ */
+async function servedFromMemory(b: Awaited<ReturnType<typeof instance>>, keys: readonly string[], { poll }: { poll: boolean }) {
+  // The poll backplane: until B has applied A's writes' news (which clears its memory once).
+  if (poll) await seenWithin(async () => b.news.stats().invalidations > 0, true, SEEN_WITHIN);
+  const hits: string[] = [];
+  b.cache.on('cache:hit', (event) => hits.push(event.tier!));
+  const tiersOfB = async () => {
+    hits.length = 0;
+    const values: unknown[] = [];
+    for (const key of keys) values.push(await b.cache.get(key));
+    return `${values.join()} ${hits.join()}`;
+  };
+  await seenWithin(tiersOfB, 'old,old memory,memory', SEEN_WITHIN);
+  return tiersOfB;
+}
+
 describe.each([
   ['poll', { type: 'poll', interval: 100, maxLag: 30_000 }],
   ['streams', { type: 'streams', pollInterval: 100, maxLag: 30_000 }],
@@ -49,17 +68,7 @@ describe.each([
     const b = await instance(tableName, backplane);
     await a.cache.set('value', 'old', MEMORY_TTL);
     await a.cache.set('gone', 'old', MEMORY_TTL);
-    // The poll backplane: until B has applied A's writes' news (which clears its memory once).
-    if (name === 'poll') await seenWithin(async () => b.news.stats().invalidations > 0, true, SEEN_WITHIN);
-    // Until B serves both from memory, which only news of a change makes it read DynamoDB again for.
-    const hits: string[] = [];
-    b.cache.on('cache:hit', (event) => hits.push(event.tier!));
-    const tiersOfB = async () => {
-      hits.length = 0;
-      const values = [await b.cache.get('value'), await b.cache.get('gone')];
-      return `${values.join()} ${hits.join()}`;
-    };
-    await seenWithin(tiersOfB, 'old,old memory,memory', SEEN_WITHIN);
+    const tiersOfB = await servedFromMemory(b, ['value', 'gone'], { poll: name === 'poll' });
 
     a.cutOff();
     await a.cache.set('value', 'new', MEMORY_TTL);
@@ -71,5 +80,28 @@ describe.each([
     await seenWithin(async () => a.cache.stats().autoRecovery!.owed, 0, SEEN_WITHIN);
     await seenWithin(() => b.cache.get('value'), 'new', SEEN_WITHIN);
     await seenWithin(() => b.cache.get('gone'), undefined, SEEN_WITHIN);
+  });
+
+  it("tells the other instance of A's owed expire and expireByTag once they land: stale there, a fallback still", async () => {
+    const tableName = table(`recovery_expiry_${name}`);
+    const a = await instance(tableName, backplane);
+    const b = await instance(tableName, backplane);
+    await a.cache.set('expired', 'old', MEMORY_TTL);
+    await a.cache.set('tagged', 'old', { ttl: MEMORY_TTL, tags: ['group'] });
+    const tiersOfB = await servedFromMemory(b, ['expired', 'tagged'], { poll: name === 'poll' });
+
+    a.cutOff();
+    await a.cache.expire('expired');
+    await a.cache.expireByTag('group');
+    expect(a.cache.stats().autoRecovery!.owed).toBe(2);
+    expect(await tiersOfB()).toBe('old,old memory,memory');
+
+    a.heal();
+    await seenWithin(async () => a.cache.stats().autoRecovery!.owed, 0, SEEN_WITHIN);
+    await seenWithin(() => b.cache.get('expired'), undefined, SEEN_WITHIN);
+    await seenWithin(() => b.cache.get('tagged'), undefined, SEEN_WITHIN);
+    const upstreamDown = () => Promise.reject(new Error('upstream down'));
+    expect(await b.cache.getOrSet('expired', upstreamDown, { failSafe: true })).toBe('old');
+    expect(await b.cache.getOrSet('tagged', upstreamDown, { failSafe: true })).toBe('old');
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CACHE, type DynamoCache, InvalidCacheKeyError, InvalidLoaderResultError, InvalidOptionError } from '../../src/index.js';
+import {
+  CACHE,
+  type DynamoCache,
+  type GetOrSetOptions,
+  InvalidCacheKeyError,
+  InvalidLoaderResultError,
+  InvalidOptionError,
+  TtlFunctionError,
+} from '../../src/index.js';
 import { DynamoCache as Cache } from '../../src/cache/dynamo-cache.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { localClient, recordCommands, useCacheTable } from '../support/dynamo.js';
@@ -155,5 +163,73 @@ describe('getOrSetMany on bad input', () => {
       expect(commands.filter((name) => name.includes('Write') || name.includes('Put'))).toEqual([]);
       expect(await cache.get('m6:a')).toBeUndefined();
     }
+  });
+});
+
+describe("getOrSetMany's per-key options on bad input", () => {
+  it('rejects a ttl function that throws or answers no duration with a typed error naming the key, writing nothing, whatever the circuit', async () => {
+    const a = await instance();
+    const open = await cacheWithOpenCircuit();
+    const memoryOnly = { cache: new Cache(new MemoryStore()), commands: [] as string[] };
+    const loader = async (keys: readonly string[]) => keys.map((key) => `value:${key}`);
+    const thrown = new Error('no plan for this value');
+    // Each per-key option getOrSetMany takes: the ttl (a function of each value, or one for all) and what it answers.
+    const badTtls: Array<[string, GetOrSetOptions<string>['ttl'], RegExp]> = [
+      [
+        'a ttl function that throws for one value',
+        (value: string) => {
+          if (value.endsWith('b')) throw thrown;
+          return 60_000;
+        },
+        /the ttl function threw for key "m7:b".*no plan for this value/,
+      ],
+      ['a ttl function answering NaN', () => Number.NaN, /"m7:a": ttl must be a finite number/],
+      ["a ttl function answering '60s'", () => '60s' as never, /"m7:a": ttl must be a finite number/],
+      [
+        'a ttl function answering a past date',
+        () => ({ absoluteExpiration: Date.now() - 1_000 }),
+        /"m7:a": absoluteExpiration .* is not in the future/,
+      ],
+      ['a ttl function answering a bad tag', () => ({ ttl: 60_000, tags: [''] }), /"m7:a".*a tag must be a string/],
+      ['a ttl of -5 for every key', -5, /"m7:a": ttl must be a finite number/],
+    ];
+    for (const { cache, commands } of [a, open, memoryOnly]) {
+      for (const [what, ttl, message] of badTtls) {
+        commands.length = 0;
+        const error = await cache.getOrSetMany(['m7:a', 'm7:b'], loader, { ttl }).then(
+          () => undefined,
+          (rejected: Error) => rejected,
+        );
+        expect(error, what).toBeInstanceOf(Error);
+        expect(error!.message, what).toMatch(message);
+        if (ttl === badTtls[0]![1]) {
+          expect(error).toBeInstanceOf(TtlFunctionError);
+          expect(error).toMatchObject({ cacheName: cache.name, key: 'm7:b', cause: thrown });
+          expect(error!.message).toContain(`Cache "${cache.name}"`);
+        } else expect(error!.name, what).toMatch(/InvalidExpirationError|InvalidCacheKeyError/);
+        // Nothing of the batch was written, sent or owed: the good key neither.
+        expect(
+          commands.filter((name) => name.includes('Write') || name.includes('Put')),
+          what,
+        ).toEqual([]);
+        expect(cache.stats().autoRecovery?.owed ?? 0, what).toBe(0);
+        expect(cache.peek('m7:a'), what).toBeUndefined();
+      }
+    }
+    expect(await a.cache.mget(['m7:a', 'm7:b'])).toEqual([undefined, undefined]);
+  });
+
+  it('getOrSet and wrap give the same TtlFunctionError for a ttl function that throws, and store nothing', async () => {
+    const a = await instance();
+    const throwing = () => {
+      throw new Error('no plan');
+    };
+    await expect(a.cache.getOrSet('m8:one', () => 'v', { ttl: throwing })).rejects.toThrow(TtlFunctionError);
+    await expect(a.cache.wrap('m8:two', () => 'v', throwing)).rejects.toMatchObject({ name: 'TtlFunctionError', key: 'm8:two' });
+    expect(await a.cache.mget(['m8:one', 'm8:two'])).toEqual([undefined, undefined]);
+    // On a memory hit, an eager refresh asks the ttl function too: the call rejects, it does not throw.
+    await a.cache.set('m8:hit', 'v', 600_000);
+    const call = a.cache.getOrSet('m8:hit', () => 'w', { ttl: throwing, eagerRefreshThreshold: 0.5 });
+    await expect(call).rejects.toThrow(/the ttl function threw for key "m8:hit"/);
   });
 });

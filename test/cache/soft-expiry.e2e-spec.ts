@@ -119,6 +119,42 @@ describe('expireByTag(tags), with the default memory tier and no backplane', () 
   }, 30_000);
 });
 
+describe('refresh(key) of an entry made stale', () => {
+  it('answers false and renews nothing after expireByTag or expire, on this instance and another, as get misses', async () => {
+    const a = await instance();
+    const b = await instance();
+    const sliding = (tags: string[]) => ({ slidingExpiration: 600_000, tags });
+    await a.cache.set('r1:by-tag', 'v', sliding(['r1:group']));
+    await a.cache.set('r1:by-key', 'v', sliding(['r1:other']));
+    expect([await a.cache.refresh('r1:by-tag'), await b.cache.refresh('r1:by-tag')]).toEqual([true, true]);
+
+    await a.cache.expireByTag('r1:group');
+    await a.cache.expire('r1:by-key');
+    // The other instance took the tag's times as current when it refreshed: it sees the expiry within its bound.
+    await seenWithin(() => b.cache.get('r1:by-tag'), undefined, MEMORY_MAX_TTL + 2_000);
+    for (const { cache, commands } of [a, b]) {
+      commands.length = 0;
+      expect(await cache.get('r1:by-tag')).toBeUndefined();
+      expect([await cache.refresh('r1:by-tag'), await cache.refresh('r1:by-key')]).toEqual([false, false]);
+      // Read, not renewed: a renewal is an UpdateItem.
+      expect(commands.filter((command) => command === 'UpdateItemCommand')).toEqual([]);
+    }
+    // Still a fallback, as it was: the refresh did not make it live, nor take it away.
+    expect(await b.cache.getOrSet('r1:by-tag', upstreamDown, { failSafe: true })).toBe('v');
+    // Stored again after the expiry: live, and renewed.
+    await a.cache.set('r1:by-tag', 'w', sliding(['r1:group']));
+    expect(await b.cache.refresh('r1:by-tag')).toBe(true);
+  });
+
+  it('answers false after expireByTag on a memory-only cache too', async () => {
+    const cache = new Cache(new MemoryStore());
+    await cache.set('r2:key', 'v', { slidingExpiration: 600_000, tags: ['g'] });
+    expect(await cache.refresh('r2:key')).toBe(true);
+    await cache.expireByTag('g');
+    expect(await cache.refresh('r2:key')).toBe(false);
+  });
+});
+
 describe('expire and expireByTag across instances with a backplane', () => {
   for (const type of ['poll', 'streams'] as const) {
     it(`are seen by the other instance within the ${type} backplane's bound`, async () => {
