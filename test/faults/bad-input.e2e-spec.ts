@@ -14,6 +14,7 @@ import {
   InvalidOptionError,
   SerializationError,
   TableConfigurationError,
+  TtlFunctionError,
   ValueTooLargeError,
 } from '../../src/index.js';
 import { DynamoSessionStore } from '../../src/entries/session.js';
@@ -277,6 +278,34 @@ const CASES: BadInput[] = [
           ]),
         ),
       ).toBeInstanceOf(SerializationError),
+  },
+  {
+    input: 'a getOrSet, wrap or getOrSetMany ttl function that throws',
+    outcome: '`TtlFunctionError` naming the cache and the key (its `cause`: the error); for getOrSetMany, no key of the batch is stored',
+    check: async () => {
+      const boom = () => {
+        throw new Error('no plan for this value');
+      };
+      expect(await rejects(() => cache.getOrSet('ttl-fn', () => 1, { ttl: boom }))).toMatchObject({
+        name: 'TtlFunctionError',
+        message: expect.stringMatching(/"ttl-fn"/),
+      });
+      const ttl = (value: number) => (value === 2 ? boom() : 60_000);
+      const many = await rejects(() => cache.getOrSetMany(['many-1', 'many-2'], (keys) => keys.map((_, at) => at + 1), { ttl }));
+      expect(many).toBeInstanceOf(TtlFunctionError);
+      expect(many).toMatchObject({ message: expect.stringMatching(/"many-2"/) });
+    },
+  },
+  {
+    input: 'a getOrSetMany ttl function answering `NaN` for one value',
+    outcome: '`InvalidExpirationError` naming the key; no key of the batch is stored',
+    check: async () => {
+      const ttl = (value: number) => (value === 2 ? Number.NaN : 60_000);
+      expect(await rejects(() => cache.getOrSetMany(['nan-1', 'nan-2'], (keys) => keys.map((_, at) => at + 1), { ttl }))).toMatchObject({
+        name: 'InvalidExpirationError',
+        message: expect.stringMatching(/"nan-2"/),
+      });
+    },
   },
   {
     input: 'forRoot without `tableName`',
