@@ -4,7 +4,7 @@ import { type BurstWarning, describe } from '../burst-warning.js';
 import { CallerFailure, tagsFor } from '../cache-calls.js';
 import { entryTtl } from '../entry-ttl.js';
 import type { CacheableOptions, CacheableRequest } from '../interfaces/cacheable-options.js';
-import { type CachedResponse, unstorableReason } from './cached-response.js';
+import { type CachedResponse, bodyForHit, unstorableReason } from './cached-response.js';
 import { entityTagOf } from './entity-tag.js';
 import { cookiesSetBy, type HeaderSnapshot, headersSetSince } from './handler-headers.js';
 import type { RoutePlan } from './route-plan.js';
@@ -65,7 +65,9 @@ export class AnswerPolicy {
     const headers = reason === undefined ? headersSetSince(headersBefore, response) : undefined;
     return {
       status,
-      body,
+      // What the cache keeps and hands to requests that joined this load is a copy taken now: this
+      // request's own interceptors get the handler's object, and may edit it before the others copy theirs.
+      body: reason === undefined ? snapshotOf(body) : body,
       storedAt,
       ...(contentType && { contentType }),
       ...(ttl > 0 && { expiresAt: storedAt + ttl }),
@@ -133,5 +135,14 @@ export class HandlerRun {
     const made = this.producedTags;
     if (made !== undefined && made.length > 0) context.addTags(...made);
     return answer;
+  }
+}
+
+/** A copy of a body the cache stores, or the body itself when it cannot be copied (the store then refuses it, naming why). */
+function snapshotOf(body: unknown): unknown {
+  try {
+    return bodyForHit(body, true);
+  } catch {
+    return body;
   }
 }
