@@ -7,7 +7,7 @@ import type { GetOrSetOptions, ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, InvalidLoaderResultError, MissingLoadedValueError } from './errors.js';
 import { raceTimeouts } from './factory-run.js';
 import type { Flight } from './flights.js';
-import { type Ttl, rememberedFallback, serveStale, staleFallback, ttlFor } from './get-or-set.js';
+import { type Ttl, rememberedFallback, serveStale, serveStaleChecked, staleFallback, ttlFor } from './get-or-set.js';
 import { callOptionsOf } from './get-or-set-call.js';
 import { announceMemoryHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
@@ -189,12 +189,15 @@ async function runLoader<T>(core: CacheCore, loads: Array<Load<T>>, loader: Many
     });
   } catch (error) {
     core.report(error, `getOrSetMany loader of ${keys.length} keys`);
-    for (const load of loads) {
-      const served =
-        call.failSafe && load.fallback !== undefined ? serveStale(core, load.key, load.fallback, call.failSafeThrottleMs) : undefined;
-      if (served !== undefined) load.resolve(served);
-      else load.reject(error);
-    }
+    await Promise.all(
+      loads.map(async (load) => {
+        const { key, fallback } = load;
+        const served =
+          call.failSafe && fallback !== undefined ? await serveStaleChecked(core, key, fallback, call.failSafeThrottleMs) : undefined;
+        if (served !== undefined) load.resolve(served);
+        else load.reject(error);
+      }),
+    );
     return;
   }
   if (outcome.kind === 'value') return storeLoaded(core, loads, outcome.value, startedAt, ttl, call);

@@ -117,7 +117,8 @@ async function loadOrCompute<T>(
     });
   } catch (error) {
     await releaseLease();
-    const served = call.failSafe && fallback !== undefined ? serveStale(core, key, fallback, call.failSafeThrottleMs) : undefined;
+    const served =
+      call.failSafe && fallback !== undefined ? await serveStaleChecked(core, key, fallback, call.failSafeThrottleMs) : undefined;
     if (served === undefined) throw error;
     core.report(error, `factory of "${key}"`);
     return served;
@@ -251,6 +252,27 @@ export function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T
   core.lookups.stale(fallback.tier);
   core.events.emitCache('cache:stale', key, fallback.tier);
   return { value: fallback.value, expiresAt: fallback.expiresAt };
+}
+
+/**
+ * As `serveStale`, after a failed factory or loader, which may wait for one more read: a fallback that
+ * only backplane news retired since it was found is read again from DynamoDB. News cannot say whether
+ * the change was a delete or an expiry (`expire`, `expireByTag`), nor whether it is this instance's
+ * own coming back through the stream; DynamoDB can: the value still there, stale, is served; a live
+ * one is answered as a hit; none (deleted), or no answer, serves nothing.
+ */
+export async function serveStaleChecked<T>(
+  core: CacheCore,
+  key: string,
+  fallback: Fallback<T>,
+  throttleMs?: number,
+): Promise<Resolved<T> | undefined> {
+  const served = serveStale(core, key, fallback, throttleMs);
+  if (served !== undefined || !core.gated.questioned(key, fallback)) return served;
+  const foundAt = stamp();
+  const read = await core.readThrough<T>(key, { allowStale: true });
+  if (read.kind === 'hit') return read;
+  return read.kind === 'stale' ? serveStale(core, key, staleFallback(read, foundAt), throttleMs) : undefined;
 }
 
 /**
