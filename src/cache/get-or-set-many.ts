@@ -154,8 +154,9 @@ async function readBatch<T>(core: CacheCore, loads: Array<Load<T>>, call: Resolv
       core.events.emitCache('cache:hit', key, 'dynamodb');
       return load.resolve({ value: core.gated.remember(key, entry, foundAt), expiresAt: entry.expiresAt });
     }
-    // Never handed on (to joiners, to fail-safe) once something retired it.
-    if (load.fallback !== undefined && !core.gated.servable(key, load.fallback)) load.fallback = undefined;
+    // Never handed on (to joiners, to fail-safe) once something retired it, but news (see `serveStaleChecked`).
+    const { fallback } = load;
+    if (fallback !== undefined && !core.gated.servable(key, fallback) && !core.gated.questioned(key, fallback)) load.fallback = undefined;
     load.flight.fallback = load.fallback;
     missing.push(load);
   });
@@ -205,11 +206,13 @@ async function runLoader<T>(core: CacheCore, loads: Array<Load<T>>, loader: Many
   void running
     .then((answer) => storeLoaded(core, loads, answer, startedAt, ttl, call))
     .catch((error: unknown) => core.report(error, `getOrSetMany loader of ${keys.length} keys (finished after its timeout)`));
-  for (const load of loads) {
-    const served = load.fallback === undefined ? undefined : serveStale(core, load.key, load.fallback);
-    if (served !== undefined) load.resolve(served);
-    else load.reject(new FactoryTimeoutError(core.config.name, load.key, call.hardTimeoutMs!));
-  }
+  await Promise.all(
+    loads.map(async (load) => {
+      const served = load.fallback === undefined ? undefined : await serveStaleChecked(core, load.key, load.fallback);
+      if (served !== undefined) load.resolve(served);
+      else load.reject(new FactoryTimeoutError(core.config.name, load.key, call.hardTimeoutMs!));
+    }),
+  );
 }
 
 /** Checks the loader's answer, writes its values in batches, and settles each key with its value. */

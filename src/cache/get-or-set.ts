@@ -84,8 +84,9 @@ async function loadOrCompute<T>(
     if (served !== undefined) return served;
     if (call.failSafe) fallback = known;
   }
-  // Never handed on (to the factory, to joiners, to fail-safe) once something retired it.
-  if (fallback !== undefined && !core.gated.servable(key, fallback)) fallback = undefined;
+  // Never handed on (to the factory, to joiners, to fail-safe) once something retired it; one that
+  // only news retired may still be, once DynamoDB is asked again (see `serveStaleChecked`).
+  if (fallback !== undefined && !core.gated.servable(key, fallback) && !core.gated.questioned(key, fallback)) fallback = undefined;
   flight.fallback = fallback;
 
   let leaseHeld = false;
@@ -136,7 +137,7 @@ async function loadOrCompute<T>(
     .then((value) => storeResult(core, key, value, run, ttl, call))
     .catch((error: unknown) => core.report(error, `factory of "${key}" (finished after its timeout)`))
     .finally(releaseLease);
-  const served = fallback === undefined ? undefined : serveStale(core, key, fallback);
+  const served = fallback === undefined ? undefined : await serveStaleChecked(core, key, fallback);
   if (served !== undefined) return served;
   throw new FactoryTimeoutError(core.config.name, key, call.hardTimeoutMs!);
 }
@@ -267,13 +268,22 @@ export async function serveStaleChecked<T>(
   fallback: Fallback<T>,
   throttleMs?: number,
 ): Promise<Resolved<T> | undefined> {
-  const served = serveStale(core, key, fallback, throttleMs);
-  if (served !== undefined || !core.gated.questioned(key, fallback)) return served;
-  const foundAt = stamp();
-  const read = await core.readThrough<T>(key, { allowStale: true });
-  if (read.kind === 'hit') return read;
-  return read.kind === 'stale' ? serveStale(core, key, staleFallback(read, foundAt), throttleMs) : undefined;
+  let found = fallback;
+  // News may come while DynamoDB is read again (a stream's record of the same change, late): a few reads.
+  for (let reads = 0; reads < QUESTIONED_READS; reads++) {
+    const served = serveStale(core, key, found, throttleMs);
+    if (served !== undefined || !core.gated.questioned(key, found)) return served;
+    const foundAt = stamp();
+    const read = await core.readThrough<T>(key, { allowStale: true });
+    if (read.kind === 'hit') return read;
+    if (read.kind !== 'stale') return undefined;
+    found = staleFallback(read, foundAt);
+  }
+  return serveStale(core, key, found, throttleMs);
 }
+
+/** How many times a questioned fallback is read again before fail-safe gives it up. */
+const QUESTIONED_READS = 3;
 
 /**
  * Takes the key's lease, or, while another instance holds it, polls DynamoDB for the value that
