@@ -27,6 +27,12 @@ export class AdmissionGate {
   // fail-safe fallback (see `fallbackAdmitted`), which a delete, a write or an invalidation does not.
   private readonly expiredKeyMarks = new Map<string, number>();
   private readonly expiredTagMarks = new Map<string, number>();
+  // Backplane news: it retires as a delete does, but cannot say whether the change was one, or only an
+  // expiry (a KEYS_ONLY stream record, a poll's version), nor whether it is this instance's own
+  // change coming back: a fallback it alone retired is asked of DynamoDB again (see `fallbackQuestioned`).
+  private readonly newsKeyMarks = new Map<string, number>();
+  private readonly newsTagMarks = new Map<string, number>();
+  private newsAllMark = Number.NEGATIVE_INFINITY;
   /** Operations that began at or before it are refused: a mark they would be judged by may be forgotten. */
   private forgottenThrough = Number.NEGATIVE_INFINITY;
 
@@ -35,40 +41,39 @@ export class AdmissionGate {
     private readonly horizonMs: number,
   ) {}
 
-  /** The key changed (written, deleted, or news of another instance's change) at `at`. */
+  /** The key changed (written or deleted by this instance) at `at`. */
   retireKey(key: string, at: number): void {
-    this.keyMarks.delete(key);
-    this.keyMarks.set(key, at);
-    this.forgetBefore(this.keyMarks, at - this.horizonMs);
+    this.mark(this.keyMarks, [key], at);
   }
 
   /** The tags were invalidated at `at`; the cache's own tag (`CLEARED_TAG`) retires everything. */
   retireTags(tags: Iterable<string>, at: number): void {
-    for (const tag of tags) {
-      if (tag === CLEARED_TAG) {
-        this.retireAll(at);
-        continue;
-      }
-      this.tagMarks.delete(tag);
-      this.tagMarks.set(tag, at);
-    }
-    this.forgetBefore(this.tagMarks, at - this.horizonMs);
+    this.markTags(this.tagMarks, tags, at, (clearedAt) => this.retireAll(clearedAt));
+  }
+
+  /** News that the key changed, at `at`: as `retireKey`, but kept apart (see `newsKeyMarks`). */
+  retireKeyOnNews(key: string, at: number): void {
+    this.mark(this.newsKeyMarks, [key], at);
+  }
+
+  /** News that the tags changed (invalidated or expired), at `at`; of `CLEARED_TAG`: of a clear. */
+  retireTagsOnNews(tags: Iterable<string>, at: number): void {
+    this.markTags(this.newsTagMarks, tags, at, (clearedAt) => this.retireAllOnNews(clearedAt));
+  }
+
+  /** News that anything may have changed (a poll backplane's, a backplane that lost track). */
+  retireAllOnNews(at: number): void {
+    this.newsAllMark = Math.max(this.newsAllMark, at);
   }
 
   /** The key was made stale at `at` (`expire`): no longer fresh, still a fallback. */
   expireKey(key: string, at: number): void {
-    this.expiredKeyMarks.delete(key);
-    this.expiredKeyMarks.set(key, at);
-    this.forgetBefore(this.expiredKeyMarks, at - this.horizonMs);
+    this.mark(this.expiredKeyMarks, [key], at);
   }
 
   /** What carries the tags was made stale at `at` (`expireByTag`). */
   expireTags(tags: Iterable<string>, at: number): void {
-    for (const tag of tags) {
-      this.expiredTagMarks.delete(tag);
-      this.expiredTagMarks.set(tag, at);
-    }
-    this.forgetBefore(this.expiredTagMarks, at - this.horizonMs);
+    this.mark(this.expiredTagMarks, tags, at);
   }
 
   /** Anything may have changed (a clear, a poll backplane's news, a backplane that lost track). */
@@ -110,6 +115,14 @@ export class AdmissionGate {
     return startedAt > this.forgottenThrough && !this.deletedSince(startedAt, key, tags);
   }
 
+  /**
+   * Whether only backplane news made the fallback that an operation begun at `startedAt` found
+   * unservable: then DynamoDB, read again, tells a delete from an expiry.
+   */
+  fallbackQuestioned(startedAt: number, key: string, tags: readonly string[] | undefined): boolean {
+    return startedAt > this.forgottenThrough && !this.ownDeletedSince(startedAt, key, tags) && this.newsSince(startedAt, key, tags);
+  }
+
   /** Whether the key, one of the tags, or everything was marked (expiries included) at or after `since`. */
   retiredSince(since: number, key: string | undefined, tags: readonly string[] | undefined): boolean {
     if (this.deletedSince(since, key, tags)) return true;
@@ -121,10 +134,36 @@ export class AdmissionGate {
 
   /** As `retiredSince`, expiries aside: what fail-safe may no longer serve. */
   private deletedSince(since: number, key: string | undefined, tags: readonly string[] | undefined): boolean {
-    if (this.allMark >= since) return true;
-    if (key !== undefined && (this.keyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since) return true;
-    if (tags !== undefined) for (const tag of tags) if ((this.tagMarks.get(tag) ?? Number.NEGATIVE_INFINITY) >= since) return true;
-    return false;
+    return this.ownDeletedSince(since, key, tags) || this.newsSince(since, key, tags);
+  }
+
+  /** As `deletedSince`, for this instance's own changes only. */
+  private ownDeletedSince(since: number, key: string | undefined, tags: readonly string[] | undefined): boolean {
+    return markedSince(since, key, tags, this.allMark, this.keyMarks, this.tagMarks);
+  }
+
+  private newsSince(since: number, key: string | undefined, tags: readonly string[] | undefined): boolean {
+    return markedSince(since, key, tags, this.newsAllMark, this.newsKeyMarks, this.newsTagMarks);
+  }
+
+  /** Marks the names at `at`, the cache's own tag as everything (`retireAll` or its news). */
+  private markTags(marks: Map<string, number>, tags: Iterable<string>, at: number, cleared: (at: number) => void): void {
+    const named = [...tags];
+    if (named.includes(CLEARED_TAG)) cleared(at);
+    this.mark(
+      marks,
+      named.filter((tag) => tag !== CLEARED_TAG),
+      at,
+    );
+  }
+
+  /** Re-inserted when marked again, so that insertion order stays mark order. */
+  private mark(marks: Map<string, number>, names: Iterable<string>, at: number): void {
+    for (const name of names) {
+      marks.delete(name);
+      marks.set(name, at);
+    }
+    this.forgetBefore(marks, at - this.horizonMs);
   }
 
   private forgetBefore(marks: Map<string, number>, horizon: number): void {
@@ -134,4 +173,19 @@ export class AdmissionGate {
       this.forgottenThrough = Math.max(this.forgottenThrough, at);
     }
   }
+}
+
+/** Whether everything, the key or one of the tags was marked at or after `since`, in one kind of marks. */
+function markedSince(
+  since: number,
+  key: string | undefined,
+  tags: readonly string[] | undefined,
+  allMark: number,
+  keyMarks: ReadonlyMap<string, number>,
+  tagMarks: ReadonlyMap<string, number>,
+): boolean {
+  if (allMark >= since) return true;
+  if (key !== undefined && (keyMarks.get(key) ?? Number.NEGATIVE_INFINITY) >= since) return true;
+  if (tags !== undefined) for (const tag of tags) if ((tagMarks.get(tag) ?? Number.NEGATIVE_INFINITY) >= since) return true;
+  return false;
 }

@@ -34,6 +34,15 @@ export class GatedMemory {
   }
 
   /**
+   * As `retireTagged`, for news from the backplane that the tags changed, whenever and however: an
+   * invalidation or only an expiry (`expireByTag`), this instance's own or another's.
+   */
+  retireTaggedOnNews(tags: readonly string[]): void {
+    this.gate.retireTagsOnNews(tags, stamp());
+    this.memory?.forgetTagged(new Map(tags.map((tag) => [tag, undefined])));
+  }
+
+  /**
    * The keys changed (this instance's write or delete, or another instance's news): the gate refuses
    * what any operation begun before brings, and memory drops its copies but `keep`, the entry the
    * change itself put there.
@@ -50,21 +59,29 @@ export class GatedMemory {
 
   /**
    * As `retireKeys`, for news from the backplane: not this instance's own change. Streams echo this
-   * instance's own writes back too, so news cannot tell a factory that its value is out of date.
+   * instance's own writes back too, so news cannot tell a factory that its value is out of date; nor
+   * can it say a delete from an expiry, so a fallback it retires is asked of DynamoDB again before
+   * fail-safe gives up on it (see `questioned`).
    */
   retireKeysOnNews(keys: readonly string[]): void {
     const at = stamp();
     for (const key of keys) {
-      this.gate.retireKey(key, at);
+      this.gate.retireKeyOnNews(key, at);
       if (this.memory?.held(key) !== undefined) this.memory.delete(key);
     }
   }
 
-  /** Everything may have changed (a poll backplane's news): nothing begun before may enter memory. */
+  /** Everything may have changed (the keyv view's clear): nothing begun before may enter memory. */
   retireAll(): void {
-    const now = Date.now();
-    this.tags.forgetAll(now);
+    this.tags.forgetAll(Date.now());
     this.gate.retireAll(stamp());
+    this.memory?.clear();
+  }
+
+  /** As `retireAll`, for news from the backplane (a poll's, or a backplane that lost track). */
+  retireAllOnNews(): void {
+    this.tags.forgetAll(Date.now());
+    this.gate.retireAllOnNews(stamp());
     this.memory?.clear();
   }
 
@@ -86,6 +103,16 @@ export class GatedMemory {
   servable(key: string, fallback: Fallback<unknown>): boolean {
     const { foundAt, madeAt = 0, tags } = fallback;
     return this.gate.fallbackAdmitted(foundAt, key, tags) && !this.tags.retires(madeAt, tags);
+  }
+
+  /**
+   * Whether only backplane news made `fallback` unservable: news of an expiry (this instance's own,
+   * coming back through the stream, or another's) says no more than news of a delete, so DynamoDB is
+   * asked whether the value is still there, stale (see `serveStaleChecked`).
+   */
+  questioned(key: string, fallback: Fallback<unknown>): boolean {
+    const { foundAt, madeAt = 0, tags } = fallback;
+    return this.gate.fallbackQuestioned(foundAt, key, tags) && !this.tags.retires(madeAt, tags);
   }
 
   /**

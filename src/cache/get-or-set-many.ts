@@ -7,7 +7,7 @@ import type { GetOrSetOptions, ResolvedCallOptions } from './cache-options.js';
 import { FactoryTimeoutError, InvalidLoaderResultError, MissingLoadedValueError } from './errors.js';
 import { raceTimeouts } from './factory-run.js';
 import type { Flight } from './flights.js';
-import { type Ttl, rememberedFallback, serveStale, staleFallback, ttlFor } from './get-or-set.js';
+import { type Ttl, rememberedFallback, serveStale, serveStaleChecked, staleFallback, ttlFor } from './get-or-set.js';
 import { callOptionsOf } from './get-or-set-call.js';
 import { announceMemoryHit } from './memory-hits.js';
 import { type MemoryEntry, memoryValue } from './memory-tier.js';
@@ -154,8 +154,9 @@ async function readBatch<T>(core: CacheCore, loads: Array<Load<T>>, call: Resolv
       core.events.emitCache('cache:hit', key, 'dynamodb');
       return load.resolve({ value: core.gated.remember(key, entry, foundAt), expiresAt: entry.expiresAt });
     }
-    // Never handed on (to joiners, to fail-safe) once something retired it.
-    if (load.fallback !== undefined && !core.gated.servable(key, load.fallback)) load.fallback = undefined;
+    // Never handed on (to joiners, to fail-safe) once something retired it, but news (see `serveStaleChecked`).
+    const { fallback } = load;
+    if (fallback !== undefined && !core.gated.servable(key, fallback) && !core.gated.questioned(key, fallback)) load.fallback = undefined;
     load.flight.fallback = load.fallback;
     missing.push(load);
   });
@@ -189,12 +190,15 @@ async function runLoader<T>(core: CacheCore, loads: Array<Load<T>>, loader: Many
     });
   } catch (error) {
     core.report(error, `getOrSetMany loader of ${keys.length} keys`);
-    for (const load of loads) {
-      const served =
-        call.failSafe && load.fallback !== undefined ? serveStale(core, load.key, load.fallback, call.failSafeThrottleMs) : undefined;
-      if (served !== undefined) load.resolve(served);
-      else load.reject(error);
-    }
+    await Promise.all(
+      loads.map(async (load) => {
+        const { key, fallback } = load;
+        const served =
+          call.failSafe && fallback !== undefined ? await serveStaleChecked(core, key, fallback, call.failSafeThrottleMs) : undefined;
+        if (served !== undefined) load.resolve(served);
+        else load.reject(error);
+      }),
+    );
     return;
   }
   if (outcome.kind === 'value') return storeLoaded(core, loads, outcome.value, startedAt, ttl, call);
@@ -202,11 +206,13 @@ async function runLoader<T>(core: CacheCore, loads: Array<Load<T>>, loader: Many
   void running
     .then((answer) => storeLoaded(core, loads, answer, startedAt, ttl, call))
     .catch((error: unknown) => core.report(error, `getOrSetMany loader of ${keys.length} keys (finished after its timeout)`));
-  for (const load of loads) {
-    const served = load.fallback === undefined ? undefined : serveStale(core, load.key, load.fallback);
-    if (served !== undefined) load.resolve(served);
-    else load.reject(new FactoryTimeoutError(core.config.name, load.key, call.hardTimeoutMs!));
-  }
+  await Promise.all(
+    loads.map(async (load) => {
+      const served = load.fallback === undefined ? undefined : await serveStaleChecked(core, load.key, load.fallback);
+      if (served !== undefined) load.resolve(served);
+      else load.reject(new FactoryTimeoutError(core.config.name, load.key, call.hardTimeoutMs!));
+    }),
+  );
 }
 
 /** Checks the loader's answer, writes its values in batches, and settles each key with its value. */

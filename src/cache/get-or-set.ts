@@ -84,8 +84,9 @@ async function loadOrCompute<T>(
     if (served !== undefined) return served;
     if (call.failSafe) fallback = known;
   }
-  // Never handed on (to the factory, to joiners, to fail-safe) once something retired it.
-  if (fallback !== undefined && !core.gated.servable(key, fallback)) fallback = undefined;
+  // Never handed on (to the factory, to joiners, to fail-safe) once something retired it; one that
+  // only news retired may still be, once DynamoDB is asked again (see `serveStaleChecked`).
+  if (fallback !== undefined && !core.gated.servable(key, fallback) && !core.gated.questioned(key, fallback)) fallback = undefined;
   flight.fallback = fallback;
 
   let leaseHeld = false;
@@ -117,7 +118,8 @@ async function loadOrCompute<T>(
     });
   } catch (error) {
     await releaseLease();
-    const served = call.failSafe && fallback !== undefined ? serveStale(core, key, fallback, call.failSafeThrottleMs) : undefined;
+    const served =
+      call.failSafe && fallback !== undefined ? await serveStaleChecked(core, key, fallback, call.failSafeThrottleMs) : undefined;
     if (served === undefined) throw error;
     core.report(error, `factory of "${key}"`);
     return served;
@@ -135,7 +137,7 @@ async function loadOrCompute<T>(
     .then((value) => storeResult(core, key, value, run, ttl, call))
     .catch((error: unknown) => core.report(error, `factory of "${key}" (finished after its timeout)`))
     .finally(releaseLease);
-  const served = fallback === undefined ? undefined : serveStale(core, key, fallback);
+  const served = fallback === undefined ? undefined : await serveStaleChecked(core, key, fallback);
   if (served !== undefined) return served;
   throw new FactoryTimeoutError(core.config.name, key, call.hardTimeoutMs!);
 }
@@ -252,6 +254,36 @@ export function serveStale<T>(core: CacheCore, key: string, fallback: Fallback<T
   core.events.emitCache('cache:stale', key, fallback.tier);
   return { value: fallback.value, expiresAt: fallback.expiresAt };
 }
+
+/**
+ * As `serveStale`, after a failed factory or loader, which may wait for one more read: a fallback that
+ * only backplane news retired since it was found is read again from DynamoDB. News cannot say whether
+ * the change was a delete or an expiry (`expire`, `expireByTag`), nor whether it is this instance's
+ * own coming back through the stream; DynamoDB can: the value still there, stale, is served; a live
+ * one is answered as a hit; none (deleted), or no answer, serves nothing.
+ */
+export async function serveStaleChecked<T>(
+  core: CacheCore,
+  key: string,
+  fallback: Fallback<T>,
+  throttleMs?: number,
+): Promise<Resolved<T> | undefined> {
+  let found = fallback;
+  // News may come while DynamoDB is read again (a stream's record of the same change, late): a few reads.
+  for (let reads = 0; reads < QUESTIONED_READS; reads++) {
+    const served = serveStale(core, key, found, throttleMs);
+    if (served !== undefined || !core.gated.questioned(key, found)) return served;
+    const foundAt = stamp();
+    const read = await core.readThrough<T>(key, { allowStale: true });
+    if (read.kind === 'hit') return read;
+    if (read.kind !== 'stale') return undefined;
+    found = staleFallback(read, foundAt);
+  }
+  return serveStale(core, key, found, throttleMs);
+}
+
+/** How many times a questioned fallback is read again before fail-safe gives it up. */
+const QUESTIONED_READS = 3;
 
 /**
  * Takes the key's lease, or, while another instance holds it, polls DynamoDB for the value that

@@ -30,12 +30,12 @@ export class LocalTier implements BackplaneMember {
 
   forgetTag(tag: string): void {
     this.core.tags.forget(tag, Date.now());
-    this.core.gated.retireTagged(new Map([[tag, undefined]]));
+    this.core.gated.retireTaggedOnNews([tag]);
   }
 
   // Any tag may have changed with it (a poll backplane cannot tell which): every one is read again.
   forgetAll(): void {
-    this.core.gated.retireAll();
+    this.core.gated.retireAllOnNews();
   }
 
   readVersion(): Promise<number> {

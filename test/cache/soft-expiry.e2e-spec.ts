@@ -27,13 +27,26 @@ async function instance(options: Partial<DynamoCacheModuleOptions> = {}, table =
 
 const upstreamDown = () => Promise.reject(new Error('upstream down'));
 
-/** The two instances' view of one key after `expire` or `expireByTag` on the first. */
-async function expectStale(a: DynamoCache, b: DynamoCache, key: string, old: unknown, bound: number, caughtUp = async () => {}) {
+/**
+ * The two instances' view of one key after `expire` or `expireByTag` on the first. `newsOnA`: resolves
+ * once the first instance's backplane brought it the news of the change, its own coming back; its
+ * get-or-set's factory fails only then, so that the news arrives while it runs, every time.
+ */
+async function expectStale(
+  a: DynamoCache,
+  b: DynamoCache,
+  key: string,
+  old: unknown,
+  bound: number,
+  { newsOnA = async () => {}, caughtUp = async () => {} }: { newsOnA?: () => Promise<unknown>; caughtUp?: () => Promise<void> } = {},
+) {
   expect(await a.get(key)).toBeUndefined();
-  expect(await a.getOrSet(key, upstreamDown, { failSafe: true })).toEqual(old);
+  const failsAfterNews = async () => {
+    await newsOnA();
+    return upstreamDown();
+  };
+  expect(await a.getOrSet(key, failsAfterNews, { failSafe: true })).toEqual(old);
   await seenWithin(() => b.get(key), undefined, bound);
-  // News of a change that arrives while a get-or-set runs retires its fallback (the backplane cannot
-  // tell an expiry from a delete): the backplane has brought all there is before the next calls.
   await caughtUp();
   // Without fail-safe first: a fallback served is then kept fresh for failSafeThrottleDuration.
   await expect(b.getOrSet(key, upstreamDown)).rejects.toThrow('upstream down');
@@ -170,13 +183,73 @@ describe('expire and expireByTag across instances with a backplane', () => {
       const bound = MAX_LAG + INTERVAL + 1_000;
       let changedAt = Date.now();
       const caughtUp = () => caughtUpAfter(b.backplane!, changedAt, bound);
+      // The sets' news first, so that what a's backplane counts next is the expiry's news.
+      await caughtUpAfter(a.backplane!, Date.now(), bound);
+      let newsBefore = a.backplane!.stats().invalidations;
+      const newsOnA = () => seenWithin(async () => a.backplane!.stats().invalidations > newsBefore, true, bound);
       await a.cache.expire('x:key');
-      await expectStale(a.cache, b.cache, 'x:key', 'k1', bound, caughtUp);
+      await expectStale(a.cache, b.cache, 'x:key', 'k1', bound, { newsOnA, caughtUp });
+      await caughtUpAfter(a.backplane!, Date.now(), bound);
+      newsBefore = a.backplane!.stats().invalidations;
       changedAt = Date.now();
       await a.cache.expireByTag('group');
-      await expectStale(a.cache, b.cache, 'x:tagged', 't1', bound, caughtUp);
+      await expectStale(a.cache, b.cache, 'x:tagged', 't1', bound, { newsOnA, caughtUp });
     }, 30_000);
   }
+});
+
+describe('news of an expiry, through the streams backplane, on another instance', () => {
+  it('keeps the fallback of a get-or-set in flight when it arrives, and a delete after the expiry still wins', async () => {
+    const table = tables('soft_expiry_news');
+    await createTable(localClient({}, 'admin'), table, { ...cacheTableAttributes, stream: true });
+    const backplane = { type: 'streams' as const, pollInterval: INTERVAL, maxLag: MAX_LAG };
+    const a = await instance({ backplane, memory: { maxTtl: 600_000 } }, table);
+    const b = await instance({ backplane, memory: { maxTtl: 600_000 } }, table);
+    const bound = MAX_LAG + INTERVAL + 1_000;
+    // b never read these: its get-or-sets find them in DynamoDB, stale, before the news comes.
+    await a.cache.set('n:key', 'k1', 600_000);
+    await a.cache.set('n:tagged', 't1', { ttl: 600_000, tags: ['n:group'] });
+    await a.cache.set('n:many', 'm1', { ttl: 600_000, tags: ['n:group'] });
+    await a.cache.set('n:deleted', 'd1', 600_000);
+    await caughtUpAfter(b.backplane!, Date.now(), bound);
+    let newsBefore = b.backplane!.stats().invalidations;
+    const newsOnB = () => seenWithin(async () => b.backplane!.stats().invalidations > newsBefore, true, bound);
+    const failsAfterNews = async () => {
+      await newsOnB();
+      return upstreamDown();
+    };
+
+    await a.cache.expire('n:key');
+    expect(await b.cache.getOrSet('n:key', failsAfterNews, { failSafe: true })).toBe('k1');
+
+    await caughtUpAfter(b.backplane!, Date.now(), bound);
+    newsBefore = b.backplane!.stats().invalidations;
+    await a.cache.expireByTag('n:group');
+    const loader = async () => failsAfterNews();
+    const [tagged, many] = await Promise.all([
+      b.cache.getOrSet('n:tagged', failsAfterNews, { failSafe: true }),
+      b.cache.getOrSetMany(['n:many'], loader, { failSafe: true }),
+    ]);
+    expect([tagged, many]).toEqual(['t1', ['m1']]);
+
+    // Stale when found, deleted before the factory fails: DynamoDB, asked again, has nothing to serve.
+    await a.cache.expire('n:deleted');
+    await caughtUpAfter(b.backplane!, Date.now(), bound);
+    newsBefore = b.backplane!.stats().invalidations;
+    let found!: () => void;
+    const foundStale = new Promise<void>((resolve) => (found = resolve));
+    const reading = b.cache.getOrSet(
+      'n:deleted',
+      async () => {
+        found();
+        return failsAfterNews();
+      },
+      { failSafe: true },
+    );
+    await foundStale;
+    await a.cache.del('n:deleted');
+    await expect(reading).rejects.toThrow('upstream down');
+  }, 30_000);
 });
 
 describe('expire and expireByTag on bad input', () => {
