@@ -132,9 +132,12 @@ export class MissingLoadedValueError extends Error {
  * of the batch, as one bad entry of `mset` writes none); the function's error is the `cause`.
  */
 export class TtlFunctionError extends Error {
+  /** Always `'TtlFunctionError'`: branch on it without importing the class. */
   override readonly name = 'TtlFunctionError';
   constructor(
+    /** The cache whose call it was (`'default'` for the module's own). */
     readonly cacheName: string,
+    /** The key whose value the ttl function threw for. */
     readonly key: string,
     cause: unknown,
   ) {
