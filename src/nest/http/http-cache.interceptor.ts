@@ -17,10 +17,8 @@ import { BurstWarning, describe } from '../burst-warning.js';
 import { ContextCache } from '../contexts/context-cache.js';
 import { stamp } from '../../store/tags.js';
 import { CallerFailure, evictEntries } from '../cache-calls.js';
-import { asksForFreshAnswer, bodyForHit, type CachedResponse, entityTagOfStored, jsonOfFrozen } from './cached-response.js';
-import { ifNoneMatchHolds } from './entity-tag.js';
-import { headerSnapshot, removeUnlessNotModified, sentWithNotModified, type StoredHeaders } from './handler-headers.js';
-import { answersNotModified, markNotModified } from './not-modified.js';
+import { asksForFreshAnswer, type CachedResponse } from './cached-response.js';
+import { headerSnapshot } from './handler-headers.js';
 import { onlyOwnInterceptors } from './outer-interceptors.js';
 import { personalRequestReason } from './http-cache-key.js';
 import type { CacheableOptions, CacheableRequest, CacheEvictOptions } from '../interfaces/cacheable-options.js';
@@ -28,18 +26,9 @@ import { AnswerPolicy, type DescribedAnswer, HandlerRun } from './route-answer.j
 import { answerInMemory, routeKeyOf, variantKey } from './route-keys.js';
 import { type RoutePlan, routePlan } from './route-plan.js';
 import { mergedVary } from './vary.js';
+import { AnswerWriter } from './answer-writer.js';
 
 const isThisInterceptor = (interceptor: unknown) => interceptor === DynamoCacheInterceptor || interceptor instanceof DynamoCacheInterceptor;
-
-// Plain JSON the memory tier froze (it freezes nothing else); a Buffer, a Map or a Date keeps its own way out.
-const isFrozenJson = (body: unknown): body is object =>
-  body !== null &&
-  typeof body === 'object' &&
-  Object.isFrozen(body) &&
-  (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype);
-
-/** A response being answered without the cache, and why, in the X-Cache header. */
-type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
 // The requests this interceptor handles, so that it applied twice (globally too) acts once. A set,
 // not a property: adding one to every request object cost a hit about 3 µs in the HTTP bench.
@@ -63,6 +52,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     warn: (message) => (this.registry?.default.forRoutes().logger ?? fallbackLogger).warn(message),
   });
   private readonly policy: AnswerPolicy;
+  private readonly answers: AnswerWriter;
   // GraphQL resolvers and message handlers: their own keys and answers, the same get-or-set.
   private readonly contexts = new ContextCache((name) => this.cacheNamed(name), this.warning);
 
@@ -72,6 +62,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     @Optional() private readonly moduleRef?: ModuleRef,
   ) {
     this.policy = new AnswerPolicy(adapterHost, this.warning);
+    this.answers = new AnswerWriter(adapterHost);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -86,8 +77,9 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     const options = plan.cacheable;
     if (options === undefined || (method !== 'GET' && method !== 'HEAD')) return next.handle();
     const handler = this.varying(response, options, next);
-    if (personalRequestReason(request.headers, options) !== undefined) return this.mark(response, 'BYPASS', handler.handle());
-    if (options.skipIf !== undefined && this.skips(plan, options.skipIf, context)) return this.mark(response, 'BYPASS', handler.handle());
+    if (personalRequestReason(request.headers, options) !== undefined) return this.answers.mark(response, 'BYPASS', handler.handle());
+    if (options.skipIf !== undefined && this.skips(plan, options.skipIf, context))
+      return this.answers.mark(response, 'BYPASS', handler.handle());
     let base: string | Promise<string>;
     try {
       base = routeKeyOf(options, request, method, () => this.adapterHost.httpAdapter.getRequestUrl(request));
@@ -104,7 +96,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
       const remembered = this.tryFromMemory(plan, options, base, request.headers);
       if (remembered !== undefined) {
         const sendsText = this.sendsTextFor(context);
-        return of(this.serveStored(request, response, remembered, { shared: false, sendsText }));
+        return of(this.answers.serveStored(request, response, remembered, { shared: false, sendsText }));
       }
     }
     return defer(() => this.answer(plan, options, request, response, base, handler));
@@ -158,83 +150,20 @@ export class DynamoCacheInterceptor implements NestInterceptor {
         const ttl = fresh.expiresAt === undefined ? 0 : fresh.expiresAt - fresh.storedAt;
         const tags = run.tags;
         if (fresh.reason === undefined) await cache.forRoutes().setMadeAt(key, fresh, tags.length > 0 ? { ttl, tags } : ttl, startedAt);
-        return this.answerFresh(request, response, fresh, run.value);
+        return this.answers.answerFresh(request, response, fresh, run.value);
       }
       const entry = await cache.getOrSet<CachedResponse>(key, (context) => run.asFactory(context), plan.getOrSet);
-      if (run.ran) return this.answerFresh(request, response, entry as DescribedAnswer, run.value);
+      if (run.ran) return this.answers.answerFresh(request, response, entry as DescribedAnswer, run.value);
       // Another request of this process ran the handler, and its answer was its own (a cookie, say): run ours.
-      if ((entry as DescribedAnswer).reason !== undefined) return this.mark(response, 'MISS', runHandler());
-      return this.serveStored(request, response, entry, { shared: true, sendsText: false });
+      if ((entry as DescribedAnswer).reason !== undefined) return this.answers.mark(response, 'MISS', runHandler());
+      return this.answers.serveStored(request, response, entry, { shared: true, sendsText: false });
     } catch (error) {
       if (error instanceof CallerFailure) throw error.error;
       if (error instanceof FactoryTimeoutError)
         throw new GatewayTimeoutException(`${plan.where} did not answer within its hardTimeout`, { cause: error });
       this.warning.warn(plan.where, `answered without the cache, which failed: ${describe(error)}`);
-      return this.mark(response, 'MISS', run.ran ? run.value : runHandler());
+      return this.answers.mark(response, 'MISS', run.ran ? run.value : runHandler());
     }
-  }
-
-  /**
-   * `shared`: other requests (that joined one load) hold the same answer object. `sendsText`: no
-   * interceptor outside this one, so a body the memory tier holds goes out as its JSON text.
-   */
-  private serveStored(
-    request: CacheableRequest,
-    response: unknown,
-    entry: CachedResponse,
-    { shared, sendsText }: { readonly shared: boolean; readonly sendsText: boolean },
-  ): unknown {
-    const adapter = this.adapterHost.httpAdapter;
-    const now = Date.now();
-    if ((response as { statusCode?: number }).statusCode !== entry.status) adapter.status(response, entry.status);
-    adapter.setHeader(response, 'Age', String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))));
-    const state = entry.expiresAt !== undefined && entry.expiresAt <= now ? 'STALE' : 'HIT';
-    if (this.notModified(request, response, entityTagOfStored(entry))) {
-      if (entry.headers !== undefined) this.replay(response, entry.headers, sentWithNotModified);
-      return this.mark(response, state, undefined);
-    }
-    if (entry.headers !== undefined) this.replay(response, entry.headers, () => true);
-    const { body } = entry;
-    if (sendsText && entry.contentType === undefined && isFrozenJson(body)) {
-      adapter.setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
-      return this.mark(response, state, jsonOfFrozen(body));
-    }
-    if (entry.contentType !== undefined && adapter.getHeader(response, 'content-type') === undefined)
-      adapter.setHeader(response, 'Content-Type', entry.contentType);
-    return this.mark(response, state, bodyForHit(body, shared));
-  }
-
-  /** The handler's own answer on a miss, with the tag of what was stored; `304` when the client holds it already. */
-  private answerFresh(request: CacheableRequest, response: unknown, answer: DescribedAnswer, value: unknown): unknown {
-    if (answer.etag !== undefined && this.notModified(request, response, answer.etag)) {
-      if (answer.headers !== undefined) removeUnlessNotModified(response, answer.headers);
-      return this.mark(response, 'MISS', undefined);
-    }
-    return this.mark(response, 'MISS', value);
-  }
-
-  /**
-   * Sets the headers the handler set on its miss, those `sends` keeps (a 304 carries only some), over
-   * what the response has: the same header set before the handler (a middleware's) was replaced by it on the miss too.
-   */
-  private replay(response: unknown, headers: StoredHeaders, sends: (name: string) => boolean): void {
-    const adapter = this.adapterHost.httpAdapter;
-    for (const name of Object.keys(headers)) {
-      if (!sends(name)) continue;
-      const value = headers[name]!;
-      // An array the memory tier holds is frozen and shared by every hit: each response gets its own.
-      adapter.setHeader(response, name, (typeof value === 'string' ? value : [...value]) as string);
-    }
-  }
-
-  /** Sets the answer's ETag; true when the request's If-None-Match names it, and the answer is then a bodiless 304. */
-  private notModified(request: CacheableRequest, response: unknown, etag: string): boolean {
-    const adapter = this.adapterHost.httpAdapter;
-    adapter.setHeader(response, 'ETag', etag);
-    if (!ifNoneMatchHolds(request.headers['if-none-match'], etag) || !answersNotModified(adapter, request.headers['cache-control']))
-      return false;
-    markNotModified(request, adapter);
-    return true;
   }
 
   private sendsTextFor(context: ExecutionContext): boolean {
@@ -249,11 +178,6 @@ export class DynamoCacheInterceptor implements NestInterceptor {
     return sends;
   }
 
-  private mark<T>(response: unknown, state: XCache, value: T): T {
-    this.adapterHost.httpAdapter.setHeader(response, 'X-Cache', state);
-    return value;
-  }
-
   /** A skipIf that throws skips the cache for that request, with a warning: it never fails the request. */
   private skips(plan: RoutePlan, skipIf: NonNullable<CacheableOptions['skipIf']>, context: ExecutionContext): boolean {
     try {
@@ -266,7 +190,7 @@ export class DynamoCacheInterceptor implements NestInterceptor {
 
   private bypassForKey(plan: RoutePlan, response: unknown, error: unknown, next: CallHandler): Observable<unknown> {
     this.warning.warn(plan.where, `answered without the cache, its key could not be made: ${describe(error)}`);
-    return this.mark(response, 'BYPASS', next.handle());
+    return this.answers.mark(response, 'BYPASS', next.handle());
   }
 
   private tryFromMemory(
