@@ -3,13 +3,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { InvalidOptionError } from '../store/errors.js';
 import { MEMORY_ONLY_TABLE, MemoryStore, memoryOnlySettings } from '../store/memory-store.js';
-import {
-  type DynamoStoreOptions,
-  type ResolvedStoreOptions,
-  isResolvedStoreOptions,
-  resolveStoreOptions,
-  withStoreOverrides,
-} from '../store/store-options.js';
+import { isResolvedStoreOptions, resolveStoreOptions, withStoreOverrides } from '../store/resolve-store-options.js';
+import type { DynamoStoreOptions, ResolvedStoreOptions } from '../store/store-options.js';
 import {
   CACHE_NAME,
   DEFAULT_CACHE_NAME,

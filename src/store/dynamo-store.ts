@@ -11,14 +11,8 @@ import type { OwedEntryExpiry, PreparedEntry, ReadOptions, WriteOptions } from '
 import { EntryStoreMethods } from './entry-store-methods.js';
 import type { EntryOptions } from './expiry.js';
 import type { TableSchema } from './item-codec.js';
-import {
-  type DynamoStoreOptions,
-  type ResolvedStoreOptions,
-  type StoreOverrides,
-  isResolvedStoreOptions,
-  resolveStoreOptions,
-  withStoreOverrides,
-} from './store-options.js';
+import { isResolvedStoreOptions, resolveStoreOptions, withStoreOverrides } from './resolve-store-options.js';
+import type { DynamoStoreOptions, ResolvedStoreOptions, StoreOverrides } from './store-options.js';
 import { prepareTable } from './table-schema.js';
 import type { CurrentCheck } from './tags.js';
 import { type SendHooks, timedSender } from './timed-sender.js';

@@ -1,10 +1,5 @@
-import {
-  type DynamoStoreOptions,
-  type ResolvedStoreOptions,
-  type StoreOverrides,
-  resolveStoreOptions,
-  withStoreOverrides,
-} from './store-options.js';
+import { resolveStoreOptions, withStoreOverrides } from './resolve-store-options.js';
+import type { DynamoStoreOptions, ResolvedStoreOptions, StoreOverrides } from './store-options.js';
 
 /** What names a memory-only cache where a DynamoDB cache names its table: in errors, logs and `cacheId()`. */
 export const MEMORY_ONLY_TABLE = 'memory-only';

@@ -7,7 +7,8 @@ import { ValueTooLargeError } from './errors.js';
 import { type EntryOptions, type Expiration, isPast, resolveExpiration, slidingRenewal } from './expiry.js';
 import { assertValidKey, partitionKeyFor } from './keys.js';
 import { MEMORY_BOUNDS_DEFAULTS, type MemoryBounds, type MemoryStoreOptions, presettled, settingsOf } from './memory-store-options.js';
-import { type ResolvedStoreOptions, withStoreOverrides } from './store-options.js';
+import { withStoreOverrides } from './resolve-store-options.js';
+import type { ResolvedStoreOptions } from './store-options.js';
 
 export { MEMORY_ONLY_TABLE, type MemoryStoreOptions, memoryOnlySettings } from './memory-store-options.js';
 import { CLEARED_TAG, type CurrentCheck, entryTags, stamp } from './tags.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveBackplaneOptions } from '../../src/backplane/backplane-options.js';
 import { resolveCacheOptions, resolveCallOptions } from '../../src/cache/cache-options.js';
 import { InvalidOptionError } from '../../src/store/errors.js';
-import { resolveStoreOptions } from '../../src/store/store-options.js';
+import { resolveStoreOptions } from '../../src/store/resolve-store-options.js';
 
 describe('option resolution', () => {
   it('gives a cache its documented defaults', () => {

@@ -13,10 +13,10 @@ const spied = async (importOriginal: () => Promise<Record<string, unknown>>, nam
   return { ...actual, ...wrapped };
 };
 
-vi.mock('../../src/store/store-options.js', (importOriginal) => spied(importOriginal, ['resolveStoreOptions']));
+vi.mock('../../src/store/resolve-store-options.js', (importOriginal) => spied(importOriginal, ['resolveStoreOptions']));
 vi.mock('../../src/cache/cache-options.js', (importOriginal) => spied(importOriginal, ['resolveCacheOptions', 'checkCacheOptions']));
 
-const { resolveStoreOptions } = await import('../../src/store/store-options.js');
+const { resolveStoreOptions } = await import('../../src/store/resolve-store-options.js');
 const cacheOptions = await import('../../src/cache/cache-options.js');
 const { DynamoCacheModule, getCacheToken } = await import('../../src/index.js');
 
